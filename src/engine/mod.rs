@@ -1,0 +1,50 @@
+//! The port of Kthena's autoscaler (volcano-sh/kthena `pkg/autoscaler`): pure code with no
+//! I/O, no clock, no randomness and no logging. Time enters as a millisecond argument, the
+//! cluster as the [`cluster::Cluster`] view. One file per Kthena source file; where the two
+//! supported revisions differ, the code switches on [`EngineVersion`].
+
+pub mod policy;
+
+use std::fmt;
+use std::str::FromStr;
+
+/// The Kthena revision whose decisions the engine reproduces (engine.md, header table).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EngineVersion {
+    /// Release v0.4.0: `AutoscalingPolicy` + `AutoscalingPolicyBinding`.
+    V0_4,
+    /// The main branch after v1.0.0: merged `AutoscalingPolicy`, disaggregated targets,
+    /// Prometheus metric sources.
+    Head,
+}
+
+impl EngineVersion {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EngineVersion::V0_4 => "v0.4",
+            EngineVersion::Head => "head",
+        }
+    }
+}
+
+impl fmt::Display for EngineVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An engine version name that is not `v0.4` or `head`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown engine version {0:?} (expected \"v0.4\" or \"head\")")]
+pub struct UnknownEngineVersion(pub String);
+
+impl FromStr for EngineVersion {
+    type Err = UnknownEngineVersion;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "v0.4" | "v0.4.0" | "0.4" => Ok(EngineVersion::V0_4),
+            "head" | "current" => Ok(EngineVersion::Head),
+            other => Err(UnknownEngineVersion(other.to_string())),
+        }
+    }
+}

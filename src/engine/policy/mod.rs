@@ -1,0 +1,13 @@
+//! Kthena's autoscaling custom resources as the engine receives them: value formats
+//! (durations, quantities), the stored policy types, and the defaulting the API server and
+//! the mutating webhook apply (engine.md §1-§2).
+
+pub mod defaults;
+mod duration;
+mod quantity;
+pub mod spec;
+mod types;
+
+pub use duration::{Duration, DurationError};
+pub use quantity::{Quantity, QuantityError};
+pub use types::*;
