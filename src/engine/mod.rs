@@ -3,7 +3,23 @@
 //! cluster as the [`cluster::Cluster`] view. One file per Kthena source file; where the two
 //! supported revisions differ, the code switches on [`EngineVersion`].
 
+pub mod autoscale_controller;
+pub mod cluster;
+pub mod decision;
+pub mod disaggregated_ratio;
+pub mod disaggregated_scaler;
+pub mod histogram;
+pub mod metric_collector;
+pub mod optimizer;
 pub mod policy;
+pub mod recommendation;
+pub mod revision;
+pub mod scaler;
+pub mod sliding_window;
+pub mod status;
+
+pub use autoscale_controller::Autoscaler;
+pub use decision::{Decision, Reason};
 
 use std::fmt;
 use std::str::FromStr;

@@ -240,7 +240,12 @@ impl LabelSelector {
         self.match_labels
             .iter()
             .all(|(k, v)| labels.get(k) == Some(v))
-            && self.match_expressions.iter().all(|r| {
+            && self.matches_expressions(labels)
+    }
+
+    /// Whether `labels` satisfy every `matchExpressions` requirement.
+    pub fn matches_expressions(&self, labels: &Labels) -> bool {
+        self.match_expressions.iter().all(|r| {
                 let got = labels.get(&r.key);
                 match r.operator {
                     SelectorOperator::In => got.is_some_and(|v| r.values.contains(v)),

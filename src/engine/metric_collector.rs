@@ -1,0 +1,510 @@
+//! Port of `pkg/autoscaler/autoscaler/metric_collector.go` and the pod selection of
+//! `pkg/autoscaler/util`: which pods count, how their metrics are scraped and summed, and the
+//! histogram baselines (engine.md §5). The two revisions differ in almost every rule
+//! (§12.3), so each has its own `update_metrics_*` function over shared helpers.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use super::cluster::{
+    Cluster, MetricFamily, QueryResult, Scrape, LABEL_ENTRY, LABEL_GROUP_NAME,
+    LABEL_MODEL_SERVING_NAME, LABEL_ROLE,
+};
+use super::histogram::{quantile_in_diff, Snapshot};
+use super::policy::{LabelSelector, MetricSource, PodMetricSource, PrometheusMetricSource, Target};
+use super::recommendation::Metrics;
+use super::sliding_window::SnapshotWindow;
+use super::EngineVersion;
+
+/// Age of the histogram baseline (`SloQuantileSlidingWindowSeconds`).
+pub const SLO_QUANTILE_WINDOW_MS: i64 = 60_000;
+/// Maximum age of a baseline (`SloQuantileDataKeepSeconds`).
+pub const SLO_DATA_KEEP_MS: i64 = 300_000;
+/// The histogram percentile the engine uses.
+pub const SLO_QUANTILE_PERCENTILE: i32 = 95;
+/// HEAD's fallbacks when a pod source leaves port or path empty.
+pub const DEFAULT_METRIC_PORT: i32 = 8100;
+pub const DEFAULT_METRIC_URI: &str = "/metrics";
+
+/// Histogram snapshots of one pod, with the start time that identifies its incarnation.
+#[derive(Debug, Clone, Default)]
+struct HistogramInfo {
+    pod_start_time: Option<i64>,
+    /// v0.4: keyed by family name; HEAD: keyed by policy metric key.
+    histograms: BTreeMap<String, Snapshot>,
+}
+
+type PodHistograms = BTreeMap<String, HistogramInfo>;
+
+/// Something the collector noticed this tick; the first one explains a skipped tick.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Issue {
+    NoPods,
+    PodNotReady(String),
+    PodFailed(String),
+    ScrapeFailed(String),
+    MetricSourceMissing(String),
+    Histogram { pod: String, error: String },
+    UnsupportedMetricType { pod: String, family: String },
+    Prometheus { metric: String, error: String },
+    Selector(String),
+}
+
+impl fmt::Display for Issue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Issue::NoPods => f.write_str("no pods"),
+            Issue::PodNotReady(p) => write!(f, "pod {p} not ready"),
+            Issue::PodFailed(p) => write!(f, "pod {p} failed, restarted or terminating"),
+            Issue::ScrapeFailed(p) => write!(f, "scrape of pod {p} failed"),
+            Issue::MetricSourceMissing(m) => write!(f, "metric {m} has no source"),
+            Issue::Histogram { pod, error } => write!(f, "histogram of pod {pod}: {error}"),
+            Issue::UnsupportedMetricType { pod, family } => {
+                write!(f, "pod {pod}: unsupported metric type of {family}")
+            }
+            Issue::Prometheus { metric, error } => write!(f, "prometheus metric {metric}: {error}"),
+            Issue::Selector(e) => f.write_str(e),
+        }
+    }
+}
+
+/// What one collection produced: the inputs of the recommendation, plus diagnostics.
+#[derive(Debug, Clone, Default)]
+pub struct Collected {
+    pub unready: i32,
+    /// `None`: the unit yielded no map (v0.4 only).
+    pub ready: Option<Metrics>,
+    pub external: Metrics,
+    pub issues: Vec<Issue>,
+}
+
+/// Why a collection aborted the whole reconcile of its policy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CollectError {
+    #[error("{0}")]
+    Selector(String),
+    /// Kthena v0.4 dereferences a nil target here and the controller crashes.
+    #[error("controller crash: {0}")]
+    Crash(String),
+    /// Kthena v0.4 spins forever on an undecodable payload; autoscaling stops for good.
+    #[error("controller hang: undecodable metrics payload from pod {0}")]
+    Hang(String),
+}
+
+/// `MetricCollector`: one per scaled target (or per role, or per heterogeneous param).
+#[derive(Debug, Clone)]
+pub struct MetricCollector {
+    past_histograms: SnapshotWindow<PodHistograms>,
+    target: Option<Target>,
+    /// Pod namespace: v0.4 the binding's; HEAD `targetRef.namespace` or the policy's.
+    namespace: String,
+    /// Metric key → per-replica target, in policy order.
+    pub metric_targets: Vec<(String, f64)>,
+    /// Extra `modelserving.volcano.sh/role` selector: v0.4 `subTargets`, HEAD disaggregated roles.
+    role: Option<String>,
+}
+
+impl MetricCollector {
+    pub fn new(
+        target: Option<Target>,
+        namespace: String,
+        metric_targets: Vec<(String, f64)>,
+        role: Option<String>,
+    ) -> Self {
+        MetricCollector {
+            past_histograms: SnapshotWindow::new(SLO_QUANTILE_WINDOW_MS, SLO_DATA_KEEP_MS),
+            target,
+            namespace,
+            metric_targets,
+            role,
+        }
+    }
+
+    /// `UpdateMetrics` of the given revision.
+    pub fn update_metrics(
+        &mut self,
+        version: EngineVersion,
+        now: i64,
+        cluster: &dyn Cluster,
+    ) -> Result<Collected, CollectError> {
+        match version {
+            EngineVersion::V0_4 => self.update_metrics_v04(now, cluster),
+            EngineVersion::Head => Ok(self.update_metrics_head(now, cluster)),
+        }
+    }
+
+    /// v0.4.0: one scrape per pod of `metricEndpoint`; any failed pod or unready pod voids
+    /// the whole target; missing keys are zero-filled (engine.md §5.2).
+    fn update_metrics_v04(&mut self, now: i64, cluster: &dyn Cluster) -> Result<Collected, CollectError> {
+        let target = match &self.target {
+            Some(t) if !t.target_ref.name.is_empty() => t,
+            _ => {
+                return Err(CollectError::Crash(
+                    "nil pointer dereference building the pod selector of a target without a name"
+                        .into(),
+                ))
+            }
+        };
+        let role = v04_role(target);
+        let endpoint = target.metric_endpoint.as_ref();
+        let selector = endpoint.and_then(|e| e.label_selector.as_ref());
+        let pods = select_pods(cluster, &self.namespace, target, selector, role)?;
+        let mut out = Collected::default();
+        if pods.is_empty() {
+            out.issues.push(Issue::NoPods);
+            return Ok(out);
+        }
+        let (uri, port) = endpoint.map_or(("", 0), |e| (e.uri.as_str(), e.port));
+        let past = self.past_histograms.get_last_unfresh(now);
+        let mut m = Metrics::new();
+        let mut current = PodHistograms::new();
+        let mut first_unready = None;
+        let mut first_failed = None;
+        for &i in &pods {
+            let pod = &cluster.pods()[i];
+            if !pod.ready && first_unready.is_none() {
+                first_unready = Some(pod.name.clone());
+            }
+            if pod.failed && first_failed.is_none() {
+                first_failed = Some(pod.name.clone());
+            }
+            let past_h = past_histograms_for(past, &pod.name, pod.start_time_ms);
+            let families = match cluster.scrape(i, uri, port) {
+                Scrape::Ok(f) => f,
+                Scrape::Failed => {
+                    out.issues.push(Issue::ScrapeFailed(pod.name.clone()));
+                    continue;
+                }
+                Scrape::Malformed => return Err(CollectError::Hang(pod.name.clone())),
+            };
+            let mut cur_h = BTreeMap::new();
+            for (name, family) in families {
+                if family.is_empty() || !self.metric_targets.iter().any(|(k, _)| k == name) {
+                    continue;
+                }
+                match family {
+                    MetricFamily::Counter(v) | MetricFamily::Gauge(v) => {
+                        *m.entry(name.clone()).or_insert(0.0) += v[0];
+                    }
+                    MetricFamily::Histogram(h) => {
+                        let snap = h[0].clone();
+                        let base = past_h.and_then(|p| p.get(name));
+                        match quantile_in_diff(SLO_QUANTILE_PERCENTILE, &snap, base.unwrap_or(&EMPTY)) {
+                            Ok(q) => *m.entry(name.clone()).or_insert(0.0) += q,
+                            Err(e) => out.issues.push(Issue::Histogram {
+                                pod: pod.name.clone(),
+                                error: e.to_string(),
+                            }),
+                        }
+                        cur_h.insert(name.clone(), snap);
+                    }
+                    MetricFamily::Other { .. } => {}
+                }
+            }
+            for (key, _) in &self.metric_targets {
+                m.entry(key.clone()).or_insert(0.0);
+            }
+            current.insert(
+                pod.name.clone(),
+                HistogramInfo {
+                    pod_start_time: pod.start_time_ms,
+                    histograms: cur_h,
+                },
+            );
+        }
+        if let Some(p) = first_failed {
+            out.issues.insert(0, Issue::PodFailed(p));
+            return Ok(out);
+        }
+        if let Some(p) = first_unready {
+            out.issues.insert(0, Issue::PodNotReady(p));
+            out.unready = 1;
+            return Ok(out);
+        }
+        self.past_histograms.append(now, current);
+        out.ready = Some(m);
+        Ok(out)
+    }
+
+    /// HEAD: metrics grouped by scrape configuration, ready pods summed, unready pods
+    /// counted, a failing group dropped, Prometheus sources as external values
+    /// (engine.md §5.3, §5.4). Never fails.
+    fn update_metrics_head(&mut self, now: i64, cluster: &dyn Cluster) -> Collected {
+        let mut out = Collected {
+            ready: Some(Metrics::new()),
+            ..Collected::default()
+        };
+        let sources = self.target.as_ref().and_then(|t| t.metric_sources.as_ref());
+        let mut groups: BTreeMap<String, Group> = BTreeMap::new();
+        for (key, _) in &self.metric_targets {
+            match sources.and_then(|s| s.get(key)) {
+                None => out.issues.push(Issue::MetricSourceMissing(key.clone())),
+                Some(MetricSource::Pod(src)) => {
+                    let scrape_name = if src.name.is_empty() { key } else { &src.name };
+                    let g = groups.entry(group_key(src)).or_insert_with(|| Group {
+                        source: src,
+                        wanted: BTreeMap::new(),
+                    });
+                    g.wanted.entry(scrape_name.clone()).or_default().push(key.clone());
+                }
+                Some(MetricSource::Prometheus(src)) => match prom_query(cluster, src) {
+                    Ok(v) => {
+                        out.external.insert(key.clone(), v);
+                    }
+                    Err(error) => out.issues.push(Issue::Prometheus {
+                        metric: key.clone(),
+                        error,
+                    }),
+                },
+            }
+        }
+        let past = self.past_histograms.get_last_unfresh(now);
+        let mut current = PodHistograms::new();
+        let mut unready_pods: BTreeSet<String> = BTreeSet::new();
+        let ready = out.ready.as_mut().expect("HEAD always yields a map");
+        for group in groups.values() {
+            let target = self.target.as_ref();
+            match collect_group(cluster, &self.namespace, target, self.role.as_deref(), group, past, &mut current) {
+                Ok((vals, unready)) => {
+                    unready_pods.extend(unready);
+                    ready.extend(vals);
+                }
+                Err(issue) => out.issues.push(issue),
+            }
+        }
+        self.past_histograms.append(now, current);
+        out.unready = unready_pods.len() as i32;
+        out
+    }
+}
+
+static EMPTY: Snapshot = Snapshot {
+    sum: 0.0,
+    count: 0,
+    buckets: Vec::new(),
+};
+
+/// Metrics of one HEAD scrape configuration.
+struct Group<'a> {
+    source: &'a PodMetricSource,
+    /// Family name to scrape → the policy keys it feeds.
+    wanted: BTreeMap<String, Vec<String>>,
+}
+
+/// `podMetricGroupKey`: raw field values, so `""` and `"/metrics"` are different groups.
+fn group_key(src: &PodMetricSource) -> String {
+    let sel = src
+        .label_selector
+        .as_ref()
+        .map(LabelSelector::canonical_string)
+        .unwrap_or_default();
+    format!("{}|{}|{}", src.uri, src.port, sel)
+}
+
+/// `collectPodMetricsGroup`: the group's values and unready pods, or the issue that dropped it.
+fn collect_group(
+    cluster: &dyn Cluster,
+    namespace: &str,
+    target: Option<&Target>,
+    role: Option<&str>,
+    group: &Group<'_>,
+    past: Option<&PodHistograms>,
+    current: &mut PodHistograms,
+) -> Result<(Metrics, Vec<String>), Issue> {
+    let pods = match target {
+        Some(t) if !t.target_ref.name.is_empty() => {
+            select_pods(cluster, namespace, t, group.source.label_selector.as_ref(), role)
+                .map_err(|e| Issue::Selector(e.to_string()))?
+        }
+        // No selector: no pods.
+        _ => Vec::new(),
+    };
+    if pods.is_empty() {
+        return Err(Issue::NoPods);
+    }
+    let mut unready = Vec::new();
+    let mut failed = None;
+    for &i in &pods {
+        let pod = &cluster.pods()[i];
+        if !pod.ready {
+            unready.push(format!("{}/{}", pod.namespace, pod.name));
+        }
+        if pod.failed && failed.is_none() {
+            failed = Some(pod.name.clone());
+        }
+    }
+    if let Some(p) = failed {
+        return Err(Issue::PodFailed(p));
+    }
+    let uri = if group.source.uri.is_empty() {
+        DEFAULT_METRIC_URI
+    } else {
+        &group.source.uri
+    };
+    let port = if group.source.port == 0 {
+        DEFAULT_METRIC_PORT
+    } else {
+        group.source.port
+    };
+    let mut vals = Metrics::new();
+    for &i in &pods {
+        let pod = &cluster.pods()[i];
+        if !pod.ready {
+            continue;
+        }
+        let past_h = past_histograms_for(past, &pod.name, pod.start_time_ms);
+        let families = match cluster.scrape(i, uri, port) {
+            Scrape::Ok(f) => f,
+            Scrape::Failed | Scrape::Malformed => return Err(Issue::ScrapeFailed(pod.name.clone())),
+        };
+        // An existing entry of this tick is shared (a Go map), a new one is kept only on success.
+        let existed = current.contains_key(&pod.name);
+        let mut fresh = BTreeMap::new();
+        for (scrape_name, keys) in &group.wanted {
+            let Some(family) = families.get(scrape_name) else {
+                continue;
+            };
+            for key in keys {
+                let base = past_h.and_then(|p| p.get(key)).unwrap_or(&EMPTY);
+                let (value, snap) = extract(family, base).map_err(|e| match e {
+                    ExtractError::Unsupported => Issue::UnsupportedMetricType {
+                        pod: pod.name.clone(),
+                        family: scrape_name.clone(),
+                    },
+                    ExtractError::Quantile(error) => Issue::Histogram {
+                        pod: pod.name.clone(),
+                        error,
+                    },
+                })?;
+                if let Some(v) = value {
+                    *vals.entry(key.clone()).or_insert(0.0) += v;
+                }
+                if let Some(s) = snap {
+                    let map = if existed {
+                        &mut current.get_mut(&pod.name).expect("checked above").histograms
+                    } else {
+                        &mut fresh
+                    };
+                    map.insert(key.clone(), s);
+                }
+            }
+        }
+        let info = current.entry(pod.name.clone()).or_default();
+        info.pod_start_time = pod.start_time_ms;
+        info.histograms.extend(fresh);
+    }
+    Ok((vals, unready))
+}
+
+enum ExtractError {
+    Unsupported,
+    Quantile(String),
+}
+
+/// `extractMetricFromFamily` (HEAD): counters and gauges summed over samples, histograms
+/// from the first sample, other types an error.
+fn extract(family: &MetricFamily, past: &Snapshot) -> Result<(Option<f64>, Option<Snapshot>), ExtractError> {
+    if family.is_empty() {
+        return Ok((None, None));
+    }
+    match family {
+        MetricFamily::Counter(v) | MetricFamily::Gauge(v) => Ok((Some(v.iter().sum()), None)),
+        MetricFamily::Histogram(h) => {
+            let snap = h[0].clone();
+            match quantile_in_diff(SLO_QUANTILE_PERCENTILE, &snap, past) {
+                Ok(q) => Ok((Some(q), Some(snap))),
+                Err(e) => Err(ExtractError::Quantile(e.to_string())),
+            }
+        }
+        MetricFamily::Other { .. } => Err(ExtractError::Unsupported),
+    }
+}
+
+/// `promQuery`: one finite sample, or an error.
+fn prom_query(cluster: &dyn Cluster, src: &PrometheusMetricSource) -> Result<f64, String> {
+    if !(src.server_url.starts_with("http://") || src.server_url.starts_with("https://")) {
+        return Err(format!("invalid prometheus server URL {:?}", src.server_url));
+    }
+    let v = match cluster.query(&src.server_url, &src.query) {
+        QueryResult::Scalar(v) => v,
+        QueryResult::Vector(v) if v.len() == 1 => v[0],
+        QueryResult::Vector(v) => {
+            return Err(format!(
+                "prometheus query must return a single sample vector, got {} samples",
+                v.len()
+            ))
+        }
+        QueryResult::Unsupported(kind) => {
+            return Err(format!("unsupported prometheus query result type {kind}"))
+        }
+        QueryResult::Error(e) => return Err(e),
+    };
+    if !v.is_finite() {
+        return Err(format!("prometheus query returned a non-finite value {v}"));
+    }
+    Ok(v)
+}
+
+/// The v0.4 `subTargets` role filter: only `kind: Role` with a name does anything.
+fn v04_role(target: &Target) -> Option<&str> {
+    target
+        .sub_target
+        .as_ref()
+        .filter(|s| s.kind == "Role")
+        .map(|s| s.name.as_str())
+}
+
+/// The baseline of a pod: only when it is the same incarnation (equal, known start times).
+fn past_histograms_for<'p>(
+    past: Option<&'p PodHistograms>,
+    pod: &str,
+    start: Option<i64>,
+) -> Option<&'p BTreeMap<String, Snapshot>> {
+    let info = past?.get(pod)?;
+    match (start, info.pod_start_time) {
+        (Some(a), Some(b)) if a == b => Some(&info.histograms),
+        _ => None,
+    }
+}
+
+/// `GetMetricPods`: the entry pods of the target's ModelServing (and role) in `namespace`
+/// that also match the user's selector; the controller's labels override the user's.
+fn select_pods(
+    cluster: &dyn Cluster,
+    namespace: &str,
+    target: &Target,
+    selector: Option<&LabelSelector>,
+    role: Option<&str>,
+) -> Result<Vec<usize>, CollectError> {
+    let kind = target.target_ref.kind.as_str();
+    if !kind.is_empty() && kind != "ModelServing" {
+        return Err(CollectError::Selector(format!(
+            "target ref kind {kind}, name: {} not supported",
+            target.target_ref.name
+        )));
+    }
+    let mut forced: Vec<(&str, &str)> = vec![
+        (LABEL_MODEL_SERVING_NAME, target.target_ref.name.as_str()),
+        (LABEL_ENTRY, "true"),
+    ];
+    if let Some(r) = role {
+        forced.push((LABEL_ROLE, r));
+    }
+    let pods = cluster.pods();
+    Ok((0..pods.len())
+        .filter(|&i| {
+            let p = &pods[i];
+            let l = &p.labels;
+            p.namespace == namespace
+                && l.contains_key(LABEL_GROUP_NAME)
+                && forced.iter().all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
+                && selector.is_none_or(|s| {
+                    s.match_labels
+                        .iter()
+                        .filter(|(k, _)| !forced.iter().any(|(f, _)| f == k))
+                        .all(|(k, v)| l.get(k) == Some(v))
+                        && s.matches_expressions(l)
+                })
+        })
+        .collect())
+}
