@@ -1,6 +1,7 @@
 //! The command-line interface: one file per subcommand, each with its `Args` and `run`. The
 //! only layer that touches files, prints, and uses `anyhow`.
 
+mod replay;
 mod validate;
 
 use std::process::ExitCode;
@@ -21,6 +22,8 @@ struct Cli {
 enum Command {
     /// Check Kthena manifests as the API server and the webhooks would.
     Validate(validate::Args),
+    /// Replay recorded metric ticks (JSON Lines) through an engine version.
+    Replay(replay::Args),
 }
 
 /// Parses the arguments, runs the subcommand and maps the outcome to an exit code.
@@ -35,6 +38,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Validate(args) => validate::run(args),
+        Command::Replay(args) => replay::run(args),
     };
     match result {
         Ok(code) => code,

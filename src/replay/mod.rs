@@ -2,6 +2,7 @@
 //! of Kthena's own decisions doubles as a user format for "what would this policy have done
 //! on what my cluster saw?".
 
+pub mod check;
 pub mod format;
 pub mod output;
 pub mod world;

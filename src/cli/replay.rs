@@ -1,0 +1,133 @@
+//! `kthena-sim replay --engine <v0.4|head> [FILE|-]`: recorded metric ticks (JSON Lines, the
+//! golden-vector format) through either engine version, one JSON line out per line in.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+
+use crate::engine::EngineVersion;
+use crate::replay::check::tick_differences;
+use crate::replay::format::Line;
+use crate::replay::{output, replay, replay_json, valid_for};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Engine version whose decisions to reproduce: `v0.4` or `head`.
+    #[arg(long, value_parser = parse_engine)]
+    pub engine: EngineVersion,
+    /// Omit the `algInput` diagnostics from each tick.
+    #[arg(long)]
+    pub no_alg_input: bool,
+    /// Instead of printing decisions, compare them with each line's `expected` decisions for
+    /// this engine and print the agreement; exit 1 if any tick disagrees.
+    #[arg(long)]
+    pub check: bool,
+    /// JSON Lines file of recorded scenarios; `-` or nothing reads standard input.
+    pub file: Option<PathBuf>,
+}
+
+fn parse_engine(s: &str) -> Result<EngineVersion, String> {
+    s.parse().map_err(|e: crate::engine::UnknownEngineVersion| e.to_string())
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let (name, reader): (String, Box<dyn BufRead>) = match &args.file {
+        None => ("<stdin>".into(), Box::new(io::stdin().lock())),
+        Some(p) if p.as_os_str() == "-" => ("<stdin>".into(), Box::new(io::stdin().lock())),
+        Some(p) => {
+            if p.is_dir() {
+                bail!("{}: is a directory, expected a JSON Lines file", p.display());
+            }
+            let f = File::open(p).with_context(|| format!("{}: cannot open", p.display()))?;
+            (p.display().to_string(), Box::new(BufReader::new(f)))
+        }
+    };
+    if args.check {
+        return check(reader, &name, args.engine);
+    }
+    // Everything is computed before anything is printed, so bad input leaves no partial output.
+    let mut out = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let n = i + 1;
+        let line = line.with_context(|| format!("{name}:{n}: cannot read line"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed: Line = serde_json::from_str(&line)
+            .map_err(|e| anyhow::anyhow!("{name}:{n}: invalid scenario line: {e}"))?;
+        let value = replay_json(&parsed, args.engine, !args.no_alg_input)
+            .map_err(|e| anyhow::anyhow!("{name}:{n}: {e}"))?;
+        out.push(value);
+    }
+    match write_lines(&out) {
+        // A closed pipe (`| head`) is the reader's choice, not an error.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
+        other => other.map(|_| ExitCode::SUCCESS).context("cannot write standard output"),
+    }
+}
+
+/// Agreement counts of `--check`.
+#[derive(Debug, Default)]
+struct Agreement {
+    checked: usize,
+    not_valid: usize,
+    no_expectation: usize,
+    ticks: usize,
+    mismatched: usize,
+}
+
+fn check(reader: Box<dyn BufRead>, name: &str, engine: EngineVersion) -> anyhow::Result<ExitCode> {
+    let mut a = Agreement::default();
+    let mut report = Vec::new();
+    for (i, line) in reader.lines().enumerate() {
+        let n = i + 1;
+        let line = line.with_context(|| format!("{name}:{n}: cannot read line"))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed: Line = serde_json::from_str(&line)
+            .map_err(|e| anyhow::anyhow!("{name}:{n}: invalid scenario line: {e}"))?;
+        if !valid_for(&parsed, engine) {
+            a.not_valid += 1;
+            continue;
+        }
+        let Some(expected) = parsed.expected.get(engine.as_str()) else {
+            a.no_expectation += 1;
+            continue;
+        };
+        let decisions = replay(&parsed, engine).map_err(|e| anyhow::anyhow!("{name}:{n}: {e}"))?;
+        if decisions.len() != expected.len() {
+            bail!("{name}:{n}: {} ticks but {} expected decisions", decisions.len(), expected.len());
+        }
+        a.checked += 1;
+        for (t, ((tick, d), e)) in parsed.scenario.ticks.iter().zip(&decisions).zip(expected).enumerate() {
+            a.ticks += 1;
+            let diff = tick_differences(&output::tick_json(tick.t, d, true), e);
+            if !diff.is_empty() {
+                a.mismatched += 1;
+                report.push(format!("{name}:{n}: {} tick {t}: {}", parsed.id, diff.join("; ")));
+            }
+        }
+    }
+    for r in &report {
+        println!("{r}");
+    }
+    let pct = if a.ticks == 0 { 100.0 } else { 100.0 * (a.ticks - a.mismatched) as f64 / a.ticks as f64 };
+    println!(
+        "{engine}: {} scenarios checked ({} not valid for {engine}, {} without expectations), {} ticks, {} disagree: {pct:.2}% agreement",
+        a.checked, a.not_valid, a.no_expectation, a.ticks, a.mismatched
+    );
+    Ok(if a.mismatched == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+fn write_lines(values: &[serde_json::Value]) -> io::Result<()> {
+    let mut w = BufWriter::new(io::stdout().lock());
+    for v in values {
+        serde_json::to_writer(&mut w, v)?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()
+}
