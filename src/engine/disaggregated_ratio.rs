@@ -135,3 +135,7 @@ pub fn enforce_ratio(
         current_ratio,
     })
 }
+
+#[cfg(test)]
+#[path = "disaggregated_ratio_tests.rs"]
+mod go_tests;

@@ -88,3 +88,7 @@ pub fn quantile_in_diff(
     }
     Err(QuantileError::NotFound(percentile))
 }
+
+#[cfg(test)]
+#[path = "histogram_tests.rs"]
+mod go_tests;

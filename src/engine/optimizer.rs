@@ -146,3 +146,7 @@ pub fn aggregate_external(samples: &BTreeMap<String, Vec<(f64, i32)>>) -> Metric
         })
         .collect()
 }
+
+#[cfg(test)]
+#[path = "optimizer_tests.rs"]
+mod go_tests;

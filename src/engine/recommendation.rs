@@ -153,3 +153,7 @@ pub fn ceil_desired(v: f64) -> i32 {
     }
     RECOMMENDATION_BOUND
 }
+
+#[cfg(test)]
+#[path = "recommendation_tests.rs"]
+mod go_tests;

@@ -169,3 +169,7 @@ impl CorrectedInstancesAlgorithm<'_> {
         (c, limit)
     }
 }
+
+#[cfg(test)]
+#[path = "revision_tests.rs"]
+mod go_tests;

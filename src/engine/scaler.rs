@@ -103,3 +103,7 @@ pub struct Scaler {
     pub min_replicas: i32,
     pub max_replicas: i32,
 }
+
+#[cfg(test)]
+#[path = "scaler_tests.rs"]
+mod go_tests;

@@ -322,3 +322,7 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "sliding_window_tests.rs"]
+mod go_tests;

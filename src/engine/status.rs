@@ -71,3 +71,7 @@ impl Status {
         self.panic_mode_hold_ms > 0 && now <= self.panic_mode_ends_at
     }
 }
+
+#[cfg(test)]
+#[path = "status_tests.rs"]
+mod go_tests;
