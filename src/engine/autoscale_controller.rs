@@ -240,7 +240,10 @@ impl Autoscaler {
     /// The cache key of a policy, as [`Decision::key`] reports it.
     pub fn policy_key(policy: &Policy) -> String {
         match &policy.target {
-            ScalingTarget::Homogeneous(h) => key(policy, Some(&h.target.clone().unwrap_or_default().target_ref)),
+            ScalingTarget::Homogeneous(h) => {
+                let default_ref = ObjectReference::default();
+                key(policy, Some(h.target.as_ref().map_or(&default_ref, |t| &t.target_ref)))
+            }
             ScalingTarget::Heterogeneous(_) => key(policy, None),
             ScalingTarget::Disaggregated(d) => key(policy, Some(&d.target_ref)),
         }

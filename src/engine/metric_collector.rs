@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use super::cluster::{
-    Cluster, MetricFamily, QueryResult, Scrape, LABEL_ENTRY, LABEL_GROUP_NAME,
+    Cluster, MetricFamily, PodView, QueryResult, Scrape, LABEL_ENTRY, LABEL_GROUP_NAME,
     LABEL_MODEL_SERVING_NAME, LABEL_ROLE,
 };
 use super::histogram::{quantile_in_diff, Snapshot};
@@ -102,6 +102,54 @@ pub struct MetricCollector {
     pub metric_targets: Vec<(String, f64)>,
     /// Extra `modelserving.volcano.sh/role` selector: v0.4 `subTargets`, HEAD disaggregated roles.
     role: Option<String>,
+    /// HEAD: the metric sources resolved once; they are fixed for the collector's generation.
+    plan: Plan,
+}
+
+/// `planMetricSources`, computed once: pod metrics grouped by scrape configuration.
+#[derive(Debug, Clone, Default)]
+struct Plan {
+    groups: Vec<Group>,
+    prometheus: Vec<(String, PrometheusMetricSource)>,
+    missing: Vec<String>,
+}
+
+/// Metrics of one HEAD scrape configuration.
+#[derive(Debug, Clone)]
+struct Group {
+    source: PodMetricSource,
+    /// Family name to scrape → the policy keys it feeds.
+    wanted: Vec<(String, Vec<String>)>,
+}
+
+impl Plan {
+    fn new(target: Option<&Target>, metric_targets: &[(String, f64)]) -> Self {
+        let sources = target.and_then(|t| t.metric_sources.as_ref());
+        let mut plan = Plan::default();
+        let mut by_key: BTreeMap<String, usize> = BTreeMap::new();
+        for (key, _) in metric_targets {
+            match sources.and_then(|s| s.get(key)) {
+                None => plan.missing.push(key.clone()),
+                Some(MetricSource::Prometheus(src)) => plan.prometheus.push((key.clone(), src.clone())),
+                Some(MetricSource::Pod(src)) => {
+                    let scrape_name = if src.name.is_empty() { key } else { &src.name };
+                    let g = *by_key.entry(group_key(src)).or_insert_with(|| {
+                        plan.groups.push(Group {
+                            source: src.clone(),
+                            wanted: Vec::new(),
+                        });
+                        plan.groups.len() - 1
+                    });
+                    let wanted = &mut plan.groups[g].wanted;
+                    match wanted.iter_mut().find(|(n, _)| n == scrape_name) {
+                        Some((_, keys)) => keys.push(key.clone()),
+                        None => wanted.push((scrape_name.clone(), vec![key.clone()])),
+                    }
+                }
+            }
+        }
+        plan
+    }
 }
 
 impl MetricCollector {
@@ -111,8 +159,10 @@ impl MetricCollector {
         metric_targets: Vec<(String, f64)>,
         role: Option<String>,
     ) -> Self {
+        let plan = Plan::new(target.as_ref(), &metric_targets);
         MetricCollector {
             past_histograms: SnapshotWindow::new(SLO_QUANTILE_WINDOW_MS, SLO_DATA_KEEP_MS),
+            plan,
             target,
             namespace,
             metric_targets,
@@ -204,13 +254,16 @@ impl MetricCollector {
             for (key, _) in &self.metric_targets {
                 m.entry(key.clone()).or_insert(0.0);
             }
-            current.insert(
-                pod.name.clone(),
-                HistogramInfo {
-                    pod_start_time: pod.start_time_ms,
-                    histograms: cur_h,
-                },
-            );
+            // A pod without histograms needs no entry: a missing baseline reads as EMPTY too.
+            if !cur_h.is_empty() {
+                current.insert(
+                    pod.name.clone(),
+                    HistogramInfo {
+                        pod_start_time: pod.start_time_ms,
+                        histograms: cur_h,
+                    },
+                );
+            }
         }
         if let Some(p) = first_failed {
             out.issues.insert(0, Issue::PodFailed(p));
@@ -234,35 +287,28 @@ impl MetricCollector {
             ready: Some(Metrics::new()),
             ..Collected::default()
         };
-        let sources = self.target.as_ref().and_then(|t| t.metric_sources.as_ref());
-        let mut groups: BTreeMap<String, Group> = BTreeMap::new();
-        for (key, _) in &self.metric_targets {
-            match sources.and_then(|s| s.get(key)) {
-                None => out.issues.push(Issue::MetricSourceMissing(key.clone())),
-                Some(MetricSource::Pod(src)) => {
-                    let scrape_name = if src.name.is_empty() { key } else { &src.name };
-                    let g = groups.entry(group_key(src)).or_insert_with(|| Group {
-                        source: src,
-                        wanted: BTreeMap::new(),
-                    });
-                    g.wanted.entry(scrape_name.clone()).or_default().push(key.clone());
+        for key in &self.plan.missing {
+            out.issues.push(Issue::MetricSourceMissing(key.clone()));
+        }
+        for (key, src) in &self.plan.prometheus {
+            match prom_query(cluster, src) {
+                Ok(v) => {
+                    out.external.insert(key.clone(), v);
                 }
-                Some(MetricSource::Prometheus(src)) => match prom_query(cluster, src) {
-                    Ok(v) => {
-                        out.external.insert(key.clone(), v);
-                    }
-                    Err(error) => out.issues.push(Issue::Prometheus {
-                        metric: key.clone(),
-                        error,
-                    }),
-                },
+                Err(error) => out.issues.push(Issue::Prometheus {
+                    metric: key.clone(),
+                    error,
+                }),
             }
         }
         let past = self.past_histograms.get_last_unfresh(now);
-        let mut current = PodHistograms::new();
+        let mut current = CurrentHistograms {
+            histograms: PodHistograms::new(),
+            seen: vec![false; cluster.pods().len()],
+        };
         let mut unready_pods: BTreeSet<String> = BTreeSet::new();
         let ready = out.ready.as_mut().expect("HEAD always yields a map");
-        for group in groups.values() {
+        for group in &self.plan.groups {
             let target = self.target.as_ref();
             match collect_group(cluster, &self.namespace, target, self.role.as_deref(), group, past, &mut current) {
                 Ok((vals, unready)) => {
@@ -272,7 +318,7 @@ impl MetricCollector {
                 Err(issue) => out.issues.push(issue),
             }
         }
-        self.past_histograms.append(now, current);
+        self.past_histograms.append(now, current.histograms);
         out.unready = unready_pods.len() as i32;
         out
     }
@@ -283,13 +329,6 @@ static EMPTY: Snapshot = Snapshot {
     count: 0,
     buckets: Vec::new(),
 };
-
-/// Metrics of one HEAD scrape configuration.
-struct Group<'a> {
-    source: &'a PodMetricSource,
-    /// Family name to scrape → the policy keys it feeds.
-    wanted: BTreeMap<String, Vec<String>>,
-}
 
 /// `podMetricGroupKey`: raw field values, so `""` and `"/metrics"` are different groups.
 fn group_key(src: &PodMetricSource) -> String {
@@ -307,9 +346,9 @@ fn collect_group(
     namespace: &str,
     target: Option<&Target>,
     role: Option<&str>,
-    group: &Group<'_>,
+    group: &Group,
     past: Option<&PodHistograms>,
-    current: &mut PodHistograms,
+    current: &mut CurrentHistograms,
 ) -> Result<(Metrics, Vec<String>), Issue> {
     let pods = match target {
         Some(t) if !t.target_ref.name.is_empty() => {
@@ -357,8 +396,9 @@ fn collect_group(
             Scrape::Ok(f) => f,
             Scrape::Failed | Scrape::Malformed => return Err(Issue::ScrapeFailed(pod.name.clone())),
         };
-        // An existing entry of this tick is shared (a Go map), a new one is kept only on success.
-        let existed = current.contains_key(&pod.name);
+        // Go shares the map of a pod already scraped this tick (by another group), so writes
+        // to it stick even if this scrape fails later; a new map is kept only on success.
+        let existed = current.seen[i];
         let mut fresh = BTreeMap::new();
         for (scrape_name, keys) in &group.wanted {
             let Some(family) = families.get(scrape_name) else {
@@ -380,20 +420,40 @@ fn collect_group(
                     *vals.entry(key.clone()).or_insert(0.0) += v;
                 }
                 if let Some(s) = snap {
-                    let map = if existed {
-                        &mut current.get_mut(&pod.name).expect("checked above").histograms
+                    if existed {
+                        current.entry(pod).insert(key.clone(), s);
                     } else {
-                        &mut fresh
-                    };
-                    map.insert(key.clone(), s);
+                        fresh.insert(key.clone(), s);
+                    }
                 }
             }
         }
-        let info = current.entry(pod.name.clone()).or_default();
-        info.pod_start_time = pod.start_time_ms;
-        info.histograms.extend(fresh);
+        current.seen[i] = true;
+        // A pod without histograms needs no entry: a missing baseline reads as EMPTY too.
+        if !fresh.is_empty() {
+            current.entry(pod).extend(fresh);
+        }
     }
     Ok((vals, unready))
+}
+
+/// The histogram snapshots taken this tick, and which pods were already scraped.
+struct CurrentHistograms {
+    histograms: PodHistograms,
+    seen: Vec<bool>,
+}
+
+impl CurrentHistograms {
+    fn entry(&mut self, pod: &PodView) -> &mut BTreeMap<String, Snapshot> {
+        &mut self
+            .histograms
+            .entry(pod.name.clone())
+            .or_insert_with(|| HistogramInfo {
+                pod_start_time: pod.start_time_ms,
+                histograms: BTreeMap::new(),
+            })
+            .histograms
+    }
 }
 
 enum ExtractError {
