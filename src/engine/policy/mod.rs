@@ -4,9 +4,12 @@
 
 pub mod defaults;
 mod duration;
+mod field;
+pub mod manifest;
 mod quantity;
 pub mod spec;
 mod types;
+mod validation;
 
 pub use duration::{Duration, DurationError};
 pub use quantity::{Quantity, QuantityError};

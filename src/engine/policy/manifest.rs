@@ -1,0 +1,599 @@
+//! Real Kthena manifests in, engine policies out. A [`ManifestSet`] reads multi-document YAML
+//! texts holding `AutoscalingPolicy` and `AutoscalingPolicyBinding` objects of either API
+//! generation and `ModelServing` objects, checks them as the API server and Kthena's webhooks
+//! would (every problem with its field path), applies the defaults, and hands out the engine's
+//! [`Policy`] values. Other kinds are skipped with a note.
+//!
+//! No I/O: texts come in with the names to report them under.
+//!
+//! Objects are applied in the order given, as `kubectl apply` would: a later object with the
+//! same kind, namespace and name replaces an earlier one (with a note). v0.x and current-API
+//! objects are taken to live in different clusters: a binding only ever refers to a v0.x
+//! policy.
+
+mod build;
+mod documents;
+mod model_serving;
+pub(crate) mod raw;
+mod read;
+mod read_spec;
+mod yaml_walk;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+use yaml_serde::Value;
+
+use self::raw::{Meta, RawBinding, RawPolicyCurrent, RawPolicyV04};
+use self::yaml_walk::Node;
+use super::field::{FieldFinding, FieldPath, Findings};
+use super::{validation, Policy};
+use crate::engine::EngineVersion;
+
+pub use self::model_serving::{ModelServing, ModelServingRole};
+
+/// The API group of every Kthena resource read here.
+const GROUP: &str = "workload.serving.volcano.sh";
+const API_VERSION: &str = "workload.serving.volcano.sh/v1alpha1";
+
+/// Which generation of Kthena's autoscaling API an object is written in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ApiGeneration {
+    /// v0.x: `AutoscalingPolicy` (metrics, behaviour) + `AutoscalingPolicyBinding` (target).
+    V0_4,
+    /// Since v1.0: one `AutoscalingPolicy` holding its target.
+    Current,
+}
+
+impl ApiGeneration {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiGeneration::V0_4 => "v0.x",
+            ApiGeneration::Current => "current",
+        }
+    }
+
+    /// The engine that runs policies of this API by default.
+    pub fn engine_version(self) -> EngineVersion {
+        match self {
+            ApiGeneration::V0_4 => EngineVersion::V0_4,
+            ApiGeneration::Current => EngineVersion::Head,
+        }
+    }
+}
+
+impl fmt::Display for ApiGeneration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The kinds read here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ObjectKind {
+    AutoscalingPolicy,
+    AutoscalingPolicyBinding,
+    ModelServing,
+}
+
+impl ObjectKind {
+    fn from_kind(kind: &str) -> Option<Self> {
+        match kind {
+            "AutoscalingPolicy" => Some(ObjectKind::AutoscalingPolicy),
+            "AutoscalingPolicyBinding" => Some(ObjectKind::AutoscalingPolicyBinding),
+            "ModelServing" => Some(ObjectKind::ModelServing),
+            _ => None,
+        }
+    }
+
+    /// `policy`, `binding`, `modelserving`: how reports name the kind.
+    pub fn short_name(self) -> &'static str {
+        match self {
+            ObjectKind::AutoscalingPolicy => "policy",
+            ObjectKind::AutoscalingPolicyBinding => "binding",
+            ObjectKind::ModelServing => "modelserving",
+        }
+    }
+}
+
+/// Where a document sits: file name as given, 1-based document index among the non-empty
+/// documents, and the 1-based line where its content starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub document: usize,
+    pub line: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: document {} (line {})",
+            self.file, self.document, self.line
+        )
+    }
+}
+
+/// A recognised object.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManifestObject {
+    pub kind: ObjectKind,
+    /// The API generation of a policy or binding; `None` for a ModelServing.
+    pub api: Option<ApiGeneration>,
+    pub namespace: String,
+    /// `""` when `metadata.name` is missing (a problem is reported).
+    pub name: String,
+    pub location: Location,
+    /// No problem was found in the object's document.
+    pub valid: bool,
+}
+
+/// Something the API server or a webhook would refuse.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub location: Location,
+    /// Field path such as `spec.metrics[1].name`; `""` for the document as a whole.
+    pub path: String,
+    pub message: String,
+}
+
+/// Something accepted that may not do what the author meant (an unknown field, an ignored
+/// kind, a replaced object).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub location: Location,
+    pub path: String,
+    pub message: String,
+}
+
+fn fmt_finding(
+    f: &mut fmt::Formatter<'_>,
+    location: &Location,
+    path: &str,
+    message: &str,
+) -> fmt::Result {
+    if path.is_empty() {
+        write!(f, "{location}: {message}")
+    } else {
+        write!(f, "{location}: {path}: {message}")
+    }
+}
+
+/// `FILE: document N (line L): FIELD.PATH: message`.
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_finding(f, &self.location, &self.path, &self.message)
+    }
+}
+
+/// `FILE: document N (line L): FIELD.PATH: message`.
+impl fmt::Display for Note {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt_finding(f, &self.location, &self.path, &self.message)
+    }
+}
+
+/// An engine policy with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedPolicy {
+    pub policy: Policy,
+    /// The API generation it was written in; the simulator defaults the engine version to it
+    /// ([`ApiGeneration::engine_version`]).
+    pub api: ApiGeneration,
+    /// The current-API policy, or the v0.x binding.
+    pub location: Location,
+}
+
+/// The manifests are not all valid, so no engine input is derived from them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    #[error("{count} problem(s) in the manifests, the first: {first}")]
+    Invalid { count: usize, first: Box<Problem> },
+}
+
+/// A set of manifests checked together.
+#[derive(Debug, Clone, Default)]
+pub struct ManifestSet {
+    objects: Vec<ManifestObject>,
+    problems: Vec<Problem>,
+    notes: Vec<Note>,
+    policies: Vec<LoadedPolicy>,
+    model_servings: Vec<ModelServing>,
+}
+
+/// What one document turned out to hold.
+enum Content {
+    PolicyV04(RawPolicyV04),
+    PolicyCurrent(Box<RawPolicyCurrent>),
+    Binding(RawBinding),
+    ModelServing(ModelServing),
+}
+
+/// One recognised document while the set is being checked.
+struct Entry {
+    kind: ObjectKind,
+    meta: Meta,
+    content: Option<Content>,
+}
+
+struct Document<'v> {
+    location: Location,
+    findings: Findings,
+    /// Recognised object: kind, metadata and `spec`.
+    header: Option<(ObjectKind, Meta, Option<Node<'v>>)>,
+    entry: Option<Entry>,
+}
+
+impl ManifestSet {
+    /// Reads and checks `(name, text)` pairs together: a binding may refer to a policy in
+    /// another text.
+    pub fn from_sources<N: AsRef<str>, T: AsRef<str>>(sources: &[(N, T)]) -> ManifestSet {
+        let parsed: Vec<(String, Vec<documents::Document>)> = sources
+            .iter()
+            .map(|(name, text)| {
+                (
+                    name.as_ref().to_string(),
+                    documents::split_documents(text.as_ref()),
+                )
+            })
+            .collect();
+
+        let mut docs: Vec<Document> = Vec::new();
+        for (file, file_docs) in &parsed {
+            for d in file_docs {
+                let location = Location {
+                    file: file.clone(),
+                    document: d.index,
+                    line: d.line,
+                };
+                let mut findings = Findings::default();
+                let header = match &d.value {
+                    Ok(value) => read_header(value, &mut findings),
+                    Err(e) => {
+                        findings.problem(&FieldPath::default(), format!("invalid YAML: {e}"));
+                        None
+                    }
+                };
+                docs.push(Document {
+                    location,
+                    findings,
+                    header,
+                    entry: None,
+                });
+            }
+        }
+
+        read_contents(&mut docs);
+        cross_check(&mut docs);
+        ManifestSet::collect(docs)
+    }
+
+    /// Every recognised object, in document order.
+    pub fn objects(&self) -> &[ManifestObject] {
+        &self.objects
+    }
+
+    /// Every problem, in document order.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// Every note, in document order.
+    pub fn notes(&self) -> &[Note] {
+        &self.notes
+    }
+
+    pub fn is_valid(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// The engine policies: one per current-API policy and one per v0.x binding (joined with
+    /// its policy), in document order, each defaulted as the API server would.
+    pub fn policies(&self) -> Result<&[LoadedPolicy], ManifestError> {
+        self.ensure_valid()?;
+        Ok(&self.policies)
+    }
+
+    /// The ModelServings, in document order.
+    pub fn model_servings(&self) -> Result<&[ModelServing], ManifestError> {
+        self.ensure_valid()?;
+        Ok(&self.model_servings)
+    }
+
+    fn ensure_valid(&self) -> Result<(), ManifestError> {
+        match self.problems.first() {
+            None => Ok(()),
+            Some(first) => Err(ManifestError::Invalid {
+                count: self.problems.len(),
+                first: Box::new(first.clone()),
+            }),
+        }
+    }
+
+    fn collect(docs: Vec<Document>) -> ManifestSet {
+        let mut set = ManifestSet::default();
+        let finding = |location: &Location, f: FieldFinding| (location.clone(), f.path, f.message);
+        for doc in &docs {
+            if let Some(entry) = &doc.entry {
+                set.objects.push(ManifestObject {
+                    kind: entry.kind,
+                    api: entry.api(),
+                    namespace: entry.meta.namespace.clone(),
+                    name: entry.meta.name.clone(),
+                    location: doc.location.clone(),
+                    valid: doc.findings.problems.is_empty(),
+                });
+            }
+        }
+        let mut all = Vec::new();
+        for doc in docs {
+            let Document {
+                location,
+                findings,
+                entry,
+                ..
+            } = doc;
+            for p in findings.problems {
+                let (location, path, message) = finding(&location, p);
+                set.problems.push(Problem {
+                    location,
+                    path,
+                    message,
+                });
+            }
+            for n in findings.notes {
+                let (location, path, message) = finding(&location, n);
+                set.notes.push(Note {
+                    location,
+                    path,
+                    message,
+                });
+            }
+            all.push((location, entry));
+        }
+        if set.problems.is_empty() {
+            set.build(&all);
+        }
+        set
+    }
+
+    /// Derives the engine inputs from a valid set; later definitions replace earlier ones.
+    fn build(&mut self, all: &[(Location, Option<Entry>)]) {
+        let latest = latest_definitions(all.iter().map(|(_, e)| e.as_ref()));
+        let v04_policies: BTreeMap<(&str, &str), (&Meta, &RawPolicyV04)> = all
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| latest.contains(i))
+            .filter_map(|(_, (_, e))| match e.as_ref()?.content.as_ref()? {
+                Content::PolicyV04(p) => {
+                    let meta = &e.as_ref()?.meta;
+                    Some(((meta.namespace.as_str(), meta.name.as_str()), (meta, p)))
+                }
+                _ => None,
+            })
+            .collect();
+        for (i, (location, entry)) in all.iter().enumerate() {
+            let Some(entry) = entry.as_ref().filter(|_| latest.contains(&i)) else {
+                continue;
+            };
+            let meta = &entry.meta;
+            let built = match &entry.content {
+                Some(Content::PolicyCurrent(p)) => {
+                    build::policy_current(meta, p).map(|p| (p, ApiGeneration::Current))
+                }
+                Some(Content::Binding(b)) => v04_policies
+                    .get(&(meta.namespace.as_str(), b.policy_ref_name.as_str()))
+                    .and_then(|(pm, p)| build::policy_v04(meta, b, pm, p))
+                    .map(|p| (p, ApiGeneration::V0_4)),
+                Some(Content::ModelServing(ms)) => {
+                    self.model_servings.push(ms.clone());
+                    None
+                }
+                _ => None,
+            };
+            if let Some((policy, api)) = built {
+                self.policies.push(LoadedPolicy {
+                    policy,
+                    api,
+                    location: location.clone(),
+                });
+            }
+        }
+    }
+}
+
+impl Entry {
+    fn api(&self) -> Option<ApiGeneration> {
+        match self.content.as_ref()? {
+            Content::PolicyV04(_) | Content::Binding(_) => Some(ApiGeneration::V0_4),
+            Content::PolicyCurrent(_) => Some(ApiGeneration::Current),
+            Content::ModelServing(_) => None,
+        }
+    }
+
+    /// Objects with the same key replace each other; v0.x and current policies never do.
+    fn key(&self) -> (ObjectKind, Option<ApiGeneration>, &str, &str) {
+        (self.kind, self.api(), &self.meta.namespace, &self.meta.name)
+    }
+}
+
+/// Indices of the entries not replaced by a later one with the same key.
+fn latest_definitions<'e>(entries: impl Iterator<Item = Option<&'e Entry>>) -> BTreeSet<usize> {
+    let mut by_key = BTreeMap::new();
+    for (i, e) in entries.enumerate() {
+        if let Some(e) = e {
+            by_key.insert(e.key(), i);
+        }
+    }
+    by_key.into_values().collect()
+}
+
+/// `apiVersion`, `kind` and `metadata`; `None` for a kind that is not read here.
+fn read_header<'v>(
+    value: &'v Value,
+    f: &mut Findings,
+) -> Option<(ObjectKind, Meta, Option<Node<'v>>)> {
+    let root = Node::new(value, FieldPath::default());
+    let Value::Mapping(_) = root.value else {
+        f.problem(
+            &FieldPath::default(),
+            format!(
+                "a Kubernetes object must be a YAML mapping, not {}",
+                yaml_walk::render(root.value)
+            ),
+        );
+        return None;
+    };
+    let mut o = root.fields(f)?;
+    let api_version = o.require("apiVersion", f).and_then(|n| n.string(f));
+    let kind = o.require("kind", f).and_then(|n| n.string(f));
+    let (Some(api_version), Some(kind)) = (api_version, kind) else {
+        return None;
+    };
+    let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
+    let Some(object_kind) = ObjectKind::from_kind(&kind).filter(|_| group == GROUP) else {
+        f.note(
+            &FieldPath::default(),
+            format!("kind {kind} ({api_version}) is not read by this tool; ignored"),
+        );
+        return None;
+    };
+    if api_version != API_VERSION {
+        f.unsupported(&FieldPath::new("apiVersion"), &api_version, &[API_VERSION]);
+    }
+    let meta = read::metadata(&mut o, f);
+    let spec = o.take("spec");
+    o.skip("status");
+    o.finish(f);
+    Some((object_kind, meta, spec))
+}
+
+/// Reads every recognised object's spec; an AutoscalingPolicy's API generation may depend on
+/// the bindings that refer to it.
+fn read_contents(docs: &mut [Document]) {
+    let referenced: BTreeSet<(String, String)> = docs
+        .iter()
+        .filter_map(|d| match &d.header {
+            Some((ObjectKind::AutoscalingPolicyBinding, meta, Some(spec))) => {
+                let name = spec.value.get("policyRef")?.get("name")?.as_str()?;
+                Some((meta.namespace.clone(), name.to_string()))
+            }
+            _ => None,
+        })
+        .collect();
+    for doc in docs.iter_mut() {
+        let Some((kind, meta, spec)) = doc.header.take() else {
+            continue;
+        };
+        let f = &mut doc.findings;
+        let Some(spec) = spec else {
+            f.required(&FieldPath::new("spec"), "");
+            doc.entry = Some(Entry {
+                kind,
+                meta,
+                content: None,
+            });
+            continue;
+        };
+        let content = match kind {
+            ObjectKind::AutoscalingPolicy => {
+                let key = (meta.namespace.clone(), meta.name.clone());
+                match read::policy_api(Some(spec.value), referenced.contains(&key)) {
+                    ApiGeneration::V0_4 => Content::PolicyV04(read::policy_v04(&spec, f)),
+                    ApiGeneration::Current => {
+                        Content::PolicyCurrent(Box::new(read::policy_current(&spec, f)))
+                    }
+                }
+            }
+            ObjectKind::AutoscalingPolicyBinding => Content::Binding(read::binding(&spec, f)),
+            ObjectKind::ModelServing => Content::ModelServing(model_serving::read(&meta, &spec, f)),
+        };
+        doc.entry = Some(Entry {
+            kind,
+            meta,
+            content: Some(content),
+        });
+    }
+}
+
+/// The schema and webhook checks, which for a binding need the policies around it, and the
+/// notes about how the objects relate.
+fn cross_check(docs: &mut [Document]) {
+    let policies_by_api = |api: ApiGeneration| -> BTreeMap<(String, String), Location> {
+        docs.iter()
+            .filter_map(|d| {
+                let e = d.entry.as_ref()?;
+                (e.kind == ObjectKind::AutoscalingPolicy && e.api() == Some(api)).then(|| {
+                    (
+                        (e.meta.namespace.clone(), e.meta.name.clone()),
+                        d.location.clone(),
+                    )
+                })
+            })
+            .collect()
+    };
+    let v04_policies = policies_by_api(ApiGeneration::V0_4);
+    let current_policies = policies_by_api(ApiGeneration::Current);
+    let bound: BTreeSet<(String, String)> = docs
+        .iter()
+        .filter_map(|d| match d.entry.as_ref()?.content.as_ref()? {
+            Content::Binding(b) => Some((
+                d.entry.as_ref()?.meta.namespace.clone(),
+                b.policy_ref_name.clone(),
+            )),
+            _ => None,
+        })
+        .collect();
+
+    let mut seen: BTreeMap<(ObjectKind, Option<ApiGeneration>, String, String), Location> =
+        BTreeMap::new();
+    for doc in docs.iter_mut() {
+        let Some(entry) = &doc.entry else { continue };
+        let f = &mut doc.findings;
+        let key = (entry.meta.namespace.clone(), entry.meta.name.clone());
+        match &entry.content {
+            Some(Content::PolicyV04(p)) => {
+                validation::policy_v04(p, f);
+                if !bound.contains(&key) {
+                    f.note(
+                        &FieldPath::default(),
+                        "no AutoscalingPolicyBinding given here refers to this v0.x policy, so it scales nothing",
+                    );
+                }
+            }
+            Some(Content::PolicyCurrent(p)) => validation::policy_current(p, f),
+            Some(Content::Binding(b)) => {
+                let policy_key = (entry.meta.namespace.clone(), b.policy_ref_name.clone());
+                let exists = v04_policies.contains_key(&policy_key);
+                validation::binding(b, exists, f);
+                if let Some(at) = current_policies.get(&policy_key).filter(|_| !exists) {
+                    f.note(
+                        &FieldPath::new("spec").child("policyRef").child("name"),
+                        format!(
+                            "the policy {} at {at} is written in the current API; a binding refers to a v0.x policy (metrics[].metricName)",
+                            b.policy_ref_name
+                        ),
+                    );
+                }
+            }
+            Some(Content::ModelServing(_)) | None => {}
+        }
+        let (kind, api, ns, name) = entry.key();
+        if !name.is_empty() {
+            let full_key = (kind, api, ns.to_string(), name.to_string());
+            if let Some(earlier) = seen.insert(full_key, doc.location.clone()) {
+                f.note(
+                    &FieldPath::default(),
+                    format!(
+                        "{}/{name} replaces the one at {earlier} (objects are applied in order, as kubectl apply does)",
+                        kind.short_name()
+                    ),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
