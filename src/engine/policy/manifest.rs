@@ -26,7 +26,7 @@ use yaml_serde::Value;
 
 use self::raw::{Meta, RawBinding, RawPolicyCurrent, RawPolicyV04};
 use self::yaml_walk::Node;
-use super::field::{FieldFinding, FieldPath, Findings};
+use super::field::{FieldPath, Findings};
 use super::{validation, Policy};
 use crate::engine::EngineVersion;
 
@@ -217,7 +217,7 @@ struct Entry {
     content: Option<Content>,
 }
 
-struct Document<'v> {
+struct DocState<'v> {
     location: Location,
     findings: Findings,
     /// Recognised object: kind, metadata and `spec`.
@@ -239,7 +239,7 @@ impl ManifestSet {
             })
             .collect();
 
-        let mut docs: Vec<Document> = Vec::new();
+        let mut docs: Vec<DocState> = Vec::new();
         for (file, file_docs) in &parsed {
             for d in file_docs {
                 let location = Location {
@@ -255,7 +255,7 @@ impl ManifestSet {
                         None
                     }
                 };
-                docs.push(Document {
+                docs.push(DocState {
                     location,
                     findings,
                     header,
@@ -266,7 +266,7 @@ impl ManifestSet {
 
         read_contents(&mut docs);
         cross_check(&mut docs);
-        ManifestSet::collect(docs)
+        ManifestSet::collect(&docs)
     }
 
     /// Every recognised object, in document order.
@@ -311,72 +311,55 @@ impl ManifestSet {
         }
     }
 
-    fn collect(docs: Vec<Document>) -> ManifestSet {
+    fn collect(docs: &[DocState]) -> ManifestSet {
         let mut set = ManifestSet::default();
-        let finding = |location: &Location, f: FieldFinding| (location.clone(), f.path, f.message);
-        for doc in &docs {
+        for doc in docs {
+            let location = &doc.location;
             if let Some(entry) = &doc.entry {
                 set.objects.push(ManifestObject {
                     kind: entry.kind,
                     api: entry.api(),
                     namespace: entry.meta.namespace.clone(),
                     name: entry.meta.name.clone(),
-                    location: doc.location.clone(),
+                    location: location.clone(),
                     valid: doc.findings.problems.is_empty(),
                 });
             }
-        }
-        let mut all = Vec::new();
-        for doc in docs {
-            let Document {
-                location,
-                findings,
-                entry,
-                ..
-            } = doc;
-            for p in findings.problems {
-                let (location, path, message) = finding(&location, p);
-                set.problems.push(Problem {
-                    location,
-                    path,
-                    message,
-                });
-            }
-            for n in findings.notes {
-                let (location, path, message) = finding(&location, n);
-                set.notes.push(Note {
-                    location,
-                    path,
-                    message,
-                });
-            }
-            all.push((location, entry));
+            set.problems
+                .extend(doc.findings.problems.iter().map(|p| Problem {
+                    location: location.clone(),
+                    path: p.path.clone(),
+                    message: p.message.clone(),
+                }));
+            set.notes.extend(doc.findings.notes.iter().map(|n| Note {
+                location: location.clone(),
+                path: n.path.clone(),
+                message: n.message.clone(),
+            }));
         }
         if set.problems.is_empty() {
-            set.build(&all);
+            set.build(docs);
         }
         set
     }
 
     /// Derives the engine inputs from a valid set; later definitions replace earlier ones.
-    fn build(&mut self, all: &[(Location, Option<Entry>)]) {
-        let latest = latest_definitions(all.iter().map(|(_, e)| e.as_ref()));
-        let v04_policies: BTreeMap<(&str, &str), (&Meta, &RawPolicyV04)> = all
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| latest.contains(i))
-            .filter_map(|(_, (_, e))| match e.as_ref()?.content.as_ref()? {
-                Content::PolicyV04(p) => {
-                    let meta = &e.as_ref()?.meta;
-                    Some(((meta.namespace.as_str(), meta.name.as_str()), (meta, p)))
-                }
-                _ => None,
-            })
-            .collect();
-        for (i, (location, entry)) in all.iter().enumerate() {
-            let Some(entry) = entry.as_ref().filter(|_| latest.contains(&i)) else {
-                continue;
-            };
+    fn build(&mut self, docs: &[DocState]) {
+        let latest = latest_definitions(docs);
+        let in_force = || {
+            docs.iter()
+                .enumerate()
+                .filter(|(i, _)| latest.contains(i))
+                .filter_map(|(_, d)| Some((&d.location, d.entry.as_ref()?)))
+        };
+        let mut v04_policies = BTreeMap::new();
+        for (_, entry) in in_force() {
+            if let Some(Content::PolicyV04(p)) = &entry.content {
+                let meta = &entry.meta;
+                v04_policies.insert((meta.namespace.as_str(), meta.name.as_str()), (meta, p));
+            }
+        }
+        for (location, entry) in in_force() {
             let meta = &entry.meta;
             let built = match &entry.content {
                 Some(Content::PolicyCurrent(p)) => {
@@ -390,7 +373,7 @@ impl ManifestSet {
                     self.model_servings.push(ms.clone());
                     None
                 }
-                _ => None,
+                Some(Content::PolicyV04(_)) | None => None,
             };
             if let Some((policy, api)) = built {
                 self.policies.push(LoadedPolicy {
@@ -418,11 +401,11 @@ impl Entry {
     }
 }
 
-/// Indices of the entries not replaced by a later one with the same key.
-fn latest_definitions<'e>(entries: impl Iterator<Item = Option<&'e Entry>>) -> BTreeSet<usize> {
+/// Indices of the documents whose object is not replaced by a later one with the same key.
+fn latest_definitions(docs: &[DocState]) -> BTreeSet<usize> {
     let mut by_key = BTreeMap::new();
-    for (i, e) in entries.enumerate() {
-        if let Some(e) = e {
+    for (i, doc) in docs.iter().enumerate() {
+        if let Some(e) = &doc.entry {
             by_key.insert(e.key(), i);
         }
     }
@@ -471,7 +454,7 @@ fn read_header<'v>(
 
 /// Reads every recognised object's spec; an AutoscalingPolicy's API generation may depend on
 /// the bindings that refer to it.
-fn read_contents(docs: &mut [Document]) {
+fn read_contents(docs: &mut [DocState]) {
     let referenced: BTreeSet<(String, String)> = docs
         .iter()
         .filter_map(|d| match &d.header {
@@ -519,7 +502,7 @@ fn read_contents(docs: &mut [Document]) {
 
 /// The schema and webhook checks, which for a binding need the policies around it, and the
 /// notes about how the objects relate.
-fn cross_check(docs: &mut [Document]) {
+fn cross_check(docs: &mut [DocState]) {
     let policies_by_api = |api: ApiGeneration| -> BTreeMap<(String, String), Location> {
         docs.iter()
             .filter_map(|d| {

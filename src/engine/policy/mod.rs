@@ -1,6 +1,8 @@
 //! Kthena's autoscaling custom resources as the engine receives them: value formats
 //! (durations, quantities), the stored policy types, and the defaulting the API server and
-//! the mutating webhook apply (engine.md §1-§2).
+//! the mutating webhook apply (engine.md §1-§2); and [`manifest`], which reads real manifests,
+//! checks them as the API server and Kthena's validating webhooks would, and yields [`Policy`]
+//! values.
 
 pub mod defaults;
 mod duration;

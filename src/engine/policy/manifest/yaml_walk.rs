@@ -79,11 +79,15 @@ impl<'v> Node<'v> {
 
     /// A `metav1.Duration`: a string in Go's `time.ParseDuration` syntax.
     pub(crate) fn duration(&self, f: &mut Findings) -> Option<Duration> {
-        let s = self.string(f)?;
-        match Duration::parse(&s) {
+        let Value::String(s) = self.value else {
+            // The CRD types durations as strings, so a bare YAML `30` or `0` is refused.
+            self.type_error(f, "string (a Go duration such as \"30s\" or \"0\")");
+            return None;
+        };
+        match Duration::parse(s) {
             Ok(d) => Some(d),
             Err(e) => {
-                f.invalid(&self.path, &quote(&s), &e.to_string());
+                f.invalid(&self.path, &quote(s), &e.to_string());
                 None
             }
         }
@@ -323,7 +327,10 @@ mod tests {
         // A bare YAML number is not a string.
         let (v, errs) = read("30", |n, f| n.duration(f));
         assert!(v.is_none());
-        assert_eq!(errs, ["Invalid value: 30: must be of type string"]);
+        assert_eq!(
+            errs,
+            ["Invalid value: 30: must be of type string (a Go duration such as \"30s\" or \"0\")"]
+        );
     }
 
     #[test]

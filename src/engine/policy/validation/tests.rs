@@ -212,7 +212,7 @@ fn enums_durations_and_quantities_are_decoded() {
     );
     assert_eq!(
         current("  behavior: {scaleDown: {period: 15}}"),
-        ["spec.behavior.scaleDown.period: Invalid value: 15: must be of type string"]
+        ["spec.behavior.scaleDown.period: Invalid value: 15: must be of type string (a Go duration such as \"30s\" or \"0\")"]
     );
     let spec = "  metrics: [{name: m, targetValue: 1O}]\n  homogeneousTarget: {minReplicas: 1, maxReplicas: 2, target: {targetRef: {name: ms}}}\n";
     let p = current_spec(spec);
