@@ -64,7 +64,10 @@ fn engine_tick(c: &mut Criterion) {
         .map(|(i, n)| json!({"name": n, "cost": 100 - 20 * i as i32, "minReplicas": 1, "maxReplicas": 8}))
         .collect();
     let replicas: serde_json::Map<_, _> = names.iter().map(|n| (n.to_string(), json!(2))).collect();
-    let pod_map: serde_json::Map<_, _> = names.iter().map(|n| (n.to_string(), pods(n, 2, 15.0))).collect();
+    let pod_map: serde_json::Map<_, _> = names
+        .iter()
+        .map(|n| (n.to_string(), pods(n, 2, 15.0)))
+        .collect();
     let heterogeneous = line(
         json!({"mode": "heterogeneous", "costExpansionRatePercent": 200, "params": params}),
         json!(replicas),

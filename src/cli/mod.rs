@@ -12,7 +12,11 @@ use clap::{Parser, Subcommand};
 pub const EXIT_BAD_INPUT: u8 = 2;
 
 #[derive(Debug, Parser)]
-#[command(name = "kthena-sim", version, about = "Simulate Kthena autoscaling policies offline")]
+#[command(
+    name = "kthena-sim",
+    version,
+    about = "Simulate Kthena autoscaling policies offline"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

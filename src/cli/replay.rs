@@ -30,7 +30,8 @@ pub struct Args {
 }
 
 fn parse_engine(s: &str) -> Result<EngineVersion, String> {
-    s.parse().map_err(|e: crate::engine::UnknownEngineVersion| e.to_string())
+    s.parse()
+        .map_err(|e: crate::engine::UnknownEngineVersion| e.to_string())
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -39,7 +40,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Some(p) if p.as_os_str() == "-" => ("<stdin>".into(), Box::new(io::stdin().lock())),
         Some(p) => {
             if p.is_dir() {
-                bail!("{}: is a directory, expected a JSON Lines file", p.display());
+                bail!(
+                    "{}: is a directory, expected a JSON Lines file",
+                    p.display()
+                );
             }
             let f = File::open(p).with_context(|| format!("{}: cannot open", p.display()))?;
             (p.display().to_string(), Box::new(BufReader::new(f)))
@@ -65,7 +69,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match write_lines(&out) {
         // A closed pipe (`| head`) is the reader's choice, not an error.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(ExitCode::SUCCESS),
-        other => other.map(|_| ExitCode::SUCCESS).context("cannot write standard output"),
+        other => other
+            .map(|_| ExitCode::SUCCESS)
+            .context("cannot write standard output"),
     }
 }
 
@@ -100,27 +106,50 @@ fn check(reader: Box<dyn BufRead>, name: &str, engine: EngineVersion) -> anyhow:
         };
         let decisions = replay(&parsed, engine).map_err(|e| anyhow::anyhow!("{name}:{n}: {e}"))?;
         if decisions.len() != expected.len() {
-            bail!("{name}:{n}: {} ticks but {} expected decisions", decisions.len(), expected.len());
+            bail!(
+                "{name}:{n}: {} ticks but {} expected decisions",
+                decisions.len(),
+                expected.len()
+            );
         }
         a.checked += 1;
-        for (t, ((tick, d), e)) in parsed.scenario.ticks.iter().zip(&decisions).zip(expected).enumerate() {
+        for (t, ((tick, d), e)) in parsed
+            .scenario
+            .ticks
+            .iter()
+            .zip(&decisions)
+            .zip(expected)
+            .enumerate()
+        {
             a.ticks += 1;
             let diff = tick_differences(&output::tick_json(tick.t, d, true), e);
             if !diff.is_empty() {
                 a.mismatched += 1;
-                report.push(format!("{name}:{n}: {} tick {t}: {}", parsed.id, diff.join("; ")));
+                report.push(format!(
+                    "{name}:{n}: {} tick {t}: {}",
+                    parsed.id,
+                    diff.join("; ")
+                ));
             }
         }
     }
     for r in &report {
         println!("{r}");
     }
-    let pct = if a.ticks == 0 { 100.0 } else { 100.0 * (a.ticks - a.mismatched) as f64 / a.ticks as f64 };
+    let pct = if a.ticks == 0 {
+        100.0
+    } else {
+        100.0 * (a.ticks - a.mismatched) as f64 / a.ticks as f64
+    };
     println!(
         "{engine}: {} scenarios checked ({} not valid for {engine}, {} without expectations), {} ticks, {} disagree: {pct:.2}% agreement",
         a.checked, a.not_valid, a.no_expectation, a.ticks, a.mismatched
     );
-    Ok(if a.mismatched == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if a.mismatched == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn write_lines(values: &[serde_json::Value]) -> io::Result<()> {

@@ -55,8 +55,16 @@ pub fn metric_targets(metrics: &[MetricTarget]) -> Vec<(String, f64)> {
 fn key(policy: &Policy, reference: Option<&ObjectReference>) -> String {
     let mut k = format!("{}/{}", policy.namespace, policy.name);
     if let Some(r) = reference {
-        let ns = if r.namespace.is_empty() { &policy.namespace } else { &r.namespace };
-        let kind = if r.kind.is_empty() { "ModelServing" } else { &r.kind };
+        let ns = if r.namespace.is_empty() {
+            &policy.namespace
+        } else {
+            &r.namespace
+        };
+        let kind = if r.kind.is_empty() {
+            "ModelServing"
+        } else {
+            &r.kind
+        };
         k.push_str(&format!("/{ns}/{kind}/{}", r.name));
     }
     k
@@ -126,7 +134,11 @@ fn check_target_ref(r: &ObjectReference) -> Result<(), String> {
     Ok(())
 }
 
-fn lookup<'c>(cluster: &'c dyn Cluster, ns: &str, name: &str) -> Result<&'c ModelServingView, String> {
+fn lookup<'c>(
+    cluster: &'c dyn Cluster,
+    ns: &str,
+    name: &str,
+) -> Result<&'c ModelServingView, String> {
     cluster
         .model_serving(ns, name)
         .ok_or_else(|| format!("modelserving {ns}/{name} not found"))
@@ -166,7 +178,10 @@ fn read_current(
                 None => ms.replicas,
                 Some(s) if s.kind == "Role" && !s.name.is_empty() => {
                     out.role = Some(s.name.clone());
-                    ms.roles.iter().find(|(n, _)| *n == s.name).and_then(|(_, v)| *v)
+                    ms.roles
+                        .iter()
+                        .find(|(n, _)| *n == s.name)
+                        .and_then(|(_, v)| *v)
                 }
                 Some(_) => None,
             };
@@ -203,9 +218,17 @@ fn error_decision(key: String, mode: TargetMode, error: String) -> Decision {
 }
 
 /// The reason of a decided (not skipped) step.
-fn decided_reason(rec: Recommendation, current: i32, recommended: i32, limit: Limit, panic_until: Option<i64>) -> Reason {
+fn decided_reason(
+    rec: Recommendation,
+    current: i32,
+    recommended: i32,
+    limit: Limit,
+    panic_until: Option<i64>,
+) -> Reason {
     match rec {
-        Recommendation::Bound(bound) if limit == Limit::None => Reason::OutOfRange { current, bound },
+        Recommendation::Bound(bound) if limit == Limit::None => {
+            Reason::OutOfRange { current, bound }
+        }
         _ => Reason::Corrected {
             recommended,
             limit,
@@ -242,7 +265,10 @@ impl Autoscaler {
         match &policy.target {
             ScalingTarget::Homogeneous(h) => {
                 let default_ref = ObjectReference::default();
-                key(policy, Some(h.target.as_ref().map_or(&default_ref, |t| &t.target_ref)))
+                key(
+                    policy,
+                    Some(h.target.as_ref().map_or(&default_ref, |t| &t.target_ref)),
+                )
             }
             ScalingTarget::Heterogeneous(_) => key(policy, None),
             ScalingTarget::Disaggregated(d) => key(policy, Some(&d.target_ref)),
@@ -250,7 +276,12 @@ impl Autoscaler {
     }
 
     /// `Reconcile`: one pass at time `now` (Unix ms) over `policies` in lister order.
-    pub fn reconcile(&mut self, now: i64, policies: &[Policy], cluster: &dyn Cluster) -> Vec<Decision> {
+    pub fn reconcile(
+        &mut self,
+        now: i64,
+        policies: &[Policy],
+        cluster: &dyn Cluster,
+    ) -> Vec<Decision> {
         let keys: Vec<String> = policies.iter().map(Self::policy_key).collect();
         self.scalers.retain(|k, _| keys.contains(k));
         self.optimizers.retain(|k, _| keys.contains(k));
@@ -269,7 +300,9 @@ impl Autoscaler {
                 let d = match &p.target {
                     ScalingTarget::Heterogeneous(h) => self.do_optimize(now, p, h, key, cluster),
                     ScalingTarget::Homogeneous(h) => self.do_scale(now, p, h, key, cluster),
-                    ScalingTarget::Disaggregated(t) => self.do_disaggregated_scale(now, p, t, key, cluster),
+                    ScalingTarget::Disaggregated(t) => {
+                        self.do_disaggregated_scale(now, p, t, key, cluster)
+                    }
                 };
                 if let Reason::ControllerDown(why) = &d.reason {
                     self.down = Some(why.clone());
@@ -280,11 +313,25 @@ impl Autoscaler {
     }
 
     /// `doScale`: a homogeneous target (engine.md §4.5).
-    fn do_scale(&mut self, now: i64, policy: &Policy, h: &HomogeneousTarget, key: String, cluster: &dyn Cluster) -> Decision {
+    fn do_scale(
+        &mut self,
+        now: i64,
+        policy: &Policy,
+        h: &HomogeneousTarget,
+        key: String,
+        cluster: &dyn Cluster,
+    ) -> Decision {
         let version = self.version;
-        let fresh = self.scalers.get(&key).is_none_or(|c| c.generation != policy.generation);
+        let fresh = self
+            .scalers
+            .get(&key)
+            .is_none_or(|c| c.generation != policy.generation);
         if fresh {
-            let reference = h.target.as_ref().map(|t| t.target_ref.clone()).unwrap_or_default();
+            let reference = h
+                .target
+                .as_ref()
+                .map(|t| t.target_ref.clone())
+                .unwrap_or_default();
             let scaler = Scaler {
                 status: Status::new(&policy.behavior, version),
                 collector: MetricCollector::new(
@@ -296,7 +343,13 @@ impl Autoscaler {
                 min_replicas: h.min_replicas,
                 max_replicas: h.max_replicas,
             };
-            self.scalers.insert(key.clone(), Cached { generation: policy.generation, value: scaler });
+            self.scalers.insert(
+                key.clone(),
+                Cached {
+                    generation: policy.generation,
+                    value: scaler,
+                },
+            );
         }
         let scaler = &mut self.scalers.get_mut(&key).expect("inserted above").value;
         let mode = TargetMode::Homogeneous;
@@ -343,35 +396,71 @@ impl Autoscaler {
             recommended: Some(outcome.recommended),
             corrected: Some(outcome.corrected),
             panic: outcome.is_panic,
-            reason: decided_reason(outcome.recommendation, current.current, outcome.recommended, outcome.limit, panic_until),
+            reason: decided_reason(
+                outcome.recommendation,
+                current.current,
+                outcome.recommended,
+                outcome.limit,
+                panic_until,
+            ),
             alg_input: Some(alg_input),
-            writes: current.write(version, outcome.corrected).into_iter().collect(),
+            writes: current
+                .write(version, outcome.corrected)
+                .into_iter()
+                .collect(),
             ..base_decision(key, mode)
         }
     }
 
     /// `doOptimize`: a heterogeneous target (engine.md §4.6).
-    fn do_optimize(&mut self, now: i64, policy: &Policy, h: &HeterogeneousTarget, key: String, cluster: &dyn Cluster) -> Decision {
+    fn do_optimize(
+        &mut self,
+        now: i64,
+        policy: &Policy,
+        h: &HeterogeneousTarget,
+        key: String,
+        cluster: &dyn Cluster,
+    ) -> Decision {
         let version = self.version;
         let mode = TargetMode::Heterogeneous;
         let default_target = Target::default();
-        let targets: Vec<&Target> = h.params.iter().map(|p| p.target.as_ref().unwrap_or(&default_target)).collect();
+        let targets: Vec<&Target> = h
+            .params
+            .iter()
+            .map(|p| p.target.as_ref().unwrap_or(&default_target))
+            .collect();
         let target_keys: Vec<String> = targets
             .iter()
             .map(|t| match version {
-                EngineVersion::Head => format!("{}/{}", target_namespace(policy, &t.target_ref), t.target_ref.name),
+                EngineVersion::Head => format!(
+                    "{}/{}",
+                    target_namespace(policy, &t.target_ref),
+                    t.target_ref.name
+                ),
                 EngineVersion::V0_4 => t.target_ref.name.clone(),
             })
             .collect();
-        let fresh = self.optimizers.get(&key).is_none_or(|c| c.generation != policy.generation);
+        let fresh = self
+            .optimizers
+            .get(&key)
+            .is_none_or(|c| c.generation != policy.generation);
         if fresh {
             let mut collectors = BTreeMap::new();
             for (t, k) in targets.iter().zip(&target_keys) {
                 let ns = target_namespace(policy, &t.target_ref).to_string();
-                let ns = if version == EngineVersion::V0_4 { policy.namespace.clone() } else { ns };
+                let ns = if version == EngineVersion::V0_4 {
+                    policy.namespace.clone()
+                } else {
+                    ns
+                };
                 collectors.insert(
                     k.clone(),
-                    MetricCollector::new(Some((*t).clone()), ns, metric_targets(&policy.metrics), None),
+                    MetricCollector::new(
+                        Some((*t).clone()),
+                        ns,
+                        metric_targets(&policy.metrics),
+                        None,
+                    ),
                 );
             }
             let optimizer = Optimizer {
@@ -379,7 +468,13 @@ impl Autoscaler {
                 collectors,
                 status: Status::new(&policy.behavior, version),
             };
-            self.optimizers.insert(key.clone(), Cached { generation: policy.generation, value: optimizer });
+            self.optimizers.insert(
+                key.clone(),
+                Cached {
+                    generation: policy.generation,
+                    value: optimizer,
+                },
+            );
         }
         let opt = &mut self.optimizers.get_mut(&key).expect("inserted above").value;
         let mut current_by_key: BTreeMap<&str, CurrentReplicas> = BTreeMap::new();
@@ -397,7 +492,9 @@ impl Autoscaler {
         let mut ext_samples: BTreeMap<String, Vec<(f64, i32)>> = BTreeMap::new();
         let mut first_issue = None;
         for k in &target_keys {
-            let Some(c) = opt.collectors.get_mut(k) else { continue };
+            let Some(c) = opt.collectors.get_mut(k) else {
+                continue;
+            };
             let r = current_by_key[k.as_str()].current;
             sum_current = sum_current.wrapping_add(r);
             let collected = match c.update_metrics(version, now, cluster) {
@@ -418,8 +515,18 @@ impl Autoscaler {
             }
         }
         let external = aggregate_external(&ext_samples);
-        let targets_list = opt.collectors.values().next().map(|c| c.metric_targets.clone()).unwrap_or_default();
-        let alg_input = AlgInput { current: sum_current, unready, ready, external };
+        let targets_list = opt
+            .collectors
+            .values()
+            .next()
+            .map(|c| c.metric_targets.clone())
+            .unwrap_or_default();
+        let alg_input = AlgInput {
+            current: sum_current,
+            unready,
+            ready,
+            external,
+        };
         let rec = RecommendationInput {
             min_instances: opt.meta.sum_min,
             max_instances: opt.meta.sum_max,
@@ -439,7 +546,12 @@ impl Autoscaler {
                 ..base_decision(key, mode)
             };
         };
-        if let Some(t) = policy.behavior.scale_up.panic_policy.panic_threshold_percent {
+        if let Some(t) = policy
+            .behavior
+            .scale_up
+            .panic_policy
+            .panic_threshold_percent
+        {
             if recommended.wrapping_mul(100) >= sum_current.wrapping_mul(t) {
                 opt.status.refresh_panic_mode(now);
             }
@@ -480,17 +592,39 @@ impl Autoscaler {
     }
 
     /// `doDisaggregatedScale`: the roles of one ModelServing (HEAD, engine.md §4.7).
-    fn do_disaggregated_scale(&mut self, now: i64, policy: &Policy, t: &DisaggregatedTarget, key: String, cluster: &dyn Cluster) -> Decision {
+    fn do_disaggregated_scale(
+        &mut self,
+        now: i64,
+        policy: &Policy,
+        t: &DisaggregatedTarget,
+        key: String,
+        cluster: &dyn Cluster,
+    ) -> Decision {
         let version = self.version;
         let mode = TargetMode::Disaggregated;
         let ns = target_namespace(policy, &t.target_ref).to_string();
-        let fresh = self.disaggregated.get(&key).is_none_or(|c| c.generation != policy.generation);
+        let fresh = self
+            .disaggregated
+            .get(&key)
+            .is_none_or(|c| c.generation != policy.generation);
         if fresh {
             let ds = DisaggregatedScaler::new(policy, t, &ns, version);
-            self.disaggregated.insert(key.clone(), Cached { generation: policy.generation, value: ds });
+            self.disaggregated.insert(
+                key.clone(),
+                Cached {
+                    generation: policy.generation,
+                    value: ds,
+                },
+            );
         }
-        let ds = &mut self.disaggregated.get_mut(&key).expect("inserted above").value;
-        let ms = match check_target_ref(&t.target_ref).and_then(|_| lookup(cluster, &ns, &t.target_ref.name)) {
+        let ds = &mut self
+            .disaggregated
+            .get_mut(&key)
+            .expect("inserted above")
+            .value;
+        let ms = match check_target_ref(&t.target_ref)
+            .and_then(|_| lookup(cluster, &ns, &t.target_ref.name))
+        {
             Ok(ms) => ms,
             Err(e) => return error_decision(key, mode, e),
         };
@@ -501,7 +635,14 @@ impl Autoscaler {
                     current.insert(name.clone(), v.unwrap_or(1));
                 }
                 None => {
-                    return error_decision(key, mode, format!("role {name} not found in modelserving {ns}/{}", t.target_ref.name))
+                    return error_decision(
+                        key,
+                        mode,
+                        format!(
+                            "role {name} not found in modelserving {ns}/{}",
+                            t.target_ref.name
+                        ),
+                    )
                 }
             }
         }
@@ -519,7 +660,9 @@ impl Autoscaler {
                     })
                     .collect();
                 let reason = match (&result.current_ratio, result.ratio_adjusted) {
-                    (Some(ratio), true) => Reason::RatioAdjusted { ratio: ratio.clone() },
+                    (Some(ratio), true) => Reason::RatioAdjusted {
+                        ratio: ratio.clone(),
+                    },
                     _ => Reason::Roles,
                 };
                 Decision {
@@ -534,7 +677,10 @@ impl Autoscaler {
                 }
             }
             Err(DisaggregatedSkip::Role { role, reason }) => Decision {
-                reason: Reason::RoleSkipped { role, cause: Box::new(reason) },
+                reason: Reason::RoleSkipped {
+                    role,
+                    cause: Box::new(reason),
+                },
                 ..base_decision(key, mode)
             },
             Err(DisaggregatedSkip::Ratio(e)) => error_decision(key, mode, e.to_string()),

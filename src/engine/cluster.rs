@@ -48,7 +48,9 @@ pub enum MetricFamily {
     Gauge(Vec<f64>),
     Histogram(Vec<Snapshot>),
     /// `UNTYPED`, `SUMMARY` and other types: ignored at v0.4, an error at HEAD.
-    Other { samples: usize },
+    Other {
+        samples: usize,
+    },
 }
 
 impl MetricFamily {

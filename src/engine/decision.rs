@@ -95,7 +95,11 @@ pub enum Reason {
     /// A fixed disaggregated role: always its size.
     Fixed(i32),
     /// The corrected value: what set it, whether panic mode was on and until when.
-    Corrected { recommended: i32, limit: Limit, panic_until: Option<i64> },
+    Corrected {
+        recommended: i32,
+        limit: Limit,
+        panic_until: Option<i64>,
+    },
     /// Disaggregated: the ratio constraint changed the role counts.
     RatioAdjusted { ratio: String },
     /// Disaggregated: every role's own reason.
@@ -158,13 +162,16 @@ impl fmt::Display for Reason {
             } => {
                 match limit {
                     Limit::None => write!(f, "recommended {recommended} from metrics")?,
-                    Limit::Stabilization(v) => {
-                        write!(f, "held by stabilization window at {v} (recommended {recommended})")?
-                    }
+                    Limit::Stabilization(v) => write!(
+                        f,
+                        "held by stabilization window at {v} (recommended {recommended})"
+                    )?,
                     Limit::ScaleUpRate(v) => write!(f, "limited by scale-up rate (max {v})")?,
                     Limit::ScaleDownRate(v) => write!(f, "limited by scale-down rate (min {v})")?,
                     Limit::PanicRate(v) => write!(f, "limited by panic scale-up rate (max {v})")?,
-                    Limit::Current(v) => write!(f, "kept at current {v} (recommended {recommended})")?,
+                    Limit::Current(v) => {
+                        write!(f, "kept at current {v} (recommended {recommended})")?
+                    }
                     Limit::MinReplicas(v) => write!(f, "raised to minReplicas {v}")?,
                     Limit::MaxReplicas(v) => write!(f, "capped at maxReplicas {v}")?,
                 }
@@ -173,7 +180,9 @@ impl fmt::Display for Reason {
                 }
                 Ok(())
             }
-            Reason::RatioAdjusted { ratio } => write!(f, "ratio constraint applied (ratio {ratio})"),
+            Reason::RatioAdjusted { ratio } => {
+                write!(f, "ratio constraint applied (ratio {ratio})")
+            }
             Reason::Roles => f.write_str("per-role decisions"),
         }
     }

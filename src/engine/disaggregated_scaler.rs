@@ -40,7 +40,10 @@ pub struct DisaggregatedResult {
 #[derive(Debug, Clone, PartialEq)]
 pub enum DisaggregatedSkip {
     /// A non-fixed role had no usable metrics: the whole cycle is abandoned.
-    Role { role: String, reason: Reason },
+    Role {
+        role: String,
+        reason: Reason,
+    },
     Ratio(RatioError),
     Collect(CollectError),
 }
@@ -48,7 +51,12 @@ pub enum DisaggregatedSkip {
 impl DisaggregatedScaler {
     /// `NewDisaggregatedScaler`: per role a collector over the role's pods (the role label is
     /// forced into every pod source's selector) and its own status.
-    pub fn new(policy: &Policy, target: &DisaggregatedTarget, namespace: &str, version: EngineVersion) -> Self {
+    pub fn new(
+        policy: &Policy,
+        target: &DisaggregatedTarget,
+        namespace: &str,
+        version: EngineVersion,
+    ) -> Self {
         let roles = target
             .roles
             .iter()
@@ -102,7 +110,10 @@ impl DisaggregatedScaler {
                 fixed.push(name.clone());
                 continue;
             }
-            let scaler = self.roles.get_mut(name).expect("one scaler per configured role");
+            let scaler = self
+                .roles
+                .get_mut(name)
+                .expect("one scaler per configured role");
             let collected = scaler
                 .collector
                 .update_metrics(version, now, cluster)
@@ -140,7 +151,10 @@ impl DisaggregatedScaler {
             .map_err(DisaggregatedSkip::Ratio)?;
         let mut roles = Vec::new();
         for (name, outcome, alg) in pending {
-            let scaler = self.roles.get_mut(&name).expect("one scaler per configured role");
+            let scaler = self
+                .roles
+                .get_mut(&name)
+                .expect("one scaler per configured role");
             record(&mut scaler.status, now, &outcome);
             let panic = scaler.status.is_panic_mode(now);
             let reason = match outcome.recommendation {
@@ -183,7 +197,10 @@ impl DisaggregatedScaler {
         Ok(DisaggregatedResult {
             roles,
             ratio_adjusted: ratio.adjusted,
-            current_ratio: target.ratio_constraint.as_ref().map(|_| ratio.current_ratio),
+            current_ratio: target
+                .ratio_constraint
+                .as_ref()
+                .map(|_| ratio.current_ratio),
         })
     }
 }

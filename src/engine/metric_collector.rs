@@ -130,7 +130,9 @@ impl Plan {
         for (key, _) in metric_targets {
             match sources.and_then(|s| s.get(key)) {
                 None => plan.missing.push(key.clone()),
-                Some(MetricSource::Prometheus(src)) => plan.prometheus.push((key.clone(), src.clone())),
+                Some(MetricSource::Prometheus(src)) => {
+                    plan.prometheus.push((key.clone(), src.clone()))
+                }
                 Some(MetricSource::Pod(src)) => {
                     let scrape_name = if src.name.is_empty() { key } else { &src.name };
                     let g = *by_key.entry(group_key(src)).or_insert_with(|| {
@@ -185,16 +187,19 @@ impl MetricCollector {
 
     /// v0.4.0: one scrape per pod of `metricEndpoint`; any failed pod or unready pod voids
     /// the whole target; missing keys are zero-filled (engine.md §5.2).
-    fn update_metrics_v04(&mut self, now: i64, cluster: &dyn Cluster) -> Result<Collected, CollectError> {
-        let target = match &self.target {
-            Some(t) if !t.target_ref.name.is_empty() => t,
-            _ => {
-                return Err(CollectError::Crash(
+    fn update_metrics_v04(
+        &mut self,
+        now: i64,
+        cluster: &dyn Cluster,
+    ) -> Result<Collected, CollectError> {
+        let target =
+            match &self.target {
+                Some(t) if !t.target_ref.name.is_empty() => t,
+                _ => return Err(CollectError::Crash(
                     "nil pointer dereference building the pod selector of a target without a name"
                         .into(),
-                ))
-            }
-        };
+                )),
+            };
         let role = v04_role(target);
         let endpoint = target.metric_endpoint.as_ref();
         let selector = endpoint.and_then(|e| e.label_selector.as_ref());
@@ -239,7 +244,11 @@ impl MetricCollector {
                     MetricFamily::Histogram(h) => {
                         let snap = h[0].clone();
                         let base = past_h.and_then(|p| p.get(name));
-                        match quantile_in_diff(SLO_QUANTILE_PERCENTILE, &snap, base.unwrap_or(&EMPTY)) {
+                        match quantile_in_diff(
+                            SLO_QUANTILE_PERCENTILE,
+                            &snap,
+                            base.unwrap_or(&EMPTY),
+                        ) {
                             Ok(q) => *m.entry(name.clone()).or_insert(0.0) += q,
                             Err(e) => out.issues.push(Issue::Histogram {
                                 pod: pod.name.clone(),
@@ -310,7 +319,15 @@ impl MetricCollector {
         let ready = out.ready.as_mut().expect("HEAD always yields a map");
         for group in &self.plan.groups {
             let target = self.target.as_ref();
-            match collect_group(cluster, &self.namespace, target, self.role.as_deref(), group, past, &mut current) {
+            match collect_group(
+                cluster,
+                &self.namespace,
+                target,
+                self.role.as_deref(),
+                group,
+                past,
+                &mut current,
+            ) {
                 Ok((vals, unready)) => {
                     unready_pods.extend(unready);
                     ready.extend(vals);
@@ -351,10 +368,14 @@ fn collect_group(
     current: &mut CurrentHistograms,
 ) -> Result<(Metrics, Vec<String>), Issue> {
     let pods = match target {
-        Some(t) if !t.target_ref.name.is_empty() => {
-            select_pods(cluster, namespace, t, group.source.label_selector.as_ref(), role)
-                .map_err(|e| Issue::Selector(e.to_string()))?
-        }
+        Some(t) if !t.target_ref.name.is_empty() => select_pods(
+            cluster,
+            namespace,
+            t,
+            group.source.label_selector.as_ref(),
+            role,
+        )
+        .map_err(|e| Issue::Selector(e.to_string()))?,
         // No selector: no pods.
         _ => Vec::new(),
     };
@@ -394,7 +415,9 @@ fn collect_group(
         let past_h = past_histograms_for(past, &pod.name, pod.start_time_ms);
         let families = match cluster.scrape(i, uri, port) {
             Scrape::Ok(f) => f,
-            Scrape::Failed | Scrape::Malformed => return Err(Issue::ScrapeFailed(pod.name.clone())),
+            Scrape::Failed | Scrape::Malformed => {
+                return Err(Issue::ScrapeFailed(pod.name.clone()))
+            }
         };
         // Go shares the map of a pod already scraped this tick (by another group), so writes
         // to it stick even if this scrape fails later; a new map is kept only on success.
@@ -463,7 +486,10 @@ enum ExtractError {
 
 /// `extractMetricFromFamily` (HEAD): counters and gauges summed over samples, histograms
 /// from the first sample, other types an error.
-fn extract(family: &MetricFamily, past: &Snapshot) -> Result<(Option<f64>, Option<Snapshot>), ExtractError> {
+fn extract(
+    family: &MetricFamily,
+    past: &Snapshot,
+) -> Result<(Option<f64>, Option<Snapshot>), ExtractError> {
     if family.is_empty() {
         return Ok((None, None));
     }
@@ -483,7 +509,10 @@ fn extract(family: &MetricFamily, past: &Snapshot) -> Result<(Option<f64>, Optio
 /// `promQuery`: one finite sample, or an error.
 fn prom_query(cluster: &dyn Cluster, src: &PrometheusMetricSource) -> Result<f64, String> {
     if !(src.server_url.starts_with("http://") || src.server_url.starts_with("https://")) {
-        return Err(format!("invalid prometheus server URL {:?}", src.server_url));
+        return Err(format!(
+            "invalid prometheus server URL {:?}",
+            src.server_url
+        ));
     }
     let v = match cluster.query(&src.server_url, &src.query) {
         QueryResult::Scalar(v) => v,
@@ -557,7 +586,9 @@ fn select_pods(
             let l = &p.labels;
             p.namespace == namespace
                 && l.contains_key(LABEL_GROUP_NAME)
-                && forced.iter().all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
+                && forced
+                    .iter()
+                    .all(|(k, v)| l.get(*k).map(String::as_str) == Some(*v))
                 && selector.is_none_or(|s| {
                     s.match_labels
                         .iter()

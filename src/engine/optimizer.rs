@@ -11,8 +11,13 @@ use super::status::Status;
 
 /// Suffixes of metric keys whose external values are averaged (weighted by replicas)
 /// instead of summed across targets.
-pub const RATIO_METRIC_SUFFIXES: [&str; 5] =
-    ["_utilization", "_usage", "_ratio", "_percent", "_saturation"];
+pub const RATIO_METRIC_SUFFIXES: [&str; 5] = [
+    "_utilization",
+    "_usage",
+    "_ratio",
+    "_percent",
+    "_saturation",
+];
 
 /// One block of capacity of one target, filled as a unit in cost order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

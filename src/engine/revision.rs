@@ -89,7 +89,10 @@ impl CorrectedInstancesAlgorithm<'_> {
             }
         }
         if self.current_instances > c {
-            return (self.current_instances, Limit::Current(self.current_instances));
+            return (
+                self.current_instances,
+                Limit::Current(self.current_instances),
+            );
         }
         (c, limit)
     }
@@ -132,7 +135,10 @@ impl CorrectedInstancesAlgorithm<'_> {
             }
         }
         if c > self.current_instances {
-            return (self.current_instances, Limit::Current(self.current_instances));
+            return (
+                self.current_instances,
+                Limit::Current(self.current_instances),
+            );
         }
         (c, limit)
     }
@@ -164,7 +170,10 @@ impl CorrectedInstancesAlgorithm<'_> {
             }
         }
         if c < self.current_instances {
-            return (self.current_instances, Limit::Current(self.current_instances));
+            return (
+                self.current_instances,
+                Limit::Current(self.current_instances),
+            );
         }
         (c, limit)
     }

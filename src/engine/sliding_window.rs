@@ -255,7 +255,10 @@ mod tests {
         if ttl == 0 {
             return None;
         }
-        let fresh = samples.iter().filter(|(ts, _)| ts + ttl >= now).map(|&(_, v)| v);
+        let fresh = samples
+            .iter()
+            .filter(|(ts, _)| ts + ttl >= now)
+            .map(|&(_, v)| v);
         match better {
             Better::Larger => fresh.max(),
             Better::Smaller => fresh.min(),

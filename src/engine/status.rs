@@ -28,7 +28,10 @@ impl Status {
             panic_mode_ends_at: 0,
             panic_mode_hold_ms: ms(up.panic_policy.panic_mode_hold),
             history: History {
-                max_recommendation: RecordWindow::new(ms(down.stabilization_window), Better::Larger),
+                max_recommendation: RecordWindow::new(
+                    ms(down.stabilization_window),
+                    Better::Larger,
+                ),
                 min_recommendation: RecordWindow::new(
                     ms(up.stable_policy.stabilization_window),
                     Better::Smaller,

@@ -72,7 +72,9 @@ fn close(a: &Value, b: &Value) -> bool {
             (Some(x), Some(y)) => x == y || (x - y).abs() <= 1e-9 * x.abs().max(y.abs()),
             _ => x == y,
         },
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| close(a, b)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| close(a, b))
+        }
         (Value::Object(x), Value::Object(y)) => {
             x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| close(v, w)))
         }
@@ -89,7 +91,10 @@ pub fn alg_input_differences(ours: &Value, expected: &Value) -> Vec<String> {
             let o = ours.iter().find(|(p, _)| *p == path).map(|(_, v)| *v);
             match o {
                 Some(o) if close(o, e) => None,
-                o => Some(format!("{path}: got {}, expected {e}", o.unwrap_or(&Value::Null))),
+                o => Some(format!(
+                    "{path}: got {}, expected {e}",
+                    o.unwrap_or(&Value::Null)
+                )),
             }
         })
         .collect()

@@ -38,7 +38,11 @@ pub fn replay(line: &Line, version: EngineVersion) -> Result<Vec<Decision>, Repl
 }
 
 /// The output object of one line: `{"id", "ticks": [...]}` or `{"id", "skipped"}`.
-pub fn replay_json(line: &Line, version: EngineVersion, with_alg_input: bool) -> Result<Value, ReplayError> {
+pub fn replay_json(
+    line: &Line,
+    version: EngineVersion,
+    with_alg_input: bool,
+) -> Result<Value, ReplayError> {
     if !valid_for(line, version) {
         return Ok(json!({"id": line.id, "skipped": format!("not valid for {version}")}));
     }

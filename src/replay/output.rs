@@ -40,7 +40,10 @@ pub fn tick_json(t: i64, d: &Decision, with_alg_input: bool) -> Value {
             }
             o.insert("panic".into(), json!(d.panic));
             if with_alg_input {
-                o.insert("algInput".into(), d.alg_input.as_ref().map_or(Value::Null, alg_input_json));
+                o.insert(
+                    "algInput".into(),
+                    d.alg_input.as_ref().map_or(Value::Null, alg_input_json),
+                );
             }
         }
         TargetMode::Disaggregated => {
@@ -54,7 +57,10 @@ pub fn tick_json(t: i64, d: &Decision, with_alg_input: bool) -> Value {
                             ro.insert("final".into(), json!(r.final_replicas));
                             ro.insert("panic".into(), json!(r.panic));
                             if with_alg_input {
-                                ro.insert("algInput".into(), r.alg_input.as_ref().map_or(Value::Null, alg_input_json));
+                                ro.insert(
+                                    "algInput".into(),
+                                    r.alg_input.as_ref().map_or(Value::Null, alg_input_json),
+                                );
                             }
                             ro.insert("reason".into(), reason_json(&r.reason));
                             (r.name.clone(), Value::Object(ro))

@@ -9,19 +9,23 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::format::{BehaviorIn, Bound, MetricIn, MetricValueIn, PodIn, Scenario, StableIn, TargetIn, Tick};
+use super::format::{
+    BehaviorIn, Bound, MetricIn, MetricValueIn, PodIn, Scenario, StableIn, TargetIn, Tick,
+};
 use crate::engine::cluster::{
     Cluster, Families, MetricFamily, ModelServingView, PodView, QueryResult, Scrape, LABEL_ENTRY,
     LABEL_GROUP_NAME, LABEL_MODEL_SERVING_NAME, LABEL_ROLE,
 };
 use crate::engine::histogram::Snapshot;
-use crate::engine::policy::defaults::{effective_behavior, DEFAULT_COST_EXPANSION_RATE_PERCENT, DEFAULT_TOLERANCE_PERCENT};
+use crate::engine::policy::defaults::{
+    effective_behavior, DEFAULT_COST_EXPANSION_RATE_PERCENT, DEFAULT_TOLERANCE_PERCENT,
+};
 use crate::engine::policy::spec::{BehaviorSpec, PanicPolicySpec, ScaleUpSpec, StablePolicySpec};
 use crate::engine::policy::{
-    DisaggregatedTarget, Duration, HeterogeneousParam, HeterogeneousTarget, HomogeneousTarget, Labels,
-    MetricEndpoint, MetricSource, MetricTarget, ObjectReference, PodMetricSource, Policy,
-    PrometheusMetricSource, Quantity, RatioConstraint, RoleScalingParam, ScalingTarget, SelectPolicy,
-    Target,
+    DisaggregatedTarget, Duration, HeterogeneousParam, HeterogeneousTarget, HomogeneousTarget,
+    Labels, MetricEndpoint, MetricSource, MetricTarget, ObjectReference, PodMetricSource, Policy,
+    PrometheusMetricSource, Quantity, RatioConstraint, RoleScalingParam, ScalingTarget,
+    SelectPolicy, Target,
 };
 use crate::engine::EngineVersion;
 
@@ -72,14 +76,22 @@ fn stable(field: &str, s: &StableIn) -> Result<StablePolicySpec, ReplayError> {
         None => None,
         Some("Or") => Some(SelectPolicy::Or),
         Some("And") => Some(SelectPolicy::And),
-        Some(other) => return Err(err(format!("{field}.selectPolicy"), format!("unsupported value {other:?}"))),
+        Some(other) => {
+            return Err(err(
+                format!("{field}.selectPolicy"),
+                format!("unsupported value {other:?}"),
+            ))
+        }
     };
     Ok(StablePolicySpec {
         instances: s.instances,
         percent: s.percent,
         period: duration(&format!("{field}.period"), &s.period)?,
         select_policy,
-        stabilization_window: duration(&format!("{field}.stabilizationWindow"), &s.stabilization_window)?,
+        stabilization_window: duration(
+            &format!("{field}.stabilizationWindow"),
+            &s.stabilization_window,
+        )?,
     })
 }
 
@@ -104,7 +116,10 @@ fn behavior_spec(b: &BehaviorIn) -> Result<BehaviorSpec, ReplayError> {
                                 .ok_or_else(|| err(format!("{pf}.period"), "required"))?,
                         ),
                         panic_threshold_percent: p.panic_threshold_percent,
-                        panic_mode_hold: duration(&format!("{pf}.panicModeHold"), &p.panic_mode_hold)?,
+                        panic_mode_hold: duration(
+                            &format!("{pf}.panicModeHold"),
+                            &p.panic_mode_hold,
+                        )?,
                     })
                 }
             },
@@ -143,7 +158,10 @@ fn metric_targets(field: &str, metrics: &[MetricIn]) -> Result<Vec<MetricTarget>
 }
 
 /// HEAD metric sources of a unit: pod sources scrape the family named like the key.
-fn metric_sources(unit: &str, metrics: &[MetricIn]) -> Result<BTreeMap<String, MetricSource>, ReplayError> {
+fn metric_sources(
+    unit: &str,
+    metrics: &[MetricIn],
+) -> Result<BTreeMap<String, MetricSource>, ReplayError> {
     let mut out = BTreeMap::new();
     for m in metrics {
         let source = match m.source.as_deref().unwrap_or("pod") {
@@ -158,14 +176,24 @@ fn metric_sources(unit: &str, metrics: &[MetricIn]) -> Result<BTreeMap<String, M
                 query: query_of(unit, &m.name),
             }),
             "none" => continue,
-            other => return Err(err(format!("metrics.{}.source", m.name), format!("unknown source {other:?}"))),
+            other => {
+                return Err(err(
+                    format!("metrics.{}.source", m.name),
+                    format!("unknown source {other:?}"),
+                ))
+            }
         };
         out.insert(m.name.clone(), source);
     }
     Ok(out)
 }
 
-fn target_for(version: EngineVersion, ms: &str, unit: &str, metrics: &[MetricIn]) -> Result<Target, ReplayError> {
+fn target_for(
+    version: EngineVersion,
+    ms: &str,
+    unit: &str,
+    metrics: &[MetricIn],
+) -> Result<Target, ReplayError> {
     let mut t = Target {
         target_ref: ObjectReference {
             kind: "ModelServing".into(),
@@ -177,8 +205,14 @@ fn target_for(version: EngineVersion, ms: &str, unit: &str, metrics: &[MetricIn]
     match version {
         EngineVersion::Head => t.metric_sources = Some(metric_sources(unit, metrics)?),
         EngineVersion::V0_4 => {
-            if let Some(m) = metrics.iter().find(|m| m.source.as_deref().is_some_and(|s| s != "pod")) {
-                return Err(err(format!("metrics.{}.source", m.name), "v0.4 has only pod metrics"));
+            if let Some(m) = metrics
+                .iter()
+                .find(|m| m.source.as_deref().is_some_and(|s| s != "pod"))
+            {
+                return Err(err(
+                    format!("metrics.{}.source", m.name),
+                    "v0.4 has only pod metrics",
+                ));
             }
             t.metric_endpoint = Some(MetricEndpoint {
                 uri: "/metrics".into(),
@@ -191,7 +225,10 @@ fn target_for(version: EngineVersion, ms: &str, unit: &str, metrics: &[MetricIn]
 }
 
 /// The engine policy of a recorded scenario, defaulted as the API server would.
-pub fn build_policy(scenario: &Scenario, version: EngineVersion) -> Result<(Policy, Units), ReplayError> {
+pub fn build_policy(
+    scenario: &Scenario,
+    version: EngineVersion,
+) -> Result<(Policy, Units), ReplayError> {
     let p = &scenario.policy;
     let behavior = match &p.behavior {
         Some(b) => effective_behavior(Some(&behavior_spec(b)?)),
@@ -199,7 +236,10 @@ pub fn build_policy(scenario: &Scenario, version: EngineVersion) -> Result<(Poli
     };
     let metrics = metric_targets("policy.metrics", &p.metrics)?;
     let (target, units) = match &scenario.target {
-        TargetIn::Homogeneous { min_replicas, max_replicas } => (
+        TargetIn::Homogeneous {
+            min_replicas,
+            max_replicas,
+        } => (
             ScalingTarget::Homogeneous(HomogeneousTarget {
                 min_replicas: *min_replicas,
                 max_replicas: *max_replicas,
@@ -207,7 +247,10 @@ pub fn build_policy(scenario: &Scenario, version: EngineVersion) -> Result<(Poli
             }),
             Units::Homogeneous,
         ),
-        TargetIn::Heterogeneous { cost_expansion_rate_percent, params } => {
+        TargetIn::Heterogeneous {
+            cost_expansion_rate_percent,
+            params,
+        } => {
             let params_out = params
                 .iter()
                 .map(|q| {
@@ -221,25 +264,39 @@ pub fn build_policy(scenario: &Scenario, version: EngineVersion) -> Result<(Poli
                 .collect::<Result<_, ReplayError>>()?;
             (
                 ScalingTarget::Heterogeneous(HeterogeneousTarget {
-                    cost_expansion_rate_percent: cost_expansion_rate_percent.unwrap_or(DEFAULT_COST_EXPANSION_RATE_PERCENT),
+                    cost_expansion_rate_percent: cost_expansion_rate_percent
+                        .unwrap_or(DEFAULT_COST_EXPANSION_RATE_PERCENT),
                     params: params_out,
                 }),
                 Units::Heterogeneous(params.iter().map(|q| q.name.clone()).collect()),
             )
         }
-        TargetIn::Disaggregated { roles, ratio_constraint } => {
+        TargetIn::Disaggregated {
+            roles,
+            ratio_constraint,
+        } => {
             if version == EngineVersion::V0_4 {
-                return Err(err("target.mode", "disaggregated targets need the head engine"));
+                return Err(err(
+                    "target.mode",
+                    "disaggregated targets need the head engine",
+                ));
             }
             let mut out = BTreeMap::new();
             for (name, r) in roles {
-                let source_metrics = if r.metrics.is_empty() { &p.metrics } else { &r.metrics };
+                let source_metrics = if r.metrics.is_empty() {
+                    &p.metrics
+                } else {
+                    &r.metrics
+                };
                 out.insert(
                     name.clone(),
                     RoleScalingParam {
                         min_replicas: r.min_replicas,
                         max_replicas: r.max_replicas,
-                        metrics: metric_targets(&format!("target.roles.{name}.metrics"), &r.metrics)?,
+                        metrics: metric_targets(
+                            &format!("target.roles.{name}.metrics"),
+                            &r.metrics,
+                        )?,
                         metric_sources: Some(metric_sources(name, source_metrics)?),
                     },
                 );
@@ -298,20 +355,32 @@ fn int(field: &str, v: &Value) -> Result<i32, ReplayError> {
         .ok_or_else(|| err(field, "expected a 32-bit integer"))
 }
 
-fn families(field: &str, metrics: &BTreeMap<String, MetricValueIn>) -> Result<Families, ReplayError> {
+fn families(
+    field: &str,
+    metrics: &BTreeMap<String, MetricValueIn>,
+) -> Result<Families, ReplayError> {
     metrics
         .iter()
         .map(|(name, v)| {
             let family = match v {
                 MetricValueIn::Number(x) => MetricFamily::Gauge(vec![*x]),
-                MetricValueIn::Histogram { buckets, sum, count } => {
+                MetricValueIn::Histogram {
+                    buckets,
+                    sum,
+                    count,
+                } => {
                     let b = buckets
                         .iter()
                         .map(|(le, c)| {
                             let le = match le {
                                 Bound::Number(x) => *x,
                                 Bound::Text(s) if s == "+Inf" => f64::INFINITY,
-                                Bound::Text(s) => return Err(err(format!("{field}.{name}"), format!("bad bucket bound {s:?}"))),
+                                Bound::Text(s) => {
+                                    return Err(err(
+                                        format!("{field}.{name}"),
+                                        format!("bad bucket bound {s:?}"),
+                                    ))
+                                }
                             };
                             Ok((le, *c as i64))
                         })
@@ -355,8 +424,16 @@ impl TickCluster {
             Units::Disaggregated(roles) => {
                 let mut views = Vec::new();
                 for r in roles {
-                    views.push((r.clone(), Some(int(&f(&format!("replicas.{r}")), &tick.replicas[r])?)));
-                    c.add_pods(&f(&format!("pods.{r}")), &tick.pods[r], TARGET_NAME, Some(r))?;
+                    views.push((
+                        r.clone(),
+                        Some(int(&f(&format!("replicas.{r}")), &tick.replicas[r])?),
+                    ));
+                    c.add_pods(
+                        &f(&format!("pods.{r}")),
+                        &tick.pods[r],
+                        TARGET_NAME,
+                        Some(r),
+                    )?;
                     c.add_queries(&f(&format!("external.{r}")), r, &tick.external[r])?;
                 }
                 c.model_servings.push(ModelServingView {
@@ -370,11 +447,18 @@ impl TickCluster {
         Ok(c)
     }
 
-    fn add_pods(&mut self, field: &str, pods: &Value, ms: &str, role: Option<&str>) -> Result<(), ReplayError> {
+    fn add_pods(
+        &mut self,
+        field: &str,
+        pods: &Value,
+        ms: &str,
+        role: Option<&str>,
+    ) -> Result<(), ReplayError> {
         if pods.is_null() {
             return Ok(());
         }
-        let pods: Vec<PodIn> = serde_json::from_value(pods.clone()).map_err(|e| err(field, e.to_string()))?;
+        let pods: Vec<PodIn> =
+            serde_json::from_value(pods.clone()).map_err(|e| err(field, e.to_string()))?;
         for p in pods {
             let mut labels = Labels::new();
             labels.insert(LABEL_MODEL_SERVING_NAME.into(), ms.into());
@@ -386,7 +470,10 @@ impl TickCluster {
             self.payloads.push(if p.scrape_error {
                 None
             } else {
-                Some(families(&format!("{field}.{}.metrics", p.name), &p.metrics)?)
+                Some(families(
+                    &format!("{field}.{}.metrics", p.name),
+                    &p.metrics,
+                )?)
             });
             self.pods.push(PodView {
                 namespace: NAMESPACE.into(),
@@ -400,12 +487,19 @@ impl TickCluster {
         Ok(())
     }
 
-    fn add_queries(&mut self, field: &str, unit: &str, external: &Value) -> Result<(), ReplayError> {
+    fn add_queries(
+        &mut self,
+        field: &str,
+        unit: &str,
+        external: &Value,
+    ) -> Result<(), ReplayError> {
         let Some(map) = external.as_object() else {
             return Ok(());
         };
         for (metric, v) in map {
-            let v = v.as_f64().ok_or_else(|| err(format!("{field}.{metric}"), "expected a number"))?;
+            let v = v
+                .as_f64()
+                .ok_or_else(|| err(format!("{field}.{metric}"), "expected a number"))?;
             self.queries.insert(query_of(unit, metric), v);
         }
         Ok(())
@@ -414,7 +508,9 @@ impl TickCluster {
 
 impl Cluster for TickCluster {
     fn model_serving(&self, namespace: &str, name: &str) -> Option<&ModelServingView> {
-        self.model_servings.iter().find(|m| m.namespace == namespace && m.name == name)
+        self.model_servings
+            .iter()
+            .find(|m| m.namespace == namespace && m.name == name)
     }
 
     fn pods(&self) -> &[PodView] {

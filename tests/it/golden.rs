@@ -29,9 +29,13 @@ fn lines() -> Vec<(String, Line)> {
     let mut out = Vec::new();
     for f in files {
         let name = f.file_name().unwrap().to_string_lossy().to_string();
-        for (i, l) in BufReader::new(File::open(&f).expect("open golden")).lines().enumerate() {
+        for (i, l) in BufReader::new(File::open(&f).expect("open golden"))
+            .lines()
+            .enumerate()
+        {
             let l = l.expect("read golden line");
-            let line: Line = serde_json::from_str(&l).unwrap_or_else(|e| panic!("{name}:{}: {e}", i + 1));
+            let line: Line =
+                serde_json::from_str(&l).unwrap_or_else(|e| panic!("{name}:{}: {e}", i + 1));
             out.push((format!("{name}:{}", i + 1), line));
         }
     }
@@ -46,25 +50,45 @@ fn every_golden_scenario_agrees_for_every_valid_engine() {
     for (at, line) in lines() {
         for (name, expected) in &line.expected {
             let version: EngineVersion = name.parse().expect("known engine version");
-            assert!(valid_for(&line, version), "{at}: expectation for an invalid engine");
+            assert!(
+                valid_for(&line, version),
+                "{at}: expectation for an invalid engine"
+            );
             replays += 1;
             *per_version.entry(name.clone()).or_insert(0) += 1;
             let decisions = replay(&line, version).unwrap_or_else(|e| panic!("{at} {name}: {e}"));
             assert_eq!(decisions.len(), expected.len(), "{at}: one output per tick");
-            for (i, ((tick, d), e)) in line.scenario.ticks.iter().zip(&decisions).zip(expected).enumerate() {
+            for (i, ((tick, d), e)) in line
+                .scenario
+                .ticks
+                .iter()
+                .zip(&decisions)
+                .zip(expected)
+                .enumerate()
+            {
                 ticks += 1;
                 let diff = tick_differences(&output::tick_json(tick.t, d, true), e);
                 if !diff.is_empty() {
-                    failures.push(format!("{at} {} {name} tick {i}: {}", line.id, diff.join("; ")));
+                    failures.push(format!(
+                        "{at} {} {name} tick {i}: {}",
+                        line.id,
+                        diff.join("; ")
+                    ));
                 }
             }
         }
     }
-    eprintln!("golden: {replays} replays {per_version:?}, {ticks} ticks, {} mismatched ticks", failures.len());
+    eprintln!(
+        "golden: {replays} replays {per_version:?}, {ticks} ticks, {} mismatched ticks",
+        failures.len()
+    );
     for f in failures.iter().take(30) {
         eprintln!("  {f}");
     }
-    assert!(replays >= 450, "expected both files' scenarios, got {replays}");
+    assert!(
+        replays >= 450,
+        "expected both files' scenarios, got {replays}"
+    );
     assert!(failures.is_empty(), "{} ticks disagree", failures.len());
 }
 
@@ -83,9 +107,17 @@ fn stable_json(s: &StablePolicy) -> Value {
 fn our_defaulting_reproduces_every_effective_policy() {
     let mut checked = 0;
     for (at, line) in lines() {
-        let expected = line.effective_policy.as_ref().unwrap_or_else(|| panic!("{at}: effectivePolicy"));
-        let version = if valid_for(&line, EngineVersion::V0_4) { EngineVersion::V0_4 } else { EngineVersion::Head };
-        let (policy, _) = build_policy(&line.scenario, version).unwrap_or_else(|e| panic!("{at}: {e}"));
+        let expected = line
+            .effective_policy
+            .as_ref()
+            .unwrap_or_else(|| panic!("{at}: effectivePolicy"));
+        let version = if valid_for(&line, EngineVersion::V0_4) {
+            EngineVersion::V0_4
+        } else {
+            EngineVersion::Head
+        };
+        let (policy, _) =
+            build_policy(&line.scenario, version).unwrap_or_else(|e| panic!("{at}: {e}"));
         let b = &policy.behavior;
         let p = &b.scale_up.panic_policy;
         let mut ours = json!({

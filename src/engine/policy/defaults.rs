@@ -109,7 +109,10 @@ mod tests {
         let b = effective_behavior(None);
         assert_eq!(b.scale_down, webhook_scale_down());
         assert_eq!(b.scale_up.stable_policy, webhook_scale_up_stable());
-        assert_eq!(b.scale_up.panic_policy.panic_mode_hold, Some(Duration::ZERO));
+        assert_eq!(
+            b.scale_up.panic_policy.panic_mode_hold,
+            Some(Duration::ZERO)
+        );
     }
 
     #[test]

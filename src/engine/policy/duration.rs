@@ -330,7 +330,18 @@ mod tests {
 
     #[test]
     fn rejects_what_go_rejects() {
-        for s in ["", "1", "1d", "s", ".s", "1.s5", "-", "1m-1s", "9999999999999999999s", "10 s"] {
+        for s in [
+            "",
+            "1",
+            "1d",
+            "s",
+            ".s",
+            "1.s5",
+            "-",
+            "1m-1s",
+            "9999999999999999999s",
+            "10 s",
+        ] {
             assert!(Duration::parse(s).is_err(), "{s:?} should fail");
         }
         assert_eq!(

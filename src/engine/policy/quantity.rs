@@ -18,7 +18,9 @@ pub struct Quantity {
 
 /// Why a quantity string does not match the schema pattern.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'")]
+#[error(
+    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+)]
 pub struct QuantityError;
 
 /// Values beyond this many decimal exponents are refused rather than materialised.
@@ -296,7 +298,9 @@ mod tests {
 
     #[test]
     fn rejects_what_the_pattern_rejects() {
-        for s in ["", "abc", "1.2.3", "1x", "1 k", ".", "+", "1e", "1e+", "1ki", "e3", "1Mi2", "--1"] {
+        for s in [
+            "", "abc", "1.2.3", "1x", "1 k", ".", "+", "1e", "1e+", "1ki", "e3", "1Mi2", "--1",
+        ] {
             assert!(Quantity::parse(s).is_err(), "{s:?}");
         }
     }

@@ -246,14 +246,14 @@ impl LabelSelector {
     /// Whether `labels` satisfy every `matchExpressions` requirement.
     pub fn matches_expressions(&self, labels: &Labels) -> bool {
         self.match_expressions.iter().all(|r| {
-                let got = labels.get(&r.key);
-                match r.operator {
-                    SelectorOperator::In => got.is_some_and(|v| r.values.contains(v)),
-                    SelectorOperator::NotIn => got.is_none_or(|v| !r.values.contains(v)),
-                    SelectorOperator::Exists => got.is_some(),
-                    SelectorOperator::DoesNotExist => got.is_none(),
-                }
-            })
+            let got = labels.get(&r.key);
+            match r.operator {
+                SelectorOperator::In => got.is_some_and(|v| r.values.contains(v)),
+                SelectorOperator::NotIn => got.is_none_or(|v| !r.values.contains(v)),
+                SelectorOperator::Exists => got.is_some(),
+                SelectorOperator::DoesNotExist => got.is_none(),
+            }
+        })
     }
 
     /// The canonical selector string that keys a metric group (engine.md §5.3 `groupKey`).
@@ -265,7 +265,12 @@ impl LabelSelector {
         for r in &self.match_expressions {
             let mut values = r.values.clone();
             values.sort();
-            parts.push(format!("{} {} ({})", r.key, r.operator.as_str(), values.join(",")));
+            parts.push(format!(
+                "{} {} ({})",
+                r.key,
+                r.operator.as_str(),
+                values.join(",")
+            ));
         }
         parts.sort();
         parts.join(",")
