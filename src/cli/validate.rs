@@ -12,6 +12,7 @@
 //! FILE: document N (line L): FIELD.PATH: message
 //! note: FILE: document N (line L): FIELD.PATH: message
 //! FILE: cannot read: No such file or directory (os error 2)
+//! FILE: no Kubernetes objects in the file
 //! ```
 //!
 //! `ok` lines name each valid object (`-n NAMESPACE` when not `default`; the API generation of
@@ -66,6 +67,7 @@ fn report(files: &[PathBuf], out: &mut impl Write) -> std::io::Result<bool> {
     }
     let set = ManifestSet::from_sources(&sources);
 
+    let mut empty = false;
     for name in &names {
         if let Some((_, why)) = unreadable.iter().find(|(n, _)| n == name) {
             writeln!(out, "{name}: {why}")?;
@@ -87,7 +89,9 @@ fn report(files: &[PathBuf], out: &mut impl Write) -> std::io::Result<bool> {
             lines.push((n.location.document, format!("note: {n}")));
         }
         if lines.is_empty() {
-            writeln!(out, "note: {name}: no documents")?;
+            // As `kubectl apply` refuses a file without objects: most likely the wrong file.
+            writeln!(out, "{name}: no Kubernetes objects in the file")?;
+            empty = true;
         }
         // Stable: within a document, ok and problem lines come before notes.
         lines.sort_by_key(|(document, _)| *document);
@@ -95,7 +99,7 @@ fn report(files: &[PathBuf], out: &mut impl Write) -> std::io::Result<bool> {
             writeln!(out, "{line}")?;
         }
     }
-    Ok(unreadable.is_empty() && set.is_valid())
+    Ok(unreadable.is_empty() && !empty && set.is_valid())
 }
 
 fn ok_line(o: &ManifestObject) -> String {

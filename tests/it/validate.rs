@@ -365,11 +365,14 @@ fn unreadable_files_are_named() {
 }
 
 #[test]
-fn an_empty_file_is_valid_with_a_note() {
+fn a_file_without_objects_is_refused() {
     let file = TempManifest::new("empty", b"# nothing yet\n");
     let out = validate(&[&file.0]);
-    assert_eq!(out.code, Some(0));
-    assert_eq!(out.stdout, format!("note: {}: no documents\n", file.name()));
+    assert_eq!(out.code, Some(2));
+    assert_eq!(
+        out.stdout,
+        format!("{}: no Kubernetes objects in the file\n", file.name())
+    );
 }
 
 #[test]
