@@ -9,9 +9,9 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 
 use crate::engine::EngineVersion;
-use crate::replay::check::tick_differences;
+use crate::replay::check::{check_line, LineCheck};
 use crate::replay::format::Line;
-use crate::replay::{output, replay, replay_json, valid_for};
+use crate::replay::replay_json;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -54,15 +54,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     // Everything is computed before anything is printed, so bad input leaves no partial output.
     let mut out = Vec::new();
-    for (i, line) in reader.lines().enumerate() {
-        let n = i + 1;
-        let line = line.with_context(|| format!("{name}:{n}: cannot read line"))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let parsed: Line = serde_json::from_str(&line)
-            .map_err(|e| anyhow::anyhow!("{name}:{n}: invalid scenario line: {e}"))?;
-        let value = replay_json(&parsed, args.engine, !args.no_alg_input)
+    for item in scenario_lines(reader, &name) {
+        let (n, line) = item?;
+        let value = replay_json(&line, args.engine, !args.no_alg_input)
             .map_err(|e| anyhow::anyhow!("{name}:{n}: {e}"))?;
         out.push(value);
     }
@@ -88,48 +82,22 @@ struct Agreement {
 fn check(reader: Box<dyn BufRead>, name: &str, engine: EngineVersion) -> anyhow::Result<ExitCode> {
     let mut a = Agreement::default();
     let mut report = Vec::new();
-    for (i, line) in reader.lines().enumerate() {
-        let n = i + 1;
-        let line = line.with_context(|| format!("{name}:{n}: cannot read line"))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let parsed: Line = serde_json::from_str(&line)
-            .map_err(|e| anyhow::anyhow!("{name}:{n}: invalid scenario line: {e}"))?;
-        if !valid_for(&parsed, engine) {
-            a.not_valid += 1;
-            continue;
-        }
-        let Some(expected) = parsed.expected.get(engine.as_str()) else {
-            a.no_expectation += 1;
-            continue;
-        };
-        let decisions = replay(&parsed, engine).map_err(|e| anyhow::anyhow!("{name}:{n}: {e}"))?;
-        if decisions.len() != expected.len() {
-            bail!(
-                "{name}:{n}: {} ticks but {} expected decisions",
-                decisions.len(),
-                expected.len()
-            );
-        }
-        a.checked += 1;
-        for (t, ((tick, d), e)) in parsed
-            .scenario
-            .ticks
-            .iter()
-            .zip(&decisions)
-            .zip(expected)
-            .enumerate()
-        {
-            a.ticks += 1;
-            let diff = tick_differences(&output::tick_json(tick.t, d, true), e);
-            if !diff.is_empty() {
-                a.mismatched += 1;
-                report.push(format!(
-                    "{name}:{n}: {} tick {t}: {}",
-                    parsed.id,
-                    diff.join("; ")
-                ));
+    for item in scenario_lines(reader, name) {
+        let (n, line) = item?;
+        match check_line(&line, engine).map_err(|e| anyhow::anyhow!("{name}:{n}: {e}"))? {
+            LineCheck::NotValid => a.not_valid += 1,
+            LineCheck::NoExpectation => a.no_expectation += 1,
+            LineCheck::Checked { ticks, mismatches } => {
+                a.checked += 1;
+                a.ticks += ticks;
+                a.mismatched += mismatches.len();
+                for (t, diff) in mismatches {
+                    report.push(format!(
+                        "{name}:{n}: {} tick {t}: {}",
+                        line.id,
+                        diff.join("; ")
+                    ));
+                }
             }
         }
     }
@@ -149,6 +117,27 @@ fn check(reader: Box<dyn BufRead>, name: &str, engine: EngineVersion) -> anyhow:
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    })
+}
+
+/// The non-blank lines of a JSON Lines input, parsed, with their 1-based line numbers.
+fn scenario_lines<'a>(
+    reader: Box<dyn BufRead + 'a>,
+    name: &'a str,
+) -> impl Iterator<Item = anyhow::Result<(usize, Line)>> + 'a {
+    reader.lines().enumerate().filter_map(move |(i, line)| {
+        let n = i + 1;
+        let parsed = line
+            .with_context(|| format!("{name}:{n}: cannot read line"))
+            .and_then(|l| {
+                if l.trim().is_empty() {
+                    return Ok(None);
+                }
+                serde_json::from_str::<Line>(&l)
+                    .map(Some)
+                    .map_err(|e| anyhow::anyhow!("{name}:{n}: invalid scenario line: {e}"))
+            });
+        parsed.transpose().map(|r| r.map(|l| (n, l)))
     })
 }
 

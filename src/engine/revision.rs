@@ -181,4 +181,4 @@ impl CorrectedInstancesAlgorithm<'_> {
 
 #[cfg(test)]
 #[path = "revision_tests.rs"]
-mod go_tests;
+pub(crate) mod go_tests;

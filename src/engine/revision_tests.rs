@@ -465,7 +465,7 @@ fn clamp(v: i32, lo: i32, hi: i32) -> i32 {
     v.max(lo).min(hi)
 }
 
-fn arb_duration() -> impl Strategy<Value = Option<Duration>> {
+pub(crate) fn arb_duration() -> impl Strategy<Value = Option<Duration>> {
     prop::sample::select(vec![
         None,
         Some(0i64),
@@ -476,7 +476,7 @@ fn arb_duration() -> impl Strategy<Value = Option<Duration>> {
     .prop_map(|ms| ms.map(Duration::from_millis))
 }
 
-fn arb_stable() -> impl Strategy<Value = StablePolicy> {
+pub(crate) fn arb_stable() -> impl Strategy<Value = StablePolicy> {
     (
         0i32..20,
         0i32..=1000,
@@ -493,7 +493,7 @@ fn arb_stable() -> impl Strategy<Value = StablePolicy> {
         })
 }
 
-fn arb_behavior() -> impl Strategy<Value = Behavior> {
+pub(crate) fn arb_behavior() -> impl Strategy<Value = Behavior> {
     (
         arb_stable(),
         arb_stable(),

@@ -11,6 +11,7 @@
 
 use super::*;
 use crate::engine::policy::{Duration, PanicPolicy, ScaleUpBehavior, SelectPolicy, StablePolicy};
+use crate::engine::revision::go_tests::arb_behavior;
 use crate::engine::revision::CorrectedInstancesAlgorithm;
 use proptest::prelude::*;
 
@@ -118,63 +119,6 @@ fn stabilization_window_multiple_instances() {
 // ---------------------------------------------------------------------------------------------
 // Property test
 // ---------------------------------------------------------------------------------------------
-
-fn arb_duration() -> impl Strategy<Value = Option<Duration>> {
-    prop::sample::select(vec![
-        None,
-        Some(0i64),
-        Some(15_000),
-        Some(60_000),
-        Some(300_000),
-    ])
-    .prop_map(|ms| ms.map(Duration::from_millis))
-}
-
-fn arb_stable() -> impl Strategy<Value = StablePolicy> {
-    (
-        0i32..20,
-        0i32..=1000,
-        arb_duration(),
-        prop::bool::ANY,
-        arb_duration(),
-    )
-        .prop_map(|(instances, percent, period, or, window)| StablePolicy {
-            instances,
-            percent,
-            period,
-            select_policy: if or {
-                SelectPolicy::Or
-            } else {
-                SelectPolicy::And
-            },
-            stabilization_window: window,
-        })
-}
-
-fn arb_behavior() -> impl Strategy<Value = Behavior> {
-    (
-        arb_stable(),
-        arb_stable(),
-        0i32..=1000,
-        arb_duration(),
-        prop::option::of(0i32..=400),
-        arb_duration(),
-    )
-        .prop_map(
-            |(down, up, panic_percent, panic_period, threshold, hold)| Behavior {
-                scale_down: down,
-                scale_up: ScaleUpBehavior {
-                    stable_policy: up,
-                    panic_policy: PanicPolicy {
-                        percent: panic_percent,
-                        period: panic_period.unwrap_or(Duration::ZERO),
-                        panic_threshold_percent: threshold,
-                        panic_mode_hold: hold,
-                    },
-                },
-            },
-        )
-}
 
 proptest! {
     /// A sequence of homogeneous cycles (one external metric, so no cycle skips) with random

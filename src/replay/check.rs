@@ -4,6 +4,12 @@
 
 use serde_json::Value;
 
+use super::format::Line;
+use super::output::tick_json;
+use super::world::ReplayError;
+use super::{replay, valid_for};
+use crate::engine::EngineVersion;
+
 const COMPARED: [&str; 7] = [
     "skip",
     "recommended",
@@ -105,4 +111,56 @@ pub fn tick_differences(ours: &Value, expected: &Value) -> Vec<String> {
     let mut d = decision_differences(ours, expected);
     d.extend(alg_input_differences(ours, expected));
     d
+}
+
+/// How one line compares with its expectations for an engine version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LineCheck {
+    /// `validFor` excludes the engine.
+    NotValid,
+    /// The line records no decisions for the engine.
+    NoExpectation,
+    /// Replayed and compared: the number of ticks, and the differences of each tick that
+    /// disagrees (by tick index).
+    Checked {
+        ticks: usize,
+        mismatches: Vec<(usize, Vec<String>)>,
+    },
+}
+
+/// Replays `line` with `version` and compares every tick with the recorded expectation.
+pub fn check_line(line: &Line, version: EngineVersion) -> Result<LineCheck, ReplayError> {
+    if !valid_for(line, version) {
+        return Ok(LineCheck::NotValid);
+    }
+    let Some(expected) = line.expected.get(version.as_str()) else {
+        return Ok(LineCheck::NoExpectation);
+    };
+    let decisions = replay(line, version)?;
+    if decisions.len() != expected.len() {
+        return Err(ReplayError {
+            field: format!("expected.{version}"),
+            message: format!(
+                "{} expected decisions for {} ticks",
+                expected.len(),
+                decisions.len()
+            ),
+        });
+    }
+    let mismatches = line
+        .scenario
+        .ticks
+        .iter()
+        .zip(&decisions)
+        .zip(expected)
+        .enumerate()
+        .filter_map(|(i, ((tick, d), e))| {
+            let diff = tick_differences(&tick_json(tick.t, d, true), e);
+            (!diff.is_empty()).then_some((i, diff))
+        })
+        .collect();
+    Ok(LineCheck::Checked {
+        ticks: decisions.len(),
+        mismatches,
+    })
 }
