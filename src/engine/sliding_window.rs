@@ -10,6 +10,16 @@ fn is_fresh(fresh_ms: i64, now: i64, ts: i64) -> bool {
     ts.wrapping_add(fresh_ms) >= now
 }
 
+/// Drops front entries older than `ttl_ms` (the entries are in time order).
+fn expire_front<T>(pool: &mut VecDeque<(i64, T)>, ttl_ms: i64, now: i64) {
+    while let Some((ts, _)) = pool.front() {
+        if is_fresh(ttl_ms, now, *ts) {
+            break;
+        }
+        pool.pop_front();
+    }
+}
+
 /// Which end of the order the window keeps at its front.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Better {
@@ -45,12 +55,7 @@ impl RecordWindow {
     }
 
     fn expire(&mut self, now: i64) {
-        while let Some(&(ts, _)) = self.pool.front() {
-            if is_fresh(self.fresh_ms, now, ts) {
-                break;
-            }
-            self.pool.pop_front();
-        }
+        expire_front(&mut self.pool, self.fresh_ms, now);
     }
 
     pub fn append(&mut self, now: i64, value: i32) {
@@ -100,12 +105,7 @@ impl LineChartWindow {
     }
 
     fn expire(&mut self, now: i64) {
-        while let Some(&(ts, _)) = self.pool.front() {
-            if is_fresh(self.fresh_ms, now, ts) {
-                break;
-            }
-            self.pool.pop_front();
-        }
+        expire_front(&mut self.pool, self.fresh_ms, now);
         if !is_fresh(self.max_drifting_ms, now, self.drift_ts) {
             self.drift_ts = 0;
         }
@@ -165,12 +165,7 @@ impl<T> SnapshotWindow<T> {
     }
 
     fn expire(&mut self, now: i64) {
-        while let Some(&(ts, _)) = self.pool.front() {
-            if is_fresh(self.expire_ms, now, ts) {
-                break;
-            }
-            self.pool.pop_front();
-        }
+        expire_front(&mut self.pool, self.expire_ms, now);
         while self.pool.len() > 1 {
             if is_fresh(self.fresh_ms, now, self.pool[1].0) {
                 break;
