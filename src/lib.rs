@@ -7,5 +7,6 @@
 
 pub mod cli;
 pub mod engine;
+pub mod model;
 pub mod replay;
 pub mod sim;

@@ -1,0 +1,214 @@
+//! What a simulated inference pod exposes on its metrics endpoint (simulator.md §8): gauges,
+//! cumulative counters and histograms with vLLM's bucket bounds, under both the Kthena
+//! runtime names (`kthena:`) and the raw engine names (`vllm:`).
+
+use crate::engine::cluster::{Families, MetricFamily};
+use crate::engine::histogram::Snapshot;
+
+/// vLLM's `time_to_first_token_seconds` buckets.
+pub const TTFT_BUCKETS: [f64; 22] = [
+    0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
+    20.0, 40.0, 80.0, 160.0, 640.0, 2560.0,
+];
+/// vLLM's `time_per_output_token_seconds` buckets.
+pub const TPOT_BUCKETS: [f64; 19] = [
+    0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0, 20.0,
+    40.0, 80.0,
+];
+/// vLLM's `e2e_request_latency_seconds` buckets.
+pub const E2E_BUCKETS: [f64; 21] = [
+    0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0, 50.0, 60.0, 120.0, 240.0,
+    480.0, 960.0, 1920.0, 7680.0,
+];
+
+/// The metric names (without prefix) each pod exposes, and their kind.
+const GAUGES: [&str; 4] = [
+    "num_requests_waiting",
+    "num_requests_running",
+    "gpu_cache_usage_perc",
+    "kv_cache_usage_perc",
+];
+const COUNTERS: [&str; 3] = [
+    "prompt_tokens_total",
+    "generation_tokens_total",
+    "request_success_total",
+];
+const HISTOGRAMS: [&str; 3] = [
+    "time_to_first_token_seconds",
+    "time_per_output_token_seconds",
+    "e2e_request_latency_seconds",
+];
+const PREFIXES: [&str; 2] = ["kthena:", "vllm:"];
+
+/// Every metric family name a simulated pod exposes, sorted.
+pub fn exposed_families() -> Vec<String> {
+    let mut v: Vec<String> = PREFIXES
+        .iter()
+        .flat_map(|p| {
+            GAUGES
+                .iter()
+                .chain(&COUNTERS)
+                .chain(&HISTOGRAMS)
+                .map(move |n| format!("{p}{n}"))
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+/// A cumulative latency histogram (observations in seconds).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatencyHistogram {
+    bounds: &'static [f64],
+    /// Per bucket (not cumulative); the last one is `+Inf`.
+    counts: Vec<u64>,
+    sum: f64,
+    count: u64,
+}
+
+impl LatencyHistogram {
+    pub fn new(bounds: &'static [f64]) -> Self {
+        LatencyHistogram {
+            bounds,
+            counts: vec![0; bounds.len() + 1],
+            sum: 0.0,
+            count: 0,
+        }
+    }
+
+    pub fn observe(&mut self, seconds: f64) {
+        let i = self.bounds.partition_point(|&b| b < seconds);
+        self.counts[i] += 1;
+        self.sum += seconds;
+        self.count += 1;
+    }
+
+    /// As scraped: cumulative counts per upper bound, `+Inf` last.
+    pub fn snapshot(&self) -> Snapshot {
+        let mut cumulative = 0i64;
+        let buckets = self
+            .bounds
+            .iter()
+            .copied()
+            .chain(std::iter::once(f64::INFINITY))
+            .zip(&self.counts)
+            .map(|(le, &c)| {
+                cumulative += c as i64;
+                (le, cumulative)
+            })
+            .collect();
+        Snapshot {
+            sum: self.sum,
+            count: self.count as i64,
+            buckets,
+        }
+    }
+}
+
+/// The cumulative series of one pod, since it started.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PodSeries {
+    pub ttft: LatencyHistogram,
+    pub tpot: LatencyHistogram,
+    pub e2e: LatencyHistogram,
+    pub request_success_total: u64,
+}
+
+impl Default for PodSeries {
+    fn default() -> Self {
+        PodSeries {
+            ttft: LatencyHistogram::new(&TTFT_BUCKETS),
+            tpot: LatencyHistogram::new(&TPOT_BUCKETS),
+            e2e: LatencyHistogram::new(&E2E_BUCKETS),
+            request_success_total: 0,
+        }
+    }
+}
+
+/// The instantaneous state of a server at scrape time.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ServerGauges {
+    pub waiting: u64,
+    pub running: u64,
+    /// KV-cache usage, 0..1.
+    pub kv_usage: f64,
+    pub prompt_tokens_total: u64,
+    pub generation_tokens_total: u64,
+}
+
+/// The payload of one scrape.
+pub fn exposition(series: &PodSeries, g: ServerGauges) -> Families {
+    let mut f = Families::new();
+    for p in PREFIXES {
+        let gauge = |v: f64| MetricFamily::Gauge(vec![v]);
+        let counter = |v: u64| MetricFamily::Counter(vec![v as f64]);
+        f.insert(format!("{p}num_requests_waiting"), gauge(g.waiting as f64));
+        f.insert(format!("{p}num_requests_running"), gauge(g.running as f64));
+        f.insert(format!("{p}gpu_cache_usage_perc"), gauge(g.kv_usage));
+        f.insert(format!("{p}kv_cache_usage_perc"), gauge(g.kv_usage));
+        f.insert(
+            format!("{p}prompt_tokens_total"),
+            counter(g.prompt_tokens_total),
+        );
+        f.insert(
+            format!("{p}generation_tokens_total"),
+            counter(g.generation_tokens_total),
+        );
+        f.insert(
+            format!("{p}request_success_total"),
+            counter(series.request_success_total),
+        );
+        f.insert(
+            format!("{p}time_to_first_token_seconds"),
+            MetricFamily::Histogram(vec![series.ttft.snapshot()]),
+        );
+        f.insert(
+            format!("{p}time_per_output_token_seconds"),
+            MetricFamily::Histogram(vec![series.tpot.snapshot()]),
+        );
+        f.insert(
+            format!("{p}e2e_request_latency_seconds"),
+            MetricFamily::Histogram(vec![series.e2e.snapshot()]),
+        );
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histogram_snapshot_is_cumulative_with_inf_last() {
+        let mut h = LatencyHistogram::new(&TTFT_BUCKETS);
+        for v in [0.0005, 0.001, 0.3, 5000.0] {
+            h.observe(v);
+        }
+        let s = h.snapshot();
+        assert_eq!(s.count, 4);
+        assert_eq!(s.buckets.len(), TTFT_BUCKETS.len() + 1);
+        // 0.0005 and 0.001 fall in the first bucket (le = 0.001 is inclusive).
+        assert_eq!(s.buckets[0], (0.001, 2));
+        assert_eq!(s.buckets.last(), Some(&(f64::INFINITY, 4)));
+    }
+
+    #[test]
+    fn every_exposed_family_is_in_the_payload() {
+        let f = exposition(
+            &PodSeries::default(),
+            ServerGauges {
+                waiting: 3,
+                running: 2,
+                kv_usage: 0.5,
+                prompt_tokens_total: 10,
+                generation_tokens_total: 20,
+            },
+        );
+        let names: Vec<String> = f.keys().cloned().collect();
+        assert_eq!(names, exposed_families());
+        assert_eq!(
+            f["kthena:num_requests_waiting"],
+            MetricFamily::Gauge(vec![3.0])
+        );
+    }
+}
