@@ -9,4 +9,7 @@ pub mod cli;
 pub mod engine;
 pub mod model;
 pub mod replay;
+pub mod report;
+pub mod scenario;
 pub mod sim;
+pub mod workload;

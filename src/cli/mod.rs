@@ -1,7 +1,10 @@
 //! The command-line interface: one file per subcommand, each with its `Args` and `run`. The
 //! only layer that touches files, prints, and uses `anyhow`.
 
+mod output;
 mod replay;
+mod run;
+mod schema;
 mod validate;
 
 use std::process::ExitCode;
@@ -24,10 +27,20 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Simulate a scenario: serving, routing, pods and the autoscaler in the loop.
+    Run(run::Args),
     /// Check Kthena manifests as the API server and the webhooks would.
     Validate(validate::Args),
     /// Replay recorded metric ticks (JSON Lines) through an engine version.
     Replay(replay::Args),
+    /// Print the JSON Schema of scenario files (for editor completion).
+    Schema(schema::Args),
+}
+
+/// `--engine v0.4|head`.
+fn parse_engine(s: &str) -> Result<crate::engine::EngineVersion, String> {
+    s.parse()
+        .map_err(|e: crate::engine::UnknownEngineVersion| e.to_string())
 }
 
 /// Parses the arguments, runs the subcommand and maps the outcome to an exit code.
@@ -41,8 +54,10 @@ pub fn main() -> ExitCode {
         }
     };
     let result = match cli.command {
+        Command::Run(args) => run::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Replay(args) => replay::run(args),
+        Command::Schema(args) => schema::run(args),
     };
     match result {
         Ok(code) => code,

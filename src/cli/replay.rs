@@ -16,7 +16,7 @@ use crate::replay::replay_json;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Engine version whose decisions to reproduce: `v0.4` or `head`.
-    #[arg(long, value_parser = parse_engine)]
+    #[arg(long, value_parser = super::parse_engine)]
     pub engine: EngineVersion,
     /// Omit the `algInput` diagnostics from each tick.
     #[arg(long)]
@@ -27,11 +27,6 @@ pub struct Args {
     pub check: bool,
     /// JSON Lines file of recorded scenarios; `-` or nothing reads standard input.
     pub file: Option<PathBuf>,
-}
-
-fn parse_engine(s: &str) -> Result<EngineVersion, String> {
-    s.parse()
-        .map_err(|e: crate::engine::UnknownEngineVersion| e.to_string())
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {

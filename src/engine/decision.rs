@@ -115,7 +115,7 @@ impl Reason {
             Reason::Skipped(None) => "no_metrics",
             Reason::Skipped(Some(issue)) => match issue {
                 Issue::NoPods => "no_pods",
-                Issue::PodNotReady(_) => "unready_pods",
+                Issue::PodNotReady(_) | Issue::NoReadyPods(_) => "unready_pods",
                 Issue::PodFailed(_) => "terminating_pods",
                 Issue::ScrapeFailed(_) => "scrape_failed",
                 Issue::MetricSourceMissing(_) => "no_metric_source",

@@ -41,12 +41,23 @@ type PodHistograms = BTreeMap<String, HistogramInfo>;
 pub enum Issue {
     NoPods,
     PodNotReady(String),
+    /// HEAD: a metric group whose pods are all not ready yet (their count).
+    NoReadyPods(usize),
     PodFailed(String),
     ScrapeFailed(String),
     MetricSourceMissing(String),
-    Histogram { pod: String, error: String },
-    UnsupportedMetricType { pod: String, family: String },
-    Prometheus { metric: String, error: String },
+    Histogram {
+        pod: String,
+        error: String,
+    },
+    UnsupportedMetricType {
+        pod: String,
+        family: String,
+    },
+    Prometheus {
+        metric: String,
+        error: String,
+    },
     Selector(String),
 }
 
@@ -55,6 +66,7 @@ impl fmt::Display for Issue {
         match self {
             Issue::NoPods => f.write_str("no pods"),
             Issue::PodNotReady(p) => write!(f, "pod {p} not ready"),
+            Issue::NoReadyPods(n) => write!(f, "no ready pod ({n} not ready)"),
             Issue::PodFailed(p) => write!(f, "pod {p} failed, restarted or terminating"),
             Issue::ScrapeFailed(p) => write!(f, "scrape of pod {p} failed"),
             Issue::MetricSourceMissing(m) => write!(f, "metric {m} has no source"),
@@ -329,6 +341,9 @@ impl MetricCollector {
                 &mut current,
             ) {
                 Ok((vals, unready)) => {
+                    if vals.is_empty() && !unready.is_empty() {
+                        out.issues.push(Issue::NoReadyPods(unready.len()));
+                    }
                     unready_pods.extend(unready);
                     ready.extend(vals);
                 }
@@ -396,6 +411,7 @@ fn collect_group(
     if let Some(p) = failed {
         return Err(Issue::PodFailed(p));
     }
+
     let uri = if group.source.uri.is_empty() {
         DEFAULT_METRIC_URI
     } else {

@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 pub type Stream = ChaCha8Rng;
 
 /// FNV-1a: a fixed, documented hash, stable across Rust versions and platforms.
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub fn fnv1a(bytes: &[u8]) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in bytes {
         h ^= u64::from(b);

@@ -1,0 +1,15 @@
+//! `kthena-sim schema`: the JSON Schema of scenario files, for editor completion (e.g. with
+//! the YAML language server: `# yaml-language-server: $schema=scenario.schema.json`).
+
+use std::process::ExitCode;
+
+use crate::scenario::raw::RawScenario;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
+    let schema = schemars::schema_for!(RawScenario);
+    println!("{}", serde_json::to_string_pretty(&schema)?);
+    Ok(ExitCode::SUCCESS)
+}

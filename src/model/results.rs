@@ -1,0 +1,209 @@
+//! What a run produced: request outcomes and latencies, cost and replica accounting, the
+//! per-tick timeline, notable events, and (on request) one row per request.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::scenario::{Scenario, Slo};
+use crate::sim::time::micros_to_secs;
+use crate::sim::SimTime;
+
+/// How a request ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Completed,
+    /// Failed: prompt + output can never fit in the KV cache.
+    TooLong,
+    /// Failed: cut off when its server's termination grace ended.
+    Terminated,
+    /// Dropped by the router after its queue timeout.
+    Dropped,
+    /// Still queued or running when the run ended.
+    InFlight,
+}
+
+/// Timings of a completed request (µs).
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub queue: SimTime,
+    pub ttft: SimTime,
+    pub e2e: SimTime,
+    pub output_tokens: u32,
+}
+
+/// Something worth a line in the report.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notable {
+    PanicEntered(String),
+    MaxReached(String),
+    Pending(String),
+    Provisioned(String, u32),
+    FirstDrop,
+    PolicyChange(usize),
+}
+
+impl fmt::Display for Notable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Notable::PanicEntered(k) => write!(f, "panic mode entered ({k})"),
+            Notable::MaxReached(k) => write!(f, "maxReplicas reached ({k})"),
+            Notable::Pending(a) => write!(f, "pods pending for lack of {a} GPUs"),
+            Notable::Provisioned(a, n) => write!(f, "node provisioning: {a} capacity now {n} GPUs"),
+            Notable::FirstDrop => {
+                f.write_str("first request dropped by the router (queue timeout)")
+            }
+            Notable::PolicyChange(i) => {
+                write!(f, "policy change #{} applied (engine state reset)", i + 1)
+            }
+        }
+    }
+}
+
+/// One row of `timeline.csv`: a controller tick for one policy.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TimelineRow {
+    pub time_s: f64,
+    pub policy: String,
+    pub spec_replicas: i32,
+    pub ready: u32,
+    pub starting: u32,
+    pub pending: u32,
+    pub terminating: u32,
+    /// The engine's metric inputs, `name=value` separated by `;`.
+    pub metrics: String,
+    pub unready: Option<i32>,
+    pub recommended: Option<i32>,
+    pub corrected: Option<i32>,
+    pub panic: bool,
+    pub skip: bool,
+    pub reason_code: String,
+    pub reason: String,
+    pub arrivals_per_s: f64,
+    pub waiting: u64,
+    pub running: u64,
+    pub kv_usage: f64,
+    pub cost_per_hour: f64,
+}
+
+/// One row of `requests.csv` (times in µs internally).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequestRow {
+    pub arrival: SimTime,
+    pub input_tokens: u32,
+    pub output_tokens: u32,
+    pub server: Option<String>,
+    pub first_admit: Option<SimTime>,
+    pub first_token: Option<SimTime>,
+    pub end: SimTime,
+    pub outcome: Outcome,
+}
+
+/// Everything a run measured.
+#[derive(Debug, Clone, Default)]
+pub struct Results {
+    pub duration: SimTime,
+    pub arrived: u64,
+    pub completed: u64,
+    pub failed_too_long: u64,
+    pub failed_terminated: u64,
+    pub dropped: u64,
+    pub in_flight: u64,
+    /// Latency samples of completed requests (µs; TPOT fractional).
+    pub ttft: Vec<SimTime>,
+    pub tpot: Vec<f64>,
+    pub e2e: Vec<SimTime>,
+    pub queue: Vec<SimTime>,
+    pub slo_met: u64,
+    pub preemptions: u64,
+    /// Per serving (scenario order): name and cost.
+    pub cost_by_serving: Vec<(String, f64)>,
+    /// ∫ live servers dt.
+    pub server_seconds: f64,
+    pub peak_servers: u64,
+    pub scale_events: u64,
+    pub panic_seconds: f64,
+    pub skipped_ticks: u64,
+    pub pending_units: u64,
+    pub timeline: Vec<TimelineRow>,
+    pub requests: Vec<RequestRow>,
+    pub notable: Vec<(SimTime, Notable)>,
+    pub engine_log: Option<Vec<String>>,
+    max_reached: Vec<String>,
+}
+
+/// At most this many notable events are kept (the first ones).
+const MAX_NOTABLE: usize = 100;
+
+impl Results {
+    pub fn new(scn: &Scenario) -> Self {
+        Results {
+            cost_by_serving: scn.servings.iter().map(|s| (s.name.clone(), 0.0)).collect(),
+            ..Results::default()
+        }
+    }
+
+    pub fn failed(&self) -> u64 {
+        self.failed_too_long + self.failed_terminated
+    }
+
+    pub fn notable(&mut self, at: SimTime, what: Notable) {
+        if self.notable.len() < MAX_NOTABLE {
+            self.notable.push((at, what));
+        }
+    }
+
+    pub fn max_reached(&mut self, at: SimTime, key: &str) {
+        if !self.max_reached.iter().any(|k| k == key) {
+            self.max_reached.push(key.to_string());
+            self.notable(at, Notable::MaxReached(key.to_string()));
+        }
+    }
+
+    pub fn add_cost(&mut self, serving: usize, hours: f64, price_per_hour: f64) {
+        self.cost_by_serving[serving].1 += hours * price_per_hour;
+    }
+
+    pub fn request_row(&mut self, row: RequestRow) {
+        self.requests.push(row);
+    }
+
+    /// Counts a finished request and, when it completed, its latencies and SLO verdict.
+    pub fn finish(&mut self, slo: &Slo, outcome: Outcome, timing: Option<Timing>) {
+        match outcome {
+            Outcome::Completed => self.completed += 1,
+            Outcome::TooLong => self.failed_too_long += 1,
+            Outcome::Terminated => self.failed_terminated += 1,
+            Outcome::Dropped => self.dropped += 1,
+            Outcome::InFlight => {}
+        }
+        let Some(t) = timing else { return };
+        self.ttft.push(t.ttft);
+        self.e2e.push(t.e2e);
+        self.queue.push(t.queue);
+        let tpot =
+            (t.output_tokens > 1).then(|| (t.e2e - t.ttft) as f64 / f64::from(t.output_tokens - 1));
+        if let Some(v) = tpot {
+            self.tpot.push(v);
+        }
+        let within = |limit: Option<SimTime>, v: f64| limit.is_none_or(|l| v <= l as f64);
+        if within(slo.ttft, t.ttft as f64)
+            && tpot.is_none_or(|v| within(slo.tpot, v))
+            && within(slo.e2e, t.e2e as f64)
+            && within(slo.queue, t.queue as f64)
+        {
+            self.slo_met += 1;
+        }
+    }
+
+    /// Average number of live (billed) servers over the run.
+    pub fn average_servers(&self) -> f64 {
+        let d = micros_to_secs(self.duration);
+        if d > 0.0 {
+            self.server_seconds / d
+        } else {
+            0.0
+        }
+    }
+}

@@ -1,0 +1,668 @@
+//! The inference server of one serving group (its entry pod): vLLM-style iteration-level
+//! continuous batching, exactly as model-rules.md ("The inference server") states it, with runs
+//! of identical decode steps coalesced into one wake-up (simulator.md §5, §13).
+//!
+//! The server owns its waiting queue, its running batch and its KV cache. It holds no clock and
+//! no event queue: the caller delivers arrivals, and wake-ups at the time [`Server::next_wakeup`]
+//! names; the server reports what happened as [`ServerEvent`]s. It knows nothing of routing,
+//! pods, metrics exposition or latency bookkeeping — requests are the caller's `u32` ids.
+//!
+//! # Decisions where the rules leave room
+//! - **Admission prefills at once.** A request admitted in a step takes
+//!   `min(prompt, remaining budget)` prompt tokens in that same step, as vLLM's scheduler does.
+//! - **KV is reserved when a step is scheduled**, not when it ends: a whole prompt at admission
+//!   (+1 if that step completes it), then one token at the start of every step in which the
+//!   request emits a token. So [`Server::kv_used_tokens`] in the middle of a step includes the
+//!   tokens the step is about to emit, like vLLM's block usage after scheduling; a request's KV
+//!   after it emitted `g` tokens is `prompt + g` (rule 4).
+//! - **The token budget runs out for everyone.** Running requests are visited in admission
+//!   order while budget remains; once an older request's prefill chunk has used it up, the
+//!   later ones (decodes included) sit this step out, as in vLLM's scheduler. With
+//!   `max_num_batched_tokens >= max_num_seqs` (what [`ServerSpec::resolve`] requires) this can
+//!   only happen behind a prefill chunk.
+//! - **Preemption victims** are taken from the newest end of the batch, so a victim was never
+//!   already scheduled in the step (unless it is the very request that needs the token: then
+//!   it is the victim and the batch stops there). Each victim goes to the front of the queue in
+//!   turn, so several victims keep their admission order.
+//! - **Recompute.** A readmitted request prefills `prompt + tokens generated so far`, reserving
+//!   all of it (+1 if completed in that step); the step completing it emits its next output
+//!   token. It emits no second first token, and [`Server::prompt_tokens_total`] counts each
+//!   prompt once, at its first token (as vLLM v1 counts `prompt_tokens_total`).
+//! - **Context tokens** of a scheduled sequence (rule 5): for a prefill chunk, the prompt (or
+//!   recompute) tokens computed before the chunk; for a decode, `prompt + generated`, its KV
+//!   footprint before the step.
+//! - **Simultaneous arrivals.** Rule 6 read literally: an arrival on an idle server starts a
+//!   step at once, with that request alone; another request arriving at the same instant
+//!   arrives "at the instant a step starts" and joins the next step. The outcome does not
+//!   depend on the order in which the caller delivers same-instant arrivals and the wake-up.
+//! - **Events.** `Admitted` is reported at every admission (readmissions after preemption
+//!   included: queue time uses the first one). A wake-up reports the ending step's
+//!   `FirstToken`/`Finished` events (in admission order) before the next step's `Preempted` and
+//!   `Admitted` events.
+//! - **Degenerate inputs** never stall the simulation: prompt and output lengths of 0 count as
+//!   1 (a prefill always emits a token), limits below 1 are raised to 1 (the scenario validator
+//!   rejects them before), and a step lasts at least 1 µs so that time always advances.
+//!
+//! # Coalescing
+//! A step in which every running request decodes, nothing is admitted and nothing is preempted
+//! is followed by identical steps until a request finishes, KV growth forces a preemption or an
+//! arrival may be admitted. Such a run is one wake-up: its length is known in advance (the
+//! nearest finish, and the last step whose `running` new KV tokens still fit), and its step
+//! durations are computed one by one with the same expression as a lone step (they differ
+//! through the context term, each rounded on its own), so every timing is exactly that of
+//! step-by-step execution. An arrival that would head the queue cuts the run after the step in
+//! progress at its arrival, which is where step-by-step execution would first see it. Gauges
+//! and counters read in the middle of a run account for the steps it has done so far.
+
+use std::collections::VecDeque;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use super::presets;
+use crate::sim::time::round_micros;
+use crate::sim::{SimTime, MICROS_PER_MS};
+
+/// Limits and step-cost model of one inference server.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ServerParams {
+    /// Running batch slots.
+    pub max_num_seqs: u32,
+    /// Token budget of one step (prefill chunks + one token per decode).
+    pub max_num_batched_tokens: u32,
+    /// KV-cache capacity, in tokens.
+    pub kv_cache_tokens: u64,
+    /// Fixed cost of a step.
+    pub base_ms: f64,
+    /// Cost of each prompt token prefilled in the step.
+    pub per_prefill_token_ms: f64,
+    /// Cost of each sequence decoding in the step.
+    pub per_decode_seq_ms: f64,
+    /// Cost of each token already processed of each sequence in the step (attention over the
+    /// KV cache).
+    pub per_context_token_ms: f64,
+}
+
+impl ServerParams {
+    /// Duration of one step (rule 5): computed in `f64` milliseconds, rounded half-up to whole
+    /// microseconds, and at least 1 µs so that simulated time always advances.
+    pub fn step_duration(
+        &self,
+        prefill_tokens: u64,
+        decode_seqs: u64,
+        context_tokens: u64,
+    ) -> SimTime {
+        let ms = self.base_ms
+            + self.per_prefill_token_ms * prefill_tokens as f64
+            + self.per_decode_seq_ms * decode_seqs as f64
+            + self.per_context_token_ms * context_tokens as f64;
+        round_micros(ms * MICROS_PER_MS as f64).max(1)
+    }
+}
+
+/// What the server reports, each with the simulated time it happened at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// Taken into the running batch (at a step start); again after each preemption.
+    Admitted { req: u32, at: SimTime },
+    /// Output token 1: the end of the step that completed the prompt.
+    FirstToken { req: u32, at: SimTime },
+    /// The last output token: the request leaves the server.
+    Finished { req: u32, at: SimTime },
+    /// Evicted from the batch to the front of the queue, its KV freed (at a step start).
+    Preempted { req: u32, at: SimTime },
+    /// Refused on arrival: its prompt and output can never fit in the KV cache.
+    TooLong { req: u32, at: SimTime },
+}
+
+/// The work a running request has in the step in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Work {
+    /// Not scheduled in this step.
+    Idle,
+    /// A prefill chunk of this many tokens.
+    Prefill(u64),
+    /// One decode token per step (per step of a coalesced run).
+    Decode,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Request {
+    id: u32,
+    arrival: SimTime,
+    prompt: u32,
+    output: u32,
+    /// Output tokens emitted so far.
+    generated: u32,
+    /// Tokens to prefill in the current admission: the prompt, plus the tokens generated
+    /// before a preemption (recompute).
+    target: u64,
+    /// Of `target`, the tokens already computed.
+    computed: u64,
+    /// KV tokens held (0 while waiting).
+    kv: u64,
+    work: Work,
+}
+
+/// The step in progress: one step, or a coalesced run of identical decode steps.
+#[derive(Debug, Clone, Copy)]
+struct Step {
+    start: SimTime,
+    end: SimTime,
+    /// Steps in the run (1 for a lone step).
+    steps: u32,
+    /// Decoding sequences of every step of a run.
+    decode_seqs: u64,
+    /// Context tokens of the run's first step; each later step has `decode_seqs` more.
+    context: u64,
+}
+
+/// One inference server.
+#[derive(Debug, Clone)]
+pub struct Server {
+    params: ServerParams,
+    coalesce: bool,
+    waiting: VecDeque<Request>,
+    /// In admission order.
+    running: Vec<Request>,
+    /// KV tokens reserved, as of the first step of the step in progress.
+    kv_used: u64,
+    prompt_tokens_total: u64,
+    /// As of the start of the step in progress.
+    generation_tokens_total: u64,
+    step: Option<Step>,
+}
+
+impl Server {
+    /// An idle server. `coalesce: false` simulates every step as its own wake-up (the
+    /// reference the coalesced runs are tested against).
+    pub fn new(params: ServerParams, coalesce: bool) -> Self {
+        let params = ServerParams {
+            max_num_seqs: params.max_num_seqs.max(1),
+            max_num_batched_tokens: params.max_num_batched_tokens.max(1),
+            ..params
+        };
+        Server {
+            params,
+            coalesce,
+            waiting: VecDeque::new(),
+            running: Vec::with_capacity(params.max_num_seqs as usize),
+            kv_used: 0,
+            prompt_tokens_total: 0,
+            generation_tokens_total: 0,
+            step: None,
+        }
+    }
+
+    pub fn params(&self) -> &ServerParams {
+        &self.params
+    }
+
+    /// A request `req` arrives at `now` (not before the last call). It is refused at once
+    /// (`TooLong`) if `prompt + output` exceeds the KV capacity; otherwise it queues, and an
+    /// idle server starts a step with it right away.
+    pub fn arrive(
+        &mut self,
+        now: SimTime,
+        req: u32,
+        prompt_tokens: u32,
+        output_tokens: u32,
+        out: &mut Vec<ServerEvent>,
+    ) {
+        let prompt = prompt_tokens.max(1);
+        let output = output_tokens.max(1);
+        if u64::from(prompt) + u64::from(output) > self.params.kv_cache_tokens {
+            out.push(ServerEvent::TooLong { req, at: now });
+            return;
+        }
+        let heads_queue = self.waiting.is_empty();
+        self.waiting.push_back(Request {
+            id: req,
+            arrival: now,
+            prompt,
+            output,
+            generated: 0,
+            target: 0,
+            computed: 0,
+            kv: 0,
+            work: Work::Idle,
+        });
+        match self.step {
+            None => self.start_step(now, out),
+            // Behind a waiting request the run cannot admit, it cannot be admitted either.
+            Some(step) if heads_queue && step.steps > 1 && now < step.end => {
+                let (done, end) = self.steps_ended_by(&step, now);
+                self.step = Some(Step {
+                    steps: done + 1,
+                    end,
+                    ..step
+                });
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// When the caller must call [`Server::wake`]: the end of the step or run in progress;
+    /// `None` when idle. An arrival can bring it forward (it cuts a run).
+    pub fn next_wakeup(&self) -> Option<SimTime> {
+        self.step.map(|s| s.end)
+    }
+
+    /// Ends the step in progress and starts the next one. A call at any other time than
+    /// [`Server::next_wakeup`] is ignored, so a wake-up left in the caller's queue after an
+    /// arrival cut a run short, or after [`Server::evict_all`], does no harm.
+    pub fn wake(&mut self, now: SimTime, out: &mut Vec<ServerEvent>) {
+        match self.step {
+            Some(step) if step.end == now => {
+                self.finish_step(&step, out);
+                self.start_step(now, out);
+            }
+            _ => {}
+        }
+    }
+
+    /// Requests queued (never admitted, or preempted).
+    pub fn waiting(&self) -> usize {
+        self.waiting.len()
+    }
+
+    /// Requests in the running batch.
+    pub fn running(&self) -> usize {
+        self.running.len()
+    }
+
+    /// KV tokens in use at `now`, the reservations of the step in progress included.
+    pub fn kv_used_tokens(&self, now: SimTime) -> u64 {
+        self.kv_used + self.run_progress(now)
+    }
+
+    pub fn kv_capacity(&self) -> u64 {
+        self.params.kv_cache_tokens
+    }
+
+    /// Prompt tokens of the requests whose first token has been emitted. Takes no time: only a
+    /// wake-up completes a prompt (never a step inside a coalesced run).
+    pub fn prompt_tokens_total(&self) -> u64 {
+        self.prompt_tokens_total
+    }
+
+    /// Output tokens emitted by `now`.
+    pub fn generation_tokens_total(&self, now: SimTime) -> u64 {
+        self.generation_tokens_total + self.run_progress(now)
+    }
+
+    /// Removes every request, e.g. when the pod terminates: the running ones in admission order,
+    /// then the waiting ones in queue order. Tokens emitted by `now` stay counted; the step in
+    /// progress is abandoned and the server is idle.
+    pub fn evict_all(&mut self, now: SimTime) -> Vec<u32> {
+        self.generation_tokens_total = self.generation_tokens_total(now);
+        self.kv_used = 0;
+        self.step = None;
+        let ids = self
+            .running
+            .iter()
+            .chain(self.waiting.iter())
+            .map(|r| r.id)
+            .collect();
+        self.running.clear();
+        self.waiting.clear();
+        ids
+    }
+
+    /// No step in progress; then nothing is queued or running either.
+    pub fn is_idle(&self) -> bool {
+        self.step.is_none()
+    }
+
+    /// Tokens emitted (= KV tokens reserved) by the steps of the run in progress that ended by
+    /// `now`, its last step excepted: that one ends at the wake-up, which accounts for it.
+    fn run_progress(&self, now: SimTime) -> u64 {
+        match &self.step {
+            Some(step) if step.steps > 1 => {
+                let (done, _) = self.steps_ended_by(step, now);
+                u64::from(done.min(step.steps - 1)) * step.decode_seqs
+            }
+            _ => 0,
+        }
+    }
+
+    /// Duration of step `j` (0-based) of a decode run.
+    fn run_step_duration(&self, step: &Step, j: u32) -> SimTime {
+        let context = step.context + u64::from(j) * step.decode_seqs;
+        self.params.step_duration(0, step.decode_seqs, context)
+    }
+
+    /// How many steps of `step` end at or before `t`, and the end of the step after them (of
+    /// the last step if all have ended).
+    fn steps_ended_by(&self, step: &Step, t: SimTime) -> (u32, SimTime) {
+        if self.params.per_context_token_ms == 0.0 {
+            // Every step of the run costs the same, bit for bit: the context term is exactly 0.
+            let d = self.run_step_duration(step, 0);
+            let done = (t.saturating_sub(step.start).max(0) / d).min(i64::from(step.steps));
+            let next = (done + 1).min(i64::from(step.steps));
+            return (
+                done as u32,
+                step.start.saturating_add(d.saturating_mul(next)),
+            );
+        }
+        let mut end = step.start;
+        for j in 0..step.steps {
+            end = end.saturating_add(self.run_step_duration(step, j));
+            if end > t {
+                return (j, end);
+            }
+        }
+        (step.steps, end)
+    }
+
+    /// Applies the end of the step (or run) in progress: prompts advance, tokens are emitted,
+    /// finished requests leave and free their KV.
+    fn finish_step(&mut self, step: &Step, out: &mut Vec<ServerEvent>) {
+        let mut freed = 0;
+        let mut reserved = 0;
+        let mut emitted_total = 0;
+        for r in &mut self.running {
+            let emitted = match r.work {
+                Work::Idle => 0,
+                Work::Prefill(chunk) => {
+                    r.computed += chunk;
+                    u32::from(r.computed == r.target)
+                }
+                Work::Decode => {
+                    // The run's first step reserved its token when it was scheduled; the
+                    // others reserve theirs now.
+                    let later = u64::from(step.steps - 1);
+                    r.kv += later;
+                    reserved += later;
+                    step.steps
+                }
+            };
+            r.work = Work::Idle;
+            if emitted == 0 {
+                continue;
+            }
+            if r.generated == 0 {
+                out.push(ServerEvent::FirstToken {
+                    req: r.id,
+                    at: step.end,
+                });
+                self.prompt_tokens_total += u64::from(r.prompt);
+            }
+            r.generated += emitted;
+            emitted_total += u64::from(emitted);
+            if r.generated >= r.output {
+                out.push(ServerEvent::Finished {
+                    req: r.id,
+                    at: step.end,
+                });
+                freed += r.kv;
+            }
+        }
+        self.running.retain(|r| r.generated < r.output);
+        self.kv_used = self.kv_used + reserved - freed;
+        self.generation_tokens_total += emitted_total;
+        self.step = None;
+    }
+
+    /// Schedules the step starting at `now` (rules 1–3 and 6), and extends it into a run of
+    /// identical decode steps when it is one.
+    fn start_step(&mut self, now: SimTime, out: &mut Vec<ServerEvent>) {
+        let cap = self.params.kv_cache_tokens;
+        let mut budget = u64::from(self.params.max_num_batched_tokens);
+        let (mut prefill, mut decode, mut context) = (0u64, 0u64, 0u64);
+        let mut preempted = false;
+
+        // 1–2. Running requests first, in admission order.
+        let mut i = 0;
+        while i < self.running.len() && budget > 0 {
+            let r = self.running[i];
+            let (tokens, emits) = if r.computed < r.target {
+                let chunk = (r.target - r.computed).min(budget);
+                (chunk, r.computed + chunk == r.target)
+            } else {
+                (1, true)
+            };
+            if emits {
+                // Victims come from the newest end, down to this request itself at most.
+                while self.kv_used >= cap && self.running.len() > i {
+                    let Some(mut victim) = self.running.pop() else {
+                        break;
+                    };
+                    self.kv_used -= victim.kv;
+                    victim.kv = 0;
+                    victim.computed = 0;
+                    victim.work = Work::Idle;
+                    out.push(ServerEvent::Preempted {
+                        req: victim.id,
+                        at: now,
+                    });
+                    self.waiting.push_front(victim);
+                    preempted = true;
+                }
+                if i >= self.running.len() {
+                    break; // it was the newest, and is now queued
+                }
+                self.kv_used += 1;
+                self.running[i].kv += 1;
+            }
+            let r = &mut self.running[i];
+            if r.computed < r.target {
+                prefill += tokens;
+                context += r.computed;
+                r.work = Work::Prefill(tokens);
+            } else {
+                decode += 1;
+                context += u64::from(r.prompt) + u64::from(r.generated);
+                r.work = Work::Decode;
+            }
+            budget -= tokens;
+            i += 1;
+        }
+
+        // 3. Admission, FCFS, unless this step preempted.
+        let mut admitted = false;
+        while !preempted && budget > 0 && self.running.len() < self.params.max_num_seqs as usize {
+            let Some(head) = self.waiting.front() else {
+                break;
+            };
+            // Rule 6: arrived at this very instant → the next step, unless the server was idle
+            // (this step would be empty), in which case its arrival starts this step.
+            let step_empty = prefill == 0 && decode == 0;
+            if head.arrival >= now && !step_empty {
+                break;
+            }
+            let target = u64::from(head.prompt) + u64::from(head.generated);
+            let chunk = target.min(budget);
+            let need = target + u64::from(chunk == target);
+            if self.kv_used + need > cap {
+                break;
+            }
+            let Some(mut r) = self.waiting.pop_front() else {
+                break;
+            };
+            r.target = target;
+            r.computed = 0;
+            r.kv = need;
+            r.work = Work::Prefill(chunk);
+            self.kv_used += need;
+            prefill += chunk;
+            budget -= chunk;
+            admitted = true;
+            out.push(ServerEvent::Admitted { req: r.id, at: now });
+            self.running.push(r);
+        }
+
+        if prefill == 0 && decode == 0 {
+            // Nothing queued or running: every queued request fits an empty server.
+            self.step = None;
+            return;
+        }
+        let mut step = Step {
+            start: now,
+            end: now.saturating_add(self.params.step_duration(prefill, decode, context)),
+            steps: 1,
+            decode_seqs: decode,
+            context,
+        };
+        let all_decode = prefill == 0 && decode == self.running.len() as u64;
+        if self.coalesce && all_decode && !preempted && !admitted {
+            step.steps = self.run_length(now);
+            if step.steps > 1 {
+                step.end = self.steps_ended_by(&step, SimTime::MAX).1;
+            }
+        }
+        self.step = Some(step);
+    }
+
+    /// How many identical decode steps can follow from the one just scheduled at `now`
+    /// (itself included): up to the step in which a request emits its last token, and while
+    /// every step's new KV tokens fit. A queued request that can't be admitted now can't be
+    /// admitted during the run either (slots, budget and KV only tighten while nobody leaves),
+    /// except one that arrived at `now`: it joins the next step, so the run stops after this
+    /// one.
+    fn run_length(&self, now: SimTime) -> u32 {
+        if self.waiting.front().is_some_and(|r| r.arrival >= now) {
+            return 1;
+        }
+        let to_finish = self
+            .running
+            .iter()
+            .map(|r| r.output - r.generated)
+            .min()
+            .unwrap_or(1);
+        let per_step = self.running.len().max(1) as u64;
+        let kv_steps = self.params.kv_cache_tokens.saturating_sub(self.kv_used) / per_step + 1;
+        u64::from(to_finish).min(kv_steps) as u32
+    }
+}
+
+/// The `server:` block of a scenario: a preset, explicit values, or a preset with overrides.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct ServerSpec {
+    /// A built-in preset (e.g. `llama2-70b-8xa100`); the other fields override its values.
+    /// Without a preset every field but `per_context_token_ms` (default 0) is required.
+    pub preset: Option<String>,
+    /// Running batch slots (vLLM `--max-num-seqs`).
+    pub max_num_seqs: Option<u32>,
+    /// Token budget per step (vLLM `--max-num-batched-tokens`); at least `max_num_seqs`.
+    pub max_num_batched_tokens: Option<u32>,
+    /// KV-cache capacity in tokens (vLLM logs it as "GPU KV cache size").
+    pub kv_cache_tokens: Option<u64>,
+    /// Fixed cost of a step, in milliseconds.
+    pub base_ms: Option<f64>,
+    /// Cost per prompt token prefilled in a step, in milliseconds.
+    pub per_prefill_token_ms: Option<f64>,
+    /// Cost per decoding sequence in a step, in milliseconds.
+    pub per_decode_seq_ms: Option<f64>,
+    /// Cost per already-processed token of each sequence in a step, in milliseconds.
+    pub per_context_token_ms: Option<f64>,
+}
+
+/// An explicit value, else the preset's, else missing.
+fn pick<T>(
+    field: &'static str,
+    explicit: Option<T>,
+    preset: Option<T>,
+) -> Result<T, ServerSpecError> {
+    explicit
+        .or(preset)
+        .ok_or(ServerSpecError::Missing { field })
+}
+
+/// Why a [`ServerSpec`] is refused.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ServerSpecError {
+    #[error("unknown server preset `{name}` (known presets: {known})")]
+    UnknownPreset { name: String, known: String },
+    #[error("`{field}` is required when no `preset` is given")]
+    Missing { field: &'static str },
+    #[error("`{field}` must be at least 1")]
+    NotPositive { field: &'static str },
+    #[error("`{field}` must be a finite number of milliseconds, 0 or more (got {value})")]
+    BadCost { field: &'static str, value: f64 },
+    #[error(
+        "`max_num_batched_tokens` ({tokens}) must be at least `max_num_seqs` ({seqs}), as vLLM requires"
+    )]
+    BudgetBelowSeqs { tokens: u32, seqs: u32 },
+}
+
+impl ServerSpec {
+    /// The preset (if any) with the explicit fields over it, validated.
+    pub fn resolve(&self) -> Result<ServerParams, ServerSpecError> {
+        let base = match &self.preset {
+            Some(name) => Some(presets::get(name).ok_or_else(|| {
+                ServerSpecError::UnknownPreset {
+                    name: name.clone(),
+                    known: presets::PRESETS
+                        .iter()
+                        .map(|p| p.name)
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                }
+            })?),
+            None => None,
+        };
+        let p = ServerParams {
+            max_num_seqs: pick(
+                "max_num_seqs",
+                self.max_num_seqs,
+                base.map(|b| b.max_num_seqs),
+            )?,
+            max_num_batched_tokens: pick(
+                "max_num_batched_tokens",
+                self.max_num_batched_tokens,
+                base.map(|b| b.max_num_batched_tokens),
+            )?,
+            kv_cache_tokens: pick(
+                "kv_cache_tokens",
+                self.kv_cache_tokens,
+                base.map(|b| b.kv_cache_tokens),
+            )?,
+            base_ms: pick("base_ms", self.base_ms, base.map(|b| b.base_ms))?,
+            per_prefill_token_ms: pick(
+                "per_prefill_token_ms",
+                self.per_prefill_token_ms,
+                base.map(|b| b.per_prefill_token_ms),
+            )?,
+            per_decode_seq_ms: pick(
+                "per_decode_seq_ms",
+                self.per_decode_seq_ms,
+                base.map(|b| b.per_decode_seq_ms),
+            )?,
+            per_context_token_ms: self
+                .per_context_token_ms
+                .or(base.map(|b| b.per_context_token_ms))
+                .unwrap_or(0.0),
+        };
+        for (field, value) in [
+            ("max_num_seqs", u64::from(p.max_num_seqs)),
+            (
+                "max_num_batched_tokens",
+                u64::from(p.max_num_batched_tokens),
+            ),
+            ("kv_cache_tokens", p.kv_cache_tokens),
+        ] {
+            if value == 0 {
+                return Err(ServerSpecError::NotPositive { field });
+            }
+        }
+        for (field, value) in [
+            ("base_ms", p.base_ms),
+            ("per_prefill_token_ms", p.per_prefill_token_ms),
+            ("per_decode_seq_ms", p.per_decode_seq_ms),
+            ("per_context_token_ms", p.per_context_token_ms),
+        ] {
+            if !value.is_finite() || value < 0.0 {
+                return Err(ServerSpecError::BadCost { field, value });
+            }
+        }
+        if p.max_num_batched_tokens < p.max_num_seqs {
+            return Err(ServerSpecError::BudgetBelowSeqs {
+                tokens: p.max_num_batched_tokens,
+                seqs: p.max_num_seqs,
+            });
+        }
+        Ok(p)
+    }
+}

@@ -1,0 +1,123 @@
+//! The cluster as the autoscaler controller sees it at a tick: the ModelServings' specs, the
+//! entry pods of every existing server in creation order, and what each pod's metrics
+//! endpoint answers. Built once per tick; the engine reads it through [`Cluster`].
+
+use super::metrics::{exposition, PodSeries, ServerGauges};
+use super::server::Server;
+use super::world::UnitState;
+use crate::engine::cluster::{Cluster, Families, ModelServingView, PodView, QueryResult, Scrape};
+use crate::engine::policy::Labels;
+use crate::scenario::Serving;
+use crate::sim::SimTime;
+
+/// One existing server, borrowed from the world while the view is built.
+pub struct UnitView<'a> {
+    pub namespace: String,
+    pub pod_name: String,
+    pub labels: Labels,
+    pub state: UnitState,
+    /// When the pod got a node (its `status.startTime`).
+    pub start_time: Option<SimTime>,
+    pub series: &'a PodSeries,
+    pub server: &'a Server,
+    pub metrics_port: i32,
+    pub metrics_path: String,
+}
+
+pub struct TickView {
+    model_servings: Vec<ModelServingView>,
+    pods: Vec<PodView>,
+    /// Per pod: the payload and where it is served; `None` while the pod is not running.
+    endpoints: Vec<Option<(i32, String, Families)>>,
+}
+
+impl TickView {
+    /// `servings`: each ModelServing with its current `spec.replicas` and role replicas.
+    pub fn new(
+        now: SimTime,
+        epoch_ms: i64,
+        servings: &[(&Serving, i32, Vec<i32>)],
+        units: Vec<UnitView<'_>>,
+    ) -> Self {
+        let model_servings = servings
+            .iter()
+            .map(|(s, replicas, roles)| ModelServingView {
+                namespace: s.namespace.clone(),
+                name: s.name.clone(),
+                replicas: Some(*replicas),
+                roles: s
+                    .roles
+                    .iter()
+                    .zip(roles)
+                    .map(|(r, n)| (r.name.clone(), Some(*n)))
+                    .collect(),
+            })
+            .collect();
+        let mut pods = Vec::with_capacity(units.len());
+        let mut endpoints = Vec::with_capacity(units.len());
+        for u in units {
+            let running = matches!(u.state, UnitState::Ready | UnitState::Terminating);
+            endpoints.push(running.then(|| {
+                let cap = u.server.kv_capacity().max(1);
+                let gauges = ServerGauges {
+                    waiting: u.server.waiting() as u64,
+                    running: u.server.running() as u64,
+                    kv_usage: u.server.kv_used_tokens(now) as f64 / cap as f64,
+                    prompt_tokens_total: u.server.prompt_tokens_total(),
+                    generation_tokens_total: u.server.generation_tokens_total(now),
+                };
+                (
+                    u.metrics_port,
+                    u.metrics_path.clone(),
+                    exposition(u.series, gauges),
+                )
+            }));
+            pods.push(PodView {
+                namespace: u.namespace,
+                name: u.pod_name,
+                labels: u.labels,
+                ready: running,
+                // Deletion requested: Kthena counts the pod as failed (engine.md §5.1).
+                failed: u.state == UnitState::Terminating,
+                start_time_ms: u.start_time.map(|t| epoch_ms + t / 1_000),
+            });
+        }
+        TickView {
+            model_servings,
+            pods,
+            endpoints,
+        }
+    }
+
+    /// The payload pod `i` serves and where, if it is running.
+    pub fn endpoint(&self, i: usize) -> Option<(i32, &str, &Families)> {
+        self.endpoints[i]
+            .as_ref()
+            .map(|(port, path, f)| (*port, path.as_str(), f))
+    }
+}
+
+impl Cluster for TickView {
+    fn model_serving(&self, namespace: &str, name: &str) -> Option<&ModelServingView> {
+        self.model_servings
+            .iter()
+            .find(|m| m.namespace == namespace && m.name == name)
+    }
+
+    fn pods(&self) -> &[PodView] {
+        &self.pods
+    }
+
+    /// A pod answers on its own port and path only; a policy scraping elsewhere gets a
+    /// connection error, as in a real cluster.
+    fn scrape(&self, pod: usize, uri: &str, port: i32) -> Scrape<'_> {
+        match &self.endpoints[pod] {
+            Some((p, path, families)) if *p == port && path == uri => Scrape::Ok(families),
+            _ => Scrape::Failed,
+        }
+    }
+
+    fn query(&self, _server_url: &str, _query: &str) -> QueryResult {
+        QueryResult::Error("prometheus sources are not simulated".into())
+    }
+}

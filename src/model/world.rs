@@ -1,0 +1,1036 @@
+//! The simulated cluster and its event loop: requests arrive and are routed to inference
+//! servers, serving groups start, serve, drain and go, GPUs run out and are provisioned, and
+//! every sync period the autoscaler controller reads the pods and scales the ModelServings.
+//!
+//! Events at the same instant are handled in this order (model-rules.md, simulator.md §3):
+//! server steps ending (completions first), then request arrivals, then pod and node
+//! transitions (ready, grace end, capacity added), then router-queue timeouts, then policy
+//! changes, then the controller tick. Within a class, in scheduling order.
+
+use std::collections::VecDeque;
+
+use super::engine_log::EngineLog;
+use super::metrics::PodSeries;
+use super::results::{Notable, Outcome, Results, TimelineRow};
+use super::router::{Candidate, Router};
+use super::server::{Server, ServerEvent};
+use super::view::{TickView, UnitView};
+use crate::engine::cluster::{LABEL_ENTRY, LABEL_GROUP_NAME, LABEL_MODEL_SERVING_NAME, LABEL_ROLE};
+use crate::engine::policy::{Labels, Policy, ScalingTarget};
+use crate::engine::{Autoscaler, Decision};
+use crate::scenario::Scenario;
+use crate::sim::rng::{stream, Stream};
+use crate::sim::time::micros_to_secs;
+use crate::sim::{EventQueue, SimTime};
+use crate::workload::{Request, RequestSource, WorkloadError};
+
+/// Event classes: the order of simultaneous events.
+const CLASS_WAKE: u8 = 0;
+const CLASS_ARRIVAL: u8 = 1;
+const CLASS_POD: u8 = 2;
+const CLASS_TIMEOUT: u8 = 3;
+const CLASS_POLICY: u8 = 4;
+const CLASS_TICK: u8 = 5;
+
+const NONE: u32 = u32::MAX;
+
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    Wake { unit: u32 },
+    Arrival,
+    Ready { unit: u32 },
+    GraceEnd { unit: u32 },
+    Provision { accelerator: u32 },
+    QueueTimeout { req: u32, generation: u32 },
+    PolicyChange { index: u32 },
+    Tick,
+}
+
+/// Options that do not change what is simulated.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RunOptions {
+    /// Jump over identical decode steps (the default); off only to check coalescing.
+    pub step_by_step: bool,
+    /// Keep one row per request for `requests.csv`.
+    pub record_requests: bool,
+    /// Record every controller tick in the golden format.
+    pub engine_log: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UnitState {
+    /// Waiting for GPUs.
+    Pending,
+    Starting,
+    Ready,
+    /// Deletion requested: drains, receives no requests.
+    Terminating,
+    Gone,
+}
+
+/// One inference server (a serving group, or one instance of a role) and its pods.
+struct Unit {
+    serving: usize,
+    role: Option<usize>,
+    group: u32,
+    instance: u32,
+    pod_name: String,
+    labels: Labels,
+    created: SimTime,
+    scheduled: Option<SimTime>,
+    state: UnitState,
+    serves: bool,
+    server: Server,
+    series: PodSeries,
+    next_wake: SimTime,
+}
+
+/// A request in flight (slots are reused once a request is done).
+#[derive(Debug, Clone, Copy)]
+struct Req {
+    arrival: SimTime,
+    input: u32,
+    output: u32,
+    unit: u32,
+    first_admit: SimTime,
+    first_token: SimTime,
+    generation: u32,
+    queued: bool,
+    live: bool,
+}
+
+struct ServingState {
+    replicas: i32,
+    role_replicas: Vec<i32>,
+}
+
+struct CapacityState {
+    total: u32,
+    used: u32,
+    pending: VecDeque<u32>,
+    provisioning_in_flight: bool,
+}
+
+/// Which serving (and role) a policy scales, for the timeline.
+#[derive(Debug, Clone)]
+struct PolicyTarget {
+    serving: usize,
+    role: Option<usize>,
+}
+
+pub struct World<'s> {
+    scn: &'s Scenario,
+    opts: RunOptions,
+    now: SimTime,
+    queue: EventQueue<Event>,
+    servings: Vec<ServingState>,
+    units: Vec<Unit>,
+    reqs: Vec<Req>,
+    free: Vec<u32>,
+    router: Router,
+    router_queue: VecDeque<(u32, u32)>,
+    router_queued: usize,
+    source: Box<dyn RequestSource + 's>,
+    next_request: Option<Request>,
+    engine: Autoscaler,
+    policies: Vec<Policy>,
+    targets: Vec<PolicyTarget>,
+    capacity: Vec<(String, CapacityState)>,
+    startup_rng: Stream,
+    server_events: Vec<ServerEvent>,
+    results: Results,
+    engine_log: Option<EngineLog>,
+    arrivals_since_tick: u64,
+    last_tick: SimTime,
+    live_servers: u64,
+    live_since: SimTime,
+    panic_by_policy: Vec<bool>,
+}
+
+impl<'s> World<'s> {
+    pub fn new(scn: &'s Scenario, source: Box<dyn RequestSource + 's>, opts: RunOptions) -> Self {
+        let capacity = scn
+            .capacity
+            .iter()
+            .map(|(name, c)| {
+                (
+                    name.clone(),
+                    CapacityState {
+                        total: c.gpus,
+                        used: 0,
+                        pending: VecDeque::new(),
+                        provisioning_in_flight: false,
+                    },
+                )
+            })
+            .collect();
+        let servings = scn
+            .servings
+            .iter()
+            .map(|s| ServingState {
+                replicas: s.replicas,
+                role_replicas: s.roles.iter().map(|r| r.replicas).collect(),
+            })
+            .collect();
+        let mut w = World {
+            scn,
+            opts,
+            now: 0,
+            queue: EventQueue::new(),
+            servings,
+            units: Vec::new(),
+            reqs: Vec::new(),
+            free: Vec::new(),
+            router: Router::new(scn.router, stream(scn.seed, "routing")),
+            router_queue: VecDeque::new(),
+            router_queued: 0,
+            source,
+            next_request: None,
+            engine: Autoscaler::new(scn.engine),
+            policies: Vec::new(),
+            targets: Vec::new(),
+            capacity,
+            startup_rng: stream(scn.seed, "startup"),
+            server_events: Vec::new(),
+            results: Results::new(scn),
+            engine_log: opts.engine_log.then(|| EngineLog::new(scn)),
+            arrivals_since_tick: 0,
+            last_tick: 0,
+            live_servers: 0,
+            live_since: 0,
+            panic_by_policy: Vec::new(),
+        };
+        w.set_policies(scn.policies.clone());
+        w
+    }
+
+    /// Runs to the end of the scenario; `progress` is called with the simulated time now
+    /// and then.
+    pub fn run(mut self, progress: &mut dyn FnMut(SimTime)) -> Result<Results, WorkloadError> {
+        for s in 0..self.servings.len() {
+            self.reconcile_units(s);
+        }
+        self.pull_request()?;
+        if self.scn.first_tick <= self.scn.duration {
+            self.queue
+                .push(self.scn.first_tick, CLASS_TICK, Event::Tick);
+        }
+        for (i, (at, _)) in self.scn.policy_changes.iter().enumerate() {
+            if *at <= self.scn.duration {
+                self.queue
+                    .push(*at, CLASS_POLICY, Event::PolicyChange { index: i as u32 });
+            }
+        }
+        let mut next_progress = 0;
+        while let Some(t) = self.queue.peek_time() {
+            if t > self.scn.duration {
+                break;
+            }
+            let Some((t, ev)) = self.queue.pop() else {
+                break;
+            };
+            self.now = t;
+            if t >= next_progress {
+                progress(t);
+                next_progress = t + self.scn.duration / 200 + 1;
+            }
+            match ev {
+                Event::Wake { unit } => self.wake(unit),
+                Event::Arrival => self.arrival()?,
+                Event::Ready { unit } => self.unit_ready(unit),
+                Event::GraceEnd { unit } => self.grace_end(unit),
+                Event::Provision { accelerator } => self.provision(accelerator as usize),
+                Event::QueueTimeout { req, generation } => self.queue_timeout(req, generation),
+                Event::PolicyChange { index } => {
+                    let policies = self.scn.policy_changes[index as usize].1.clone();
+                    self.results
+                        .notable(self.now, Notable::PolicyChange(index as usize));
+                    self.set_policies(policies);
+                }
+                Event::Tick => self.tick(),
+            }
+        }
+        self.now = self.scn.duration;
+        progress(self.now);
+        self.finish()
+    }
+
+    /// Installs a policy set. As on a real API server, a policy whose spec changed gets a
+    /// new generation, which resets its engine state; an unchanged one keeps it.
+    fn set_policies(&mut self, mut policies: Vec<Policy>) {
+        for p in &mut policies {
+            let key = Autoscaler::policy_key(p);
+            if let Some(old) = self
+                .policies
+                .iter()
+                .find(|o| Autoscaler::policy_key(o) == key)
+            {
+                let same_spec = Policy {
+                    generation: old.generation,
+                    ..p.clone()
+                } == *old;
+                p.generation = if same_spec {
+                    old.generation
+                } else {
+                    (old.generation.0 + 1, old.generation.1 + 1)
+                };
+            }
+        }
+        self.targets = policies.iter().map(|p| self.policy_target(p)).collect();
+        self.panic_by_policy = vec![false; policies.len()];
+        if let Some(log) = &mut self.engine_log {
+            log.start_segment(&policies);
+        }
+        self.policies = policies;
+    }
+
+    fn policy_target(&self, p: &Policy) -> PolicyTarget {
+        let (name, ns, role) = match &p.target {
+            ScalingTarget::Homogeneous(h) => {
+                let t = h.target.as_ref();
+                let r = t.map(|t| &t.target_ref);
+                let role = t
+                    .and_then(|t| t.sub_target.as_ref())
+                    .filter(|s| s.kind == "Role")
+                    .map(|s| s.name.clone());
+                (
+                    r.map(|r| r.name.clone()).unwrap_or_default(),
+                    r.filter(|r| !r.namespace.is_empty())
+                        .map_or(p.namespace.clone(), |r| r.namespace.clone()),
+                    role,
+                )
+            }
+            _ => (String::new(), String::new(), None),
+        };
+        let serving = self
+            .scn
+            .servings
+            .iter()
+            .position(|s| s.name == name && s.namespace == ns)
+            .unwrap_or(0);
+        let role = role.and_then(|r| {
+            self.scn.servings[serving]
+                .roles
+                .iter()
+                .position(|x| x.name == r)
+        });
+        PolicyTarget { serving, role }
+    }
+
+    // ----- requests ---------------------------------------------------------------------
+
+    fn pull_request(&mut self) -> Result<(), WorkloadError> {
+        self.next_request = self.source.next_request()?;
+        if let Some(r) = &self.next_request {
+            if r.arrival <= self.scn.duration {
+                self.queue
+                    .push(r.arrival.max(self.now), CLASS_ARRIVAL, Event::Arrival);
+            } else {
+                self.next_request = None;
+            }
+        }
+        Ok(())
+    }
+
+    fn arrival(&mut self) -> Result<(), WorkloadError> {
+        if let Some(r) = self.next_request.take() {
+            self.results.arrived += 1;
+            self.arrivals_since_tick += 1;
+            let id = self.alloc(r);
+            self.route(id);
+        }
+        self.pull_request()
+    }
+
+    fn alloc(&mut self, r: Request) -> u32 {
+        let req = Req {
+            arrival: self.now,
+            input: r.input_tokens,
+            output: r.output_tokens,
+            unit: NONE,
+            first_admit: -1,
+            first_token: -1,
+            generation: 0,
+            queued: false,
+            live: true,
+        };
+        match self.free.pop() {
+            Some(id) => {
+                let g = self.reqs[id as usize].generation.wrapping_add(1);
+                self.reqs[id as usize] = Req {
+                    generation: g,
+                    ..req
+                };
+                id
+            }
+            None => {
+                self.reqs.push(req);
+                (self.reqs.len() - 1) as u32
+            }
+        }
+    }
+
+    fn release(&mut self, id: u32) {
+        let r = &mut self.reqs[id as usize];
+        r.live = false;
+        r.queued = false;
+        self.free.push(id);
+    }
+
+    /// The servers that may take a request now, in creation order.
+    fn candidates(&self, out: &mut Vec<Candidate>) {
+        out.clear();
+        for (i, u) in self.units.iter().enumerate() {
+            if u.state == UnitState::Ready && u.serves {
+                let cap = u.server.kv_capacity().max(1);
+                out.push(Candidate {
+                    server: i as u32,
+                    load: u.server.waiting() + u.server.running(),
+                    kv_usage: u.server.kv_used_tokens(self.now) as f64 / cap as f64,
+                });
+            }
+        }
+    }
+
+    fn route(&mut self, id: u32) {
+        let mut cands = Vec::new();
+        self.candidates(&mut cands);
+        match self.router.pick(&cands) {
+            Some(unit) => self.send(id, unit),
+            None => {
+                let r = &mut self.reqs[id as usize];
+                r.queued = true;
+                self.router_queue.push_back((id, r.generation));
+                self.router_queued += 1;
+                if let Some(t) = self.scn.queue_timeout {
+                    let generation = r.generation;
+                    self.queue.push(
+                        self.now + t,
+                        CLASS_TIMEOUT,
+                        Event::QueueTimeout {
+                            req: id,
+                            generation,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    fn send(&mut self, id: u32, unit: u32) {
+        let r = &mut self.reqs[id as usize];
+        r.unit = unit;
+        let (input, output) = (r.input, r.output);
+        let mut events = std::mem::take(&mut self.server_events);
+        events.clear();
+        self.units[unit as usize]
+            .server
+            .arrive(self.now, id, input, output, &mut events);
+        self.handle_server_events(unit, &mut events);
+        self.server_events = events;
+        self.schedule_wake(unit);
+    }
+
+    fn dispatch_router_queue(&mut self) {
+        let mut cands = Vec::new();
+        while self.router_queued > 0 {
+            let Some(&(id, generation)) = self.router_queue.front() else {
+                break;
+            };
+            let r = self.reqs[id as usize];
+            if !(r.live && r.queued && r.generation == generation) {
+                self.router_queue.pop_front();
+                continue;
+            }
+            self.candidates(&mut cands);
+            let Some(unit) = self.router.pick(&cands) else {
+                break;
+            };
+            self.router_queue.pop_front();
+            self.router_queued -= 1;
+            self.reqs[id as usize].queued = false;
+            self.send(id, unit);
+        }
+    }
+
+    fn queue_timeout(&mut self, id: u32, generation: u32) {
+        let r = self.reqs[id as usize];
+        if r.live && r.queued && r.generation == generation {
+            self.router_queued -= 1;
+            self.results.finish(&self.scn.slo, Outcome::Dropped, None);
+            if self.results.dropped == 1 {
+                self.results.notable(self.now, Notable::FirstDrop);
+            }
+            self.release(id);
+        }
+    }
+
+    // ----- servers -----------------------------------------------------------------------
+
+    fn schedule_wake(&mut self, unit: u32) {
+        let u = &mut self.units[unit as usize];
+        if let Some(t) = u.server.next_wakeup() {
+            if t != u.next_wake {
+                u.next_wake = t;
+                self.queue.push(t, CLASS_WAKE, Event::Wake { unit });
+            }
+        }
+    }
+
+    fn wake(&mut self, unit: u32) {
+        let u = &mut self.units[unit as usize];
+        if u.state == UnitState::Gone || u.server.next_wakeup() != Some(self.now) {
+            return;
+        }
+        let mut events = std::mem::take(&mut self.server_events);
+        events.clear();
+        u.server.wake(self.now, &mut events);
+        self.handle_server_events(unit, &mut events);
+        self.server_events = events;
+        self.schedule_wake(unit);
+        let u = &self.units[unit as usize];
+        if u.state == UnitState::Terminating && u.server.is_idle() {
+            self.unit_gone(unit);
+        }
+    }
+
+    fn handle_server_events(&mut self, unit: u32, events: &mut Vec<ServerEvent>) {
+        for ev in events.drain(..) {
+            match ev {
+                ServerEvent::Admitted { req, at } => {
+                    let r = &mut self.reqs[req as usize];
+                    if r.first_admit < 0 {
+                        r.first_admit = at;
+                    }
+                }
+                ServerEvent::FirstToken { req, at } => {
+                    let r = &mut self.reqs[req as usize];
+                    if r.first_token < 0 {
+                        r.first_token = at;
+                    }
+                }
+                ServerEvent::Preempted { .. } => self.results.preemptions += 1,
+                ServerEvent::Finished { req, at } => {
+                    let r = self.reqs[req as usize];
+                    let series = &mut self.units[unit as usize].series;
+                    let ttft = r.first_token - r.arrival;
+                    let e2e = at - r.arrival;
+                    series.ttft.observe(micros_to_secs(ttft));
+                    series.e2e.observe(micros_to_secs(e2e));
+                    if r.output > 1 {
+                        let tpot = (at - r.first_token) as f64 / f64::from(r.output - 1);
+                        series.tpot.observe(tpot / 1e6);
+                    }
+                    series.request_success_total += 1;
+                    let timing = super::results::Timing {
+                        queue: r.first_admit - r.arrival,
+                        ttft,
+                        e2e,
+                        output_tokens: r.output,
+                    };
+                    self.results
+                        .finish(&self.scn.slo, Outcome::Completed, Some(timing));
+                    self.record_request(req, Outcome::Completed, at);
+                    self.release(req);
+                }
+                ServerEvent::TooLong { req, at } => {
+                    self.results.finish(&self.scn.slo, Outcome::TooLong, None);
+                    self.record_request(req, Outcome::TooLong, at);
+                    self.release(req);
+                }
+            }
+        }
+    }
+
+    fn record_request(&mut self, id: u32, outcome: Outcome, at: SimTime) {
+        if !self.opts.record_requests {
+            return;
+        }
+        let r = self.reqs[id as usize];
+        let server = (r.unit != NONE).then(|| self.units[r.unit as usize].pod_name.clone());
+        self.results.request_row(super::results::RequestRow {
+            arrival: r.arrival,
+            input_tokens: r.input,
+            output_tokens: r.output,
+            server,
+            first_admit: (r.first_admit >= 0).then_some(r.first_admit),
+            first_token: (r.first_token >= 0).then_some(r.first_token),
+            end: at,
+            outcome,
+        });
+    }
+
+    // ----- serving groups and pods -------------------------------------------------------
+
+    /// Creates and removes servers so that the live, non-terminating ones match the spec:
+    /// groups `0..replicas`, each with `0..role_replicas[r]` instances of every role.
+    fn reconcile_units(&mut self, s: usize) {
+        let spec = &self.scn.servings[s];
+        let state = &self.servings[s];
+        let replicas = state.replicas.max(0) as u32;
+        let mut wanted: Vec<(Option<usize>, u32, u32)> = Vec::new();
+        for g in 0..replicas {
+            if spec.roles.is_empty() {
+                wanted.push((None, g, 0));
+            } else {
+                for (r, n) in state.role_replicas.iter().enumerate() {
+                    for k in 0..(*n).max(0) as u32 {
+                        wanted.push((Some(r), g, k));
+                    }
+                }
+            }
+        }
+        // Remove the newest servers that are no longer wanted.
+        let mut remove: Vec<u32> = Vec::new();
+        for (i, u) in self.units.iter().enumerate().rev() {
+            let active = matches!(
+                u.state,
+                UnitState::Pending | UnitState::Starting | UnitState::Ready
+            );
+            if u.serving == s && active {
+                if let Some(pos) = wanted
+                    .iter()
+                    .position(|&(r, g, k)| r == u.role && g == u.group && k == u.instance)
+                {
+                    wanted.swap_remove(pos);
+                } else {
+                    remove.push(i as u32);
+                }
+            }
+        }
+        for unit in remove {
+            self.remove_unit(unit);
+        }
+        wanted.sort();
+        for (role, group, instance) in wanted {
+            self.create_unit(s, role, group, instance);
+        }
+    }
+
+    fn create_unit(&mut self, s: usize, role: Option<usize>, group: u32, instance: u32) {
+        let spec = &self.scn.servings[s];
+        let id = self.units.len() as u32;
+        let pod_name = format!("{}-{}", spec.name, id);
+        let mut labels = spec.labels.clone();
+        labels.insert(LABEL_MODEL_SERVING_NAME.into(), spec.name.clone());
+        labels.insert(LABEL_ENTRY.into(), "true".into());
+        labels.insert(LABEL_GROUP_NAME.into(), format!("{}-{group}", spec.name));
+        let mut serves = true;
+        if let Some(r) = role {
+            labels.insert(LABEL_ROLE.into(), spec.roles[r].name.clone());
+            serves = spec.roles[r].serves;
+        }
+        self.units.push(Unit {
+            serving: s,
+            role,
+            group,
+            instance,
+            pod_name,
+            labels,
+            created: self.now,
+            scheduled: None,
+            state: UnitState::Pending,
+            serves,
+            server: Server::new(spec.server.clone(), !self.opts.step_by_step),
+            series: PodSeries::default(),
+            next_wake: SimTime::MIN,
+        });
+        self.account_live(1);
+        let accel = self
+            .capacity
+            .iter()
+            .position(|(n, _)| *n == spec.accelerator);
+        match accel {
+            None => self.schedule_unit(id),
+            Some(a) => {
+                let need = spec.gpus_per_server();
+                let c = &mut self.capacity[a].1;
+                if c.pending.is_empty() && c.used + need <= c.total {
+                    c.used += need;
+                    self.schedule_unit(id);
+                } else {
+                    c.pending.push_back(id);
+                    if self.results.pending_units == 0 {
+                        self.results
+                            .notable(self.now, Notable::Pending(spec.accelerator.clone()));
+                    }
+                    self.results.pending_units += 1;
+                    self.request_provisioning(a);
+                }
+            }
+        }
+    }
+
+    /// The unit got its GPUs: its pods start.
+    fn schedule_unit(&mut self, unit: u32) {
+        let u = &mut self.units[unit as usize];
+        u.state = UnitState::Starting;
+        u.scheduled = Some(self.now);
+        let startup = self.scn.servings[u.serving]
+            .startup
+            .sample(&mut self.startup_rng);
+        self.queue
+            .push(self.now + startup, CLASS_POD, Event::Ready { unit });
+    }
+
+    fn request_provisioning(&mut self, a: usize) {
+        let Some(p) = &self.scn.capacity[&self.capacity[a].0].provisioning else {
+            return;
+        };
+        let c = &mut self.capacity[a].1;
+        if !c.provisioning_in_flight && c.total < p.max_gpus {
+            c.provisioning_in_flight = true;
+            self.queue.push(
+                self.now + p.delay,
+                CLASS_POD,
+                Event::Provision {
+                    accelerator: a as u32,
+                },
+            );
+        }
+    }
+
+    fn provision(&mut self, a: usize) {
+        let Some(p) = self.scn.capacity[&self.capacity[a].0].provisioning.clone() else {
+            return;
+        };
+        let (name, c) = &mut self.capacity[a];
+        c.provisioning_in_flight = false;
+        c.total = (c.total + p.step_gpus).min(p.max_gpus);
+        let what = Notable::Provisioned(name.clone(), c.total);
+        self.results.notable(self.now, what);
+        self.admit_pending(a);
+        if !self.capacity[a].1.pending.is_empty() {
+            self.request_provisioning(a);
+        }
+    }
+
+    /// Starts pending units, in order, while their GPUs fit.
+    fn admit_pending(&mut self, a: usize) {
+        while let Some(&unit) = self.capacity[a].1.pending.front() {
+            let need = self.scn.servings[self.units[unit as usize].serving].gpus_per_server();
+            let c = &mut self.capacity[a].1;
+            if c.used + need > c.total {
+                break;
+            }
+            c.used += need;
+            c.pending.pop_front();
+            self.schedule_unit(unit);
+        }
+    }
+
+    fn unit_ready(&mut self, unit: u32) {
+        let u = &mut self.units[unit as usize];
+        if u.state != UnitState::Starting {
+            return;
+        }
+        u.state = UnitState::Ready;
+        self.dispatch_router_queue();
+    }
+
+    /// Scale-down of one server: a pending or starting one disappears at once; a ready one
+    /// stops receiving requests and drains up to the termination grace.
+    fn remove_unit(&mut self, unit: u32) {
+        let state = self.units[unit as usize].state;
+        match state {
+            UnitState::Pending => {
+                let s = self.units[unit as usize].serving;
+                if let Some(a) = self
+                    .capacity
+                    .iter()
+                    .position(|(n, _)| *n == self.scn.servings[s].accelerator)
+                {
+                    self.capacity[a].1.pending.retain(|&x| x != unit);
+                }
+                self.units[unit as usize].state = UnitState::Gone;
+                self.account_live(-1);
+                self.add_cost(unit);
+            }
+            UnitState::Starting => self.unit_gone(unit),
+            UnitState::Ready => {
+                let u = &mut self.units[unit as usize];
+                u.state = UnitState::Terminating;
+                if u.server.is_idle() {
+                    self.unit_gone(unit);
+                } else {
+                    let grace = self.scn.servings[u.serving].termination_grace;
+                    self.queue
+                        .push(self.now + grace, CLASS_POD, Event::GraceEnd { unit });
+                }
+            }
+            UnitState::Terminating | UnitState::Gone => {}
+        }
+    }
+
+    fn grace_end(&mut self, unit: u32) {
+        if self.units[unit as usize].state != UnitState::Terminating {
+            return;
+        }
+        let evicted = self.units[unit as usize].server.evict_all(self.now);
+        for id in evicted {
+            self.results
+                .finish(&self.scn.slo, Outcome::Terminated, None);
+            self.record_request(id, Outcome::Terminated, self.now);
+            self.release(id);
+        }
+        self.unit_gone(unit);
+    }
+
+    /// The unit's pods are gone: billing stops and its GPUs are free.
+    fn unit_gone(&mut self, unit: u32) {
+        let u = &mut self.units[unit as usize];
+        let had_gpus = u.scheduled.is_some();
+        u.state = UnitState::Gone;
+        let s = u.serving;
+        self.account_live(-1);
+        self.add_cost(unit);
+        if had_gpus {
+            let spec = &self.scn.servings[s];
+            if let Some(a) = self
+                .capacity
+                .iter()
+                .position(|(n, _)| *n == spec.accelerator)
+            {
+                self.capacity[a].1.used -= spec.gpus_per_server();
+                self.admit_pending(a);
+            }
+        }
+    }
+
+    fn add_cost(&mut self, unit: u32) {
+        let u = &self.units[unit as usize];
+        let hours = micros_to_secs(self.now - u.created) / 3600.0;
+        self.results.add_cost(
+            u.serving,
+            hours,
+            self.scn.servings[u.serving].price_per_hour,
+        );
+    }
+
+    /// Integrates the number of live (billed) servers over time.
+    fn account_live(&mut self, delta: i64) {
+        self.results.server_seconds +=
+            self.live_servers as f64 * micros_to_secs(self.now - self.live_since);
+        self.live_since = self.now;
+        self.live_servers = (self.live_servers as i64 + delta).max(0) as u64;
+        self.results.peak_servers = self.results.peak_servers.max(self.live_servers);
+    }
+
+    // ----- the controller ----------------------------------------------------------------
+
+    fn view(&self) -> TickView {
+        let units = self
+            .units
+            .iter()
+            .filter(|u| u.state != UnitState::Gone)
+            .map(|u| {
+                let spec = &self.scn.servings[u.serving];
+                UnitView {
+                    namespace: spec.namespace.clone(),
+                    pod_name: u.pod_name.clone(),
+                    labels: u.labels.clone(),
+                    state: u.state,
+                    start_time: u.scheduled,
+                    series: &u.series,
+                    server: &u.server,
+                    metrics_port: spec.metrics_port,
+                    metrics_path: spec.metrics_path.clone(),
+                }
+            })
+            .collect::<Vec<_>>();
+        let servings = self
+            .scn
+            .servings
+            .iter()
+            .zip(&self.servings)
+            .map(|(spec, st)| (spec, st.replicas, st.role_replicas.clone()))
+            .collect::<Vec<_>>();
+        TickView::new(self.now, self.scn.epoch_ms, &servings, units)
+    }
+
+    fn tick(&mut self) {
+        let now_ms = self.scn.epoch_ms + self.now / 1_000;
+        let view = self.view();
+        let decisions = self.engine.reconcile(now_ms, &self.policies, &view);
+        if let Some(log) = &mut self.engine_log {
+            log.record(now_ms, &view, &decisions);
+        }
+        drop(view);
+        let elapsed = micros_to_secs(self.now - self.last_tick).max(1e-9);
+        let arrivals_per_s = if self.now > self.last_tick {
+            self.arrivals_since_tick as f64 / elapsed
+        } else {
+            0.0
+        };
+        self.arrivals_since_tick = 0;
+        self.last_tick = self.now;
+        for (i, d) in decisions.iter().enumerate() {
+            self.apply(i, d);
+            let row = self.timeline_row(i, d, arrivals_per_s);
+            self.results.timeline.push(row);
+        }
+        let next = self.now + self.scn.sync_period;
+        if next <= self.scn.duration {
+            self.queue.push(next, CLASS_TICK, Event::Tick);
+        }
+    }
+
+    /// Writes the engine's decision to the ModelServing, which creates or removes servers.
+    fn apply(&mut self, policy: usize, d: &Decision) {
+        let sync = micros_to_secs(self.scn.sync_period);
+        if d.skip {
+            self.results.skipped_ticks += 1;
+        }
+        if d.panic {
+            self.results.panic_seconds += sync;
+        }
+        if d.panic && !self.panic_by_policy[policy] {
+            self.results
+                .notable(self.now, Notable::PanicEntered(d.key.clone()));
+        }
+        self.panic_by_policy[policy] = d.panic;
+        for w in &d.writes {
+            let Some(s) = self
+                .scn
+                .servings
+                .iter()
+                .position(|x| x.name == w.model_serving && x.namespace == w.namespace)
+            else {
+                continue;
+            };
+            let state = &mut self.servings[s];
+            let changed = match &w.role {
+                None => std::mem::replace(&mut state.replicas, w.replicas) != w.replicas,
+                Some(role) => match self.scn.servings[s]
+                    .roles
+                    .iter()
+                    .position(|r| r.name == *role)
+                {
+                    Some(r) => {
+                        std::mem::replace(&mut state.role_replicas[r], w.replicas) != w.replicas
+                    }
+                    None => false,
+                },
+            };
+            if changed {
+                self.results.scale_events += 1;
+                self.reconcile_units(s);
+            }
+        }
+        if let (Some(c), ScalingTarget::Homogeneous(h)) =
+            (d.corrected, &self.policies[policy].target)
+        {
+            if c == h.max_replicas && !d.skip {
+                self.results.max_reached(self.now, &d.key);
+            }
+        }
+    }
+
+    fn timeline_row(&self, policy: usize, d: &Decision, arrivals_per_s: f64) -> TimelineRow {
+        let target = &self.targets[policy];
+        let mut counts = [0u32; 4];
+        let (mut waiting, mut running, mut kv_sum, mut ready_n) = (0u64, 0u64, 0.0f64, 0u32);
+        let mut cost_rate = 0.0;
+        for u in &self.units {
+            if u.state == UnitState::Gone {
+                continue;
+            }
+            cost_rate += self.scn.servings[u.serving].price_per_hour;
+            if u.serving != target.serving || (target.role.is_some() && u.role != target.role) {
+                continue;
+            }
+            let slot = match u.state {
+                UnitState::Ready => 0,
+                UnitState::Starting => 1,
+                UnitState::Pending => 2,
+                UnitState::Terminating => 3,
+                UnitState::Gone => continue,
+            };
+            counts[slot] += 1;
+            waiting += u.server.waiting() as u64;
+            running += u.server.running() as u64;
+            if u.state == UnitState::Ready {
+                ready_n += 1;
+                kv_sum +=
+                    u.server.kv_used_tokens(self.now) as f64 / u.server.kv_capacity().max(1) as f64;
+            }
+        }
+        let st = &self.servings[target.serving];
+        let spec_replicas = match target.role {
+            Some(r) => st.role_replicas[r],
+            None => st.replicas,
+        };
+        let (metrics, unready) = match &d.alg_input {
+            Some(a) => (
+                a.ready
+                    .iter()
+                    .flatten()
+                    .flat_map(|m| m.iter().map(|(k, v)| format!("{k}={v}")))
+                    .chain(a.external.iter().map(|(k, v)| format!("{k}={v}")))
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                Some(a.unready),
+            ),
+            None => (String::new(), None),
+        };
+        TimelineRow {
+            time_s: micros_to_secs(self.now),
+            policy: d.key.clone(),
+            spec_replicas,
+            ready: counts[0],
+            starting: counts[1],
+            pending: counts[2],
+            terminating: counts[3],
+            metrics,
+            unready,
+            recommended: d.recommended,
+            corrected: d.corrected,
+            panic: d.panic,
+            skip: d.skip,
+            reason_code: d.reason.code().to_string(),
+            reason: d.reason.to_string(),
+            arrivals_per_s,
+            waiting: waiting + self.router_queued as u64,
+            running,
+            kv_usage: if ready_n > 0 {
+                kv_sum / f64::from(ready_n)
+            } else {
+                0.0
+            },
+            cost_per_hour: cost_rate,
+        }
+    }
+
+    // ----- the end -----------------------------------------------------------------------
+
+    fn finish(mut self) -> Result<Results, WorkloadError> {
+        self.account_live(0);
+        for i in 0..self.units.len() {
+            if self.units[i].state != UnitState::Gone {
+                self.add_cost(i as u32);
+            }
+        }
+        self.results.in_flight = self.reqs.iter().filter(|r| r.live).count() as u64;
+        if self.opts.record_requests {
+            let live: Vec<u32> = (0..self.reqs.len() as u32)
+                .filter(|&i| self.reqs[i as usize].live)
+                .collect();
+            for id in live {
+                self.record_request(id, Outcome::InFlight, self.now);
+            }
+        }
+        self.results.duration = self.scn.duration;
+        self.results.engine_log = self.engine_log.map(EngineLog::into_lines);
+        Ok(self.results)
+    }
+}
+
+/// Runs `scn` with requests from `source`.
+pub fn simulate(
+    scn: &Scenario,
+    source: Box<dyn RequestSource + '_>,
+    opts: RunOptions,
+    progress: &mut dyn FnMut(SimTime),
+) -> Result<Results, WorkloadError> {
+    World::new(scn, source, opts).run(progress)
+}

@@ -1,0 +1,162 @@
+//! `report.md`: a capacity-review page — the scenario in a paragraph, the summary table, the
+//! assertions, the notable events, and the engine caveats that applied.
+
+use std::fmt::Write;
+
+use serde_json::Value;
+
+use crate::engine::EngineVersion;
+use crate::model::results::Results;
+use crate::scenario::Scenario;
+
+fn num(v: &Value) -> String {
+    match v.as_f64() {
+        Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => format!("{}", x as i64),
+        Some(x) => format!("{x:.3}"),
+        None => "–".into(),
+    }
+}
+
+/// The short table printed after a run and placed in the report.
+pub fn summary_table(s: &Value) -> String {
+    let mut t = String::new();
+    let rows: [(&str, String); 10] = [
+        (
+            "requests",
+            format!(
+                "{} total, {} completed, {} failed, {} dropped, {} in flight",
+                num(&s["requests"]["total"]),
+                num(&s["requests"]["completed"]),
+                num(&s["requests"]["failed"]),
+                num(&s["requests"]["dropped"]),
+                num(&s["requests"]["in_flight"])
+            ),
+        ),
+        ("SLO attainment", num(&s["slo"]["attainment"])),
+        ("goodput (req/s)", num(&s["slo"]["goodput_rps"])),
+        (
+            "TTFT p50 / p99 (s)",
+            format!(
+                "{} / {}",
+                num(&s["latency"]["ttft"]["p50"]),
+                num(&s["latency"]["ttft"]["p99"])
+            ),
+        ),
+        (
+            "TPOT p50 / p99 (s)",
+            format!(
+                "{} / {}",
+                num(&s["latency"]["tpot"]["p50"]),
+                num(&s["latency"]["tpot"]["p99"])
+            ),
+        ),
+        (
+            "end-to-end p50 / p99 (s)",
+            format!(
+                "{} / {}",
+                num(&s["latency"]["e2e"]["p50"]),
+                num(&s["latency"]["e2e"]["p99"])
+            ),
+        ),
+        ("cost", num(&s["cost"]["total"])),
+        (
+            "servers avg / peak",
+            format!(
+                "{} / {}",
+                num(&s["replicas"]["average"]),
+                num(&s["replicas"]["peak"])
+            ),
+        ),
+        ("scale events", num(&s["scaling"]["scale_events"])),
+        (
+            "panic time (s) / skipped ticks",
+            format!(
+                "{} / {}",
+                num(&s["scaling"]["panic_seconds"]),
+                num(&s["scaling"]["skipped_ticks"])
+            ),
+        ),
+    ];
+    let _ = writeln!(t, "| metric | value |\n|---|---|");
+    for (k, v) in rows {
+        let _ = writeln!(t, "| {k} | {v} |");
+    }
+    t
+}
+
+fn caveats(engine: EngineVersion) -> &'static [&'static str] {
+    match engine {
+        EngineVersion::V0_4 => &[
+            "Kthena v0.4 takes no decision while any pod of a target is not ready: during a scale-up the new pods freeze autoscaling until they are ready.",
+            "A terminating pod counts as failed: while a scale-down drains, the target's ticks are skipped.",
+            "The scale-down rate limit is anchored on the smallest recent decision; panic mode cannot scale up from a recorded 0.",
+            "Tolerance compares the sum of the pods' metric with the per-replica target.",
+        ],
+        EngineVersion::Head => &[
+            "Unready pods are counted, not measured: with them present a total load above target blocks every scale-down.",
+            "A terminating pod counts as failed: while a scale-down drains, the affected metric group is dropped and the tick usually skipped.",
+            "Tolerance compares the sum of the pods' metric with the per-replica target.",
+        ],
+    }
+}
+
+/// The report page.
+pub fn report(scn: &Scenario, summary: &Value, results: &Results) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# {} — capacity review\n", scn.name);
+    let servings: Vec<String> = scn
+        .servings
+        .iter()
+        .map(|s| {
+            format!(
+                "`{}` ({} × {} GPU pods per server, {:.2}/h per server)",
+                s.name, s.pods_per_server, s.gpus_per_pod, s.price_per_hour
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        md,
+        "Simulated {:.0} s of traffic (seed {}) against {} with the Kthena {} autoscaler engine (sync period {} s, {} polic{}), routing with {}.\n",
+        scn.duration as f64 / 1e6,
+        scn.seed,
+        servings.join(", "),
+        scn.engine,
+        scn.sync_period / 1_000_000,
+        scn.policies.len(),
+        if scn.policies.len() == 1 { "y" } else { "ies" },
+        scn.router,
+    );
+    let _ = writeln!(md, "## Summary\n\n{}", summary_table(summary));
+    if let Some(a) = summary["assertions"].as_array().filter(|a| !a.is_empty()) {
+        let _ = writeln!(
+            md,
+            "## Assertions\n\n| assertion | measured | verdict |\n|---|---|---|"
+        );
+        for o in a {
+            let verdict = if o["passed"].as_bool() == Some(true) {
+                "pass"
+            } else {
+                "**FAIL**"
+            };
+            let _ = writeln!(
+                md,
+                "| `{}` | {} | {verdict} |",
+                o["expr"].as_str().unwrap_or(""),
+                num(&o["value"])
+            );
+        }
+        md.push('\n');
+    }
+    let _ = writeln!(md, "## Notable events\n");
+    if results.notable.is_empty() {
+        let _ = writeln!(md, "None.");
+    }
+    for (t, what) in &results.notable {
+        let _ = writeln!(md, "- t = {:.0} s: {what}", *t as f64 / 1e6);
+    }
+    let _ = writeln!(md, "\n## Engine caveats ({})\n", scn.engine);
+    for c in caveats(scn.engine) {
+        let _ = writeln!(md, "- {c}");
+    }
+    md
+}

@@ -1,0 +1,166 @@
+//! `summary.json`: the inputs echoed, request outcomes, latency percentiles, SLO attainment,
+//! cost, replicas, scaling activity and the assertions' verdicts.
+
+use serde_json::{json, Map, Value};
+
+use super::round6;
+use crate::model::results::Results;
+use crate::scenario::assertion::Outcome;
+use crate::scenario::Scenario;
+
+/// Percentiles reported for each latency.
+const PERCENTILES: [(&str, f64); 4] = [("p50", 0.50), ("p90", 0.90), ("p95", 0.95), ("p99", 0.99)];
+const LATENCIES: [&str; 4] = ["ttft", "tpot", "e2e", "queue"];
+const STATS: [&str; 6] = ["p50", "p90", "p95", "p99", "max", "mean"];
+
+/// Linear interpolation between closest ranks (numpy's default) of sorted values.
+pub fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
+    let n = sorted.len();
+    if n == 0 {
+        return None;
+    }
+    let h = (n - 1) as f64 * q;
+    let lo = h.floor() as usize;
+    let hi = (lo + 1).min(n - 1);
+    Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
+}
+
+/// Percentiles, max and mean of `values_us` (µs), in seconds; nulls without samples.
+fn latency_stats(values_us: impl Iterator<Item = f64>) -> Value {
+    let mut v: Vec<f64> = values_us.map(|x| x / 1e6).collect();
+    v.sort_by(f64::total_cmp);
+    let mut o = Map::new();
+    for (name, q) in PERCENTILES {
+        o.insert(name.into(), json!(percentile(&v, q).map(round6)));
+    }
+    o.insert("max".into(), json!(v.last().copied().map(round6)));
+    let mean = (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
+    o.insert("mean".into(), json!(mean.map(round6)));
+    Value::Object(o)
+}
+
+/// Whether `path` names a number `summary.json` reports (for assertions).
+pub fn is_known_metric(path: &[String], servings: &[String]) -> bool {
+    let p: Vec<&str> = path.iter().map(String::as_str).collect();
+    match p.as_slice() {
+        ["seed" | "duration_s"] => true,
+        ["requests", k] => [
+            "total",
+            "completed",
+            "failed",
+            "failed_too_long",
+            "failed_terminated",
+            "dropped",
+            "in_flight",
+        ]
+        .contains(k),
+        ["latency", l, s] => LATENCIES.contains(l) && STATS.contains(s),
+        ["slo", k] => ["attainment", "goodput_rps", "met"].contains(k),
+        ["cost", "total"] => true,
+        ["cost", "by_serving", s] => servings.iter().any(|x| x == s),
+        ["replicas", k] => ["average", "peak", "replica_hours"].contains(k),
+        ["scaling", k] => [
+            "scale_events",
+            "panic_seconds",
+            "skipped_ticks",
+            "ticks",
+            "preemptions",
+        ]
+        .contains(k),
+        _ => false,
+    }
+}
+
+/// The summary without assertions (they are checked against it).
+pub fn summary(scn: &Scenario, r: &Results) -> Value {
+    let duration_s = r.duration as f64 / 1e6;
+    let finished = r.completed + r.failed() + r.dropped;
+    let attainment = if finished > 0 {
+        r.slo_met as f64 / finished as f64
+    } else {
+        0.0
+    };
+    let by_serving: Map<String, Value> = r
+        .cost_by_serving
+        .iter()
+        .map(|(n, c)| (n.clone(), json!(round6(*c))))
+        .collect();
+    let total_cost: f64 = r.cost_by_serving.iter().map(|(_, c)| c).sum();
+    let slo = &scn.slo;
+    let secs = |t: Option<i64>| t.map(|t| round6(t as f64 / 1e6));
+    json!({
+        "scenario": scn.name,
+        "scenario_hash": scn.text_hash,
+        "seed": scn.seed,
+        "engine": scn.engine.as_str(),
+        "duration_s": round6(duration_s),
+        "requests": {
+            "total": r.arrived,
+            "completed": r.completed,
+            "failed": r.failed(),
+            "failed_too_long": r.failed_too_long,
+            "failed_terminated": r.failed_terminated,
+            "dropped": r.dropped,
+            "in_flight": r.in_flight,
+        },
+        "latency": {
+            "ttft": latency_stats(r.ttft.iter().map(|&x| x as f64)),
+            "tpot": latency_stats(r.tpot.iter().copied()),
+            "e2e": latency_stats(r.e2e.iter().map(|&x| x as f64)),
+            "queue": latency_stats(r.queue.iter().map(|&x| x as f64)),
+        },
+        "slo": {
+            "thresholds_s": {"ttft": secs(slo.ttft), "tpot": secs(slo.tpot), "e2e": secs(slo.e2e), "queue": secs(slo.queue)},
+            "met": r.slo_met,
+            "attainment": round6(attainment),
+            "goodput_rps": round6(if duration_s > 0.0 { r.slo_met as f64 / duration_s } else { 0.0 }),
+        },
+        "cost": {"total": round6(total_cost), "by_serving": by_serving},
+        "replicas": {
+            "average": round6(r.average_servers()),
+            "peak": r.peak_servers,
+            "replica_hours": round6(r.server_seconds / 3600.0),
+        },
+        "scaling": {
+            "ticks": r.timeline.len(),
+            "scale_events": r.scale_events,
+            "panic_seconds": round6(r.panic_seconds),
+            "skipped_ticks": r.skipped_ticks,
+            "preemptions": r.preemptions,
+        },
+    })
+}
+
+/// Adds the assertions' verdicts to a summary.
+pub fn with_assertions(mut summary: Value, outcomes: &[Outcome]) -> Value {
+    summary["assertions"] = outcomes
+        .iter()
+        .map(|o| json!({"expr": o.expr, "value": o.value, "passed": o.passed}))
+        .collect();
+    summary
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_interpolate_like_numpy() {
+        let v = [1.0, 2.0, 3.0, 4.0];
+        assert_eq!(percentile(&v, 0.5), Some(2.5));
+        assert_eq!(percentile(&v, 0.9), Some(3.7));
+        assert_eq!(percentile(&v, 1.0), Some(4.0));
+        assert_eq!(percentile(&[7.0], 0.99), Some(7.0));
+        assert_eq!(percentile(&[], 0.5), None);
+    }
+
+    #[test]
+    fn known_metrics() {
+        let s = |p: &str| p.split('.').map(str::to_string).collect::<Vec<_>>();
+        let servings = vec!["chat".to_string()];
+        assert!(is_known_metric(&s("latency.ttft.p99"), &servings));
+        assert!(is_known_metric(&s("cost.by_serving.chat"), &servings));
+        assert!(!is_known_metric(&s("cost.by_serving.other"), &servings));
+        assert!(!is_known_metric(&s("latency.ttft.p42"), &servings));
+    }
+}

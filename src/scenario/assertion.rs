@@ -1,0 +1,144 @@
+//! Assertions on a run's results: `PATH OP NUMBER`, where PATH is a dotted key of
+//! `summary.json` (e.g. `slo.attainment`, `latency.ttft.p99`, `cost.by_serving.chat`).
+
+use std::fmt;
+
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Le,
+    Lt,
+    Ge,
+    Gt,
+    Eq,
+    Ne,
+}
+
+impl Op {
+    const ALL: [(&'static str, Op); 6] = [
+        ("<=", Op::Le),
+        (">=", Op::Ge),
+        ("==", Op::Eq),
+        ("!=", Op::Ne),
+        ("<", Op::Lt),
+        (">", Op::Gt),
+    ];
+
+    fn holds(self, a: f64, b: f64) -> bool {
+        match self {
+            Op::Le => a <= b,
+            Op::Lt => a < b,
+            Op::Ge => a >= b,
+            Op::Gt => a > b,
+            Op::Eq => a == b,
+            Op::Ne => a != b,
+        }
+    }
+}
+
+/// A parsed assertion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Assertion {
+    pub expr: String,
+    pub path: Vec<String>,
+    pub op: Op,
+    pub value: f64,
+}
+
+/// The outcome of one assertion.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub expr: String,
+    /// The measured value; `None` when the summary has no number there.
+    pub value: Option<f64>,
+    pub passed: bool,
+}
+
+impl Assertion {
+    pub fn parse(expr: &str) -> Result<Self, String> {
+        let (at, op, len) = Op::ALL
+            .iter()
+            .filter_map(|(s, op)| expr.find(s).map(|i| (i, *op, s.len())))
+            .min_by_key(|&(i, _, len)| (i, std::cmp::Reverse(len)))
+            .ok_or_else(|| {
+                format!("{expr:?}: expected `METRIC OP NUMBER` with OP one of <=, <, >=, >, ==, !=")
+            })?;
+        let path = expr[..at].trim();
+        let number = expr[at + len..].trim();
+        if path.is_empty() || path.split('.').any(str::is_empty) {
+            return Err(format!(
+                "{expr:?}: missing or malformed metric name before the operator"
+            ));
+        }
+        let value: f64 = number
+            .parse()
+            .map_err(|_| format!("{expr:?}: {number:?} is not a number"))?;
+        Ok(Assertion {
+            expr: expr.trim().to_string(),
+            path: path.split('.').map(str::to_string).collect(),
+            op,
+            value,
+        })
+    }
+
+    /// The value at the assertion's path in `summary`, if it is a number.
+    pub fn lookup(&self, summary: &Value) -> Option<f64> {
+        self.path
+            .iter()
+            .try_fold(summary, |v, k| v.get(k))?
+            .as_f64()
+    }
+
+    pub fn check(&self, summary: &Value) -> Outcome {
+        let value = self.lookup(summary);
+        Outcome {
+            expr: self.expr.clone(),
+            value,
+            passed: value.is_some_and(|v| self.op.holds(v, self.value)),
+        }
+    }
+}
+
+impl fmt::Display for Assertion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.expr)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn parses_and_checks() {
+        let a = Assertion::parse("slo.attainment >= 0.95").unwrap();
+        assert_eq!(a.path, vec!["slo", "attainment"]);
+        assert_eq!(a.op, Op::Ge);
+        let s = json!({"slo": {"attainment": 0.97}});
+        assert!(a.check(&s).passed);
+        assert!(
+            !Assertion::parse("slo.attainment > 0.98")
+                .unwrap()
+                .check(&s)
+                .passed
+        );
+        assert_eq!(Assertion::parse("cost.total<=120").unwrap().op, Op::Le);
+        assert_eq!(Assertion::parse("x != 1").unwrap().op, Op::Ne);
+    }
+
+    #[test]
+    fn refuses_malformed_expressions() {
+        for e in ["slo.attainment", ">= 3", "a.b >= lots", "a..b < 1"] {
+            assert!(Assertion::parse(e).is_err(), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_missing_metric_fails() {
+        let a = Assertion::parse("latency.ttft.p99 <= 1").unwrap();
+        let o = a.check(&json!({"latency": {}}));
+        assert_eq!((o.value, o.passed), (None, false));
+    }
+}

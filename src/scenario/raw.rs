@@ -1,0 +1,232 @@
+//! The scenario file as written: serde types that refuse unknown keys, with doc comments that
+//! become the descriptions of the JSON Schema (`kthena-sim schema`). Nothing is checked here
+//! beyond YAML types; [`super::validate`] turns this into a [`super::Scenario`] and reports
+//! every problem with its path.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+
+use crate::model::server::ServerSpec;
+use crate::workload::WorkloadSpec;
+
+/// A simulation scenario: what to run, against which Kthena manifests, and what to check.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawScenario {
+    /// Name of the run; names the default output folder `output/<name>/`.
+    pub name: String,
+    /// Seed of every random stream (arrivals, token lengths, startup times, routing).
+    #[serde(default)]
+    pub seed: u64,
+    /// Simulated time to run, e.g. `"2h"`, `"30m"`, `"1h30m"`.
+    pub duration: String,
+    /// Engine version: `v0.4` or `head`. Default: the API generation of the manifests.
+    #[serde(default)]
+    pub engine: Option<String>,
+    /// Autoscaler sync period (default `"15s"`).
+    #[serde(default)]
+    pub sync_period: Option<String>,
+    /// Time of the first controller tick (default `"0s"`).
+    #[serde(default)]
+    pub first_tick: Option<String>,
+    /// The engine's clock at simulated time 0, Unix milliseconds (default 1 700 000 000 000).
+    #[serde(default)]
+    pub epoch_ms: Option<i64>,
+    /// Kthena manifest files (YAML, used unchanged): AutoscalingPolicy (+ Binding) and
+    /// optionally ModelServing. Relative to the scenario file.
+    pub policies: Vec<String>,
+    /// Policy changes at given times (rehearsing a rollout): the listed files replace all
+    /// policies; the engine state of changed policies resets as in Kthena.
+    #[serde(default)]
+    pub policy_changes: Vec<RawPolicyChange>,
+    /// The ModelServings of the simulated cluster.
+    pub servings: Vec<RawServing>,
+    /// GPU capacity per accelerator type; absent means unlimited.
+    #[serde(default)]
+    pub cluster: Option<RawCluster>,
+    /// How requests are spread over ready servers.
+    #[serde(default)]
+    pub router: Option<RawRouter>,
+    /// The requests.
+    pub workload: WorkloadSpec,
+    /// Per-request latency thresholds; a request meets the SLO if it completed within all.
+    #[serde(default)]
+    pub slo: Option<RawSlo>,
+    /// Checks on the results, e.g. `"slo.attainment >= 0.95"`, `"cost.total <= 120"`,
+    /// `"replicas.peak <= 12"`. A failing one makes `run` exit with 1.
+    #[serde(default)]
+    pub assertions: Vec<String>,
+    /// Output options.
+    #[serde(default)]
+    pub output: Option<RawOutput>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPolicyChange {
+    /// When the change is applied, e.g. `"1h"`.
+    pub at: String,
+    /// Manifest files that replace the scenario's `policies` from then on.
+    pub policies: Vec<String>,
+}
+
+/// One ModelServing: its size, hardware, price, startup and inference-server model.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawServing {
+    /// `metadata.name`; must match the policies' `targetRef.name`.
+    pub name: String,
+    /// Namespace (default: the manifest's, else `default`).
+    #[serde(default)]
+    pub namespace: Option<String>,
+    /// A real ModelServing manifest (its `spec.replicas` and roles are used). Relative path.
+    #[serde(default)]
+    pub manifest: Option<String>,
+    /// Initial `spec.replicas` (serving groups). Default: the manifest's, else 1.
+    #[serde(default)]
+    pub replicas: Option<i32>,
+    /// Roles of each serving group. Default: one server per group (no roles).
+    #[serde(default)]
+    pub roles: Vec<RawRole>,
+    /// Pods per server (entry + workers), each with `gpus_per_pod` GPUs (default 1).
+    #[serde(default)]
+    pub pods_per_server: Option<u32>,
+    /// GPUs per pod (default 1).
+    #[serde(default)]
+    pub gpus_per_pod: Option<u32>,
+    /// Accelerator type, for cluster capacity (default `gpu`).
+    #[serde(default)]
+    pub accelerator: Option<String>,
+    /// Price of one server (all its pods) per hour, in the currency of your choice.
+    #[serde(default)]
+    pub price_per_hour: Option<f64>,
+    /// Price per GPU-hour; used when `price_per_hour` is absent.
+    #[serde(default)]
+    pub price_per_gpu_hour: Option<f64>,
+    /// Time from pod creation to ready.
+    #[serde(default)]
+    pub startup: Option<RawStartup>,
+    /// Drain time of a removed server before what it still holds fails (default `"30s"`).
+    #[serde(default)]
+    pub termination_grace: Option<String>,
+    /// The inference server: a preset and/or explicit limits and step costs.
+    pub server: ServerSpec,
+    /// Where the simulated pods expose metrics (default port 8100, path `/metrics`). A
+    /// policy scraping elsewhere gets nothing, as in a real cluster.
+    #[serde(default)]
+    pub metrics: Option<RawMetricsEndpoint>,
+    /// Extra labels on the simulated pods.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
+}
+
+/// A role of the serving group (`spec.template.roles[]`).
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRole {
+    pub name: String,
+    /// Initial role `replicas` (role instances per group, default 1).
+    #[serde(default)]
+    pub replicas: Option<i32>,
+    /// Whether this role's instances serve requests (default true).
+    #[serde(default)]
+    pub serves: Option<bool>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawMetricsEndpoint {
+    #[serde(default)]
+    pub port: Option<i32>,
+    #[serde(default)]
+    pub path: Option<String>,
+}
+
+/// Startup time of a pod: exactly one of the forms.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub enum RawStartup {
+    /// A fixed duration, e.g. `"90s"`.
+    Constant(String),
+    /// Lognormal by median and 99th percentile, e.g. `{median: "2m", p99: "6m"}`.
+    Lognormal { median: String, p99: String },
+    /// Uniform between two durations.
+    Uniform { min: String, max: String },
+    /// Drawn uniformly from observed durations.
+    Empirical(Vec<String>),
+    /// A sum of phases, each one of the forms above (e.g. image pull + weight load).
+    Phases(Vec<RawPhase>),
+}
+
+/// One phase of a startup, e.g. `{name: image-pull, duration: {constant: "40s"}}`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPhase {
+    /// Name of the phase, for reports.
+    pub name: String,
+    pub duration: RawStartup,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCluster {
+    /// Accelerator type → capacity.
+    pub accelerators: BTreeMap<String, RawAccelerator>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccelerator {
+    /// GPUs available at the start.
+    pub gpus: u32,
+    /// Node provisioning: when pods are pending for lack of GPUs, capacity grows by
+    /// `step_gpus` after `delay`, up to `max_gpus`.
+    #[serde(default)]
+    pub provisioning: Option<RawProvisioning>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawProvisioning {
+    pub delay: String,
+    pub step_gpus: u32,
+    pub max_gpus: u32,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRouter {
+    /// `least-request` (default), `round-robin`, `random`, `power-of-two`, `least-kv-cache`.
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// Drop a request that waited this long in the router queue (no ready server).
+    #[serde(default)]
+    pub queue_timeout: Option<String>,
+}
+
+/// Thresholds a request must meet, as durations, e.g. `ttft: "2s"`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawSlo {
+    #[serde(default)]
+    pub ttft: Option<String>,
+    #[serde(default)]
+    pub tpot: Option<String>,
+    #[serde(default)]
+    pub e2e: Option<String>,
+    #[serde(default)]
+    pub queue: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutput {
+    /// Output folder (default `output/<name>`), relative to the current directory.
+    #[serde(default)]
+    pub dir: Option<String>,
+    /// Also write `requests.csv` (one row per request).
+    #[serde(default)]
+    pub requests: Option<bool>,
+}

@@ -1,0 +1,837 @@
+//! From the raw scenario to a validated [`Scenario`]: durations parsed, manifests read and
+//! checked, the engine version chosen (and the policies converted to it), and every
+//! problem collected with its path — the user fixes them all in one go.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use super::raw::{RawScenario, RawServing, RawStartup};
+use super::{
+    Assertion, Capacity, Provisioning, Role, Scenario, Serving, Slo, DEFAULT_EPOCH_MS,
+    DEFAULT_METRICS_PATH, DEFAULT_METRICS_PORT, DEFAULT_SYNC_PERIOD, DEFAULT_TERMINATION_GRACE,
+};
+use crate::engine::policy::manifest::{ApiGeneration, ManifestSet, ModelServing};
+use crate::engine::policy::{
+    Duration, MetricEndpoint, MetricSource, PodMetricSource, Policy, ScalingTarget, Target,
+};
+use crate::engine::EngineVersion;
+use crate::model::metrics::exposed_families;
+use crate::model::router::RouterPolicy;
+use crate::model::startup::Startup;
+use crate::sim::rng::fnv1a;
+use crate::sim::SimTime;
+use crate::workload::WorkloadSpec;
+
+/// Why a scenario cannot be run. Each line of the message names the file and the field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScenarioError {
+    #[error("{file}: cannot read: {message}")]
+    Read { file: String, message: String },
+    #[error("{file}: {message}")]
+    Syntax { file: String, message: String },
+    #[error("{}", problems.iter().map(|p| format!("{file}: {p}")).collect::<Vec<_>>().join("\n"))]
+    Invalid { file: String, problems: Vec<String> },
+}
+
+/// Problems found so far, each `path: message`.
+#[derive(Default)]
+struct Problems(Vec<String>);
+
+impl Problems {
+    fn add(&mut self, path: impl fmt::Display, message: impl fmt::Display) {
+        self.0.push(format!("{path}: {message}"));
+    }
+
+    /// A duration field: Go syntax (`"90s"`, `"1m30s"`), not negative.
+    fn duration(&mut self, path: &str, text: &str) -> Option<SimTime> {
+        match Duration::parse(text) {
+            Ok(d) if d.as_nanos() < 0 => {
+                self.add(
+                    path,
+                    format!("{text:?} is negative; durations must be >= 0"),
+                );
+                None
+            }
+            Ok(d) => Some(d.as_nanos() / 1_000),
+            Err(e) => {
+                self.add(
+                    path,
+                    format!("{e} (write durations like \"90s\", \"15m\", \"1h30m\")"),
+                );
+                None
+            }
+        }
+    }
+
+    fn positive_duration(&mut self, path: &str, text: &str) -> Option<SimTime> {
+        let d = self.duration(path, text)?;
+        if d == 0 {
+            self.add(path, "must be greater than 0");
+            return None;
+        }
+        Some(d)
+    }
+}
+
+/// Command-line settings that replace the scenario's own.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub seed: Option<u64>,
+    pub engine: Option<EngineVersion>,
+    pub workload: Option<WorkloadSpec>,
+}
+
+/// Reads and validates the scenario file at `path`.
+pub fn load(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| ScenarioError::Read {
+        file: file.clone(),
+        message: e.to_string(),
+    })?;
+    let text = String::from_utf8(bytes).map_err(|e| ScenarioError::Read {
+        file: file.clone(),
+        message: format!("not UTF-8 text: {}", e.utf8_error()),
+    })?;
+    let base = path
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    parse(&file, &text, &base, overrides)
+}
+
+/// Validates scenario `text` (named `file` in messages); relative paths start at `base_dir`.
+pub fn parse(
+    file: &str,
+    text: &str,
+    base_dir: &Path,
+    overrides: &Overrides,
+) -> Result<Scenario, ScenarioError> {
+    if text.trim().is_empty() {
+        return Err(ScenarioError::Syntax {
+            file: file.into(),
+            message: "empty scenario file".into(),
+        });
+    }
+    // Enums are written as one-key maps (`startup: {constant: 90s}`), not YAML tags.
+    let de = yaml_serde::Deserializer::from_str(text);
+    let mut raw: RawScenario =
+        yaml_serde::with::singleton_map_recursive::deserialize(de).map_err(|e| {
+            ScenarioError::Syntax {
+                file: file.into(),
+                message: e.to_string(),
+            }
+        })?;
+    if let Some(seed) = overrides.seed {
+        raw.seed = seed;
+    }
+    if let Some(engine) = overrides.engine {
+        raw.engine = Some(engine.as_str().to_string());
+    }
+    if let Some(w) = &overrides.workload {
+        raw.workload = w.clone();
+    }
+    let mut p = Problems::default();
+    let scenario = build(&raw, base_dir, &mut p);
+    match scenario {
+        Some(mut s) if p.0.is_empty() => {
+            s.text_hash = format!("{:016x}", fnv1a(text.as_bytes()));
+            Ok(s)
+        }
+        _ => Err(ScenarioError::Invalid {
+            file: file.into(),
+            problems: p.0,
+        }),
+    }
+}
+
+fn read_manifests(
+    base: &Path,
+    files: &[String],
+    field: &str,
+    p: &mut Problems,
+) -> Option<ManifestSet> {
+    let mut sources = Vec::new();
+    for (i, f) in files.iter().enumerate() {
+        let path = base.join(f);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => sources.push((path.display().to_string(), text)),
+            Err(e) => p.add(
+                format!("{field}[{i}]"),
+                format!("cannot read {}: {e}", path.display()),
+            ),
+        }
+    }
+    if sources.len() != files.len() {
+        return None;
+    }
+    let set = ManifestSet::from_sources(&sources);
+    for problem in set.problems() {
+        p.add(field, problem);
+    }
+    set.is_valid().then_some(set)
+}
+
+fn build(raw: &RawScenario, base: &Path, p: &mut Problems) -> Option<Scenario> {
+    if raw.name.trim().is_empty() || raw.name.contains(['/', '\\']) {
+        p.add(
+            "name",
+            "must be a non-empty name without slashes (it names the output folder)",
+        );
+    }
+    let duration = p.positive_duration("duration", &raw.duration);
+    let sync_period = match &raw.sync_period {
+        Some(s) => p.positive_duration("sync_period", s),
+        None => Some(DEFAULT_SYNC_PERIOD),
+    };
+    let first_tick = match &raw.first_tick {
+        Some(s) => p.duration("first_tick", s),
+        None => Some(0),
+    };
+    let epoch_ms = raw.epoch_ms.unwrap_or(DEFAULT_EPOCH_MS);
+    if epoch_ms <= 0 {
+        p.add(
+            "epoch_ms",
+            "must be a positive Unix time in milliseconds (0 reads as \"empty\" to the engine)",
+        );
+    }
+    let requested_engine = match &raw.engine {
+        None => None,
+        Some(e) => match e.parse::<EngineVersion>() {
+            Ok(v) => Some(v),
+            Err(err) => {
+                p.add("engine", err);
+                None
+            }
+        },
+    };
+
+    if raw.policies.is_empty() {
+        p.add("policies", "at least one manifest file is needed");
+    }
+    let manifests = read_manifests(base, &raw.policies, "policies", p);
+    let mut changes = Vec::new();
+    for (i, c) in raw.policy_changes.iter().enumerate() {
+        let at = p.duration(&format!("policy_changes[{i}].at"), &c.at);
+        let set = read_manifests(
+            base,
+            &c.policies,
+            &format!("policy_changes[{i}].policies"),
+            p,
+        );
+        if let (Some(at), Some(set)) = (at, set) {
+            changes.push((i, at, set));
+        }
+    }
+
+    let servings = build_servings(raw, base, manifests.as_ref(), p);
+    let engine = choose_engine(requested_engine, manifests.as_ref(), &changes, p);
+    let engine_or_default = engine.unwrap_or(EngineVersion::Head);
+    let policies = manifests
+        .as_ref()
+        .map(|m| engine_policies(m, engine_or_default, "policies", &servings, p))
+        .unwrap_or_default();
+    let policy_changes: Vec<(SimTime, Vec<Policy>)> = changes
+        .iter()
+        .map(|(i, at, set)| {
+            let field = format!("policy_changes[{i}].policies");
+            (
+                *at,
+                engine_policies(set, engine_or_default, &field, &servings, p),
+            )
+        })
+        .collect();
+
+    let capacity = raw
+        .cluster
+        .as_ref()
+        .map(|c| {
+            c.accelerators
+                .iter()
+                .map(|(name, a)| {
+                    let path = format!("cluster.accelerators.{name}");
+                    let provisioning = a.provisioning.as_ref().and_then(|pr| {
+                        let delay = p.duration(&format!("{path}.provisioning.delay"), &pr.delay)?;
+                        if pr.max_gpus < a.gpus {
+                            p.add(format!("{path}.provisioning.max_gpus"), "must be >= gpus");
+                        }
+                        if pr.step_gpus == 0 {
+                            p.add(
+                                format!("{path}.provisioning.step_gpus"),
+                                "must be greater than 0",
+                            );
+                        }
+                        Some(Provisioning {
+                            delay,
+                            step_gpus: pr.step_gpus,
+                            max_gpus: pr.max_gpus,
+                        })
+                    });
+                    (
+                        name.clone(),
+                        Capacity {
+                            gpus: a.gpus,
+                            provisioning,
+                        },
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+
+    let router = match raw.router.as_ref().and_then(|r| r.policy.as_deref()) {
+        None => RouterPolicy::default(),
+        Some(s) => s.parse().unwrap_or_else(|e: String| {
+            p.add("router.policy", e);
+            RouterPolicy::default()
+        }),
+    };
+    let queue_timeout = raw
+        .router
+        .as_ref()
+        .and_then(|r| r.queue_timeout.as_deref())
+        .and_then(|s| p.positive_duration("router.queue_timeout", s));
+
+    for (path, message) in raw.workload.validate(base) {
+        p.add(format!("workload.{path}"), message);
+    }
+
+    let mut slo = Slo::default();
+    if let Some(s) = &raw.slo {
+        let mut field = |name: &str, v: &Option<String>| {
+            v.as_deref()
+                .and_then(|t| p.positive_duration(&format!("slo.{name}"), t))
+        };
+        slo = Slo {
+            ttft: field("ttft", &s.ttft),
+            tpot: field("tpot", &s.tpot),
+            e2e: field("e2e", &s.e2e),
+            queue: field("queue", &s.queue),
+        };
+    }
+    let serving_names: Vec<String> = servings.iter().map(|s| s.name.clone()).collect();
+    let assertions: Vec<Assertion> = raw
+        .assertions
+        .iter()
+        .enumerate()
+        .filter_map(|(i, a)| match Assertion::parse(a) {
+            Ok(a) => {
+                if !crate::report::summary::is_known_metric(&a.path, &serving_names) {
+                    p.add(
+                        format!("assertions[{i}]"),
+                        format!(
+                            "{:?} is not a metric of summary.json (e.g. slo.attainment, cost.total, latency.ttft.p99, replicas.peak)",
+                            a.path.join(".")
+                        ),
+                    );
+                }
+                Some(a)
+            }
+            Err(e) => {
+                p.add(format!("assertions[{i}]"), e);
+                None
+            }
+        })
+        .collect();
+
+    let output = raw.output.as_ref();
+    Some(Scenario {
+        name: raw.name.clone(),
+        seed: raw.seed,
+        duration: duration?,
+        engine: engine?,
+        sync_period: sync_period?,
+        first_tick: first_tick?,
+        epoch_ms,
+        policies,
+        policy_changes,
+        servings,
+        capacity,
+        router,
+        queue_timeout,
+        workload: raw.workload.clone(),
+        base_dir: base.to_path_buf(),
+        slo,
+        assertions,
+        output_dir: output.and_then(|o| o.dir.as_ref()).map(PathBuf::from),
+        write_requests: output.and_then(|o| o.requests).unwrap_or(false),
+        text_hash: String::new(),
+    })
+}
+
+/// The engine version: the requested one, else the manifests' API generation (which must
+/// then be the same for every policy).
+fn choose_engine(
+    requested: Option<EngineVersion>,
+    manifests: Option<&ManifestSet>,
+    changes: &[(usize, SimTime, ManifestSet)],
+    p: &mut Problems,
+) -> Option<EngineVersion> {
+    if requested.is_some() {
+        return requested;
+    }
+    let mut apis: Vec<ApiGeneration> = Vec::new();
+    for set in manifests
+        .into_iter()
+        .chain(changes.iter().map(|(_, _, s)| s))
+    {
+        if let Ok(policies) = set.policies() {
+            apis.extend(policies.iter().map(|l| l.api));
+        }
+    }
+    apis.sort();
+    apis.dedup();
+    match apis.as_slice() {
+        [] => Some(EngineVersion::Head),
+        [one] => Some(one.engine_version()),
+        _ => {
+            p.add("engine", "the manifests mix the v0.x and the current API: say which engine to run (`engine: v0.4` or `engine: head`)");
+            None
+        }
+    }
+}
+
+/// The engine's policies of a manifest set, converted to `engine`, checked against the
+/// simulated servings.
+fn engine_policies(
+    set: &ManifestSet,
+    engine: EngineVersion,
+    field: &str,
+    servings: &[Serving],
+    p: &mut Problems,
+) -> Vec<Policy> {
+    let Ok(loaded) = set.policies() else {
+        return Vec::new();
+    };
+    if loaded.is_empty() {
+        p.add(
+            field,
+            "no AutoscalingPolicy (with its binding) in these files",
+        );
+    }
+    let exposed = exposed_families();
+    loaded
+        .iter()
+        .filter_map(|l| {
+            let at = format!(
+                "{field}: {} {}/{}",
+                l.location.file, l.policy.namespace, l.policy.name
+            );
+            let policy = match convert(&l.policy, l.api, engine) {
+                Ok(policy) => policy,
+                Err(e) => {
+                    p.add(&at, e);
+                    return None;
+                }
+            };
+            check_against_servings(&policy, engine, servings, &exposed, &at, p);
+            Some(policy)
+        })
+        .collect()
+}
+
+/// The scrape family and metric key of each metric of a target.
+fn scraped_families(
+    policy: &Policy,
+    target: Option<&Target>,
+    engine: EngineVersion,
+) -> Vec<(String, Option<String>)> {
+    policy
+        .metrics
+        .iter()
+        .map(|m| {
+            let family = match engine {
+                EngineVersion::V0_4 => Some(m.name.clone()),
+                EngineVersion::Head => match target
+                    .and_then(|t| t.metric_sources.as_ref())
+                    .and_then(|s| s.get(&m.name))
+                {
+                    Some(MetricSource::Pod(src)) => Some(if src.name.is_empty() {
+                        m.name.clone()
+                    } else {
+                        src.name.clone()
+                    }),
+                    _ => None,
+                },
+            };
+            (m.name.clone(), family)
+        })
+        .collect()
+}
+
+fn check_against_servings(
+    policy: &Policy,
+    engine: EngineVersion,
+    servings: &[Serving],
+    exposed: &[String],
+    at: &str,
+    p: &mut Problems,
+) {
+    let target = match &policy.target {
+        ScalingTarget::Homogeneous(h) => h.target.as_ref(),
+        ScalingTarget::Heterogeneous(_) => {
+            p.add(at, "heterogeneous targets are not simulated yet (their decisions can be replayed with `kthena-sim replay`)");
+            return;
+        }
+        ScalingTarget::Disaggregated(_) => {
+            p.add(at, "disaggregated targets are not simulated yet (their decisions can be replayed with `kthena-sim replay`)");
+            return;
+        }
+    };
+    let Some(target) = target else {
+        p.add(
+            at,
+            "the homogeneous target names no ModelServing (`target.targetRef`)",
+        );
+        return;
+    };
+    let r = &target.target_ref;
+    let ns = if r.namespace.is_empty() {
+        &policy.namespace
+    } else {
+        &r.namespace
+    };
+    let Some(serving) = servings
+        .iter()
+        .find(|s| s.name == r.name && &s.namespace == ns)
+    else {
+        let names: Vec<String> = servings
+            .iter()
+            .map(|s| format!("{}/{}", s.namespace, s.name))
+            .collect();
+        p.add(
+            at,
+            format!(
+                "targets ModelServing {ns}/{} which is not among the scenario's servings ({})",
+                r.name,
+                names.join(", ")
+            ),
+        );
+        return;
+    };
+    if let Some(sub) = &target.sub_target {
+        if sub.kind == "Role" && !serving.roles.iter().any(|role| role.name == sub.name) {
+            p.add(
+                at,
+                format!(
+                    "scales role {:?} which serving {} does not have",
+                    sub.name, serving.name
+                ),
+            );
+        }
+    }
+    for (key, family) in scraped_families(policy, Some(target), engine) {
+        match family {
+            None => {
+                if let Some(MetricSource::Prometheus(_)) = target.metric_sources.as_ref().and_then(|s| s.get(&key)) {
+                    p.add(at, format!("metric {key:?} comes from Prometheus, which is not simulated yet"));
+                }
+            }
+            Some(f) if !exposed.contains(&f) => p.add(
+                at,
+                format!("metric {key:?} reads family {f:?}, which the simulated pods do not expose (they expose {})", exposed.join(", ")),
+            ),
+            Some(_) => {}
+        }
+    }
+}
+
+/// The policy as the other API generation would hold it, when the engine differs from the
+/// manifests' generation: v0.x `metricEndpoint` ⇔ current `metricSources` (pod sources).
+fn convert(policy: &Policy, api: ApiGeneration, engine: EngineVersion) -> Result<Policy, String> {
+    let mut out = policy.clone();
+    match (api, engine) {
+        (ApiGeneration::V0_4, EngineVersion::V0_4)
+        | (ApiGeneration::Current, EngineVersion::Head) => {}
+        (ApiGeneration::V0_4, EngineVersion::Head) => {
+            let metrics = policy.metrics.clone();
+            for t in targets_mut(&mut out)? {
+                if t.sub_target.as_ref().is_some_and(|s| s.kind == "Role") {
+                    return Err("role-level (`subTargets`) bindings have no current-API equivalent; run them with `engine: v0.4`".into());
+                }
+                let endpoint = t.metric_endpoint.take().unwrap_or_default();
+                t.metric_sources = Some(
+                    metrics
+                        .iter()
+                        .map(|m| {
+                            (
+                                m.name.clone(),
+                                MetricSource::Pod(PodMetricSource {
+                                    name: String::new(),
+                                    uri: endpoint.uri.clone(),
+                                    port: endpoint.port,
+                                    label_selector: endpoint.label_selector.clone(),
+                                }),
+                            )
+                        })
+                        .collect(),
+                );
+            }
+        }
+        (ApiGeneration::Current, EngineVersion::V0_4) => {
+            let keys: Vec<String> = policy.metrics.iter().map(|m| m.name.clone()).collect();
+            let mut renamed: BTreeMap<String, String> = BTreeMap::new();
+            for t in targets_mut(&mut out)? {
+                let sources = t.metric_sources.take().unwrap_or_default();
+                let mut endpoint: Option<MetricEndpoint> = None;
+                for key in &keys {
+                    let Some(src) = sources.get(key) else {
+                        continue;
+                    };
+                    let MetricSource::Pod(pod) = src else {
+                        return Err(format!("metric {key:?} comes from Prometheus, which the v0.4 engine cannot read"));
+                    };
+                    let e = MetricEndpoint {
+                        uri: pod.uri.clone(),
+                        port: pod.port,
+                        label_selector: pod.label_selector.clone(),
+                    };
+                    if endpoint.as_ref().is_some_and(|x| *x != e) {
+                        return Err("v0.4 scrapes one endpoint per target; these metrics come from different endpoints".into());
+                    }
+                    endpoint = Some(e);
+                    if !pod.name.is_empty() {
+                        renamed.insert(key.clone(), pod.name.clone());
+                    }
+                }
+                t.metric_endpoint = endpoint;
+            }
+            // v0.4 scrapes the family named like the metric.
+            for m in &mut out.metrics {
+                if let Some(family) = renamed.get(&m.name) {
+                    m.name = family.clone();
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn targets_mut(policy: &mut Policy) -> Result<Vec<&mut Target>, String> {
+    match &mut policy.target {
+        ScalingTarget::Homogeneous(h) => Ok(h.target.iter_mut().collect()),
+        ScalingTarget::Heterogeneous(h) => Ok(h
+            .params
+            .iter_mut()
+            .filter_map(|p| p.target.as_mut())
+            .collect()),
+        ScalingTarget::Disaggregated(_) => Err(
+            "disaggregated targets exist only in the current API; run them with `engine: head`"
+                .into(),
+        ),
+    }
+}
+
+fn build_servings(
+    raw: &RawScenario,
+    base: &Path,
+    manifests: Option<&ManifestSet>,
+    p: &mut Problems,
+) -> Vec<Serving> {
+    if raw.servings.is_empty() {
+        p.add("servings", "at least one ModelServing is needed");
+    }
+    let in_policies: Vec<ModelServing> = manifests
+        .and_then(|m| m.model_servings().ok())
+        .map(<[ModelServing]>::to_vec)
+        .unwrap_or_default();
+    let mut out: Vec<Serving> = Vec::new();
+    for (i, s) in raw.servings.iter().enumerate() {
+        let path = format!("servings[{i}]");
+        let manifest = match &s.manifest {
+            Some(f) => read_manifests(
+                base,
+                std::slice::from_ref(f),
+                &format!("{path}.manifest"),
+                p,
+            )
+            .and_then(|set| {
+                set.model_servings()
+                    .ok()
+                    .and_then(|v| v.iter().find(|m| m.name == s.name).cloned())
+            })
+            .or_else(|| {
+                p.add(
+                    format!("{path}.manifest"),
+                    format!("no ModelServing named {:?} in {f}", s.name),
+                );
+                None
+            }),
+            None => in_policies.iter().find(|m| m.name == s.name).cloned(),
+        };
+        if let Some(serving) = build_serving(s, manifest.as_ref(), &path, p) {
+            if out
+                .iter()
+                .any(|o| o.name == serving.name && o.namespace == serving.namespace)
+            {
+                p.add(
+                    format!("{path}.name"),
+                    format!("duplicate serving {:?}", serving.name),
+                );
+            }
+            out.push(serving);
+        }
+    }
+    out
+}
+
+fn build_startup(r: &RawStartup, path: &str, p: &mut Problems) -> Option<Startup> {
+    Some(match r {
+        RawStartup::Constant(d) => Startup::Constant(p.duration(&format!("{path}.constant"), d)?),
+        RawStartup::Lognormal { median, p99 } => {
+            let m = p.positive_duration(&format!("{path}.lognormal.median"), median)?;
+            let q = p.positive_duration(&format!("{path}.lognormal.p99"), p99)?;
+            if q < m {
+                p.add(format!("{path}.lognormal.p99"), "must be >= median");
+                return None;
+            }
+            Startup::lognormal(m, q)
+        }
+        RawStartup::Uniform { min, max } => {
+            let lo = p.duration(&format!("{path}.uniform.min"), min)?;
+            let hi = p.duration(&format!("{path}.uniform.max"), max)?;
+            if hi < lo {
+                p.add(format!("{path}.uniform.max"), "must be >= min");
+                return None;
+            }
+            Startup::Uniform { min: lo, max: hi }
+        }
+        RawStartup::Empirical(v) => {
+            if v.is_empty() {
+                p.add(format!("{path}.empirical"), "needs at least one duration");
+                return None;
+            }
+            let d: Vec<Option<SimTime>> = v
+                .iter()
+                .enumerate()
+                .map(|(i, t)| p.duration(&format!("{path}.empirical[{i}]"), t))
+                .collect();
+            Startup::Empirical(d.into_iter().collect::<Option<Vec<_>>>()?)
+        }
+        RawStartup::Phases(phases) => {
+            let mut out = Vec::new();
+            for (i, ph) in phases.iter().enumerate() {
+                out.push((
+                    ph.name.clone(),
+                    build_startup(&ph.duration, &format!("{path}.phases[{i}].duration"), p)?,
+                ));
+            }
+            Startup::Phases(out)
+        }
+    })
+}
+
+fn build_serving(
+    s: &RawServing,
+    manifest: Option<&ModelServing>,
+    path: &str,
+    p: &mut Problems,
+) -> Option<Serving> {
+    if s.name.is_empty() {
+        p.add(format!("{path}.name"), "must not be empty");
+    }
+    let replicas = s
+        .replicas
+        .or(manifest.and_then(|m| m.replicas))
+        .unwrap_or(1);
+    if !(0..=10_000).contains(&replicas) {
+        p.add(format!("{path}.replicas"), "must be between 0 and 10000");
+    }
+    let mut roles: Vec<Role> = s
+        .roles
+        .iter()
+        .map(|r| Role {
+            name: r.name.clone(),
+            replicas: r.replicas.unwrap_or(1),
+            serves: r.serves.unwrap_or(true),
+        })
+        .collect();
+    if roles.is_empty() {
+        if let Some(m) = manifest {
+            roles = m
+                .roles
+                .iter()
+                .map(|r| Role {
+                    name: r.name.clone(),
+                    replicas: r.replicas.unwrap_or(1),
+                    serves: true,
+                })
+                .collect();
+        }
+    }
+    for (i, r) in roles.iter().enumerate() {
+        if !(0..=10_000).contains(&r.replicas) {
+            p.add(
+                format!("{path}.roles[{i}].replicas"),
+                "must be between 0 and 10000",
+            );
+        }
+    }
+    let pods_per_server = s.pods_per_server.unwrap_or(1);
+    let gpus_per_pod = s.gpus_per_pod.unwrap_or(1);
+    if pods_per_server == 0 {
+        p.add(format!("{path}.pods_per_server"), "must be at least 1");
+    }
+    let price_per_hour = match (s.price_per_hour, s.price_per_gpu_hour) {
+        (Some(h), _) => h,
+        (None, Some(g)) => g * f64::from(pods_per_server) * f64::from(gpus_per_pod),
+        (None, None) => 0.0,
+    };
+    if !(price_per_hour.is_finite() && price_per_hour >= 0.0) {
+        p.add(
+            format!("{path}.price_per_hour"),
+            "must be a finite number >= 0",
+        );
+    }
+    let startup = match &s.startup {
+        Some(r) => build_startup(r, &format!("{path}.startup"), p),
+        None => Some(Startup::Constant(0)),
+    };
+    let termination_grace = match &s.termination_grace {
+        Some(t) => p.duration(&format!("{path}.termination_grace"), t),
+        None => Some(DEFAULT_TERMINATION_GRACE),
+    };
+    let server = match s.server.resolve() {
+        Ok(params) => Some(params),
+        Err(e) => {
+            p.add(format!("{path}.server"), e);
+            None
+        }
+    };
+    let metrics_port = s
+        .metrics
+        .as_ref()
+        .and_then(|m| m.port)
+        .unwrap_or(DEFAULT_METRICS_PORT);
+    let metrics_path = s
+        .metrics
+        .as_ref()
+        .and_then(|m| m.path.clone())
+        .unwrap_or_else(|| DEFAULT_METRICS_PATH.into());
+    if !(1..=65535).contains(&metrics_port) {
+        p.add(
+            format!("{path}.metrics.port"),
+            "must be between 1 and 65535",
+        );
+    }
+    let namespace = s
+        .namespace
+        .clone()
+        .or(manifest.map(|m| m.namespace.clone()))
+        .unwrap_or_else(|| "default".into());
+    Some(Serving {
+        name: s.name.clone(),
+        namespace,
+        replicas,
+        roles,
+        pods_per_server,
+        gpus_per_pod,
+        accelerator: s.accelerator.clone().unwrap_or_else(|| "gpu".into()),
+        price_per_hour,
+        startup: startup?,
+        termination_grace: termination_grace?,
+        server: server?,
+        metrics_port,
+        metrics_path,
+        labels: s.labels.clone(),
+    })
+}

@@ -1,0 +1,129 @@
+//! Durations in the scenario file, written as Kubernetes writes them (Go's
+//! `time.ParseDuration`: `"30s"`, `"10m"`, `"1h30m"`, `"250ms"`), so that one syntax serves
+//! the policy manifests and the scenario alike.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+use serde::de::{self, Deserialize, Deserializer, Unexpected, Visitor};
+
+use crate::engine::policy::Duration;
+use crate::sim::SimTime;
+
+/// What a duration looks like, for error messages and the schema.
+const EXPECTED: &str =
+    "a duration with a unit (h, m, s, ms, us, ns), such as \"30s\", \"10m\" or \"1h30m\"";
+
+/// A non-negative duration from the scenario file, in simulated microseconds (anything
+/// finer than a microsecond is dropped).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct SpecDuration(SimTime);
+
+impl SpecDuration {
+    pub const fn from_micros(micros: SimTime) -> Self {
+        SpecDuration(micros)
+    }
+
+    pub const fn micros(self) -> SimTime {
+        self.0
+    }
+}
+
+/// Go's canonical form (`"10m0s"`), so messages quote durations the way they can be written.
+impl fmt::Display for SpecDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Duration::from_nanos(self.0.saturating_mul(1_000)).fmt(f)
+    }
+}
+
+impl<'de> Deserialize<'de> for SpecDuration {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(SpecDurationVisitor)
+    }
+}
+
+struct SpecDurationVisitor;
+
+impl Visitor<'_> for SpecDurationVisitor {
+    type Value = SpecDuration;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(EXPECTED)
+    }
+
+    fn visit_str<E: de::Error>(self, s: &str) -> Result<SpecDuration, E> {
+        let d = Duration::parse(s).map_err(|_| E::invalid_value(Unexpected::Str(s), &self))?;
+        if d.as_nanos() < 0 {
+            return Err(E::invalid_value(
+                Unexpected::Str(s),
+                &"a duration that is not negative",
+            ));
+        }
+        Ok(SpecDuration(d.as_nanos() / 1_000))
+    }
+
+    /// A bare `0` needs no unit, as in Go; any other bare number is refused, because a
+    /// reader cannot tell whether `30` meant seconds or minutes.
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<SpecDuration, E> {
+        if v == 0 {
+            Ok(SpecDuration(0))
+        } else {
+            Err(E::invalid_value(Unexpected::Unsigned(v), &self))
+        }
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<SpecDuration, E> {
+        if v == 0 {
+            Ok(SpecDuration(0))
+        } else {
+            Err(E::invalid_value(Unexpected::Signed(v), &self))
+        }
+    }
+}
+
+impl JsonSchema for SpecDuration {
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn schema_name() -> Cow<'static, str> {
+        "Duration".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({
+            "description": format!("{EXPECTED}; a bare 0 is also accepted."),
+            "anyOf": [{ "type": "string" }, { "const": 0 }],
+            "examples": ["30s", "10m", "1h30m", "250ms"],
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(yaml: &str) -> Result<SpecDuration, String> {
+        yaml_serde::from_str(yaml).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn go_syntax_in_microseconds() {
+        assert_eq!(parse("30s"), Ok(SpecDuration(30_000_000)));
+        assert_eq!(parse("1h30m"), Ok(SpecDuration(5_400_000_000)));
+        assert_eq!(parse("250ms"), Ok(SpecDuration(250_000)));
+        assert_eq!(parse("1.5us"), Ok(SpecDuration(1)));
+        assert_eq!(parse("0"), Ok(SpecDuration(0)));
+        assert_eq!(parse("\"0\""), Ok(SpecDuration(0)));
+        assert_eq!(SpecDuration(5_400_000_000).to_string(), "1h30m0s");
+    }
+
+    #[test]
+    fn refusals_say_what_is_expected() {
+        for bad in ["30", "10 min", "1d", "-5s", "1.5"] {
+            let err = parse(bad).expect_err(bad);
+            assert!(err.contains("expected a duration"), "{bad}: {err}");
+        }
+    }
+}
