@@ -202,7 +202,7 @@ pub enum TraceFormat {
 }
 
 /// A time window of a trace: rows from `from` (included) to `to` (excluded).
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub struct WindowSpec {
     /// Start of the window in trace time; the trace's start unless set.
@@ -255,7 +255,8 @@ impl WorkloadSpec {
     /// files are resolved against `base_dir` (the scenario file's folder) and their headers
     /// read.
     pub fn validate(&self, base_dir: &Path) -> Vec<(String, String)> {
-        self.plan(base_dir).1 .0
+        let (_, problems) = self.plan(base_dir);
+        problems.0
     }
 
     /// The request source of a run seeded with `seed` and lasting `duration`: no request
@@ -320,14 +321,11 @@ impl WorkloadSpec {
                 }
                 None => {}
             }
-            let before = problems.len();
-            let plan = match stream {
+            // A stream without a plan has added its problems.
+            plans.extend(match stream {
                 StreamSpec::Poisson(p) => p.plan(&path, &mut problems),
                 StreamSpec::Trace(t) => t.plan(&path, base_dir, &mut problems),
-            };
-            if problems.len() == before {
-                plans.extend(plan);
-            }
+            });
         }
         (plans, problems)
     }
@@ -539,10 +537,7 @@ impl TraceSpec {
             0.0,
             true,
         );
-        let window = self.window.unwrap_or(WindowSpec {
-            from: None,
-            to: None,
-        });
+        let window = self.window.unwrap_or_default();
         let from = window.from.unwrap_or_default();
         if let Some(to) = window.to {
             problems.check(

@@ -123,7 +123,10 @@ impl<R: Read> TraceSource<R> {
         let find = |format: TraceFormat| -> Option<[usize; 3]> {
             let mut columns = [0; 3];
             for (column, name) in columns.iter_mut().zip(format.columns()) {
-                *column = header.iter().position(|h| h == name)?;
+                // A byte-order mark, as spreadsheet programs write, is not part of the name.
+                *column = header
+                    .iter()
+                    .position(|h| h.trim_start_matches('\u{feff}') == name)?;
             }
             Some(columns)
         };
@@ -784,7 +787,7 @@ mod tests {
 
     #[test]
     fn the_format_is_told_by_the_header() {
-        let generic = "output_tokens, input_tokens, arrival_s, note\n7, 5, 0.25, x\n";
+        let generic = "\u{feff}output_tokens, input_tokens, arrival_s, note\n7, 5, 0.25, x\n";
         let mut source = TraceSource::from_reader(
             Path::new("g.csv"),
             generic.as_bytes(),
