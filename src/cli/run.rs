@@ -28,6 +28,9 @@ pub struct Args {
     /// Replace the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Replace the simulated duration (e.g. `10m` for a quick look).
+    #[arg(long)]
+    pub duration: Option<String>,
     /// Replace the engine version (`v0.4` or `head`); the manifests are converted.
     #[arg(long, value_parser = super::parse_engine)]
     pub engine: Option<EngineVersion>,
@@ -123,6 +126,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .as_deref()
             .map(|t| trace_workload(t, args.trace_format))
             .transpose()?,
+        duration: args.duration.clone(),
     };
     let mut scn = scenario::load(&args.scenario, &overrides).map_err(|e| anyhow::anyhow!("{e}"))?;
     scn.write_requests |= args.requests;

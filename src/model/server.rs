@@ -194,10 +194,6 @@ impl Server {
         }
     }
 
-    pub fn params(&self) -> &ServerParams {
-        &self.params
-    }
-
     /// A request `req` arrives at `now` (not before the last call). It is refused at once
     /// (`TooLong`) if `prompt + output` exceeds the KV capacity; otherwise it queues, and an
     /// idle server starts a step with it right away.
@@ -559,17 +555,6 @@ pub struct ServerSpec {
     pub per_context_token_ms: Option<f64>,
 }
 
-/// An explicit value, else the preset's, else missing.
-fn pick<T>(
-    field: &'static str,
-    explicit: Option<T>,
-    preset: Option<T>,
-) -> Result<T, ServerSpecError> {
-    explicit
-        .or(preset)
-        .ok_or(ServerSpecError::Missing { field })
-}
-
 /// Why a [`ServerSpec`] is refused.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ServerSpecError {
@@ -666,3 +651,18 @@ impl ServerSpec {
         Ok(p)
     }
 }
+
+/// An explicit value, else the preset's, else missing.
+fn pick<T>(
+    field: &'static str,
+    explicit: Option<T>,
+    preset: Option<T>,
+) -> Result<T, ServerSpecError> {
+    explicit
+        .or(preset)
+        .ok_or(ServerSpecError::Missing { field })
+}
+
+#[cfg(test)]
+#[path = "server_tests.rs"]
+mod tests;

@@ -207,8 +207,14 @@ impl<'s> World<'s> {
     /// Runs to the end of the scenario; `progress` is called with the simulated time now
     /// and then.
     pub fn run(mut self, progress: &mut dyn FnMut(SimTime)) -> Result<Results, WorkloadError> {
+        // The initial servers already run when the simulation starts (those that fit).
         for s in 0..self.servings.len() {
             self.reconcile_units(s);
+        }
+        for u in &mut self.units {
+            if u.state == UnitState::Starting {
+                u.state = UnitState::Ready;
+            }
         }
         self.pull_request()?;
         if self.scn.first_tick <= self.scn.duration {

@@ -35,7 +35,8 @@ pub struct RawScenario {
     #[serde(default)]
     pub epoch_ms: Option<i64>,
     /// Kthena manifest files (YAML, used unchanged): AutoscalingPolicy (+ Binding) and
-    /// optionally ModelServing. Relative to the scenario file.
+    /// optionally ModelServing. Relative to the scenario file. Empty: no autoscaling.
+    #[serde(default)]
     pub policies: Vec<String>,
     /// Policy changes at given times (rehearsing a rollout): the listed files replace all
     /// policies; the engine state of changed policies resets as in Kthena.

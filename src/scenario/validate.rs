@@ -80,6 +80,8 @@ pub struct Overrides {
     pub seed: Option<u64>,
     pub engine: Option<EngineVersion>,
     pub workload: Option<WorkloadSpec>,
+    /// Go syntax, e.g. `"10m"`.
+    pub duration: Option<String>,
 }
 
 /// Reads and validates the scenario file at `path`.
@@ -129,6 +131,9 @@ pub fn parse(
     }
     if let Some(w) = &overrides.workload {
         raw.workload = w.clone();
+    }
+    if let Some(d) = &overrides.duration {
+        raw.duration = d.clone();
     }
     let mut p = Problems::default();
     let scenario = build(&raw, base_dir, &mut p);
@@ -205,9 +210,6 @@ fn build(raw: &RawScenario, base: &Path, p: &mut Problems) -> Option<Scenario> {
         },
     };
 
-    if raw.policies.is_empty() {
-        p.add("policies", "at least one manifest file is needed");
-    }
     let manifests = read_manifests(base, &raw.policies, "policies", p);
     let mut changes = Vec::new();
     for (i, c) in raw.policy_changes.iter().enumerate() {
