@@ -871,8 +871,15 @@ impl<'s> World<'s> {
         self.arrivals_since_tick = 0;
         self.last_tick = self.now;
         for (i, d) in decisions.iter().enumerate() {
+            // The servers as the controller read them; the spec after its write.
+            let mut row = self.timeline_row(i, d, arrivals_per_s);
             self.apply(i, d);
-            let row = self.timeline_row(i, d, arrivals_per_s);
+            let target = &self.targets[i];
+            let st = &self.servings[target.serving];
+            row.spec_replicas = match target.role {
+                Some(r) => st.role_replicas[r],
+                None => st.replicas,
+            };
             self.results.timeline.push(row);
         }
         let next = self.now + self.scn.sync_period;
@@ -961,11 +968,6 @@ impl<'s> World<'s> {
                     u.server.kv_used_tokens(self.now) as f64 / u.server.kv_capacity().max(1) as f64;
             }
         }
-        let st = &self.servings[target.serving];
-        let spec_replicas = match target.role {
-            Some(r) => st.role_replicas[r],
-            None => st.replicas,
-        };
         let (metrics, unready) = match &d.alg_input {
             Some(a) => (
                 a.ready
@@ -982,7 +984,7 @@ impl<'s> World<'s> {
         TimelineRow {
             time_s: micros_to_secs(self.now),
             policy: d.key.clone(),
-            spec_replicas,
+            spec_replicas: 0,
             ready: counts[0],
             starting: counts[1],
             pending: counts[2],

@@ -1,3 +1,4 @@
 mod golden;
 mod replay;
+mod run;
 mod validate;

@@ -1,0 +1,281 @@
+//! `kthena-sim run`: every example runs, runs are reproducible byte for byte, the engine log
+//! replays to the same decisions, the versions differ as documented on the spike, and bad
+//! scenarios are refused with one clear line each and nothing written.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn kthena_sim() -> Command {
+    Command::cargo_bin("kthena-sim").expect("binary built")
+}
+
+/// A fresh, empty temporary folder for one test.
+fn temp_dir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("kthena-sim-run-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+fn run(scenario: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    kthena_sim()
+        .arg("run")
+        .arg(scenario)
+        .arg("--out")
+        .arg(out)
+        .arg("--quiet")
+        .args(extra)
+        .output()
+        .expect("run")
+}
+
+fn summary(out: &Path) -> Value {
+    serde_json::from_slice(&std::fs::read(out.join("summary.json")).expect("summary.json"))
+        .expect("JSON")
+}
+
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .expect("output folder")
+        .map(|e| {
+            let p = e.expect("entry").path();
+            (
+                p.file_name().unwrap().to_string_lossy().to_string(),
+                std::fs::read(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn timeline(out: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(out.join("timeline.csv")).expect("timeline.csv");
+    r.deserialize()
+        .map(|row| row.expect("timeline row"))
+        .collect()
+}
+
+#[test]
+fn every_example_scenario_runs_and_conserves_requests() {
+    let dir = temp_dir("examples");
+    let mut ran = 0;
+    for entry in std::fs::read_dir(root().join("scenarios")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "yaml") {
+            continue;
+        }
+        let out = dir.join(path.file_stem().unwrap());
+        let o = run(&path, &out, &["--duration", "10m"]);
+        let code = o.status.code();
+        assert!(
+            code == Some(0) || code == Some(1),
+            "{}: {:?}\n{}",
+            path.display(),
+            code,
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let s = summary(&out);
+        let r = &s["requests"];
+        let n = |k: &str| r[k].as_u64().unwrap();
+        assert!(n("total") > 0, "{}: no requests", path.display());
+        assert_eq!(
+            n("total"),
+            n("completed") + n("failed") + n("dropped") + n("in_flight"),
+            "{}",
+            path.display()
+        );
+        for f in ["summary.json", "timeline.csv", "report.md"] {
+            assert!(out.join(f).is_file(), "{}: {f}", path.display());
+        }
+        ran += 1;
+    }
+    assert!(ran >= 5, "the five examples");
+}
+
+#[test]
+fn same_scenario_and_seed_give_byte_identical_outputs() {
+    let dir = temp_dir("determinism");
+    let scenario = root().join("scenarios/spike.yaml");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    run(&scenario, &a, &["--requests"]);
+    run(&scenario, &b, &["--requests"]);
+    let (fa, fb) = (files(&a), files(&b));
+    assert_eq!(
+        fa.keys().collect::<Vec<_>>(),
+        vec!["report.md", "requests.csv", "summary.json", "timeline.csv"]
+    );
+    assert_eq!(fa, fb);
+    let c = dir.join("c");
+    run(&scenario, &c, &["--requests", "--seed", "8"]);
+    assert_ne!(
+        fa["requests.csv"],
+        files(&c)["requests.csv"],
+        "another seed, other requests"
+    );
+}
+
+#[test]
+fn the_engine_log_replays_to_every_decision_for_both_versions() {
+    let dir = temp_dir("engine-log");
+    for engine in ["v0.4", "head"] {
+        let log = dir.join(format!("{engine}.jsonl"));
+        let out = dir.join(engine);
+        let o = run(
+            &root().join("scenarios/spike.yaml"),
+            &out,
+            &["--engine", engine, "--engine-log", log.to_str().unwrap()],
+        );
+        assert!(
+            o.status.code().is_some_and(|c| c <= 1),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        let ticks = timeline(&out).len();
+        let check = kthena_sim()
+            .args(["replay", "--engine", engine, "--check"])
+            .arg(&log)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&check.stdout);
+        assert_eq!(check.status.code(), Some(0), "{text}");
+        assert!(
+            text.contains(&format!("{ticks} ticks, 0 disagree: 100.00% agreement")),
+            "{engine}: {text}"
+        );
+    }
+}
+
+#[test]
+fn on_the_spike_v04_skips_ticks_while_new_pods_start_and_head_does_not() {
+    let dir = temp_dir("spike");
+    let mut starting_ticks = BTreeMap::new();
+    for engine in ["v0.4", "head"] {
+        let out = dir.join(engine);
+        run(
+            &root().join("scenarios/spike.yaml"),
+            &out,
+            &["--engine", engine],
+        );
+        let rows = timeline(&out);
+        let starting: Vec<_> = rows.iter().filter(|r| r["starting"] != "0").collect();
+        assert!(!starting.is_empty(), "{engine}: the spike starts new pods");
+        let skipped = starting.iter().filter(|r| r["skip"] == "true").count();
+        starting_ticks.insert(engine, (starting.len(), skipped));
+        if engine == "v0.4" {
+            assert!(
+                starting
+                    .iter()
+                    .all(|r| r["skip"] == "true" && r["reason_code"] == "unready_pods"),
+                "v0.4 decides nothing while pods start"
+            );
+        }
+    }
+    let (head_starting, head_skipped) = starting_ticks["head"];
+    assert!(
+        head_skipped * 2 < head_starting,
+        "head keeps deciding while pods start: {starting_ticks:?}"
+    );
+}
+
+/// Writes a scenario variant next to the examples (so relative policy paths resolve).
+fn variant(dir: &Path, name: &str, from: &str, to: &str) -> PathBuf {
+    let text = std::fs::read_to_string(root().join("scenarios/steady.yaml")).unwrap();
+    assert!(text.contains(from), "{from}");
+    let text = text
+        .replacen(from, to, 1)
+        .replace("../policies/", &format!("{}/policies/", root().display()));
+    let p = dir.join(format!("{name}.yaml"));
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+#[test]
+fn bad_scenarios_give_exit_2_one_line_each_and_write_nothing() {
+    let dir = temp_dir("bad");
+    let cases = [
+        ("unknown-key", "seed: 1\n", "seed: 1\nsede: 2\n", "unknown field `sede`"),
+        ("wrong-type", "seed: 1\n", "seed: one\n", "seed: invalid type"),
+        ("negative-duration", "duration: 1h\n", "duration: -1h\n", "duration: \"-1h\" is negative"),
+        ("bad-duration", "duration: 1h\n", "duration: 1 hour\n", "duration: time: unknown unit"),
+        ("missing-policy", "chat-running-current.yaml", "nope.yaml", "policies[0]: cannot read"),
+        ("missing-trace", "    - poisson:\n        rate: {constant: 3}\n        input_tokens: {lognormal: {median: 600, p99: 4000}}\n        output_tokens: {lognormal: {median: 200, p99: 1000}}\n", "    - trace:\n        path: no-such-trace.csv\n", "workload.streams[0].trace.path"),
+        ("bad-assertion", "slo.attainment >= 0.9", "slo.atainment >= 0.9", "assertions[0]"),
+        ("bad-router", "workload:\n", "router: {policy: fastest}\nworkload:\n", "router.policy: unknown router policy"),
+    ];
+    for (name, from, to, expected) in cases {
+        let scenario = variant(&dir, name, from, to);
+        let out = dir.join(format!("out-{name}"));
+        let o = run(&scenario, &out, &[]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+        assert!(
+            err.contains(&format!("{name}.yaml")),
+            "{name}: names the file: {err}"
+        );
+        assert!(err.contains(expected), "{name}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{name}: one line: {err}");
+        assert!(!err.contains("panicked"), "{name}: {err}");
+        assert!(!out.exists(), "{name}: nothing written");
+    }
+}
+
+#[test]
+fn a_policy_scraping_a_metric_the_pods_do_not_expose_is_refused() {
+    let dir = temp_dir("metric");
+    let policy = std::fs::read_to_string(root().join("policies/chat-running-current.yaml"))
+        .unwrap()
+        .replace(
+            "name: vllm:num_requests_running",
+            "name: vllm:num_requests_swapped",
+        );
+    let pfile = dir.join("swapped.yaml");
+    std::fs::write(&pfile, policy).unwrap();
+    let scenario = variant(
+        &dir,
+        "unexposed",
+        "../policies/chat-running-current.yaml",
+        pfile.to_str().unwrap(),
+    );
+    let out = dir.join("out");
+    let o = run(&scenario, &out, &[]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("unexposed.yaml: policies:"), "{err}");
+    assert!(
+        err.contains(
+            "reads family \"vllm:num_requests_swapped\", which the simulated pods do not expose"
+        ),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn schema_describes_the_scenario_file() {
+    let out = kthena_sim().arg("schema").output().unwrap();
+    assert!(out.status.success());
+    let schema: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let props = &schema["properties"];
+    for key in [
+        "name",
+        "seed",
+        "duration",
+        "policies",
+        "servings",
+        "workload",
+        "slo",
+        "assertions",
+    ] {
+        assert!(props.get(key).is_some(), "{key}");
+    }
+    assert!(schema["required"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::from("servings")));
+}
