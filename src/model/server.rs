@@ -165,10 +165,11 @@ pub struct Server {
     waiting: VecDeque<Request>,
     /// In admission order.
     running: Vec<Request>,
-    /// KV tokens reserved, as of the first step of the step in progress.
+    /// KV tokens reserved; the later steps of a run in progress are added at its wake-up
+    /// (until then, [`Server::kv_used_tokens`] adds those done).
     kv_used: u64,
     prompt_tokens_total: u64,
-    /// As of the start of the step in progress.
+    /// Output tokens emitted, the run in progress aside (as for `kv_used`).
     generation_tokens_total: u64,
     step: Option<Step>,
 }
@@ -456,7 +457,6 @@ impl Server {
         }
 
         // 3. Admission, FCFS, unless this step preempted.
-        let mut admitted = false;
         while !preempted && budget > 0 && self.running.len() < self.params.max_num_seqs as usize {
             let Some(head) = self.waiting.front() else {
                 break;
@@ -483,7 +483,6 @@ impl Server {
             self.kv_used += need;
             prefill += chunk;
             budget -= chunk;
-            admitted = true;
             out.push(ServerEvent::Admitted { req: r.id, at: now });
             self.running.push(r);
         }
@@ -500,8 +499,9 @@ impl Server {
             decode_seqs: decode,
             context,
         };
+        // No prefill: nothing was admitted either.
         let all_decode = prefill == 0 && decode == self.running.len() as u64;
-        if self.coalesce && all_decode && !preempted && !admitted {
+        if self.coalesce && all_decode && !preempted {
             step.steps = self.run_length(now);
             if step.steps > 1 {
                 step.end = self.steps_ended_by(&step, SimTime::MAX).1;

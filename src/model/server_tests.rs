@@ -771,3 +771,40 @@ fn bad_specs_are_refused_with_the_field_name() {
         .to_string()
         .contains("unknown field `max_seqs`"));
 }
+
+#[test]
+#[ignore]
+fn tmp_speed() {
+    let params = presets::get("llama3-8b-1xh100").unwrap();
+    for coalesce in [true, false] {
+        let mut server = Server::new(params, coalesce);
+        let mut gaps = stream(1, "arrivals");
+        let mut lengths = stream(1, "input_tokens");
+        let exp = Exp::new(8.0).unwrap();
+        let mut events = Vec::new();
+        let mut clock = 0.0;
+        let mut wakes = 0u64;
+        let n = 300_000;
+        let mut running_sum = 0u64;
+        let mut preempt = 0;
+        for id in 0..n {
+            clock += exp.sample(&mut gaps);
+            let at = round_micros(clock * 1e6);
+            while let Some(w) = server.next_wakeup().filter(|&w| w <= at) {
+                server.wake(w, &mut events);
+                wakes += 1;
+                running_sum += server.running() as u64;
+            }
+            let p = lengths.random_range(100..3000);
+            let o = lengths.random_range(10..600);
+            server.arrive(at, id, p, o, &mut events);
+            preempt += events.iter().filter(|e| matches!(e, Preempted{..})).count();
+            events.clear();
+        }
+        while let Some(w) = server.next_wakeup() {
+            server.wake(w, &mut events);
+            wakes += 1;
+        }
+        eprintln!("coalesce {coalesce}: wakes {wakes}, mean running at wake {:.1}, sim time {:.0} s, gen {} preempt {preempt}", running_sum as f64 / wakes as f64, clock, server.generation_tokens_total(i64::MAX));
+    }
+}

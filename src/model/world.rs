@@ -637,7 +637,7 @@ impl<'s> World<'s> {
             scheduled: None,
             state: UnitState::Pending,
             serves,
-            server: Server::new(spec.server.clone(), !self.opts.step_by_step),
+            server: Server::new(spec.server, !self.opts.step_by_step),
             series: PodSeries::default(),
             next_wake: SimTime::MIN,
         });
