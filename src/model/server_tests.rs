@@ -780,7 +780,7 @@ fn tmp_speed() {
         let mut server = Server::new(params, coalesce);
         let mut gaps = stream(1, "arrivals");
         let mut lengths = stream(1, "input_tokens");
-        let exp = Exp::new(8.0).unwrap();
+        let exp = Exp::new(2.0).unwrap();
         let mut events = Vec::new();
         let mut clock = 0.0;
         let mut wakes = 0u64;
@@ -798,7 +798,10 @@ fn tmp_speed() {
             let p = lengths.random_range(100..3000);
             let o = lengths.random_range(10..600);
             server.arrive(at, id, p, o, &mut events);
-            preempt += events.iter().filter(|e| matches!(e, Preempted{..})).count();
+            preempt += events
+                .iter()
+                .filter(|e| matches!(e, Preempted { .. }))
+                .count();
             events.clear();
         }
         while let Some(w) = server.next_wakeup() {

@@ -1042,3 +1042,109 @@ pub fn simulate(
 ) -> Result<Results, WorkloadError> {
     World::new(scn, source, opts).run(progress)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::scenario::{parse, Overrides};
+
+    /// A small scenario with the given knobs; policies resolve against `scenarios/`.
+    #[allow(clippy::too_many_arguments)]
+    fn scenario_text(
+        seed: u64,
+        minutes: u32,
+        rps: f64,
+        replicas: u32,
+        policy: &str,
+        router: &str,
+        timeout: Option<u32>,
+        kv_tokens: u32,
+        gpus: Option<u32>,
+    ) -> String {
+        let cluster = gpus.map_or(String::new(), |g| {
+            format!("cluster:\n  accelerators:\n    gpu: {{gpus: {g}, provisioning: {{delay: 2m, step_gpus: 2, max_gpus: {}}}}}\n", g + 4)
+        });
+        let timeout = timeout.map_or(String::new(), |t| format!(", queue_timeout: {t}s"));
+        format!(
+            "name: prop\nseed: {seed}\nduration: {minutes}m\npolicies: [{policy}]\n{cluster}\
+             router: {{policy: {router}{timeout}}}\n\
+             servings:\n  - name: chat-llama\n    namespace: llm\n    replicas: {replicas}\n    \
+             termination_grace: 10s\n    startup: {{uniform: {{min: 20s, max: 90s}}}}\n    \
+             server: {{preset: llama3-8b-1xh100, kv_cache_tokens: {kv_tokens}, max_num_seqs: 8}}\n\
+             workload:\n  streams:\n    - poisson:\n        rate: {{points: [{{at: 0s, rps: {rps}}}, {{at: 3m, rps: {}}}]}}\n        \
+             input_tokens: {{lognormal: {{median: 300, p99: 3000}}}}\n        output_tokens: {{uniform: {{min: 1, max: 400}}}}\n\
+             slo: {{ttft: 2s}}\n",
+            rps * 3.0
+        )
+    }
+
+    fn run_text(text: &str, step_by_step: bool) -> Results {
+        let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let scn = parse("prop.yaml", text, &base, &Overrides::default())
+            .unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let source = scn
+            .workload
+            .build(scn.seed, &scn.base_dir, scn.duration)
+            .expect("workload");
+        let opts = RunOptions {
+            step_by_step,
+            ..RunOptions::default()
+        };
+        simulate(&scn, source, opts, &mut |_| {}).expect("run")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Requests are conserved: every arrival is completed, failed, dropped or still in
+        /// flight at the end — whatever the load, policy, router, capacity or KV size.
+        #[test]
+        fn requests_are_conserved(
+            seed in 0u64..1000,
+            minutes in 3u32..12,
+            rps in 0.2f64..4.0,
+            replicas in 0u32..4,
+            policy in prop::sample::select(vec!["", "../policies/chat-current.yaml", "../policies/chat-running-current.yaml"]),
+            router in prop::sample::select(crate::model::router::RouterPolicy::NAMES.to_vec()),
+            timeout in prop::option::of(5u32..60),
+            kv_tokens in prop::sample::select(vec![2_000u32, 20_000, 200_000]),
+            gpus in prop::option::of(1u32..4),
+        ) {
+            let text = scenario_text(seed, minutes, rps, replicas, policy, router, timeout, kv_tokens, gpus);
+            let r = run_text(&text, false);
+            prop_assert!(r.arrived > 0);
+            prop_assert_eq!(r.arrived, r.completed + r.failed() + r.dropped + r.in_flight, "{}", text);
+            prop_assert_eq!(r.completed as usize, r.e2e.len());
+        }
+    }
+
+    /// Coalescing decode steps changes nothing: the same scenario step by step gives the
+    /// same request timings and the same controller decisions.
+    #[test]
+    fn coalesced_and_step_by_step_runs_agree() {
+        let text = scenario_text(
+            4,
+            8,
+            2.0,
+            2,
+            "../policies/chat-current.yaml",
+            "least-request",
+            None,
+            20_000,
+            None,
+        );
+        let a = run_text(&text, false);
+        let b = run_text(&text, true);
+        assert_eq!(
+            (a.arrived, a.completed, a.failed(), a.in_flight),
+            (b.arrived, b.completed, b.failed(), b.in_flight)
+        );
+        assert_eq!(a.e2e, b.e2e);
+        assert_eq!(a.ttft, b.ttft);
+        assert_eq!(a.timeline, b.timeline);
+    }
+}

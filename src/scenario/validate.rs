@@ -404,7 +404,7 @@ fn engine_policies(
     let Ok(loaded) = set.policies() else {
         return Vec::new();
     };
-    if loaded.is_empty() {
+    if loaded.is_empty() && !set.objects().is_empty() {
         p.add(
             field,
             "no AutoscalingPolicy (with its binding) in these files",
