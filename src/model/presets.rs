@@ -1,7 +1,14 @@
 //! Built-in [`ServerParams`] for common model × GPU pairs. They are approximations from public
 //! vLLM profiling and hardware figures, good for comparing policies, not for capacity planning
 //! to the millisecond: measure your own deployment and override the fields that matter
-//! (`ServerSpec` takes a preset and overrides).
+//! ([`ServerSpec`](super::server::ServerSpec) takes a preset and overrides).
+//!
+//! | preset | source |
+//! |---|---|
+//! | `llama2-70b-8xa100` | model-rules.md: public vLLM profiling of Llama-2-70B, TP 8 |
+//! | `llama2-70b-8xh100` | model-rules.md, same source |
+//! | `llama3-8b-1xh100` | derived from H100 and Llama-3-8B figures (see its entry) |
+//! | `llama3-8b-1xa100` | derived likewise, calibrated on a public vLLM A100 sweep |
 //!
 //! What every preset approximates: the step cost is linear (model-rules.md rule 5) where a real
 //! step is closer to the maximum of a memory-bound and a compute-bound time; prefill attention
@@ -51,7 +58,8 @@ pub const PRESETS: [Preset; 4] = [
         },
     },
     // Llama-3-8B (bf16, 16.06 GB of weights) on one H100-SXM-80GB (3.35 TB/s, 989 TFLOPS
-    // dense bf16), derived from the hardware and checked against public vLLM runs:
+    // dense bf16), derived from the hardware figures with efficiencies of the order public vLLM
+    // runs show:
     // - base 7 ms: a decode step reads every weight once, 4.8 ms at full bandwidth; small
     //   batches reach ≈ 70% of it on H100 (launch overheads do not shrink with bandwidth);
     // - 0.04 ms per decode sequence: 16 GFLOP per token at ≈ 40% of peak tensor throughput;
@@ -76,8 +84,9 @@ pub const PRESETS: [Preset; 4] = [
         },
     },
     // Llama-3-8B on one A100-SXM-80GB (2.04 TB/s, 312 TFLOPS dense bf16), derived as above:
-    // - base 10 ms: 7.9 ms of weight reads at full bandwidth, at the ≈ 77% a public vLLM sweep
-    //   measured for single-stream Llama-3.1-8B decode on A100 (75 tokens/s on the 40 GB card);
+    // - base 10 ms: 7.9 ms of weight reads at full bandwidth, at the ≈ 77% of it a public vLLM
+    //   sweep measured for single-stream Llama-3.1-8B decode on A100 (≈ 75 tokens/s on the
+    //   40 GB card; johnmusgrave.com/p/vllm-throughput-latency-sweep-on);
     // - 0.13 ms per decode sequence (16 GFLOP at ≈ 40% of peak);
     // - 8,000 prompt tokens/s (0.125 ms/token, ≈ 41% MFU);
     // - 8.0e-5 ms per context token (128 KiB at ≈ 80% of bandwidth);
