@@ -1147,4 +1147,104 @@ mod tests {
         assert_eq!(a.ttft, b.ttft);
         assert_eq!(a.timeline, b.timeline);
     }
+
+    /// Queueing theory check through the whole world: autoscaling off, `n` servers with
+    /// `max_num_seqs = 1` (one request at a time, FCFS), Poisson arrivals at `λ` split by the
+    /// random router into `n` independent Poisson streams of `λ/n`. Each server is then an
+    /// M/G/1 queue whose mean wait is the Pollaczek–Khinchine value
+    /// `Wq = (λ/n)·E[S²] / (2(1 − ρ))`, `ρ = (λ/n)·E[S]`. With no context cost and prompts
+    /// that fit one step, a request of `p` prompt and `o` output tokens is served in
+    /// `S = step(p prefill) + (o − 1)·step(1 decode)`; prompts and outputs are uniform over
+    /// small ranges, so `E[S]` and `E[S²]` are exact averages over every (p, o) pair.
+    fn mg1_per_server(servers: u32, router: &str) -> Vec<(f64, f64)> {
+        let (base, per_prefill, per_decode) = (20.0, 0.05, 1.0);
+        let (p_range, o_range) = ((100u32, 900u32), (1u32, 40u32));
+        let params = crate::model::server::ServerParams {
+            max_num_seqs: 1,
+            max_num_batched_tokens: 8192,
+            kv_cache_tokens: 1_000_000,
+            base_ms: base,
+            per_prefill_token_ms: per_prefill,
+            per_decode_seq_ms: per_decode,
+            per_context_token_ms: 0.0,
+        };
+        let (mut s1, mut s2, mut n) = (0.0f64, 0.0f64, 0.0f64);
+        for p in p_range.0..=p_range.1 {
+            for o in o_range.0..=o_range.1 {
+                let t = params.step_duration(u64::from(p), 0, 0)
+                    + i64::from(o - 1) * params.step_duration(0, 1, 0);
+                let t = t as f64 / 1e6;
+                s1 += t;
+                s2 += t * t;
+                n += 1.0;
+            }
+        }
+        let (es, es2) = (s1 / n, s2 / n);
+        let rho = 0.5;
+        let lambda_total = rho / es * f64::from(servers);
+        let text = format!(
+            "name: mg1\nseed: 9\nduration: {}s\nrouter: {{policy: {router}}}\n\
+             servings:\n  - name: s\n    replicas: {servers}\n    server: {{max_num_seqs: 1, max_num_batched_tokens: 8192, kv_cache_tokens: 1000000, \
+             base_ms: {base}, per_prefill_token_ms: {per_prefill}, per_decode_seq_ms: {per_decode}}}\n\
+             workload:\n  streams:\n    - poisson:\n        rate: {{constant: {lambda_total}}}\n        \
+             input_tokens: {{uniform: {{min: {}, max: {}}}}}\n        output_tokens: {{uniform: {{min: {}, max: {}}}}}\n",
+            (100_000.0 / lambda_total * f64::from(servers)).ceil(),
+            p_range.0, p_range.1, o_range.0, o_range.1
+        );
+        let base_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let mut scn = parse("mg1.yaml", &text, &base_dir, &Overrides::default())
+            .unwrap_or_else(|e| panic!("{e}"));
+        scn.write_requests = true;
+        let source = scn
+            .workload
+            .build(scn.seed, &scn.base_dir, scn.duration)
+            .expect("workload");
+        let opts = RunOptions {
+            record_requests: true,
+            ..RunOptions::default()
+        };
+        let r = simulate(&scn, source, opts, &mut |_| {}).expect("run");
+        let lambda = lambda_total / f64::from(servers);
+        let theory = lambda * es2 / (2.0 * (1.0 - lambda * es));
+        let mut per_server: std::collections::BTreeMap<String, (f64, f64)> = Default::default();
+        for row in r
+            .requests
+            .iter()
+            .filter(|q| q.outcome == Outcome::Completed)
+        {
+            let e = per_server
+                .entry(row.server.clone().unwrap_or_default())
+                .or_default();
+            e.0 += (row.first_admit.unwrap_or(row.arrival) - row.arrival) as f64 / 1e6;
+            e.1 += 1.0;
+        }
+        assert_eq!(per_server.len(), servers as usize);
+        per_server
+            .values()
+            .map(|(sum, count)| (sum / count, theory))
+            .collect()
+    }
+
+    #[test]
+    fn one_server_matches_pollaczek_khinchine() {
+        for (simulated, theory) in mg1_per_server(1, "least-request") {
+            eprintln!("M/G/1, one server: Wq simulated {simulated:.4} s, theory {theory:.4} s");
+            assert!(
+                (simulated / theory - 1.0).abs() < 0.05,
+                "Wq simulated {simulated:.4} s vs theory {theory:.4} s"
+            );
+        }
+    }
+
+    #[test]
+    fn random_routing_gives_independent_mg1_queues() {
+        let waits = mg1_per_server(3, "random");
+        for (simulated, theory) in waits {
+            eprintln!("M/G/1 per server, random routing: Wq simulated {simulated:.4} s, theory {theory:.4} s");
+            assert!(
+                (simulated / theory - 1.0).abs() < 0.05,
+                "Wq simulated {simulated:.4} s vs theory {theory:.4} s"
+            );
+        }
+    }
 }
