@@ -279,3 +279,78 @@ fn schema_describes_the_scenario_file() {
         .unwrap()
         .contains(&Value::from("servings")));
 }
+
+#[test]
+fn a_policy_change_resets_the_engine_state_of_the_changed_policy() {
+    let dir = temp_dir("rollout");
+    let changed = std::fs::read_to_string(root().join("policies/chat-running-current.yaml"))
+        .unwrap()
+        .replace("targetValue: 24", "targetValue: 12");
+    let pfile = dir.join("running-12.yaml");
+    std::fs::write(&pfile, changed).unwrap();
+    let scenario = variant(
+        &dir,
+        "rollout",
+        "servings:",
+        &format!(
+            "policy_changes:\n  - at: 5m\n    policies: [{}]\nservings:",
+            pfile.display()
+        ),
+    );
+    let (out, log) = (dir.join("out"), dir.join("log.jsonl"));
+    let o = run(
+        &scenario,
+        &out,
+        &["--duration", "12m", "--engine-log", log.to_str().unwrap()],
+    );
+    assert!(
+        o.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("t = 300 s: policy change #1 applied (engine state reset)"),
+        "{report}"
+    );
+    // One engine-log line per engine-state lifetime: before and after the change.
+    let lines = std::fs::read_to_string(&log).unwrap();
+    let ids: Vec<String> = lines
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(ids[0].ends_with("#1") && ids[1].ends_with("#2"), "{ids:?}");
+    let check = kthena_sim()
+        .args(["replay", "--engine", "head", "--check"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&check.stdout)
+    );
+    // After the change the per-replica target is halved: the fleet grows.
+    let rows = timeline(&out);
+    let replicas_at = |t: f64| {
+        rows.iter()
+            .rev()
+            .find(|r| r["time_s"].parse::<f64>().unwrap() <= t)
+            .unwrap()["spec_replicas"]
+            .parse::<i32>()
+            .unwrap()
+    };
+    assert!(
+        replicas_at(700.0) > replicas_at(290.0),
+        "{} -> {}",
+        replicas_at(290.0),
+        replicas_at(700.0)
+    );
+}
