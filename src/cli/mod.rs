@@ -5,6 +5,7 @@ mod output;
 mod replay;
 mod run;
 mod schema;
+mod trace;
 mod validate;
 
 use std::process::ExitCode;
@@ -35,12 +36,20 @@ enum Command {
     Replay(replay::Args),
     /// Print the JSON Schema of scenario files (for editor completion).
     Schema(schema::Args),
+    /// Inspect, synthesise and convert request traces.
+    Trace(trace::Args),
 }
 
 /// `--engine v0.4|head`.
 fn parse_engine(s: &str) -> Result<crate::engine::EngineVersion, String> {
     s.parse()
         .map_err(|e: crate::engine::UnknownEngineVersion| e.to_string())
+}
+
+/// `--format` of a trace: any name of the scenario file's `format` field.
+fn parse_trace_format(s: &str) -> Result<crate::workload::TraceFormat, String> {
+    serde_json::from_value(serde_json::Value::String(s.to_string()))
+        .map_err(|e| format!("unknown trace format {s:?}: {e}"))
 }
 
 /// Parses the arguments, runs the subcommand and maps the outcome to an exit code.
@@ -58,6 +67,7 @@ pub fn main() -> ExitCode {
         Command::Validate(args) => validate::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Trace(args) => trace::run(args),
     };
     match result {
         Ok(code) => code,

@@ -38,7 +38,7 @@ pub struct Args {
     #[arg(long)]
     pub trace: Option<PathBuf>,
     /// Format of `--trace`: `azure` or `generic` (default: from its header).
-    #[arg(long, value_parser = parse_trace_format, requires = "trace")]
+    #[arg(long, value_parser = super::parse_trace_format, requires = "trace")]
     pub trace_format: Option<TraceFormat>,
     /// Also write `requests.csv`, one row per request.
     #[arg(long)]
@@ -50,16 +50,6 @@ pub struct Args {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
-}
-
-fn parse_trace_format(s: &str) -> Result<TraceFormat, String> {
-    match s {
-        "azure" => Ok(TraceFormat::Azure),
-        "generic" => Ok(TraceFormat::Generic),
-        other => Err(format!(
-            "unknown trace format {other:?} (expected azure or generic)"
-        )),
-    }
 }
 
 /// The workload replacing the scenario's with `--trace`.

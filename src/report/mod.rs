@@ -5,6 +5,7 @@
 pub mod csv_out;
 pub mod markdown;
 pub mod summary;
+pub mod trace_stats;
 
 /// Rounds a reported number to a fixed precision, so that text outputs are stable and
 /// readable.

@@ -1,0 +1,282 @@
+//! `trace stats`: what a trace holds — requests, span, mean and peak rates, burstiness and
+//! token-length percentiles — computed in one pass with memory bounded by the trace's span
+//! and its distinct token lengths, never by its number of rows.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use serde_json::{json, Value};
+
+use super::round6;
+use crate::sim::{SimTime, MICROS_PER_SEC};
+use crate::workload::Request;
+
+/// Percentiles reported for token lengths.
+const PERCENTILES: [(&str, f64); 5] = [
+    ("p50", 0.5),
+    ("p90", 0.9),
+    ("p95", 0.95),
+    ("p99", 0.99),
+    ("p999", 0.999),
+];
+
+/// Exact percentiles of integer values from their counts (linear interpolation between
+/// closest ranks, as numpy).
+#[derive(Debug, Clone, Default)]
+pub struct CountedValues {
+    counts: BTreeMap<u32, u64>,
+    n: u64,
+    sum: f64,
+}
+
+impl CountedValues {
+    pub fn add(&mut self, v: u32) {
+        *self.counts.entry(v).or_insert(0) += 1;
+        self.n += 1;
+        self.sum += f64::from(v);
+    }
+
+    /// The value of 0-based rank `r`.
+    fn at_rank(&self, r: u64) -> f64 {
+        let mut seen = 0;
+        for (&v, &c) in &self.counts {
+            seen += c;
+            if r < seen {
+                return f64::from(v);
+            }
+        }
+        self.counts
+            .keys()
+            .next_back()
+            .map_or(0.0, |&v| f64::from(v))
+    }
+
+    pub fn percentile(&self, q: f64) -> Option<f64> {
+        if self.n == 0 {
+            return None;
+        }
+        let h = (self.n - 1) as f64 * q;
+        let lo = h.floor() as u64;
+        let (a, b) = (self.at_rank(lo), self.at_rank((lo + 1).min(self.n - 1)));
+        Some(a + (h - lo as f64) * (b - a))
+    }
+
+    fn json(&self) -> Value {
+        let mut o = serde_json::Map::new();
+        for (name, q) in PERCENTILES {
+            o.insert(name.into(), json!(self.percentile(q).map(round6)));
+        }
+        o.insert("min".into(), json!(self.counts.keys().next()));
+        o.insert("max".into(), json!(self.counts.keys().next_back()));
+        o.insert(
+            "mean".into(),
+            json!((self.n > 0).then(|| round6(self.sum / self.n as f64))),
+        );
+        o.insert("total".into(), json!(self.sum as u64));
+        Value::Object(o)
+    }
+}
+
+/// Accumulates a trace's statistics, one request at a time.
+#[derive(Debug, Clone, Default)]
+pub struct TraceStats {
+    requests: u64,
+    first: Option<SimTime>,
+    last: SimTime,
+    /// Inter-arrival gaps: count, sum and sum of squares (seconds), for the CV.
+    gaps: (u64, f64, f64),
+    per_second: Vec<u32>,
+    input: CountedValues,
+    output: CountedValues,
+}
+
+impl TraceStats {
+    pub fn add(&mut self, r: &Request) {
+        let first = *self.first.get_or_insert(r.arrival);
+        if self.requests > 0 {
+            let gap = (r.arrival - self.last) as f64 / MICROS_PER_SEC as f64;
+            self.gaps.0 += 1;
+            self.gaps.1 += gap;
+            self.gaps.2 += gap * gap;
+        }
+        self.requests += 1;
+        self.last = r.arrival;
+        let second = ((r.arrival - first) / MICROS_PER_SEC).max(0) as usize;
+        if second >= self.per_second.len() {
+            self.per_second.resize(second + 1, 0);
+        }
+        self.per_second[second] += 1;
+        self.input.add(r.input_tokens);
+        self.output.add(r.output_tokens);
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.requests
+    }
+
+    /// From the first to the last arrival, in seconds.
+    pub fn span_s(&self) -> f64 {
+        self.first
+            .map_or(0.0, |f| (self.last - f) as f64 / MICROS_PER_SEC as f64)
+    }
+
+    pub fn input(&self) -> &CountedValues {
+        &self.input
+    }
+
+    pub fn output(&self) -> &CountedValues {
+        &self.output
+    }
+
+    /// Requests per minute, minute by minute from the first arrival.
+    pub fn per_minute(&self) -> Vec<u32> {
+        self.per_second.chunks(60).map(|c| c.iter().sum()).collect()
+    }
+
+    /// Coefficient of variation of the inter-arrival gaps (1 for Poisson arrivals).
+    pub fn inter_arrival_cv(&self) -> Option<f64> {
+        let (n, s, s2) = self.gaps;
+        if n < 2 {
+            return None;
+        }
+        let mean = s / n as f64;
+        let var = (s2 / n as f64 - mean * mean).max(0.0);
+        (mean > 0.0).then(|| var.sqrt() / mean)
+    }
+
+    pub fn json(&self) -> Value {
+        let span = self.span_s();
+        let per_minute = self.per_minute();
+        let mean_rps = if span > 0.0 {
+            self.requests as f64 / span
+        } else {
+            0.0
+        };
+        json!({
+            "requests": self.requests,
+            "duration_s": round6(span),
+            "rate": {
+                "mean_per_s": round6(mean_rps),
+                "mean_per_min": round6(mean_rps * 60.0),
+                "peak_per_s": self.per_second.iter().max().copied().unwrap_or(0),
+                "peak_per_min": per_minute.iter().max().copied().unwrap_or(0),
+            },
+            "inter_arrival_cv": self.inter_arrival_cv().map(round6),
+            "input_tokens": self.input.json(),
+            "output_tokens": self.output.json(),
+            "per_minute": per_minute,
+        })
+    }
+
+    /// A human summary with a sparkline of the per-minute rate.
+    pub fn text(&self, name: &str) -> String {
+        let j = self.json();
+        let mut t = String::new();
+        let f = |v: &Value| v.as_f64().map_or("–".to_string(), |x| format!("{x:.2}"));
+        let _ = writeln!(t, "{name}");
+        let _ = writeln!(t, "  requests        {}", self.requests);
+        let _ = writeln!(
+            t,
+            "  duration        {:.1} s ({:.1} min)",
+            self.span_s(),
+            self.span_s() / 60.0
+        );
+        let r = &j["rate"];
+        let _ = writeln!(
+            t,
+            "  rate            mean {} /s ({} /min), peak {} /s, {} /min",
+            f(&r["mean_per_s"]),
+            f(&r["mean_per_min"]),
+            r["peak_per_s"],
+            r["peak_per_min"]
+        );
+        let _ = writeln!(
+            t,
+            "  burstiness      inter-arrival CV {}",
+            f(&j["inter_arrival_cv"])
+        );
+        for (label, key) in [
+            ("input tokens", "input_tokens"),
+            ("output tokens", "output_tokens"),
+        ] {
+            let v = &j[key];
+            let _ = writeln!(
+                t,
+                "  {label:<15} p50 {}  p90 {}  p99 {}  max {}  mean {}",
+                f(&v["p50"]),
+                f(&v["p90"]),
+                f(&v["p99"]),
+                f(&v["max"]),
+                f(&v["mean"])
+            );
+        }
+        let _ = writeln!(t, "  per minute      {}", sparkline(&self.per_minute(), 72));
+        t
+    }
+}
+
+/// The values as a row of block characters, averaged down to at most `width` columns.
+pub fn sparkline(values: &[u32], width: usize) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    if values.is_empty() || width == 0 {
+        return String::new();
+    }
+    let per = values.len().div_ceil(width);
+    let cols: Vec<f64> = values
+        .chunks(per)
+        .map(|c| c.iter().map(|&v| f64::from(v)).sum::<f64>() / c.len() as f64)
+        .collect();
+    let max = cols.iter().copied().fold(0.0, f64::max);
+    cols.iter()
+        .map(|&v| {
+            if max <= 0.0 {
+                BARS[0]
+            } else {
+                BARS[((v / max) * 7.0).round() as usize]
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(t: SimTime, i: u32, o: u32) -> Request {
+        Request {
+            arrival: t,
+            input_tokens: i,
+            output_tokens: o,
+        }
+    }
+
+    #[test]
+    fn counted_percentiles_equal_sorted_ones() {
+        let values = [5u32, 1, 9, 9, 3, 7, 2, 2, 8];
+        let mut c = CountedValues::default();
+        values.iter().for_each(|&v| c.add(v));
+        let mut sorted: Vec<f64> = values.iter().map(|&v| f64::from(v)).collect();
+        sorted.sort_by(f64::total_cmp);
+        for q in [0.0, 0.1, 0.5, 0.9, 0.99, 1.0] {
+            assert_eq!(
+                c.percentile(q),
+                crate::report::summary::percentile(&sorted, q),
+                "q {q}"
+            );
+        }
+    }
+
+    #[test]
+    fn rates_and_burstiness() {
+        let mut s = TraceStats::default();
+        for i in 0..120 {
+            s.add(&req(i * 500_000, 10, 20));
+        }
+        let j = s.json();
+        assert_eq!(j["requests"], 120);
+        assert_eq!(j["rate"]["peak_per_s"], 2);
+        assert_eq!(j["rate"]["peak_per_min"], 120);
+        assert_eq!(s.inter_arrival_cv(), Some(0.0));
+        assert_eq!(sparkline(&[0, 4, 8], 3), "▁▅█");
+    }
+}
