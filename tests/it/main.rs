@@ -1,4 +1,5 @@
 mod golden;
 mod replay;
 mod run;
+mod trace;
 mod validate;
