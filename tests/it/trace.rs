@@ -33,8 +33,16 @@ fn numpy_percentile(sorted: &[f64], q: f64) -> f64 {
 }
 
 fn stats_json(path: &std::path::Path) -> Value {
-    let out = kthena_sim().args(["trace", "stats", "--json"]).arg(path).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = kthena_sim()
+        .args(["trace", "stats", "--json"])
+        .arg(path)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -43,7 +51,10 @@ fn stats_of_the_azure_code_trace_match_an_independent_count() {
     let s = stats_json(&azure());
     assert_eq!(s["requests"], 8819);
     let minutes = s["duration_s"].as_f64().unwrap() / 60.0;
-    assert!((56.0..58.0).contains(&minutes), "about 57 minutes: {minutes}");
+    assert!(
+        (56.0..58.0).contains(&minutes),
+        "about 57 minutes: {minutes}"
+    );
     // Independently: the CSV read with the csv crate, lengths sorted, percentiles by hand.
     let mut r = csv::Reader::from_path(azure()).unwrap();
     let (mut input, mut output) = (Vec::new(), Vec::new());
@@ -58,23 +69,42 @@ fn stats_of_the_azure_code_trace_match_an_independent_count() {
         for (name, q) in [("p50", 0.5), ("p90", 0.9), ("p99", 0.99)] {
             let ours = s[key][name].as_f64().unwrap();
             let theirs = numpy_percentile(values, q);
-            assert!((ours - theirs).abs() < 1e-6, "{key}.{name}: {ours} vs {theirs}");
+            assert!(
+                (ours - theirs).abs() < 1e-6,
+                "{key}.{name}: {ours} vs {theirs}"
+            );
         }
         assert_eq!(s[key]["max"].as_f64().unwrap(), *values.last().unwrap());
         let mean = values.iter().sum::<f64>() / values.len() as f64;
         assert!((s[key]["mean"].as_f64().unwrap() - mean).abs() < 1e-5);
     }
-    assert!(s["inter_arrival_cv"].as_f64().unwrap() > 1.0, "the trace is bursty");
-    let text = kthena_sim().args(["trace", "stats"]).arg(azure()).output().unwrap();
+    assert!(
+        s["inter_arrival_cv"].as_f64().unwrap() > 1.0,
+        "the trace is bursty"
+    );
+    let text = kthena_sim()
+        .args(["trace", "stats"])
+        .arg(azure())
+        .output()
+        .unwrap();
     let text = String::from_utf8_lossy(&text.stdout);
-    assert!(text.contains("requests        8819") && text.contains("per minute"), "{text}");
+    assert!(
+        text.contains("requests        8819") && text.contains("per minute"),
+        "{text}"
+    );
 }
 
 #[test]
 fn convert_then_stats_keeps_every_request() {
     let dir = temp_dir("convert");
     let out = dir.join("azure-generic.csv");
-    kthena_sim().args(["trace", "convert"]).arg(azure()).arg("--out").arg(&out).assert().success();
+    kthena_sim()
+        .args(["trace", "convert"])
+        .arg(azure())
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
     let a = stats_json(&azure());
     let b = stats_json(&out);
     for key in ["requests", "input_tokens", "output_tokens", "per_minute"] {
@@ -89,7 +119,13 @@ fn gen_writes_the_scenario_workload_deterministically() {
     let scenario = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/spike.yaml");
     let (a, b) = (dir.join("a.csv"), dir.join("b.csv"));
     for p in [&a, &b] {
-        kthena_sim().args(["trace", "gen"]).arg(&scenario).args(["--duration", "20m", "--out"]).arg(p).assert().success();
+        kthena_sim()
+            .args(["trace", "gen"])
+            .arg(&scenario)
+            .args(["--duration", "20m", "--out"])
+            .arg(p)
+            .assert()
+            .success();
     }
     assert_eq!(std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
     let s = stats_json(&a);
@@ -104,12 +140,36 @@ fn malformed_traces_give_exit_2_with_file_and_row() {
     let dir = temp_dir("bad");
     let header = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
     let cases: [(&str, Vec<u8>, &str); 6] = [
-        ("missing-column.csv", b"TIMESTAMP,ContextTokens\n2023-11-16 18:15:46.6805900,10\n".to_vec(), "missing-column.csv"),
-        ("non-numeric.csv", format!("{header}2023-11-16 18:15:46.6805900,10,5\n2023-11-16 18:15:47.6805900,ten,5\n").into_bytes(), "non-numeric.csv:3"),
-        ("decreasing.csv", format!("{header}2023-11-16 18:15:46.6805900,10,5\n2023-11-16 18:15:45.6805900,10,5\n").into_bytes(), "decreasing.csv:3"),
-        ("negative.csv", b"arrival_s,input_tokens,output_tokens\n-1.5,10,5\n".to_vec(), "negative.csv:2"),
+        (
+            "missing-column.csv",
+            b"TIMESTAMP,ContextTokens\n2023-11-16 18:15:46.6805900,10\n".to_vec(),
+            "missing-column.csv",
+        ),
+        (
+            "non-numeric.csv",
+            format!(
+                "{header}2023-11-16 18:15:46.6805900,10,5\n2023-11-16 18:15:47.6805900,ten,5\n"
+            )
+            .into_bytes(),
+            "non-numeric.csv:3",
+        ),
+        (
+            "decreasing.csv",
+            format!("{header}2023-11-16 18:15:46.6805900,10,5\n2023-11-16 18:15:45.6805900,10,5\n")
+                .into_bytes(),
+            "decreasing.csv:3",
+        ),
+        (
+            "negative.csv",
+            b"arrival_s,input_tokens,output_tokens\n-1.5,10,5\n".to_vec(),
+            "negative.csv:2",
+        ),
         ("empty.csv", Vec::new(), "empty.csv"),
-        ("binary.csv", (0..=255u8).cycle().take(4096).collect(), "binary.csv"),
+        (
+            "binary.csv",
+            (0..=255u8).cycle().take(4096).collect(),
+            "binary.csv",
+        ),
     ];
     for (name, bytes, expected) in cases {
         let path = dir.join(name);
@@ -126,6 +186,9 @@ fn malformed_traces_give_exit_2_with_file_and_row() {
             assert!(err.contains(expected), "{name} {cmd:?}: {err}");
             assert!(!err.contains("panicked"), "{name}: {err}");
         }
-        assert!(!dir.join(format!("{name}.out")).exists(), "{name}: nothing written");
+        assert!(
+            !dir.join(format!("{name}.out")).exists(),
+            "{name}: nothing written"
+        );
     }
 }

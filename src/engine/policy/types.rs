@@ -276,3 +276,58 @@ impl LabelSelector {
         parts.join(",")
     }
 }
+
+/// One scaled target of a policy: its target, the metrics it is measured on, and the role
+/// it scales (v0.x `subTargets: Role`, or a disaggregated role).
+pub struct ScaledTarget<'a> {
+    pub target: Target,
+    pub metrics: &'a [MetricTarget],
+    pub role: Option<&'a str>,
+}
+
+impl Policy {
+    /// What the policy scales: one entry per homogeneous target, heterogeneous param or
+    /// disaggregated role.
+    pub fn scaled_targets(&self) -> Vec<ScaledTarget<'_>> {
+        match &self.target {
+            ScalingTarget::Homogeneous(h) => vec![ScaledTarget {
+                target: h.target.clone().unwrap_or_default(),
+                metrics: &self.metrics,
+                role: h
+                    .target
+                    .as_ref()
+                    .and_then(|t| t.sub_target.as_ref())
+                    .filter(|s| s.kind == "Role")
+                    .map(|s| s.name.as_str()),
+            }],
+            ScalingTarget::Heterogeneous(h) => h
+                .params
+                .iter()
+                .map(|p| ScaledTarget {
+                    target: p.target.clone().unwrap_or_default(),
+                    metrics: &self.metrics,
+                    role: None,
+                })
+                .collect(),
+            ScalingTarget::Disaggregated(d) => d
+                .roles
+                .iter()
+                .map(|(name, r)| ScaledTarget {
+                    target: Target {
+                        target_ref: d.target_ref.clone(),
+                        metric_sources: r.metric_sources.clone(),
+                        ..Target::default()
+                    },
+                    metrics: if r.is_fixed() {
+                        &[]
+                    } else if r.metrics.is_empty() {
+                        &self.metrics
+                    } else {
+                        &r.metrics
+                    },
+                    role: Some(name.as_str()),
+                })
+                .collect(),
+        }
+    }
+}
