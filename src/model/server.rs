@@ -35,6 +35,14 @@
 //!   step at once, with that request alone; another request arriving at the same instant
 //!   arrives "at the instant a step starts" and joins the next step. The outcome does not
 //!   depend on the order in which the caller delivers same-instant arrivals and the wake-up.
+//! - **Transferred requests** (prefill/decode disaggregation, simulator.md §10): a decode
+//!   server takes a request prefilled elsewhere with [`Server::arrive_prefilled`]. It queues
+//!   like any request and is admitted under the same rules, as a decode: 1 token of budget, and
+//!   KV for the whole transferred cache (prompt + the first token) + 1 for the token its
+//!   admission step emits. It emits tokens `2..=output`, never a `FirstToken`, and its prompt is
+//!   not counted in [`Server::prompt_tokens_total`]. Preempted, it loses its KV and recomputes
+//!   prompt + generated tokens like any preempted request. A prefill server needs nothing
+//!   special: it is given the request with one output token ([`Server::arrive`]).
 //! - **Events.** `Admitted` is reported at every admission (readmissions after preemption
 //!   included: queue time uses the first one). A wake-up reports the ending step's
 //!   `FirstToken`/`Finished` events (in admission order) before the next step's `Preempted` and
@@ -44,15 +52,16 @@
 //!   rejects them before), and a step lasts at least 1 µs so that time always advances.
 //!
 //! # Coalescing
-//! A step in which every running request decodes, nothing is admitted and nothing is preempted
-//! is followed by identical steps until a request finishes, KV growth forces a preemption or an
-//! arrival may be admitted. Such a run is one wake-up: its length is known in advance (the
-//! nearest finish, and the last step whose `running` new KV tokens still fit), and its step
-//! durations are computed one by one with the same expression as a lone step (they differ
-//! through the context term, each rounded on its own), so every timing is exactly that of
-//! step-by-step execution. An arrival that would head the queue cuts the run after the step in
-//! progress at its arrival, which is where step-by-step execution would first see it. Gauges
-//! and counters read in the middle of a run account for the steps it has done so far.
+//! A step in which every running request decodes, nothing is preempted and nothing is admitted
+//! but transferred requests (which decode at once) is followed by identical steps until a
+//! request finishes, KV growth forces a preemption or an arrival may be admitted. Such a run
+//! is one wake-up: its length is known in advance (the nearest finish, and the last step whose
+//! `running` new KV tokens still fit), and its step durations are computed one by one with the
+//! same expression as a lone step (they differ through the context term, each rounded on its
+//! own), so every timing is exactly that of step-by-step execution. An arrival that would head
+//! the queue cuts the run after the step in progress at its arrival, which is where
+//! step-by-step execution would first see it. Gauges and counters read in the middle of a run
+//! account for the steps it has done so far.
 
 use std::collections::VecDeque;
 
@@ -105,7 +114,9 @@ impl ServerParams {
 pub enum ServerEvent {
     /// Taken into the running batch (at a step start); again after each preemption.
     Admitted { req: u32, at: SimTime },
-    /// Output token 1: the end of the step that completed the prompt.
+    /// Output token 1: the end of the step that completed the prompt. Never reported for a
+    /// transferred request ([`Server::arrive_prefilled`]): its first token came from the
+    /// prefill server.
     FirstToken { req: u32, at: SimTime },
     /// The last output token: the request leaves the server.
     Finished { req: u32, at: SimTime },
@@ -141,6 +152,10 @@ struct Request {
     computed: u64,
     /// KV tokens held (0 while waiting).
     kv: u64,
+    /// Waiting with its KV (prompt + `generated` tokens) at hand, transferred from the prefill
+    /// server ([`Server::arrive_prefilled`]): admitted, it decodes at once. Cleared at
+    /// admission, so a preempted request recomputes.
+    kv_transferred: bool,
     work: Work,
 }
 
@@ -198,12 +213,62 @@ impl Server {
     /// A request `req` arrives at `now` (not before the last call). It is refused at once
     /// (`TooLong`) if `prompt + output` exceeds the KV capacity; otherwise it queues, and an
     /// idle server starts a step with it right away.
+    ///
+    /// The prefill server of a disaggregated group needs nothing else: it is given the request
+    /// with `output_tokens = 1`, so that it prefills the prompt, emits the first token
+    /// (`FirstToken` and `Finished` at the same instant), counts the prompt and that token, and
+    /// frees the KV; the decode server then takes the request with
+    /// [`Server::arrive_prefilled`].
     pub fn arrive(
         &mut self,
         now: SimTime,
         req: u32,
         prompt_tokens: u32,
         output_tokens: u32,
+        out: &mut Vec<ServerEvent>,
+    ) {
+        self.enqueue(now, req, prompt_tokens, output_tokens, false, out);
+    }
+
+    /// A request whose prompt (`prompt_tokens`) was prefilled on another server, which also
+    /// emitted its first output token; its KV cache (prompt + 1 token) arrives with it. It
+    /// queues like any request; when admitted it reserves that KV and decodes tokens
+    /// `2..=output_tokens`, one per step, with no prefill and no `FirstToken` event. Refused
+    /// (`TooLong`) if prompt + output exceeds the KV capacity. If it is preempted, its KV is
+    /// lost and it recomputes prompt + generated tokens as a prefill like any preempted
+    /// request.
+    ///
+    /// `output_tokens` is the request's whole output, the token emitted by the prefill server
+    /// included. With `output_tokens <= 1` there is nothing left to decode: the request is
+    /// `Finished` at once at `now`, without queueing, admission or KV (so before, and whatever,
+    /// the capacity check). Admission follows the rules of every request (FCFS, `max_num_seqs`,
+    /// token budget), the request counting as a decode: 1 token of budget, and KV for the
+    /// whole transferred cache + 1 for the token the step emits. This server's counters take
+    /// none of its prompt tokens, and the `output_tokens - 1` output tokens it emits.
+    pub fn arrive_prefilled(
+        &mut self,
+        now: SimTime,
+        req: u32,
+        prompt_tokens: u32,
+        output_tokens: u32,
+        out: &mut Vec<ServerEvent>,
+    ) {
+        if output_tokens <= 1 {
+            out.push(ServerEvent::Finished { req, at: now });
+            return;
+        }
+        self.enqueue(now, req, prompt_tokens, output_tokens, true, out);
+    }
+
+    /// Queues an arriving request (refused if it can never fit), already holding its first
+    /// token and that KV if `transferred`.
+    fn enqueue(
+        &mut self,
+        now: SimTime,
+        req: u32,
+        prompt_tokens: u32,
+        output_tokens: u32,
+        transferred: bool,
         out: &mut Vec<ServerEvent>,
     ) {
         let prompt = prompt_tokens.max(1);
@@ -218,10 +283,11 @@ impl Server {
             arrival: now,
             prompt,
             output,
-            generated: 0,
+            generated: u32::from(transferred),
             target: 0,
             computed: 0,
             kv: 0,
+            kv_transferred: transferred,
             work: Work::Idle,
         });
         match self.step {
@@ -277,13 +343,16 @@ impl Server {
         self.params.kv_cache_tokens
     }
 
-    /// Prompt tokens of the requests whose first token has been emitted. Takes no time: only a
-    /// wake-up completes a prompt (never a step inside a coalesced run).
+    /// Prompt tokens of the requests whose first token this server emitted. Takes no time: only
+    /// a wake-up completes a prompt (never a step inside a coalesced run). A transferred
+    /// request's prompt ([`Server::arrive_prefilled`]) is not counted: it was prefilled, and
+    /// counted, elsewhere (even if a preemption makes this server recompute it).
     pub fn prompt_tokens_total(&self) -> u64 {
         self.prompt_tokens_total
     }
 
-    /// Output tokens emitted by `now`.
+    /// Output tokens this server emitted by `now` (for a transferred request, tokens
+    /// `2..=output`: the prefill server emitted the first).
     pub fn generation_tokens_total(&self, now: SimTime) -> u64 {
         self.generation_tokens_total + self.run_progress(now)
     }
@@ -468,8 +537,13 @@ impl Server {
                 break;
             }
             let target = u64::from(head.prompt) + u64::from(head.generated);
-            let chunk = target.min(budget);
-            let need = target + u64::from(chunk == target);
+            let (tokens, need) = if head.kv_transferred {
+                // A decode: its transferred KV + the token this step emits.
+                (1, target + 1)
+            } else {
+                let chunk = target.min(budget);
+                (chunk, target + u64::from(chunk == target))
+            };
             if self.kv_used + need > cap {
                 break;
             }
@@ -477,12 +551,20 @@ impl Server {
                 break;
             };
             r.target = target;
-            r.computed = 0;
             r.kv = need;
-            r.work = Work::Prefill(chunk);
+            if r.kv_transferred {
+                r.computed = target;
+                r.work = Work::Decode;
+                decode += 1;
+                context += target;
+            } else {
+                r.computed = 0;
+                r.work = Work::Prefill(tokens);
+                prefill += tokens;
+            }
+            r.kv_transferred = false;
             self.kv_used += need;
-            prefill += chunk;
-            budget -= chunk;
+            budget -= tokens;
             out.push(ServerEvent::Admitted { req: r.id, at: now });
             self.running.push(r);
         }
@@ -499,7 +581,9 @@ impl Server {
             decode_seqs: decode,
             context,
         };
-        // No prefill: nothing was admitted either.
+        // No prefill: nothing was admitted either, transferred requests aside, which decode like
+        // the others. A queued request this step could not admit cannot be admitted in the
+        // run's later steps either (`run_length`).
         let all_decode = prefill == 0 && decode == self.running.len() as u64;
         if self.coalesce && all_decode && !preempted {
             step.steps = self.run_length(now);

@@ -28,10 +28,25 @@ struct Arrival {
     at: SimTime,
     prompt: u32,
     output: u32,
+    /// Delivered with [`Server::arrive_prefilled`]: prefilled elsewhere, its KV transferred.
+    prefilled: bool,
 }
 
 fn arrival(at: SimTime, prompt: u32, output: u32) -> Arrival {
-    Arrival { at, prompt, output }
+    Arrival {
+        at,
+        prompt,
+        output,
+        prefilled: false,
+    }
+}
+
+/// A request prefilled on another server (which emitted its first token), to decode here.
+fn prefilled(at: SimTime, prompt: u32, output: u32) -> Arrival {
+    Arrival {
+        prefilled: true,
+        ..arrival(at, prompt, output)
+    }
 }
 
 /// What a server shows at a probe time.
@@ -111,7 +126,7 @@ fn drive(
             }
             if k < count {
                 let a = arrivals[next_arrival];
-                server.arrive(t, next_arrival as u32, a.prompt, a.output, &mut events);
+                deliver(&mut server, t, next_arrival as u32, a, &mut events);
                 next_arrival += 1;
             }
         }
@@ -122,6 +137,15 @@ fn drive(
         events,
         observations,
         wakes,
+    }
+}
+
+/// Delivers an arrival the way it says: to be prefilled here, or already prefilled.
+fn deliver(server: &mut Server, t: SimTime, req: u32, a: Arrival, out: &mut Vec<ServerEvent>) {
+    if a.prefilled {
+        server.arrive_prefilled(t, req, a.prompt, a.output, out);
+    } else {
+        server.arrive(t, req, a.prompt, a.output, out);
     }
 }
 
@@ -396,6 +420,212 @@ fn a_stale_wake_up_is_ignored() {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Transferred requests (disaggregated prefill/decode)
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn transferred_request_decodes_its_remaining_tokens_one_step_each_without_a_first_token() {
+    let params = ServerParams {
+        per_context_token_ms: 0.001,
+        ..simple(4, 8_192, 10_000)
+    };
+    // Prompt 100 and token 1 arrive with it; tokens 2, 3 and 4 are decoded over 101, 102 and
+    // 103 context tokens: 10 + 1 + 0.101, 0.102, 0.103 ms.
+    let t = drive_both(
+        params,
+        &[prefilled(5_000, 100, 4)],
+        &[observe(10_000), observe(20_000), observe(40_000)],
+    );
+    assert_eq!(
+        t.events,
+        [
+            Admitted { req: 0, at: 5_000 },
+            Finished {
+                req: 0,
+                at: 5_000 + 11_101 + 11_102 + 11_103
+            },
+        ]
+    );
+    assert_eq!(t.wakes, 1, "the three decode steps are one run");
+    let o = &t.observations;
+    // The transferred 101 tokens + the token being decoded, then one more each step.
+    assert_eq!((o[0].kv_used, o[0].generation_tokens), (102, 0));
+    assert_eq!((o[1].kv_used, o[1].generation_tokens), (103, 1));
+    assert_eq!((o[2].kv_used, o[2].generation_tokens), (0, 3));
+    // Its prompt was prefilled, and counted, elsewhere.
+    assert!(o.iter().all(|o| o.prompt_tokens == 0));
+}
+
+#[test]
+fn transferred_request_waits_for_a_slot_behind_max_num_seqs() {
+    let t = drive_both(
+        simple(1, 8_192, 10_000),
+        &[arrival(0, 10, 2), prefilled(1_000, 50, 3)],
+        &[
+            observe(15_000),
+            observe(25_000),
+            observe(40_000),
+            observe(50_000),
+        ],
+    );
+    assert_eq!(
+        t.events,
+        [
+            Admitted { req: 0, at: 0 },
+            FirstToken { req: 0, at: 10_100 },
+            Finished { req: 0, at: 21_100 },
+            // Admitted when request 0 leaves; two decode steps of 11 ms.
+            Admitted { req: 1, at: 21_100 },
+            Finished { req: 1, at: 43_100 },
+        ]
+    );
+    let o = &t.observations;
+    assert_eq!((o[0].waiting, o[0].running), (1, 1));
+    assert_eq!((o[1].waiting, o[1].running, o[1].kv_used), (0, 1, 52));
+    assert_eq!((o[2].kv_used, o[2].generation_tokens), (53, 3));
+    // Request 0's prompt only; its 2 tokens and request 1's tokens 2 and 3.
+    assert_eq!((o[3].prompt_tokens, o[3].generation_tokens), (10, 4));
+}
+
+#[test]
+fn transferred_request_takes_one_token_of_budget_and_waits_while_a_chunk_uses_it_all() {
+    // A budget of 4: request 0's 8-token prompt takes two whole steps.
+    let t = drive_both(
+        simple(4, 4, 1_000),
+        &[arrival(0, 8, 2), prefilled(0, 10, 2)],
+        &[],
+    );
+    assert_eq!(
+        t.events,
+        [
+            Admitted { req: 0, at: 0 },
+            // Steps 1 and 2 (10.04 ms each): chunks of 4; request 1 arrived at step 1's start,
+            // and step 2's chunk leaves no budget.
+            FirstToken { req: 0, at: 20_080 },
+            // Step 3 (12 ms): two decodes, one token of budget each.
+            Admitted { req: 1, at: 20_080 },
+            Finished { req: 0, at: 32_080 },
+            Finished { req: 1, at: 32_080 },
+        ]
+    );
+}
+
+#[test]
+fn preempted_transferred_request_loses_its_kv_and_recomputes_prompt_and_tokens() {
+    // 12 KV tokens; request 0 (4 + 4) is prefilled here, request 1 (4 + 4) was prefilled
+    // elsewhere. Each needs 8 at most, 16 together.
+    let t = drive_both(
+        simple(4, 100, 12),
+        &[arrival(0, 4, 4), prefilled(0, 4, 4)],
+        &[observe(30_000), observe(50_000), observe(70_000)],
+    );
+    assert_eq!(
+        t.events,
+        [
+            // Step 1 (10.04 ms): request 0 prefills alone (5 KV).
+            Admitted { req: 0, at: 0 },
+            FirstToken { req: 0, at: 10_040 },
+            // Step 2 (12 ms): 0 decodes (6 KV); 1 is admitted with its 5 transferred tokens
+            // + 1: 12 of 12. Both emit token 2.
+            Admitted { req: 1, at: 10_040 },
+            // Step 3: 0 needs a token of a full cache: 1, the newest, is preempted.
+            Preempted { req: 1, at: 22_040 },
+            // Steps 3 and 4 (11 ms each): 0 decodes alone; 1 needs 4 + 2 + 1 > 12 - 8.
+            Finished { req: 0, at: 44_040 },
+            // Step 5 (10.06 ms): 1 recomputes 6 tokens (prompt + tokens 1 and 2) and emits
+            // token 3, then step 6 (11 ms) token 4. No first token.
+            Admitted { req: 1, at: 44_040 },
+            Finished { req: 1, at: 65_100 },
+        ]
+    );
+    let o = &t.observations;
+    assert_eq!((o[0].waiting, o[0].running, o[0].kv_used), (1, 1, 7));
+    assert_eq!((o[1].waiting, o[1].running, o[1].kv_used), (0, 1, 7));
+    // Request 0's prompt only, even though this server recomputed request 1's; request 0's
+    // four tokens and request 1's tokens 2 (before the preemption), 3 and 4.
+    assert_eq!((o[1].prompt_tokens, o[1].generation_tokens), (4, 5));
+    assert_eq!((o[2].prompt_tokens, o[2].generation_tokens), (4, 7));
+}
+
+#[test]
+fn transferred_request_that_can_never_fit_the_kv_cache_fails_at_once() {
+    // 8 + 3 > 10 can never fit; 8 + 2 fits exactly: 9 transferred tokens + 1.
+    let t = drive_both(
+        simple(4, 8_192, 10),
+        &[prefilled(0, 8, 3), prefilled(1, 8, 2)],
+        &[observe(5_000)],
+    );
+    assert_eq!(
+        t.events,
+        [
+            TooLong { req: 0, at: 0 },
+            Admitted { req: 1, at: 1 },
+            Finished { req: 1, at: 11_001 },
+        ]
+    );
+    assert_eq!(t.observations[0].kv_used, 10);
+}
+
+#[test]
+fn transferred_request_with_nothing_left_to_decode_finishes_on_arrival() {
+    // Request 0 decodes from 10.1 ms to 54.1 ms in one run, which the others do not cut:
+    // they never queue, whatever their prompt (request 3's could never fit).
+    let t = drive_both(
+        simple(4, 8_192, 100),
+        &[
+            arrival(0, 10, 5),
+            prefilled(15_000, 50, 1),
+            prefilled(15_000, 50, 0),
+            prefilled(20_000, 500, 1),
+        ],
+        &[observe(30_000)],
+    );
+    assert_eq!(
+        t.events,
+        [
+            Admitted { req: 0, at: 0 },
+            FirstToken { req: 0, at: 10_100 },
+            Finished { req: 1, at: 15_000 },
+            Finished { req: 2, at: 15_000 },
+            Finished { req: 3, at: 20_000 },
+            Finished { req: 0, at: 54_100 },
+        ]
+    );
+    assert_eq!(t.wakes, 2);
+    let o = &t.observations[0];
+    assert_eq!((o.waiting, o.running, o.prompt_tokens), (0, 1, 10));
+    // Alone on an idle server: nothing to do, no step.
+    let t = drive_both(simple(4, 8_192, 100), &[prefilled(0, 50, 1)], &[]);
+    assert_eq!(
+        (t.events.as_slice(), t.wakes),
+        (&[Finished { req: 0, at: 0 }][..], 0)
+    );
+}
+
+#[test]
+fn prefill_server_is_a_request_with_one_output_token() {
+    // The prefill side: prompt and first token, KV freed at once.
+    let prefill = drive_both(
+        simple(4, 8_192, 10_000),
+        &[arrival(0, 100, 1)],
+        &[observe(20_000)],
+    );
+    assert_eq!(
+        prefill.events,
+        [
+            Admitted { req: 0, at: 0 },
+            FirstToken { req: 0, at: 11_000 },
+            Finished { req: 0, at: 11_000 },
+        ]
+    );
+    let o = &prefill.observations[0];
+    assert_eq!(
+        (o.kv_used, o.prompt_tokens, o.generation_tokens),
+        (0, 100, 1)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
 // Coalesced = step by step
 // ---------------------------------------------------------------------------------------------
 
@@ -426,14 +656,22 @@ fn arb_params() -> impl Strategy<Value = ServerParams> {
         )
 }
 
-/// Arrivals on a 100 µs grid, several at the same instant now and then.
+/// Arrivals on a 100 µs grid, several at the same instant now and then; about a third of them
+/// already prefilled elsewhere (decode only).
 fn arb_arrivals() -> impl Strategy<Value = Vec<Arrival>> {
-    prop::collection::vec((0i64..=300, 0u32..=60, 0u32..=40), 0..30).prop_map(|rows| {
+    prop::collection::vec(
+        (0i64..=300, 0u32..=60, 0u32..=40, prop::bool::weighted(0.35)),
+        0..30,
+    )
+    .prop_map(|rows| {
         let mut at = 0;
         rows.into_iter()
-            .map(|(gap, prompt, output)| {
+            .map(|(gap, prompt, output, pre)| {
                 at += gap * 100;
-                arrival(at, prompt, output)
+                Arrival {
+                    prefilled: pre,
+                    ..arrival(at, prompt, output)
+                }
             })
             .collect()
     })
@@ -499,7 +737,9 @@ proptest! {
     }
 
     /// Every arrived request ends exactly once: finished, refused as too long, or evicted.
-    /// Without eviction, the counters end at the requests' prompt and output totals.
+    /// Transferred requests never report a first token, the others at most one. Without
+    /// eviction, the counters end at the requests' prompt and output totals, less the prompts
+    /// and first tokens of the transferred requests (prefilled elsewhere).
     #[test]
     fn requests_are_conserved(
         params in arb_params(),
@@ -508,10 +748,16 @@ proptest! {
     ) {
         let t = drive(params, true, &arrivals, 0, &probes);
         let mut ends = vec![0u32; arrivals.len()];
+        let mut first_tokens = vec![0u32; arrivals.len()];
         for e in &t.events {
-            if let Finished { req, .. } | TooLong { req, .. } = *e {
-                ends[req as usize] += 1;
+            match *e {
+                Finished { req, .. } | TooLong { req, .. } => ends[req as usize] += 1,
+                FirstToken { req, .. } => first_tokens[req as usize] += 1,
+                _ => {}
             }
+        }
+        for (a, &n) in arrivals.iter().zip(&first_tokens) {
+            prop_assert!(n <= u32::from(!a.prefilled), "{:?}: {} first tokens", a, n);
         }
         for o in &t.observations {
             for &req in o.evicted.iter().flatten() {
@@ -529,10 +775,14 @@ proptest! {
                 while let Some(w) = check.next_wakeup().filter(|&w| w < a.at) {
                     check.wake(w, &mut events);
                 }
-                check.arrive(a.at, id as u32, a.prompt, a.output, &mut events);
+                deliver(&mut check, a.at, id as u32, *a, &mut events);
                 if events.last() != Some(&TooLong { req: id as u32, at: a.at }) {
-                    prompts += u64::from(a.prompt.max(1));
-                    outputs += u64::from(a.output.max(1));
+                    if a.prefilled {
+                        outputs += u64::from(a.output.max(1) - 1);
+                    } else {
+                        prompts += u64::from(a.prompt.max(1));
+                        outputs += u64::from(a.output.max(1));
+                    }
                 }
             }
             while let Some(w) = check.next_wakeup() {
