@@ -66,6 +66,8 @@ impl fmt::Display for Notable {
 pub struct TimelineRow {
     pub time_s: f64,
     pub policy: String,
+    /// The scaled ModelServing (`namespace/name`, `/role` for a role).
+    pub target: String,
     pub spec_replicas: i32,
     pub ready: u32,
     pub starting: u32,
@@ -100,6 +102,21 @@ pub struct RequestRow {
     pub outcome: Outcome,
 }
 
+/// What one ModelServing cost and served.
+#[derive(Debug, Clone, Default)]
+pub struct ServingResults {
+    pub name: String,
+    pub cost: f64,
+    /// ∫ live servers of this serving dt.
+    pub server_seconds: f64,
+    pub peak_servers: u64,
+    pub completed: u64,
+    /// Latencies of the requests this serving's servers completed (µs; TPOT fractional).
+    pub ttft: Vec<SimTime>,
+    pub tpot: Vec<f64>,
+    pub e2e: Vec<SimTime>,
+}
+
 /// Everything a run measured.
 #[derive(Debug, Clone, Default)]
 pub struct Results {
@@ -117,9 +134,9 @@ pub struct Results {
     pub queue: Vec<SimTime>,
     pub slo_met: u64,
     pub preemptions: u64,
-    /// Per serving (scenario order): name and cost.
-    pub cost_by_serving: Vec<(String, f64)>,
-    /// ∫ live servers dt.
+    /// Per serving, in scenario order.
+    pub servings: Vec<ServingResults>,
+    /// ∫ live servers dt, all servings.
     pub server_seconds: f64,
     pub peak_servers: u64,
     pub scale_events: u64,
@@ -139,7 +156,14 @@ const MAX_NOTABLE: usize = 100;
 impl Results {
     pub fn new(scn: &Scenario) -> Self {
         Results {
-            cost_by_serving: scn.servings.iter().map(|s| (s.name.clone(), 0.0)).collect(),
+            servings: scn
+                .servings
+                .iter()
+                .map(|s| ServingResults {
+                    name: s.name.clone(),
+                    ..ServingResults::default()
+                })
+                .collect(),
             ..Results::default()
         }
     }
@@ -162,7 +186,7 @@ impl Results {
     }
 
     pub fn add_cost(&mut self, serving: usize, hours: f64, price_per_hour: f64) {
-        self.cost_by_serving[serving].1 += hours * price_per_hour;
+        self.servings[serving].cost += hours * price_per_hour;
     }
 
     pub fn request_row(&mut self, row: RequestRow) {
@@ -170,7 +194,8 @@ impl Results {
     }
 
     /// Counts a finished request and, when it completed, its latencies and SLO verdict.
-    pub fn finish(&mut self, slo: &Slo, outcome: Outcome, timing: Option<Timing>) {
+    /// Counts a finished request; `serving` is the serving that completed it.
+    pub fn finish(&mut self, slo: &Slo, outcome: Outcome, timing: Option<(usize, Timing)>) {
         match outcome {
             Outcome::Completed => self.completed += 1,
             Outcome::TooLong => self.failed_too_long += 1,
@@ -178,14 +203,19 @@ impl Results {
             Outcome::Dropped => self.dropped += 1,
             Outcome::InFlight => {}
         }
-        let Some(t) = timing else { return };
+        let Some((serving, t)) = timing else { return };
         self.ttft.push(t.ttft);
         self.e2e.push(t.e2e);
         self.queue.push(t.queue);
         let tpot =
             (t.output_tokens > 1).then(|| (t.e2e - t.ttft) as f64 / f64::from(t.output_tokens - 1));
+        let per = &mut self.servings[serving];
+        per.completed += 1;
+        per.ttft.push(t.ttft);
+        per.e2e.push(t.e2e);
         if let Some(v) = tpot {
             self.tpot.push(v);
+            per.tpot.push(v);
         }
         let within = |limit: Option<SimTime>, v: f64| limit.is_none_or(|l| v <= l as f64);
         if within(slo.ttft, t.ttft as f64)

@@ -11,7 +11,8 @@ use crate::sim::rng::Stream;
 /// How a request's server is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum RouterPolicy {
-    /// Fewest waiting + running requests (default).
+    /// Fewest waiting + running requests per unit of speed (default): in a pool of servers of
+    /// one kind, simply the fewest requests.
     #[default]
     LeastRequest,
     /// In turn, over the servers ready at the time.
@@ -73,6 +74,8 @@ pub struct Candidate {
     pub server: u32,
     /// Waiting + running requests.
     pub load: usize,
+    /// Relative decode throughput of the server, so that a mixed pool compares load fairly.
+    pub speed: f64,
     /// KV-cache usage, 0..1.
     pub kv_usage: f64,
 }
@@ -97,8 +100,11 @@ impl Router {
         if candidates.is_empty() {
             return None;
         }
-        let least =
-            |it: &mut dyn Iterator<Item = &Candidate>| it.min_by_key(|c| c.load).map(|c| c.server);
+        // Load per unit of speed; the first (oldest) of equals wins.
+        let least = |it: &mut dyn Iterator<Item = &Candidate>| {
+            it.min_by(|a, b| (a.load as f64 / a.speed).total_cmp(&(b.load as f64 / b.speed)))
+                .map(|c| c.server)
+        };
         match self.policy {
             RouterPolicy::LeastRequest => least(&mut candidates.iter()),
             RouterPolicy::RoundRobin => {
@@ -142,6 +148,7 @@ mod tests {
         Candidate {
             server,
             load,
+            speed: 1.0,
             kv_usage,
         }
     }
@@ -151,6 +158,24 @@ mod tests {
         let mut r = Router::new(RouterPolicy::LeastRequest, stream(1, "routing"));
         assert_eq!(r.pick(&[c(4, 2, 0.0), c(7, 1, 0.0), c(9, 1, 0.0)]), Some(7));
         assert_eq!(r.pick(&[]), None);
+    }
+
+    #[test]
+    fn least_request_weighs_load_by_speed() {
+        let mut r = Router::new(RouterPolicy::LeastRequest, stream(1, "routing"));
+        let slow = Candidate {
+            speed: 1.0,
+            ..c(1, 4, 0.0)
+        };
+        let fast = Candidate {
+            speed: 3.0,
+            ..c(2, 9, 0.0)
+        };
+        assert_eq!(
+            r.pick(&[slow, fast]),
+            Some(2),
+            "9 requests on a 3x server beat 4 on a 1x one"
+        );
     }
 
     #[test]

@@ -111,12 +111,8 @@ struct CapacityState {
     provisioning_in_flight: bool,
 }
 
-/// Which serving (and role) a policy scales, for the timeline.
-#[derive(Debug, Clone)]
-struct PolicyTarget {
-    serving: usize,
-    role: Option<usize>,
-}
+/// What a policy scales, for the timeline: (serving, role) per target, param or role.
+type PolicyTargets = Vec<(usize, Option<usize>)>;
 
 pub struct World<'s> {
     scn: &'s Scenario,
@@ -134,7 +130,7 @@ pub struct World<'s> {
     next_request: Option<Request>,
     engine: Autoscaler,
     policies: Vec<Policy>,
-    targets: Vec<PolicyTarget>,
+    targets: Vec<PolicyTargets>,
     capacity: Vec<(String, CapacityState)>,
     startup_rng: Stream,
     server_events: Vec<ServerEvent>,
@@ -143,8 +139,12 @@ pub struct World<'s> {
     arrivals_since_tick: u64,
     last_tick: SimTime,
     live_servers: u64,
+    /// Per serving: live servers now.
+    live_by_serving: Vec<u64>,
     live_since: SimTime,
     panic_by_policy: Vec<bool>,
+    /// Per serving: relative decode throughput, for fair routing in mixed pools.
+    speeds: Vec<f64>,
 }
 
 impl<'s> World<'s> {
@@ -197,8 +197,14 @@ impl<'s> World<'s> {
             arrivals_since_tick: 0,
             last_tick: 0,
             live_servers: 0,
+            live_by_serving: vec![0; scn.servings.len()],
             live_since: 0,
             panic_by_policy: Vec::new(),
+            speeds: scn
+                .servings
+                .iter()
+                .map(|s| decode_speed(&s.server))
+                .collect(),
         };
         w.set_policies(scn.policies.clone());
         w
@@ -290,37 +296,30 @@ impl<'s> World<'s> {
         self.policies = policies;
     }
 
-    fn policy_target(&self, p: &Policy) -> PolicyTarget {
-        let (name, ns, role) = match &p.target {
-            ScalingTarget::Homogeneous(h) => {
-                let t = h.target.as_ref();
-                let r = t.map(|t| &t.target_ref);
-                let role = t
-                    .and_then(|t| t.sub_target.as_ref())
-                    .filter(|s| s.kind == "Role")
-                    .map(|s| s.name.clone());
-                (
-                    r.map(|r| r.name.clone()).unwrap_or_default(),
-                    r.filter(|r| !r.namespace.is_empty())
-                        .map_or(p.namespace.clone(), |r| r.namespace.clone()),
-                    role,
-                )
-            }
-            _ => (String::new(), String::new(), None),
-        };
-        let serving = self
-            .scn
-            .servings
+    fn policy_target(&self, p: &Policy) -> PolicyTargets {
+        p.scaled_targets()
             .iter()
-            .position(|s| s.name == name && s.namespace == ns)
-            .unwrap_or(0);
-        let role = role.and_then(|r| {
-            self.scn.servings[serving]
-                .roles
-                .iter()
-                .position(|x| x.name == r)
-        });
-        PolicyTarget { serving, role }
+            .filter_map(|t| {
+                let r = &t.target.target_ref;
+                let ns = if r.namespace.is_empty() {
+                    &p.namespace
+                } else {
+                    &r.namespace
+                };
+                let s = self
+                    .scn
+                    .servings
+                    .iter()
+                    .position(|s| s.name == r.name && &s.namespace == ns)?;
+                let role = t.role.and_then(|name| {
+                    self.scn.servings[s]
+                        .roles
+                        .iter()
+                        .position(|x| x.name == name)
+                });
+                Some((s, role))
+            })
+            .collect()
     }
 
     // ----- requests ---------------------------------------------------------------------
@@ -392,6 +391,7 @@ impl<'s> World<'s> {
                 out.push(Candidate {
                     server: i as u32,
                     load: u.server.waiting() + u.server.running(),
+                    speed: self.speeds[u.serving],
                     kv_usage: u.server.kv_used_tokens(self.now) as f64 / cap as f64,
                 });
             }
@@ -534,8 +534,9 @@ impl<'s> World<'s> {
                         e2e,
                         output_tokens: r.output,
                     };
+                    let serving = self.units[unit as usize].serving;
                     self.results
-                        .finish(&self.scn.slo, Outcome::Completed, Some(timing));
+                        .finish(&self.scn.slo, Outcome::Completed, Some((serving, timing)));
                     self.record_request(req, Outcome::Completed, at);
                     self.release(req);
                 }
@@ -641,7 +642,7 @@ impl<'s> World<'s> {
             series: PodSeries::default(),
             next_wake: SimTime::MIN,
         });
-        self.account_live(1);
+        self.account_live(s, 1);
         let accel = self
             .capacity
             .iter()
@@ -749,7 +750,7 @@ impl<'s> World<'s> {
                     self.capacity[a].1.pending.retain(|&x| x != unit);
                 }
                 self.units[unit as usize].state = UnitState::Gone;
-                self.account_live(-1);
+                self.account_live(s, -1);
                 self.add_cost(unit);
             }
             UnitState::Starting => self.unit_gone(unit),
@@ -788,7 +789,7 @@ impl<'s> World<'s> {
         let had_gpus = u.scheduled.is_some();
         u.state = UnitState::Gone;
         let s = u.serving;
-        self.account_live(-1);
+        self.account_live(s, -1);
         self.add_cost(unit);
         if had_gpus {
             let spec = &self.scn.servings[s];
@@ -813,13 +814,20 @@ impl<'s> World<'s> {
         );
     }
 
-    /// Integrates the number of live (billed) servers over time.
-    fn account_live(&mut self, delta: i64) {
-        self.results.server_seconds +=
-            self.live_servers as f64 * micros_to_secs(self.now - self.live_since);
+    /// Integrates the number of live (billed) servers over time, in all and per serving.
+    fn account_live(&mut self, serving: usize, delta: i64) {
+        let dt = micros_to_secs(self.now - self.live_since);
+        self.results.server_seconds += self.live_servers as f64 * dt;
+        for (per, &n) in self.results.servings.iter_mut().zip(&self.live_by_serving) {
+            per.server_seconds += n as f64 * dt;
+        }
         self.live_since = self.now;
-        self.live_servers = (self.live_servers as i64 + delta).max(0) as u64;
+        self.live_servers = self.live_servers.saturating_add_signed(delta);
+        let n = &mut self.live_by_serving[serving];
+        *n = n.saturating_add_signed(delta);
         self.results.peak_servers = self.results.peak_servers.max(self.live_servers);
+        let per = &mut self.results.servings[serving];
+        per.peak_servers = per.peak_servers.max(*n);
     }
 
     // ----- the controller ----------------------------------------------------------------
@@ -872,15 +880,20 @@ impl<'s> World<'s> {
         self.last_tick = self.now;
         for (i, d) in decisions.iter().enumerate() {
             // The servers as the controller read them; the spec after its write.
-            let mut row = self.timeline_row(i, d, arrivals_per_s);
+            let targets = self.targets[i].clone();
+            let mut rows: Vec<TimelineRow> = targets
+                .iter()
+                .map(|&t| self.timeline_row(t, d, arrivals_per_s))
+                .collect();
             self.apply(i, d);
-            let target = &self.targets[i];
-            let st = &self.servings[target.serving];
-            row.spec_replicas = match target.role {
-                Some(r) => st.role_replicas[r],
-                None => st.replicas,
-            };
-            self.results.timeline.push(row);
+            for (row, (s, role)) in rows.iter_mut().zip(targets) {
+                let st = &self.servings[s];
+                row.spec_replicas = match role {
+                    Some(r) => st.role_replicas[r],
+                    None => st.replicas,
+                };
+            }
+            self.results.timeline.extend(rows);
         }
         let next = self.now + self.scn.sync_period;
         if next <= self.scn.duration {
@@ -939,8 +952,17 @@ impl<'s> World<'s> {
         }
     }
 
-    fn timeline_row(&self, policy: usize, d: &Decision, arrivals_per_s: f64) -> TimelineRow {
-        let target = &self.targets[policy];
+    /// The timeline row of one target (serving, role) of decision `d`. A heterogeneous
+    /// policy's rows carry the total recommendation and each ModelServing's share as
+    /// `corrected`; a disaggregated policy's rows carry each role's recommendation, final
+    /// count, panic mode and reason.
+    fn timeline_row(
+        &self,
+        (serving, role): (usize, Option<usize>),
+        d: &Decision,
+        arrivals_per_s: f64,
+    ) -> TimelineRow {
+        let spec = &self.scn.servings[serving];
         let mut counts = [0u32; 4];
         let (mut waiting, mut running, mut kv_sum, mut ready_n) = (0u64, 0u64, 0.0f64, 0u32);
         let mut cost_rate = 0.0;
@@ -949,7 +971,7 @@ impl<'s> World<'s> {
                 continue;
             }
             cost_rate += self.scn.servings[u.serving].price_per_hour;
-            if u.serving != target.serving || (target.role.is_some() && u.role != target.role) {
+            if u.serving != serving || (role.is_some() && u.role != role) {
                 continue;
             }
             let slot = match u.state {
@@ -968,7 +990,38 @@ impl<'s> World<'s> {
                     u.server.kv_used_tokens(self.now) as f64 / u.server.kv_capacity().max(1) as f64;
             }
         }
-        let (metrics, unready) = match &d.alg_input {
+        let role_name = role.map(|r| spec.roles[r].name.as_str());
+        let role_decision = d
+            .roles
+            .as_ref()
+            .and_then(|rs| rs.iter().find(|r| Some(r.name.as_str()) == role_name));
+        let (recommended, corrected, panic, reason, alg_input) = match (&d.split, role_decision) {
+            (Some(split), _) => (
+                d.recommended,
+                split
+                    .iter()
+                    .find(|(k, _)| k.rsplit('/').next() == Some(spec.name.as_str()))
+                    .map(|(_, v)| *v),
+                d.panic,
+                &d.reason,
+                d.alg_input.as_ref(),
+            ),
+            (None, Some(r)) => (
+                Some(r.recommended),
+                Some(r.final_replicas),
+                r.panic,
+                &r.reason,
+                r.alg_input.as_ref(),
+            ),
+            (None, None) => (
+                d.recommended,
+                d.corrected,
+                d.panic,
+                &d.reason,
+                d.alg_input.as_ref(),
+            ),
+        };
+        let (metrics, unready) = match alg_input {
             Some(a) => (
                 a.ready
                     .iter()
@@ -984,6 +1037,10 @@ impl<'s> World<'s> {
         TimelineRow {
             time_s: micros_to_secs(self.now),
             policy: d.key.clone(),
+            target: match role_name {
+                Some(r) => format!("{}/{}/{r}", spec.namespace, spec.name),
+                None => format!("{}/{}", spec.namespace, spec.name),
+            },
             spec_replicas: 0,
             ready: counts[0],
             starting: counts[1],
@@ -991,12 +1048,12 @@ impl<'s> World<'s> {
             terminating: counts[3],
             metrics,
             unready,
-            recommended: d.recommended,
-            corrected: d.corrected,
-            panic: d.panic,
+            recommended,
+            corrected,
+            panic,
             skip: d.skip,
-            reason_code: d.reason.code().to_string(),
-            reason: d.reason.to_string(),
+            reason_code: reason.code().to_string(),
+            reason: reason.to_string(),
             arrivals_per_s,
             waiting: waiting + self.router_queued as u64,
             running,
@@ -1012,7 +1069,7 @@ impl<'s> World<'s> {
     // ----- the end -----------------------------------------------------------------------
 
     fn finish(mut self) -> Result<Results, WorkloadError> {
-        self.account_live(0);
+        self.account_live(0, 0);
         for i in 0..self.units.len() {
             if self.units[i].state != UnitState::Gone {
                 self.add_cost(i as u32);
@@ -1031,6 +1088,12 @@ impl<'s> World<'s> {
         self.results.engine_log = self.engine_log.map(EngineLog::into_lines);
         Ok(self.results)
     }
+}
+
+/// Tokens per second a server decodes at a reference batch (its `max_num_seqs`, at most 32).
+fn decode_speed(p: &super::server::ServerParams) -> f64 {
+    let batch = f64::from(p.max_num_seqs.clamp(1, 32));
+    batch / (p.base_ms + p.per_decode_seq_ms * batch).max(1e-9)
 }
 
 /// Runs `scn` with requests from `source`.

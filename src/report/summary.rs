@@ -80,12 +80,33 @@ pub fn summary(scn: &Scenario, r: &Results) -> Value {
     } else {
         0.0
     };
-    let by_serving: Map<String, Value> = r
-        .cost_by_serving
+    let cost_by_serving: Map<String, Value> = r
+        .servings
         .iter()
-        .map(|(n, c)| (n.clone(), json!(round6(*c))))
+        .map(|s| (s.name.clone(), json!(round6(s.cost))))
         .collect();
-    let total_cost: f64 = r.cost_by_serving.iter().map(|(_, c)| c).sum();
+    let total_cost: f64 = r.servings.iter().map(|s| s.cost).sum();
+    let by_serving: Map<String, Value> = r
+        .servings
+        .iter()
+        .map(|s| {
+            let v = json!({
+                "cost": round6(s.cost),
+                "completed": s.completed,
+                "replicas": {
+                    "average": round6(if duration_s > 0.0 { s.server_seconds / duration_s } else { 0.0 }),
+                    "peak": s.peak_servers,
+                    "replica_hours": round6(s.server_seconds / 3600.0),
+                },
+                "latency": {
+                    "ttft": latency_stats(s.ttft.iter().map(|&x| x as f64)),
+                    "tpot": latency_stats(s.tpot.iter().copied()),
+                    "e2e": latency_stats(s.e2e.iter().map(|&x| x as f64)),
+                },
+            });
+            (s.name.clone(), v)
+        })
+        .collect();
     let slo = &scn.slo;
     let secs = |t: Option<i64>| t.map(|t| round6(t as f64 / 1e6));
     json!({
@@ -115,7 +136,7 @@ pub fn summary(scn: &Scenario, r: &Results) -> Value {
             "attainment": round6(attainment),
             "goodput_rps": round6(if duration_s > 0.0 { r.slo_met as f64 / duration_s } else { 0.0 }),
         },
-        "cost": {"total": round6(total_cost), "by_serving": by_serving},
+        "cost": {"total": round6(total_cost), "by_serving": cost_by_serving},
         "replicas": {
             "average": round6(r.average_servers()),
             "peak": r.peak_servers,
@@ -128,6 +149,7 @@ pub fn summary(scn: &Scenario, r: &Results) -> Value {
             "skipped_ticks": r.skipped_ticks,
             "preemptions": r.preemptions,
         },
+        "by_serving": by_serving,
     })
 }
 

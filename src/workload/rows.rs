@@ -1,0 +1,101 @@
+//! What every trace adapter hands to the replay: rows in trace time with their token counts,
+//! one at a time, and the checks the adapters share (rows in time order, what a row with no
+//! output tokens means, the model filter).
+
+use super::{RowProblem, WorkloadError, ZeroOutput};
+use crate::sim::SimTime;
+
+/// One request as a trace records it, before it is cut, shifted and scaled for the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Row {
+    /// Microseconds since 1970 (formats with absolute timestamps) or since the start of the
+    /// trace (formats with relative times).
+    pub time: SimTime,
+    /// At least 1.
+    pub input_tokens: u32,
+    /// At least 1.
+    pub output_tokens: u32,
+}
+
+/// A trace adapter: the rows of one file, in file order.
+pub(super) trait RowReader: Send {
+    /// The next row, `Ok(None)` at the end of the file.
+    fn next_row(&mut self) -> Result<Option<Row>, WorkloadError>;
+}
+
+/// What the adapters are asked to do besides reading.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct RowSettings {
+    /// Refuse a row earlier than the row before it; off when the trace is to be sorted.
+    pub check_order: bool,
+    /// Keep only rows of this model (formats with a model column).
+    pub model: Option<String>,
+    /// What a row with 0 output tokens becomes.
+    pub zero_output: ZeroOutput,
+}
+
+impl RowSettings {
+    /// The output count a row keeps: `None` to skip the row, otherwise at least 1.
+    pub fn output_tokens(&self, tokens: u32) -> Option<u32> {
+        match (tokens, self.zero_output) {
+            (0, ZeroOutput::Skip) => None,
+            (tokens, _) => Some(tokens.max(1)),
+        }
+    }
+}
+
+/// The previous row's time, kept to refuse rows out of order with a useful message.
+#[derive(Debug, Default)]
+pub(super) struct OrderCheck(Option<Previous>);
+
+#[derive(Debug)]
+struct Previous {
+    time: SimTime,
+    line: u64,
+    text: String,
+}
+
+impl OrderCheck {
+    /// Accepts the row at `line` whose time column `column` reads `text` (`time`), or says
+    /// it is earlier than the row before it.
+    pub fn check(
+        &mut self,
+        time: SimTime,
+        line: u64,
+        column: &str,
+        text: &str,
+    ) -> Result<(), RowProblem> {
+        match &mut self.0 {
+            Some(previous) if time < previous.time => Err(RowProblem::OutOfOrder {
+                column: column.to_owned(),
+                value: text.to_owned(),
+                previous: previous.text.clone(),
+                previous_line: previous.line,
+            }),
+            // Reuse the buffer: a week-long trace has millions of rows.
+            Some(previous) => {
+                previous.time = time;
+                previous.line = line;
+                previous.text.clear();
+                previous.text.push_str(text);
+                Ok(())
+            }
+            None => {
+                self.0 = Some(Previous {
+                    time,
+                    line,
+                    text: text.to_owned(),
+                });
+                Ok(())
+            }
+        }
+    }
+}
+
+/// A token count: a whole number that fits in 32 bits.
+pub(super) fn parse_tokens(column: &str, text: &str) -> Result<u32, RowProblem> {
+    text.parse::<u32>().map_err(|_| RowProblem::BadNumber {
+        column: column.to_owned(),
+        value: text.to_owned(),
+    })
+}
