@@ -1,47 +1,79 @@
 //! `--engine-log`: every controller tick's engine inputs and decisions, in the golden JSON
 //! Lines format (FORMAT.md) — one line per policy and engine-state lifetime, holding the
-//! policy as the engine used it, the pods its collector selected with what they exposed, and
-//! the decisions as `expected` for the engine of the run. `kthena-sim replay --check` on the
-//! file reproduces every decision the run took.
+//! policy as the engine used it, per scaled unit (the target, each heterogeneous param, each
+//! disaggregated role) the pods its collector selected with what they exposed and the values
+//! of its Prometheus queries, and the decisions as `expected` for the engine of the run.
+//! `kthena-sim replay --check` on the file reproduces every decision the run took.
 //!
-//! The format has one metric endpoint per target: a current-API target whose metrics come
-//! from pod sources with different label selectors is logged with the first source's.
+//! The format has one metric endpoint per unit: a current-API unit whose pod metrics come
+//! from sources with different label selectors, ports or paths is logged with the first one's.
 
 use serde_json::{json, Map, Value};
 
 use super::view::TickView;
 use crate::engine::cluster::{
-    Cluster, MetricFamily, LABEL_ENTRY, LABEL_GROUP_NAME, LABEL_MODEL_SERVING_NAME, LABEL_ROLE,
+    Cluster, MetricFamily, QueryResult, LABEL_ENTRY, LABEL_GROUP_NAME, LABEL_MODEL_SERVING_NAME,
+    LABEL_ROLE,
 };
 use crate::engine::decision::Decision;
 use crate::engine::metric_collector::{DEFAULT_METRIC_PORT, DEFAULT_METRIC_URI};
 use crate::engine::policy::{
-    Duration, LabelSelector, MetricSource, Policy, ScalingTarget, StablePolicy, Target,
+    Duration, LabelSelector, MetricSource, MetricTarget, Policy, ScalingTarget, StablePolicy,
 };
 use crate::engine::{Autoscaler, EngineVersion};
 use crate::replay::output::tick_json;
 use crate::scenario::Scenario;
 
-/// Which pods a target's collector reads, and where.
+/// How one metric of a unit is read.
 #[derive(Debug, Clone)]
-struct Selection {
+enum Source {
+    /// Scraped from the pods' family of this name.
+    Pod(String),
+    /// A Prometheus instant query.
+    Prometheus { server_url: String, query: String },
+    /// No source: the engine treats the metric as missing.
+    None,
+}
+
+impl Source {
+    fn kind(&self) -> &'static str {
+        match self {
+            Source::Pod(_) => "pod",
+            Source::Prometheus { .. } => "prometheus",
+            Source::None => "none",
+        }
+    }
+}
+
+/// What one unit's collector reads, and where.
+#[derive(Debug, Clone)]
+struct Unit {
+    /// Param name (the ModelServing) or role name; the record's key for this unit.
+    name: String,
     namespace: String,
     model_serving: String,
     role: Option<String>,
     selector: Option<LabelSelector>,
     uri: String,
     port: i32,
-    /// Metric key → family scraped; `None` for a metric without a pod source.
-    families: Vec<(String, Option<String>)>,
+    /// Metric key → how it is read.
+    metrics: Vec<(String, Source)>,
 }
 
 struct Segment {
     key: String,
     generation: (i64, i64),
     head: Value,
-    selection: Option<Selection>,
+    mode: Mode,
+    units: Vec<Unit>,
     ticks: Vec<Value>,
     expected: Vec<Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Homogeneous,
+    Keyed,
 }
 
 pub struct EngineLog {
@@ -66,9 +98,21 @@ fn stable_json(s: &StablePolicy) -> Value {
     })
 }
 
+fn metrics_json(metrics: &[MetricTarget], unit: Option<&Unit>) -> Vec<Value> {
+    metrics
+        .iter()
+        .map(|m| {
+            let source = unit
+                .and_then(|u| u.metrics.iter().find(|(k, _)| *k == m.name))
+                .map_or("none", |(_, s)| s.kind());
+            json!({"name": m.name, "targetValue": m.target_value.as_f64(), "source": source})
+        })
+        .collect()
+}
+
 /// The policy in the format's user form, every behaviour field explicit so that
 /// re-defaulting it gives back exactly what the engine used.
-fn policy_json(p: &Policy, sel: Option<&Selection>, engine: EngineVersion) -> Value {
+fn policy_json(p: &Policy, first: Option<&Unit>) -> Value {
     let b = &p.behavior;
     let panic = &b.scale_up.panic_policy;
     let mut panic_json = json!({
@@ -79,24 +123,9 @@ fn policy_json(p: &Policy, sel: Option<&Selection>, engine: EngineVersion) -> Va
     if let Some(t) = panic.panic_threshold_percent {
         panic_json["panicThresholdPercent"] = json!(t);
     }
-    let metrics: Vec<Value> = p
-        .metrics
-        .iter()
-        .map(|m| {
-            let source = match (
-                engine,
-                sel.and_then(|s| s.families.iter().find(|(k, _)| *k == m.name)),
-            ) {
-                (EngineVersion::V0_4, _) => "pod",
-                (_, Some((_, Some(_)))) => "pod",
-                _ => "none",
-            };
-            json!({"name": m.name, "targetValue": m.target_value.as_f64(), "source": source})
-        })
-        .collect();
     json!({
         "tolerancePercent": p.tolerance_percent,
-        "metrics": metrics,
+        "metrics": metrics_json(&p.metrics, first),
         "behavior": {
             "scaleUp": {"stablePolicy": stable_json(&b.scale_up.stable_policy), "panicPolicy": panic_json},
             "scaleDown": stable_json(&b.scale_down),
@@ -104,80 +133,117 @@ fn policy_json(p: &Policy, sel: Option<&Selection>, engine: EngineVersion) -> Va
     })
 }
 
-fn selection(p: &Policy, engine: EngineVersion) -> Option<Selection> {
-    let ScalingTarget::Homogeneous(h) = &p.target else {
-        return None;
-    };
-    let t: &Target = h.target.as_ref()?;
-    let r = &t.target_ref;
-    let namespace = match engine {
-        EngineVersion::V0_4 => p.namespace.clone(),
-        EngineVersion::Head if r.namespace.is_empty() => p.namespace.clone(),
-        EngineVersion::Head => r.namespace.clone(),
-    };
-    let (selector, uri, port, families, role) = match engine {
-        EngineVersion::V0_4 => {
-            let e = t.metric_endpoint.as_ref();
-            let role = t
-                .sub_target
-                .as_ref()
-                .filter(|s| s.kind == "Role")
-                .map(|s| s.name.clone());
-            (
-                e.and_then(|e| e.label_selector.clone()),
-                e.map_or(String::new(), |e| e.uri.clone()),
-                e.map_or(0, |e| e.port),
-                p.metrics
-                    .iter()
-                    .map(|m| (m.name.clone(), Some(m.name.clone())))
-                    .collect(),
-                role,
-            )
+fn target_json(p: &Policy, units: &[Unit]) -> Value {
+    match &p.target {
+        ScalingTarget::Homogeneous(h) => {
+            json!({"mode": "homogeneous", "minReplicas": h.min_replicas, "maxReplicas": h.max_replicas})
         }
-        EngineVersion::Head => {
-            let sources = t.metric_sources.as_ref();
-            let first_pod = sources.and_then(|s| {
-                p.metrics.iter().find_map(|m| match s.get(&m.name) {
-                    Some(MetricSource::Pod(pod)) => Some(pod),
-                    _ => None,
-                })
-            });
-            let families = p
-                .metrics
+        ScalingTarget::Heterogeneous(h) => json!({
+            "mode": "heterogeneous",
+            "costExpansionRatePercent": h.cost_expansion_rate_percent,
+            "params": h.params.iter().zip(units).map(|(q, u)| json!({
+                "name": u.name, "cost": q.cost, "minReplicas": q.min_replicas, "maxReplicas": q.max_replicas,
+            })).collect::<Vec<_>>(),
+        }),
+        ScalingTarget::Disaggregated(d) => {
+            let roles: Map<String, Value> = d
+                .roles
                 .iter()
-                .map(|m| {
-                    let f = match sources.and_then(|s| s.get(&m.name)) {
-                        Some(MetricSource::Pod(pod)) if pod.name.is_empty() => Some(m.name.clone()),
-                        Some(MetricSource::Pod(pod)) => Some(pod.name.clone()),
-                        _ => None,
-                    };
-                    (m.name.clone(), f)
+                .map(|(name, r)| {
+                    let mut o = json!({"minReplicas": r.min_replicas, "maxReplicas": r.max_replicas});
+                    if !r.metrics.is_empty() {
+                        o["metrics"] = json!(metrics_json(&r.metrics, units.iter().find(|u| u.name == *name)));
+                    }
+                    (name.clone(), o)
                 })
                 .collect();
-            let uri = first_pod.map_or("", |s| s.uri.as_str());
-            let port = first_pod.map_or(0, |s| s.port);
-            (
-                first_pod.and_then(|s| s.label_selector.clone()),
-                if uri.is_empty() {
-                    DEFAULT_METRIC_URI.to_string()
-                } else {
-                    uri.to_string()
-                },
-                if port == 0 { DEFAULT_METRIC_PORT } else { port },
-                families,
-                None,
-            )
+            let mut t = json!({"mode": "disaggregated", "roles": roles});
+            if let Some(c) = &d.ratio_constraint {
+                t["ratioConstraint"] = json!({
+                    "numeratorRole": c.numerator_role,
+                    "denominatorRole": c.denominator_role,
+                    "minRatio": c.min_ratio.as_f64(),
+                    "maxRatio": c.max_ratio.as_f64(),
+                });
+            }
+            t
         }
-    };
-    Some(Selection {
-        namespace,
-        model_serving: r.name.clone(),
-        role,
-        selector,
-        uri,
-        port,
-        families,
-    })
+    }
+}
+
+/// The units a policy's collectors read.
+fn units(p: &Policy, engine: EngineVersion) -> Vec<Unit> {
+    p.scaled_targets()
+        .into_iter()
+        .map(|st| {
+            let t = &st.target;
+            let r = &t.target_ref;
+            let namespace = match engine {
+                EngineVersion::V0_4 => p.namespace.clone(),
+                EngineVersion::Head if r.namespace.is_empty() => p.namespace.clone(),
+                EngineVersion::Head => r.namespace.clone(),
+            };
+            let name = match &p.target {
+                ScalingTarget::Disaggregated(_) => st.role.unwrap_or_default().to_string(),
+                _ => r.name.clone(),
+            };
+            let role = st.role.map(str::to_string);
+            let (selector, uri, port, metrics) = match engine {
+                EngineVersion::V0_4 => {
+                    let e = t.metric_endpoint.as_ref();
+                    (
+                        e.and_then(|e| e.label_selector.clone()),
+                        e.map_or(String::new(), |e| e.uri.clone()),
+                        e.map_or(0, |e| e.port),
+                        st.metrics.iter().map(|m| (m.name.clone(), Source::Pod(m.name.clone()))).collect(),
+                    )
+                }
+                EngineVersion::Head => {
+                    let sources = t.metric_sources.as_ref();
+                    let metrics: Vec<(String, Source)> = st
+                        .metrics
+                        .iter()
+                        .map(|m| {
+                            let s = match sources.and_then(|s| s.get(&m.name)) {
+                                Some(MetricSource::Pod(pod)) if pod.name.is_empty() => Source::Pod(m.name.clone()),
+                                Some(MetricSource::Pod(pod)) => Source::Pod(pod.name.clone()),
+                                Some(MetricSource::Prometheus(q)) => Source::Prometheus {
+                                    server_url: q.server_url.clone(),
+                                    query: q.query.clone(),
+                                },
+                                None => Source::None,
+                            };
+                            (m.name.clone(), s)
+                        })
+                        .collect();
+                    let first_pod = sources.and_then(|s| {
+                        st.metrics.iter().find_map(|m| match s.get(&m.name) {
+                            Some(MetricSource::Pod(pod)) => Some(pod),
+                            _ => None,
+                        })
+                    });
+                    let uri = first_pod.map_or("", |s| s.uri.as_str());
+                    let port = first_pod.map_or(0, |s| s.port);
+                    (
+                        first_pod.and_then(|s| s.label_selector.clone()),
+                        if uri.is_empty() { DEFAULT_METRIC_URI.to_string() } else { uri.to_string() },
+                        if port == 0 { DEFAULT_METRIC_PORT } else { port },
+                        metrics,
+                    )
+                }
+            };
+            Unit {
+                name,
+                namespace,
+                model_serving: r.name.clone(),
+                role,
+                selector,
+                uri,
+                port,
+                metrics,
+            }
+        })
+        .collect()
 }
 
 fn family_json(f: &MetricFamily) -> Option<Value> {
@@ -187,13 +253,7 @@ fn family_json(f: &MetricFamily) -> Option<Value> {
             let buckets: Vec<Value> = s
                 .buckets
                 .iter()
-                .map(|(le, c)| {
-                    if le.is_infinite() {
-                        json!(["+Inf", c])
-                    } else {
-                        json!([le, c])
-                    }
-                })
+                .map(|(le, c)| if le.is_infinite() { json!(["+Inf", c]) } else { json!([le, c]) })
                 .collect();
             json!({"buckets": buckets, "sum": s.sum, "count": s.count})
         }),
@@ -201,24 +261,20 @@ fn family_json(f: &MetricFamily) -> Option<Value> {
     }
 }
 
-/// The pods the collector selects, as the format's pod objects.
-fn pods_json(view: &TickView, sel: &Selection) -> Vec<Value> {
+/// The pods the unit's collector selects, as the format's pod objects.
+fn pods_json(view: &TickView, u: &Unit) -> Vec<Value> {
     let mut out = Vec::new();
     for (i, pod) in view.pods().iter().enumerate() {
         let l = &pod.labels;
-        let selected = pod.namespace == sel.namespace
+        let forced = [LABEL_MODEL_SERVING_NAME, LABEL_ENTRY, LABEL_ROLE];
+        let selected = pod.namespace == u.namespace
             && l.contains_key(LABEL_GROUP_NAME)
-            && l.get(LABEL_MODEL_SERVING_NAME) == Some(&sel.model_serving)
+            && l.get(LABEL_MODEL_SERVING_NAME) == Some(&u.model_serving)
             && l.get(LABEL_ENTRY).map(String::as_str) == Some("true")
-            && sel
-                .role
-                .as_ref()
-                .is_none_or(|r| l.get(LABEL_ROLE) == Some(r))
-            && sel.selector.as_ref().is_none_or(|s| {
-                s.match_labels.iter().all(|(k, v)| {
-                    [LABEL_MODEL_SERVING_NAME, LABEL_ENTRY, LABEL_ROLE].contains(&k.as_str())
-                        || l.get(k) == Some(v)
-                }) && s.matches_expressions(l)
+            && u.role.as_ref().is_none_or(|r| l.get(LABEL_ROLE) == Some(r))
+            && u.selector.as_ref().is_none_or(|s| {
+                s.match_labels.iter().all(|(k, v)| forced.contains(&k.as_str()) || l.get(k) == Some(v))
+                    && s.matches_expressions(l)
             });
         if !selected {
             continue;
@@ -231,13 +287,13 @@ fn pods_json(view: &TickView, sel: &Selection) -> Vec<Value> {
             o.insert("startTime".into(), json!(t));
         }
         match view.endpoint(i) {
-            Some((port, path, families)) if port == sel.port && path == sel.uri => {
-                let metrics: Map<String, Value> = sel
-                    .families
+            Some((port, path, families)) if port == u.port && path == u.uri => {
+                let metrics: Map<String, Value> = u
+                    .metrics
                     .iter()
-                    .filter_map(|(key, f)| {
-                        let f = families.get(f.as_ref()?)?;
-                        Some((key.clone(), family_json(f)?))
+                    .filter_map(|(key, s)| {
+                        let Source::Pod(f) = s else { return None };
+                        Some((key.clone(), family_json(families.get(f)?)?))
                     })
                     .collect();
                 o.insert("metrics".into(), Value::Object(metrics));
@@ -249,6 +305,34 @@ fn pods_json(view: &TickView, sel: &Selection) -> Vec<Value> {
         out.push(Value::Object(o));
     }
     out
+}
+
+/// The unit's Prometheus values this tick, as the engine would accept them (a query that
+/// fails for the engine is left out: "the query failed this tick").
+fn external_json(view: &TickView, u: &Unit) -> Value {
+    let values: Map<String, Value> = u
+        .metrics
+        .iter()
+        .filter_map(|(key, s)| {
+            let Source::Prometheus { server_url, query } = s else { return None };
+            let v = match view.query(server_url, query) {
+                QueryResult::Scalar(v) => v,
+                QueryResult::Vector(v) if v.len() == 1 => v[0],
+                _ => return None,
+            };
+            v.is_finite().then(|| (key.clone(), json!(v)))
+        })
+        .collect();
+    Value::Object(values)
+}
+
+fn replicas_of(view: &TickView, u: &Unit) -> i32 {
+    view.model_serving(&u.namespace, &u.model_serving)
+        .and_then(|m| match &u.role {
+            None => m.replicas,
+            Some(r) => m.roles.iter().find(|(n, _)| n == r).and_then(|(_, v)| *v),
+        })
+        .unwrap_or(1)
 }
 
 impl EngineLog {
@@ -275,12 +359,11 @@ impl EngineLog {
                 {
                     return i;
                 }
-                let sel = selection(p, self.engine);
-                let target = match &p.target {
-                    ScalingTarget::Homogeneous(h) => {
-                        json!({"mode": "homogeneous", "minReplicas": h.min_replicas, "maxReplicas": h.max_replicas})
-                    }
-                    _ => Value::Null,
+                let units = units(p, self.engine);
+                let (mode, kind) = match &p.target {
+                    ScalingTarget::Homogeneous(_) => (Mode::Homogeneous, "homogeneous"),
+                    ScalingTarget::Heterogeneous(_) => (Mode::Keyed, "heterogeneous"),
+                    ScalingTarget::Disaggregated(_) => (Mode::Keyed, "disaggregated"),
                 };
                 let n = self.segments.iter().filter(|s| s.key == key).count();
                 self.segments.push(Segment {
@@ -288,13 +371,14 @@ impl EngineLog {
                     generation: p.generation,
                     head: json!({
                         "id": format!("{}/{key}#{}", self.name, n + 1),
-                        "kind": "simulated/homogeneous",
+                        "kind": format!("simulated/{kind}"),
                         "validFor": [self.engine.as_str()],
                         "simulatedWith": self.engine.as_str(),
-                        "policy": policy_json(p, sel.as_ref(), self.engine),
-                        "target": target,
+                        "policy": policy_json(p, units.first()),
+                        "target": target_json(p, &units),
                     }),
-                    selection: sel,
+                    mode,
+                    units,
                     ticks: Vec::new(),
                     expected: Vec::new(),
                 });
@@ -303,20 +387,28 @@ impl EngineLog {
             .collect();
     }
 
-    /// One controller tick: per policy, what its collector saw and what the engine decided.
+    /// One controller tick: per policy, what its collectors saw and what the engine decided.
     pub fn record(&mut self, now_ms: i64, view: &TickView, decisions: &[Decision]) {
         for (d, &seg) in decisions.iter().zip(&self.open) {
             let s = &mut self.segments[seg];
-            let Some(sel) = &s.selection else { continue };
-            let replicas = view
-                .model_serving(&sel.namespace, &sel.model_serving)
-                .and_then(|m| match &sel.role {
-                    None => m.replicas,
-                    Some(r) => m.roles.iter().find(|(n, _)| n == r).and_then(|(_, v)| *v),
-                })
-                .unwrap_or(1);
-            s.ticks
-                .push(json!({"t": now_ms, "replicas": replicas, "pods": pods_json(view, sel)}));
+            let tick = match s.mode {
+                Mode::Homogeneous => {
+                    let Some(u) = s.units.first() else { continue };
+                    json!({"t": now_ms, "replicas": replicas_of(view, u), "pods": pods_json(view, u), "external": external_json(view, u)})
+                }
+                Mode::Keyed => {
+                    let keyed = |f: &dyn Fn(&Unit) -> Value| -> Value {
+                        Value::Object(s.units.iter().map(|u| (u.name.clone(), f(u))).collect())
+                    };
+                    json!({
+                        "t": now_ms,
+                        "replicas": keyed(&|u| json!(replicas_of(view, u))),
+                        "pods": keyed(&|u| json!(pods_json(view, u))),
+                        "external": keyed(&|u| external_json(view, u)),
+                    })
+                }
+            };
+            s.ticks.push(tick);
             s.expected.push(tick_json(now_ms, d, true));
         }
     }
@@ -326,7 +418,6 @@ impl EngineLog {
         let engine = self.engine.as_str();
         self.segments
             .into_iter()
-            .filter(|s| s.selection.is_some())
             .map(|s| {
                 let mut line = s.head;
                 let policy = line["policy"].take();
@@ -334,10 +425,7 @@ impl EngineLog {
                 let o = line.as_object_mut().expect("segment head is an object");
                 o.remove("policy");
                 o.remove("target");
-                o.insert(
-                    "scenario".into(),
-                    json!({"policy": policy, "target": target, "ticks": s.ticks}),
-                );
+                o.insert("scenario".into(), json!({"policy": policy, "target": target, "ticks": s.ticks}));
                 o.insert("expected".into(), json!({ engine: s.expected }));
                 line.to_string()
             })
