@@ -4,6 +4,7 @@
 pub mod engine_log;
 pub mod metrics;
 pub mod presets;
+pub mod prometheus;
 pub mod results;
 pub mod router;
 pub mod server;
