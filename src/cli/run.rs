@@ -63,6 +63,7 @@ fn trace_workload(path: &Path, format: Option<TraceFormat>) -> anyhow::Result<Wo
             format,
             window: None,
             time_scale: 1.0,
+            ..Default::default()
         })],
         max_context: None,
     })

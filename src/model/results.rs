@@ -111,6 +111,8 @@ pub struct ServingResults {
     pub server_seconds: f64,
     pub peak_servers: u64,
     pub completed: u64,
+    /// Of those, the requests that met the SLO.
+    pub slo_met: u64,
     /// Latencies of the requests this serving's servers completed (µs; TPOT fractional).
     pub ttft: Vec<SimTime>,
     pub tpot: Vec<f64>,
@@ -224,6 +226,7 @@ impl Results {
             && within(slo.queue, t.queue as f64)
         {
             self.slo_met += 1;
+            self.servings[serving].slo_met += 1;
         }
     }
 

@@ -36,13 +36,31 @@ const NONE: u32 = u32::MAX;
 
 #[derive(Debug, Clone, Copy)]
 enum Event {
-    Wake { unit: u32 },
+    Wake {
+        unit: u32,
+    },
     Arrival,
-    Ready { unit: u32 },
-    GraceEnd { unit: u32 },
-    Provision { accelerator: u32 },
-    QueueTimeout { req: u32, generation: u32 },
-    PolicyChange { index: u32 },
+    Ready {
+        unit: u32,
+    },
+    GraceEnd {
+        unit: u32,
+    },
+    Provision {
+        accelerator: u32,
+    },
+    QueueTimeout {
+        req: u32,
+        generation: u32,
+    },
+    /// A prefilled request's KV cache reached the decode side.
+    KvTransferred {
+        req: u32,
+        generation: u32,
+    },
+    PolicyChange {
+        index: u32,
+    },
     Tick,
 }
 
@@ -68,6 +86,19 @@ pub enum UnitState {
     Gone,
 }
 
+/// What a server does with requests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UnitKind {
+    /// Serves whole requests.
+    Serve,
+    /// Prefills requests of a disaggregated serving.
+    Prefill,
+    /// Decodes requests of a disaggregated serving, after the KV transfer.
+    Decode,
+    /// Takes no requests (billed capacity).
+    Idle,
+}
+
 /// One inference server (a serving group, or one instance of a role) and its pods.
 struct Unit {
     serving: usize,
@@ -79,7 +110,7 @@ struct Unit {
     created: SimTime,
     scheduled: Option<SimTime>,
     state: UnitState,
-    serves: bool,
+    kind: UnitKind,
     server: Server,
     series: PodSeries,
     next_wake: SimTime,
@@ -97,6 +128,8 @@ struct Req {
     generation: u32,
     queued: bool,
     live: bool,
+    /// The serving whose decode role takes it after prefill (disaggregated servings).
+    decode_serving: u32,
 }
 
 struct ServingState {
@@ -126,6 +159,8 @@ pub struct World<'s> {
     router: Router,
     router_queue: VecDeque<(u32, u32)>,
     router_queued: usize,
+    /// Prefilled requests waiting for a ready decode server.
+    decode_queue: VecDeque<(u32, u32)>,
     source: Box<dyn RequestSource + 's>,
     next_request: Option<Request>,
     engine: Autoscaler,
@@ -184,6 +219,7 @@ impl<'s> World<'s> {
             router: Router::new(scn.router, stream(scn.seed, "routing")),
             router_queue: VecDeque::new(),
             router_queued: 0,
+            decode_queue: VecDeque::new(),
             source,
             next_request: None,
             engine: Autoscaler::new(scn.engine),
@@ -253,6 +289,7 @@ impl<'s> World<'s> {
                 Event::GraceEnd { unit } => self.grace_end(unit),
                 Event::Provision { accelerator } => self.provision(accelerator as usize),
                 Event::QueueTimeout { req, generation } => self.queue_timeout(req, generation),
+                Event::KvTransferred { req, generation } => self.kv_transferred(req, generation),
                 Event::PolicyChange { index } => {
                     let policies = self.scn.policy_changes[index as usize].1.clone();
                     self.results
@@ -358,6 +395,7 @@ impl<'s> World<'s> {
             generation: 0,
             queued: false,
             live: true,
+            decode_serving: NONE,
         };
         match self.free.pop() {
             Some(id) => {
@@ -382,11 +420,15 @@ impl<'s> World<'s> {
         self.free.push(id);
     }
 
-    /// The servers that may take a request now, in creation order.
-    fn candidates(&self, out: &mut Vec<Candidate>) {
+    /// The ready servers of `kind` (of `serving`, if given) in creation order: those that
+    /// may take a request now.
+    fn candidates(&self, out: &mut Vec<Candidate>, kinds: &[UnitKind], serving: Option<usize>) {
         out.clear();
         for (i, u) in self.units.iter().enumerate() {
-            if u.state == UnitState::Ready && u.serves {
+            if u.state == UnitState::Ready
+                && kinds.contains(&u.kind)
+                && serving.is_none_or(|s| s == u.serving)
+            {
                 let cap = u.server.kv_capacity().max(1);
                 out.push(Candidate {
                     server: i as u32,
@@ -398,9 +440,12 @@ impl<'s> World<'s> {
         }
     }
 
+    /// New requests go to servers that serve whole requests or prefill.
+    const ENTRY: [UnitKind; 2] = [UnitKind::Serve, UnitKind::Prefill];
+
     fn route(&mut self, id: u32) {
         let mut cands = Vec::new();
-        self.candidates(&mut cands);
+        self.candidates(&mut cands, &Self::ENTRY, None);
         match self.router.pick(&cands) {
             Some(unit) => self.send(id, unit),
             None => {
@@ -423,18 +468,70 @@ impl<'s> World<'s> {
         }
     }
 
+    /// Hands request `id` to server `unit`: a prefill server gets it with one output token
+    /// (its first), a decode server with its KV cache, any other the whole request.
     fn send(&mut self, id: u32, unit: u32) {
         let r = &mut self.reqs[id as usize];
         r.unit = unit;
         let (input, output) = (r.input, r.output);
         let mut events = std::mem::take(&mut self.server_events);
         events.clear();
-        self.units[unit as usize]
-            .server
-            .arrive(self.now, id, input, output, &mut events);
+        let u = &mut self.units[unit as usize];
+        match u.kind {
+            UnitKind::Prefill => {
+                r.decode_serving = u.serving as u32;
+                u.server.arrive(self.now, id, input, 1, &mut events);
+            }
+            UnitKind::Decode => u
+                .server
+                .arrive_prefilled(self.now, id, input, output, &mut events),
+            UnitKind::Serve | UnitKind::Idle => {
+                u.server.arrive(self.now, id, input, output, &mut events)
+            }
+        }
         self.handle_server_events(unit, &mut events);
         self.server_events = events;
         self.schedule_wake(unit);
+    }
+
+    /// The KV cache of a prefilled request arrived: on to a decode server of its serving, or
+    /// into the decode queue until one is ready.
+    fn kv_transferred(&mut self, id: u32, generation: u32) {
+        let r = self.reqs[id as usize];
+        if !(r.live && r.generation == generation) {
+            return;
+        }
+        let mut cands = Vec::new();
+        self.candidates(
+            &mut cands,
+            &[UnitKind::Decode],
+            Some(r.decode_serving as usize),
+        );
+        match self.router.pick(&cands) {
+            Some(unit) => self.send(id, unit),
+            None => self.decode_queue.push_back((id, generation)),
+        }
+    }
+
+    fn dispatch_decode_queue(&mut self) {
+        let mut cands = Vec::new();
+        while let Some(&(id, generation)) = self.decode_queue.front() {
+            let r = self.reqs[id as usize];
+            if !(r.live && r.generation == generation) {
+                self.decode_queue.pop_front();
+                continue;
+            }
+            self.candidates(
+                &mut cands,
+                &[UnitKind::Decode],
+                Some(r.decode_serving as usize),
+            );
+            let Some(unit) = self.router.pick(&cands) else {
+                break;
+            };
+            self.decode_queue.pop_front();
+            self.send(id, unit);
+        }
     }
 
     fn dispatch_router_queue(&mut self) {
@@ -448,7 +545,7 @@ impl<'s> World<'s> {
                 self.router_queue.pop_front();
                 continue;
             }
-            self.candidates(&mut cands);
+            self.candidates(&mut cands, &Self::ENTRY, None);
             let Some(unit) = self.router.pick(&cands) else {
                 break;
             };
@@ -516,6 +613,30 @@ impl<'s> World<'s> {
                     }
                 }
                 ServerEvent::Preempted { .. } => self.results.preemptions += 1,
+                ServerEvent::Finished { req, at }
+                    if self.units[unit as usize].kind == UnitKind::Prefill
+                        && self.reqs[req as usize].output > 1 =>
+                {
+                    // Prefill done (its first token is out): move the KV cache.
+                    let r = self.reqs[req as usize];
+                    let spec = &self.scn.servings[self.units[unit as usize].serving];
+                    self.units[unit as usize]
+                        .series
+                        .ttft
+                        .observe(micros_to_secs(r.first_token - r.arrival));
+                    let delay = spec
+                        .disaggregation
+                        .as_ref()
+                        .map_or(0, |d| d.transfer_time(r.input));
+                    self.queue.push(
+                        at + delay,
+                        CLASS_ARRIVAL,
+                        Event::KvTransferred {
+                            req,
+                            generation: r.generation,
+                        },
+                    );
+                }
                 ServerEvent::Finished { req, at } => {
                     let r = self.reqs[req as usize];
                     let series = &mut self.units[unit as usize].series;
@@ -622,10 +743,17 @@ impl<'s> World<'s> {
         labels.insert(LABEL_MODEL_SERVING_NAME.into(), spec.name.clone());
         labels.insert(LABEL_ENTRY.into(), "true".into());
         labels.insert(LABEL_GROUP_NAME.into(), format!("{}-{group}", spec.name));
-        let mut serves = true;
+        let mut kind = UnitKind::Serve;
         if let Some(r) = role {
             labels.insert(LABEL_ROLE.into(), spec.roles[r].name.clone());
-            serves = spec.roles[r].serves;
+            labels.extend(spec.roles[r].labels.clone());
+            kind = match &spec.disaggregation {
+                Some(d) if d.prefill_role == r => UnitKind::Prefill,
+                Some(d) if d.decode_role == r => UnitKind::Decode,
+                Some(_) => UnitKind::Idle,
+                None if spec.roles[r].serves => UnitKind::Serve,
+                None => UnitKind::Idle,
+            };
         }
         self.units.push(Unit {
             serving: s,
@@ -637,7 +765,7 @@ impl<'s> World<'s> {
             created: self.now,
             scheduled: None,
             state: UnitState::Pending,
-            serves,
+            kind,
             server: Server::new(spec.server, !self.opts.step_by_step),
             series: PodSeries::default(),
             next_wake: SimTime::MIN,
@@ -732,7 +860,10 @@ impl<'s> World<'s> {
             return;
         }
         u.state = UnitState::Ready;
-        self.dispatch_router_queue();
+        match u.kind {
+            UnitKind::Decode => self.dispatch_decode_queue(),
+            _ => self.dispatch_router_queue(),
+        }
     }
 
     /// Scale-down of one server: a pending or starting one disappears at once; a ready one

@@ -127,6 +127,30 @@ pub fn report(scn: &Scenario, summary: &Value, results: &Results) -> String {
         scn.router,
     );
     let _ = writeln!(md, "## Summary\n\n{}", summary_table(summary));
+    if let Some(by) = summary["by_serving"].as_object().filter(|b| b.len() > 1) {
+        let _ = writeln!(
+            md,
+            "## Per ModelServing\n\n| ModelServing | completed | SLO attainment | TTFT p50 / p99 (s) | TPOT p50 (s) | end-to-end p50 / p99 (s) | servers avg / peak | cost |\n|---|---|---|---|---|---|---|---|"
+        );
+        for (name, v) in by {
+            let l = &v["latency"];
+            let _ = writeln!(
+                md,
+                "| `{name}` | {} | {} | {} / {} | {} | {} / {} | {} / {} | {} |",
+                num(&v["completed"]),
+                num(&v["slo_attainment"]),
+                num(&l["ttft"]["p50"]),
+                num(&l["ttft"]["p99"]),
+                num(&l["tpot"]["p50"]),
+                num(&l["e2e"]["p50"]),
+                num(&l["e2e"]["p99"]),
+                num(&v["replicas"]["average"]),
+                num(&v["replicas"]["peak"]),
+                num(&v["cost"]),
+            );
+        }
+        md.push('\n');
+    }
     if let Some(a) = summary["assertions"].as_array().filter(|a| !a.is_empty()) {
         let _ = writeln!(
             md,

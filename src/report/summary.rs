@@ -93,6 +93,7 @@ pub fn summary(scn: &Scenario, r: &Results) -> Value {
             let v = json!({
                 "cost": round6(s.cost),
                 "completed": s.completed,
+                "slo_attainment": round6(if s.completed > 0 { s.slo_met as f64 / s.completed as f64 } else { 0.0 }),
                 "replicas": {
                     "average": round6(if duration_s > 0.0 { s.server_seconds / duration_s } else { 0.0 }),
                     "peak": s.peak_servers,

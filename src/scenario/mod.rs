@@ -80,6 +80,25 @@ pub struct Serving {
     pub metrics_port: i32,
     pub metrics_path: String,
     pub labels: BTreeMap<String, String>,
+    pub disaggregation: Option<Disaggregation>,
+}
+
+/// Prefill/decode disaggregation between two roles of a serving.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Disaggregation {
+    pub prefill_role: usize,
+    pub decode_role: usize,
+    /// Fixed transfer set-up time (µs).
+    pub latency: SimTime,
+    /// Transfer time per prompt token (µs, fractional).
+    pub per_token_us: f64,
+}
+
+impl Disaggregation {
+    /// How long moving the KV cache of `prompt` tokens takes.
+    pub fn transfer_time(&self, prompt: u32) -> SimTime {
+        self.latency + crate::sim::time::round_micros(self.per_token_us * f64::from(prompt))
+    }
 }
 
 impl Serving {
@@ -94,6 +113,7 @@ pub struct Role {
     /// Initial role replicas (instances per group).
     pub replicas: i32,
     pub serves: bool,
+    pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

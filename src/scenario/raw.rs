@@ -118,9 +118,40 @@ pub struct RawServing {
     /// policy scraping elsewhere gets nothing, as in a real cluster.
     #[serde(default)]
     pub metrics: Option<RawMetricsEndpoint>,
-    /// Extra labels on the simulated pods.
+    /// Extra labels on the simulated pods (and their Prometheus series).
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// Prefill/decode disaggregation between two of the roles: requests are prefilled on
+    /// the prefill role, their KV cache moved, then decoded on the decode role.
+    #[serde(default)]
+    pub disaggregation: Option<RawDisaggregation>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDisaggregation {
+    /// The role whose servers prefill (TTFT is counted there).
+    pub prefill_role: String,
+    /// The role whose servers decode.
+    pub decode_role: String,
+    /// The KV-cache transfer between them.
+    #[serde(default)]
+    pub kv_transfer: Option<RawKvTransfer>,
+}
+
+/// Transfer time = `latency` + prompt tokens × `bytes_per_token` / bandwidth.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawKvTransfer {
+    /// Link bandwidth in gigabits per second (default 100).
+    #[serde(default)]
+    pub gbps: Option<f64>,
+    /// KV-cache bytes per token (default 327 680: Llama-2-70B, fp16, 80 layers × 8 KV heads × 128).
+    #[serde(default)]
+    pub bytes_per_token: Option<f64>,
+    /// Fixed set-up time per transfer (default `"1ms"`).
+    #[serde(default)]
+    pub latency: Option<String>,
 }
 
 /// A role of the serving group (`spec.template.roles[]`).
@@ -134,6 +165,9 @@ pub struct RawRole {
     /// Whether this role's instances serve requests (default true).
     #[serde(default)]
     pub serves: Option<bool>,
+    /// Extra labels on this role's pods (and their Prometheus series), e.g. `service`.
+    #[serde(default)]
+    pub labels: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

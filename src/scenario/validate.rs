@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 
 use super::raw::{RawScenario, RawServing, RawStartup};
 use super::{
-    Assertion, Capacity, Provisioning, Role, Scenario, Serving, Slo, DEFAULT_EPOCH_MS,
-    DEFAULT_METRICS_PATH, DEFAULT_METRICS_PORT, DEFAULT_SYNC_PERIOD, DEFAULT_TERMINATION_GRACE,
+    Assertion, Capacity, Disaggregation, Provisioning, Role, Scenario, Serving, Slo,
+    DEFAULT_EPOCH_MS, DEFAULT_METRICS_PATH, DEFAULT_METRICS_PORT, DEFAULT_SYNC_PERIOD,
+    DEFAULT_TERMINATION_GRACE,
 };
 use crate::engine::policy::manifest::{ApiGeneration, ManifestSet, ModelServing};
 use crate::engine::policy::{
@@ -746,6 +747,7 @@ fn build_serving(
             name: r.name.clone(),
             replicas: r.replicas.unwrap_or(1),
             serves: r.serves.unwrap_or(true),
+            labels: r.labels.clone(),
         })
         .collect();
     if roles.is_empty() {
@@ -757,6 +759,7 @@ fn build_serving(
                     name: r.name.clone(),
                     replicas: r.replicas.unwrap_or(1),
                     serves: true,
+                    labels: BTreeMap::new(),
                 })
                 .collect();
         }
@@ -816,6 +819,52 @@ fn build_serving(
             "must be between 1 and 65535",
         );
     }
+    let disaggregation = s.disaggregation.as_ref().and_then(|d| {
+        let role = |name: &str, field: &str, p: &mut Problems| {
+            let i = roles.iter().position(|r| r.name == name);
+            if i.is_none() {
+                let names: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
+                p.add(
+                    format!("{path}.disaggregation.{field}"),
+                    format!("no role {name:?} (roles: {})", names.join(", ")),
+                );
+            }
+            i
+        };
+        let prefill_role = role(&d.prefill_role, "prefill_role", p);
+        let decode_role = role(&d.decode_role, "decode_role", p);
+        if d.prefill_role == d.decode_role {
+            p.add(
+                format!("{path}.disaggregation.decode_role"),
+                "must differ from prefill_role",
+            );
+        }
+        let t = d.kv_transfer.as_ref();
+        let gbps = t.and_then(|t| t.gbps).unwrap_or(100.0);
+        let bytes = t.and_then(|t| t.bytes_per_token).unwrap_or(327_680.0);
+        if !(gbps.is_finite() && gbps > 0.0) {
+            p.add(
+                format!("{path}.disaggregation.kv_transfer.gbps"),
+                "must be a number > 0",
+            );
+        }
+        if !(bytes.is_finite() && bytes >= 0.0) {
+            p.add(
+                format!("{path}.disaggregation.kv_transfer.bytes_per_token"),
+                "must be a number >= 0",
+            );
+        }
+        let latency = match t.and_then(|t| t.latency.as_deref()) {
+            Some(l) => p.duration(&format!("{path}.disaggregation.kv_transfer.latency"), l)?,
+            None => 1_000,
+        };
+        Some(Disaggregation {
+            prefill_role: prefill_role?,
+            decode_role: decode_role?,
+            latency,
+            per_token_us: bytes * 8.0 / (gbps * 1e9) * 1e6,
+        })
+    });
     let namespace = s
         .namespace
         .clone()
@@ -836,5 +885,6 @@ fn build_serving(
         metrics_port,
         metrics_path,
         labels: s.labels.clone(),
+        disaggregation,
     })
 }
