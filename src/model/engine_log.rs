@@ -150,9 +150,13 @@ fn target_json(p: &Policy, units: &[Unit]) -> Value {
                 .roles
                 .iter()
                 .map(|(name, r)| {
-                    let mut o = json!({"minReplicas": r.min_replicas, "maxReplicas": r.max_replicas});
+                    let mut o =
+                        json!({"minReplicas": r.min_replicas, "maxReplicas": r.max_replicas});
                     if !r.metrics.is_empty() {
-                        o["metrics"] = json!(metrics_json(&r.metrics, units.iter().find(|u| u.name == *name)));
+                        o["metrics"] = json!(metrics_json(
+                            &r.metrics,
+                            units.iter().find(|u| u.name == *name)
+                        ));
                     }
                     (name.clone(), o)
                 })
@@ -195,7 +199,10 @@ fn units(p: &Policy, engine: EngineVersion) -> Vec<Unit> {
                         e.and_then(|e| e.label_selector.clone()),
                         e.map_or(String::new(), |e| e.uri.clone()),
                         e.map_or(0, |e| e.port),
-                        st.metrics.iter().map(|m| (m.name.clone(), Source::Pod(m.name.clone()))).collect(),
+                        st.metrics
+                            .iter()
+                            .map(|m| (m.name.clone(), Source::Pod(m.name.clone())))
+                            .collect(),
                     )
                 }
                 EngineVersion::Head => {
@@ -205,7 +212,9 @@ fn units(p: &Policy, engine: EngineVersion) -> Vec<Unit> {
                         .iter()
                         .map(|m| {
                             let s = match sources.and_then(|s| s.get(&m.name)) {
-                                Some(MetricSource::Pod(pod)) if pod.name.is_empty() => Source::Pod(m.name.clone()),
+                                Some(MetricSource::Pod(pod)) if pod.name.is_empty() => {
+                                    Source::Pod(m.name.clone())
+                                }
                                 Some(MetricSource::Pod(pod)) => Source::Pod(pod.name.clone()),
                                 Some(MetricSource::Prometheus(q)) => Source::Prometheus {
                                     server_url: q.server_url.clone(),
@@ -226,7 +235,11 @@ fn units(p: &Policy, engine: EngineVersion) -> Vec<Unit> {
                     let port = first_pod.map_or(0, |s| s.port);
                     (
                         first_pod.and_then(|s| s.label_selector.clone()),
-                        if uri.is_empty() { DEFAULT_METRIC_URI.to_string() } else { uri.to_string() },
+                        if uri.is_empty() {
+                            DEFAULT_METRIC_URI.to_string()
+                        } else {
+                            uri.to_string()
+                        },
                         if port == 0 { DEFAULT_METRIC_PORT } else { port },
                         metrics,
                     )
@@ -253,7 +266,13 @@ fn family_json(f: &MetricFamily) -> Option<Value> {
             let buckets: Vec<Value> = s
                 .buckets
                 .iter()
-                .map(|(le, c)| if le.is_infinite() { json!(["+Inf", c]) } else { json!([le, c]) })
+                .map(|(le, c)| {
+                    if le.is_infinite() {
+                        json!(["+Inf", c])
+                    } else {
+                        json!([le, c])
+                    }
+                })
                 .collect();
             json!({"buckets": buckets, "sum": s.sum, "count": s.count})
         }),
@@ -262,7 +281,7 @@ fn family_json(f: &MetricFamily) -> Option<Value> {
 }
 
 /// The pods the unit's collector selects, as the format's pod objects.
-fn pods_json(view: &TickView, u: &Unit) -> Vec<Value> {
+fn pods_json(view: &TickView<'_>, u: &Unit) -> Vec<Value> {
     let mut out = Vec::new();
     for (i, pod) in view.pods().iter().enumerate() {
         let l = &pod.labels;
@@ -273,7 +292,9 @@ fn pods_json(view: &TickView, u: &Unit) -> Vec<Value> {
             && l.get(LABEL_ENTRY).map(String::as_str) == Some("true")
             && u.role.as_ref().is_none_or(|r| l.get(LABEL_ROLE) == Some(r))
             && u.selector.as_ref().is_none_or(|s| {
-                s.match_labels.iter().all(|(k, v)| forced.contains(&k.as_str()) || l.get(k) == Some(v))
+                s.match_labels
+                    .iter()
+                    .all(|(k, v)| forced.contains(&k.as_str()) || l.get(k) == Some(v))
                     && s.matches_expressions(l)
             });
         if !selected {
@@ -309,12 +330,14 @@ fn pods_json(view: &TickView, u: &Unit) -> Vec<Value> {
 
 /// The unit's Prometheus values this tick, as the engine would accept them (a query that
 /// fails for the engine is left out: "the query failed this tick").
-fn external_json(view: &TickView, u: &Unit) -> Value {
+fn external_json(view: &TickView<'_>, u: &Unit) -> Value {
     let values: Map<String, Value> = u
         .metrics
         .iter()
         .filter_map(|(key, s)| {
-            let Source::Prometheus { server_url, query } = s else { return None };
+            let Source::Prometheus { server_url, query } = s else {
+                return None;
+            };
             let v = match view.query(server_url, query) {
                 QueryResult::Scalar(v) => v,
                 QueryResult::Vector(v) if v.len() == 1 => v[0],
@@ -326,7 +349,7 @@ fn external_json(view: &TickView, u: &Unit) -> Value {
     Value::Object(values)
 }
 
-fn replicas_of(view: &TickView, u: &Unit) -> i32 {
+fn replicas_of(view: &TickView<'_>, u: &Unit) -> i32 {
     view.model_serving(&u.namespace, &u.model_serving)
         .and_then(|m| match &u.role {
             None => m.replicas,
@@ -353,10 +376,9 @@ impl EngineLog {
             .iter()
             .map(|p| {
                 let key = Autoscaler::policy_key(p);
-                if let Some(&i) = previous
-                    .iter()
-                    .find(|&&i| self.segments[i].key == key && self.segments[i].generation == p.generation)
-                {
+                if let Some(&i) = previous.iter().find(|&&i| {
+                    self.segments[i].key == key && self.segments[i].generation == p.generation
+                }) {
                     return i;
                 }
                 let units = units(p, self.engine);
@@ -388,7 +410,7 @@ impl EngineLog {
     }
 
     /// One controller tick: per policy, what its collectors saw and what the engine decided.
-    pub fn record(&mut self, now_ms: i64, view: &TickView, decisions: &[Decision]) {
+    pub fn record(&mut self, now_ms: i64, view: &TickView<'_>, decisions: &[Decision]) {
         for (d, &seg) in decisions.iter().zip(&self.open) {
             let s = &mut self.segments[seg];
             let tick = match s.mode {
@@ -425,7 +447,10 @@ impl EngineLog {
                 let o = line.as_object_mut().expect("segment head is an object");
                 o.remove("policy");
                 o.remove("target");
-                o.insert("scenario".into(), json!({"policy": policy, "target": target, "ticks": s.ticks}));
+                o.insert(
+                    "scenario".into(),
+                    json!({"policy": policy, "target": target, "ticks": s.ticks}),
+                );
                 o.insert("expected".into(), json!({ engine: s.expected }));
                 line.to_string()
             })

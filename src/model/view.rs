@@ -2,7 +2,10 @@
 //! entry pods of every existing server in creation order, and what each pod's metrics
 //! endpoint answers. Built once per tick; the engine reads it through [`Cluster`].
 
+use std::collections::BTreeMap;
+
 use super::metrics::{exposition, PodSeries, ServerGauges};
+use super::prometheus::{Query, SeriesStore};
 use super::server::Server;
 use super::world::UnitState;
 use crate::engine::cluster::{Cluster, Families, ModelServingView, PodView, QueryResult, Scrape};
@@ -24,14 +27,25 @@ pub struct UnitView<'a> {
     pub metrics_path: String,
 }
 
-pub struct TickView {
+pub struct TickView<'p> {
     model_servings: Vec<ModelServingView>,
     pods: Vec<PodView>,
     /// Per pod: the payload and where it is served; `None` while the pod is not running.
     endpoints: Vec<Option<(i32, String, Families)>>,
+    /// The simulated Prometheus, when a policy reads it.
+    prometheus: Option<Prometheus<'p>>,
 }
 
-impl TickView {
+/// The simulated Prometheus as queries see it at a tick.
+#[derive(Clone, Copy)]
+pub struct Prometheus<'p> {
+    pub store: &'p SeriesStore,
+    /// Every query the policies use, parsed (at load time they were all checked).
+    pub queries: &'p BTreeMap<String, Query>,
+    pub now: SimTime,
+}
+
+impl<'p> TickView<'p> {
     /// `servings`: each ModelServing with its current `spec.replicas` and role replicas.
     pub fn new(
         now: SimTime,
@@ -86,7 +100,22 @@ impl TickView {
             model_servings,
             pods,
             endpoints,
+            prometheus: None,
         }
+    }
+
+    /// Lets the policies' Prometheus queries read `prometheus`.
+    pub fn with_prometheus(mut self, prometheus: Prometheus<'p>) -> Self {
+        self.prometheus = Some(prometheus);
+        self
+    }
+
+    /// Every running pod's payload, for the simulated Prometheus' scrape.
+    pub fn payloads(&self) -> impl Iterator<Item = (usize, &Families)> {
+        self.endpoints
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.as_ref().map(|(_, _, f)| (i, f)))
     }
 
     /// The payload pod `i` serves and where, if it is running.
@@ -97,7 +126,7 @@ impl TickView {
     }
 }
 
-impl Cluster for TickView {
+impl Cluster for TickView<'_> {
     fn model_serving(&self, namespace: &str, name: &str) -> Option<&ModelServingView> {
         self.model_servings
             .iter()
@@ -117,7 +146,14 @@ impl Cluster for TickView {
         }
     }
 
-    fn query(&self, _server_url: &str, _query: &str) -> QueryResult {
-        QueryResult::Error("prometheus sources are not simulated".into())
+    /// Every server URL reaches the one simulated Prometheus.
+    fn query(&self, _server_url: &str, query: &str) -> QueryResult {
+        match (
+            &self.prometheus,
+            self.prometheus.and_then(|p| p.queries.get(query)),
+        ) {
+            (Some(p), Some(q)) => q.evaluate(p.store, p.now),
+            _ => QueryResult::Error(format!("query {query:?} was not loaded")),
+        }
     }
 }

@@ -7,16 +7,17 @@
 //! transitions (ready, grace end, capacity added), then router-queue timeouts, then policy
 //! changes, then the controller tick. Within a class, in scheduling order.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use super::engine_log::EngineLog;
 use super::metrics::PodSeries;
+use super::prometheus::{Query, SeriesStore};
 use super::results::{Notable, Outcome, Results, TimelineRow};
 use super::router::{Candidate, Router};
 use super::server::{Server, ServerEvent};
-use super::view::{TickView, UnitView};
+use super::view::{Prometheus, TickView, UnitView};
 use crate::engine::cluster::{LABEL_ENTRY, LABEL_GROUP_NAME, LABEL_MODEL_SERVING_NAME, LABEL_ROLE};
-use crate::engine::policy::{Labels, Policy, ScalingTarget};
+use crate::engine::policy::{Labels, MetricSource, Policy, ScalingTarget};
 use crate::engine::{Autoscaler, Decision};
 use crate::scenario::Scenario;
 use crate::sim::rng::{stream, Stream};
@@ -111,6 +112,8 @@ struct Unit {
     scheduled: Option<SimTime>,
     state: UnitState,
     kind: UnitKind,
+    /// The target labels of its Prometheus series.
+    prom_labels: Labels,
     server: Server,
     series: PodSeries,
     next_wake: SimTime,
@@ -180,6 +183,8 @@ pub struct World<'s> {
     panic_by_policy: Vec<bool>,
     /// Per serving: relative decode throughput, for fair routing in mixed pools.
     speeds: Vec<f64>,
+    /// The simulated Prometheus and the queries of the policies, when any reads it.
+    prometheus: Option<(SeriesStore, BTreeMap<String, Query>)>,
 }
 
 impl<'s> World<'s> {
@@ -241,6 +246,7 @@ impl<'s> World<'s> {
                 .iter()
                 .map(|s| decode_speed(&s.server))
                 .collect(),
+            prometheus: None,
         };
         w.set_policies(scn.policies.clone());
         w
@@ -325,12 +331,34 @@ impl<'s> World<'s> {
                 };
             }
         }
+        self.load_queries(&policies);
         self.targets = policies.iter().map(|p| self.policy_target(p)).collect();
         self.panic_by_policy = vec![false; policies.len()];
         if let Some(log) = &mut self.engine_log {
             log.start_segment(&policies);
         }
         self.policies = policies;
+    }
+
+    /// Parses the policies' Prometheus queries (validated at load time) and sizes the
+    /// series store for their longest range.
+    fn load_queries(&mut self, policies: &[Policy]) {
+        let mut queries = self.prometheus.take().map(|(_, q)| q).unwrap_or_default();
+        for p in policies {
+            for t in p.scaled_targets() {
+                for src in t.target.metric_sources.iter().flat_map(|m| m.values()) {
+                    if let MetricSource::Prometheus(q) = src {
+                        if let Ok(parsed) = Query::parse(&q.query) {
+                            queries.insert(q.query.clone(), parsed);
+                        }
+                    }
+                }
+            }
+        }
+        if !queries.is_empty() {
+            let range = queries.values().map(Query::max_range).max().unwrap_or(0);
+            self.prometheus = Some((SeriesStore::new(range + self.scn.sync_period), queries));
+        }
     }
 
     fn policy_target(&self, p: &Policy) -> PolicyTargets {
@@ -755,8 +783,17 @@ impl<'s> World<'s> {
                 None => UnitKind::Idle,
             };
         }
+        let mut prom_labels = spec.labels.clone();
+        prom_labels.insert("namespace".into(), spec.namespace.clone());
+        prom_labels.insert("modelserving".into(), spec.name.clone());
+        prom_labels.insert("pod".into(), pod_name.clone());
+        if let Some(r) = role {
+            prom_labels.extend(spec.roles[r].labels.clone());
+            prom_labels.insert("role".into(), spec.roles[r].name.clone());
+        }
         self.units.push(Unit {
             serving: s,
+            prom_labels,
             role,
             group,
             instance,
@@ -963,7 +1000,7 @@ impl<'s> World<'s> {
 
     // ----- the controller ----------------------------------------------------------------
 
-    fn view(&self) -> TickView {
+    fn view(&self) -> TickView<'static> {
         let units = self
             .units
             .iter()
@@ -995,7 +1032,24 @@ impl<'s> World<'s> {
 
     fn tick(&mut self) {
         let now_ms = self.scn.epoch_ms + self.now / 1_000;
-        let view = self.view();
+        let mut view = self.view();
+        if let Some((store, queries)) = &mut self.prometheus {
+            // Prometheus scrapes every running pod just before the controller queries it.
+            let live: Vec<&Unit> = self
+                .units
+                .iter()
+                .filter(|u| u.state != UnitState::Gone)
+                .collect();
+            store.record(
+                self.now,
+                view.payloads().map(|(i, f)| (&live[i].prom_labels, f)),
+            );
+            view = view.with_prometheus(Prometheus {
+                store,
+                queries,
+                now: self.now,
+            });
+        }
         let decisions = self.engine.reconcile(now_ms, &self.policies, &view);
         if let Some(log) = &mut self.engine_log {
             log.record(now_ms, &view, &decisions);

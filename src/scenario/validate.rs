@@ -535,8 +535,10 @@ fn check_against_servings(
 }
 
 /// A Prometheus source's query must be one the simulated Prometheus can evaluate.
-fn check_prometheus(_query: &str) -> Result<(), String> {
-    Err("Prometheus metric sources are not simulated yet".into())
+fn check_prometheus(query: &str) -> Result<(), String> {
+    crate::model::prometheus::Query::parse(query)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// The policy as the other API generation would hold it, when the engine differs from the
