@@ -121,32 +121,59 @@ fn same_scenario_and_seed_give_byte_identical_outputs() {
 }
 
 #[test]
-fn the_engine_log_replays_to_every_decision_for_both_versions() {
+fn the_engine_log_replays_to_every_decision_for_both_versions_and_all_modes() {
     let dir = temp_dir("engine-log");
-    for engine in ["v0.4", "head"] {
-        let log = dir.join(format!("{engine}.jsonl"));
-        let out = dir.join(engine);
+    let cases = [
+        ("spike", "v0.4"),
+        ("spike", "head"),
+        ("heterogeneous-gpu-cpu", "v0.4"),
+        ("heterogeneous-gpu-cpu", "head"),
+        ("disaggregated", "head"),
+        ("prometheus-source", "head"),
+        ("role-level", "v0.4"),
+    ];
+    for (scenario, engine) in cases {
+        let log = dir.join(format!("{scenario}-{engine}.jsonl"));
+        let out = dir.join(format!("{scenario}-{engine}"));
+        let path = root().join(format!("scenarios/{scenario}.yaml"));
         let o = run(
-            &root().join("scenarios/spike.yaml"),
+            &path,
             &out,
-            &["--engine", engine, "--engine-log", log.to_str().unwrap()],
+            &[
+                "--engine",
+                engine,
+                "--duration",
+                "30m",
+                "--engine-log",
+                log.to_str().unwrap(),
+            ],
         );
         assert!(
             o.status.code().is_some_and(|c| c <= 1),
-            "{}",
+            "{scenario}: {}",
             String::from_utf8_lossy(&o.stderr)
         );
-        let ticks = timeline(&out).len();
+        let ticks: usize = std::fs::read_to_string(&log)
+            .unwrap()
+            .lines()
+            .map(|l| {
+                serde_json::from_str::<Value>(l).unwrap()["scenario"]["ticks"]
+                    .as_array()
+                    .unwrap()
+                    .len()
+            })
+            .sum();
+        assert!(ticks >= 100, "{scenario} {engine}: {ticks} ticks logged");
         let check = kthena_sim()
             .args(["replay", "--engine", engine, "--check"])
             .arg(&log)
             .output()
             .unwrap();
         let text = String::from_utf8_lossy(&check.stdout);
-        assert_eq!(check.status.code(), Some(0), "{text}");
+        assert_eq!(check.status.code(), Some(0), "{scenario} {engine}: {text}");
         assert!(
             text.contains(&format!("{ticks} ticks, 0 disagree: 100.00% agreement")),
-            "{engine}: {text}"
+            "{scenario} {engine}: {text}"
         );
     }
 }
@@ -353,4 +380,172 @@ fn a_policy_change_resets_the_engine_state_of_the_changed_policy() {
         replicas_at(290.0),
         replicas_at(700.0)
     );
+}
+
+/// Kthena reads a pod metric as the pods' sum compared with the per-replica target
+/// (`ceil(Σ/target)` unless `|Σ/target − 1| <= tol`), and a Prometheus value as a whole-target
+/// value (`ceil(v/target)` unless `|v/(target·current) − 1| <= tol`). With every pod ready,
+/// the same load therefore gives the same decision whenever both rules land on the same
+/// count: the two runs must agree tick by tick until their inputs first part.
+#[test]
+fn a_prometheus_metric_and_the_equivalent_pod_metric_decide_alike_where_kthena_says_so() {
+    let dir = temp_dir("prometheus");
+    let prom = dir.join("prom");
+    run(&root().join("scenarios/prometheus-source.yaml"), &prom, &[]);
+    let pod_scenario = std::fs::read_to_string(root().join("scenarios/prometheus-source.yaml"))
+        .unwrap()
+        .replace(
+            "../policies/waiting-prometheus-current.yaml",
+            &format!("{}/policies/waiting-pod-current.yaml", root().display()),
+        );
+    let pod_file = dir.join("pod-source.yaml");
+    std::fs::write(&pod_file, pod_scenario).unwrap();
+    let pod = dir.join("pod");
+    run(&pod_file, &pod, &[]);
+    let (a, b) = (timeline(&prom), timeline(&pod));
+    let (target, tol, min, max) = (6.0f64, 0.1f64, 1i64, 12i64);
+    let (mut current, mut agreed, mut moved) = (2i64, 0, 0);
+    for (ra, rb) in a.iter().zip(&b) {
+        let steady = |r: &BTreeMap<String, String>| {
+            r["starting"] == "0" && r["pending"] == "0" && r["terminating"] == "0"
+        };
+        if ra["metrics"] != rb["metrics"] || !steady(ra) || !steady(rb) {
+            break;
+        }
+        let sum: f64 = ra["metrics"]
+            .trim_start_matches("waiting=")
+            .parse()
+            .unwrap();
+        let desired = (sum / target).ceil() as i64;
+        let pod_rule = if (sum / target - 1.0).abs() <= tol {
+            current
+        } else {
+            desired
+        };
+        let ext_rule = if (sum / target / current as f64 - 1.0).abs() <= tol {
+            current
+        } else {
+            desired
+        };
+        let (pa, pb) = (pod_rule.clamp(min, max), ext_rule.clamp(min, max));
+        if pa != pb {
+            break;
+        }
+        assert_eq!(ra["recommended"], rb["recommended"], "t = {}", ra["time_s"]);
+        assert_eq!(
+            ra["recommended"],
+            pa.to_string(),
+            "t = {}: Kthena's rule",
+            ra["time_s"]
+        );
+        agreed += 1;
+        if pa != current {
+            moved += 1;
+        }
+        current = ra["spec_replicas"].parse().unwrap();
+    }
+    eprintln!("pod vs Prometheus source: {agreed} ticks agree, {moved} of them scale");
+    assert!(agreed >= 20, "compared {agreed} ticks");
+    assert!(
+        moved >= 1,
+        "the compared stretch includes a scaling decision"
+    );
+}
+
+/// The optimizer's known weakness: it meets the replica count with the cheapest type, whatever
+/// its speed. In the guide's GPU/CPU example the cheap servers are an order of magnitude
+/// slower, and the requests they serve miss the SLO; the per-ModelServing summary shows it.
+#[test]
+fn the_cheapest_first_split_misses_the_slo_on_the_slow_type() {
+    let out = temp_dir("weakness").join("out");
+    let o = run(
+        &root().join("scenarios/heterogeneous-gpu-cpu.yaml"),
+        &out,
+        &[],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let s = summary(&out);
+    let (gpu, cpu) = (
+        &s["by_serving"]["gpu-serving-instance"],
+        &s["by_serving"]["cpu-serving-instance"],
+    );
+    let f = |v: &Value| v.as_f64().unwrap();
+    eprintln!(
+        "gpu: attainment {} servers {} e2e p50 {}; cpu: attainment {} servers {} e2e p50 {}",
+        gpu["slo_attainment"],
+        gpu["replicas"]["average"],
+        gpu["latency"]["e2e"]["p50"],
+        cpu["slo_attainment"],
+        cpu["replicas"]["average"],
+        cpu["latency"]["e2e"]["p50"]
+    );
+    // The cheap type gets the replicas...
+    assert!(f(&cpu["replicas"]["peak"]) >= f(&gpu["replicas"]["peak"]));
+    // ...and the requests it serves miss the SLO and take far longer.
+    assert!(f(&gpu["slo_attainment"]) > 0.9);
+    assert!(f(&cpu["slo_attainment"]) < 0.2);
+    assert!(f(&cpu["latency"]["e2e"]["p50"]) > 5.0 * f(&gpu["latency"]["e2e"]["p50"]));
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("## Per ModelServing") && report.contains("`cpu-serving-instance`"),
+        "{report}"
+    );
+}
+
+#[test]
+fn bad_prometheus_queries_roles_and_ratios_are_refused() {
+    let dir = temp_dir("bad-pd");
+    let pd = std::fs::read_to_string(root().join("../shared/examples/current/disaggregated.yaml"))
+        .unwrap();
+    let scenario = std::fs::read_to_string(root().join("scenarios/disaggregated.yaml")).unwrap();
+    let cases = [
+        (
+            "promql",
+            pd.replace("query: sum(", "query: predict_linear(")
+                .replace("})", "}[5m], 60)"),
+            "",
+            "unsupported PromQL: function `predict_linear`",
+        ),
+        (
+            "role",
+            pd.clone(),
+            "{name: decode, replicas: 2, labels: {service: llama-decode}}",
+            "scales role \"decode\", which serving llm-pd",
+        ),
+        (
+            "ratio",
+            pd.replace("minRatio: \"0.25\"", "minRatio: \"0.01\"")
+                .replace("maxRatio: \"1\"", "maxRatio: \"0.05\""),
+            "",
+            "ratioConstraint is not achievable within role replica bounds",
+        ),
+    ];
+    for (name, policy, role_from, expected) in cases {
+        let pfile = dir.join(format!("{name}-policy.yaml"));
+        std::fs::write(&pfile, &policy).unwrap();
+        let mut text = scenario.replace(
+            "../../shared/examples/current/disaggregated.yaml",
+            pfile.to_str().unwrap(),
+        );
+        if !role_from.is_empty() {
+            text = text
+                .replace(role_from, "{name: decoder, replicas: 2}")
+                .replace("decode_role: decode", "decode_role: decoder");
+        }
+        let sfile = dir.join(format!("{name}.yaml"));
+        std::fs::write(&sfile, text).unwrap();
+        let out = dir.join(format!("out-{name}"));
+        let o = run(&sfile, &out, &[]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{name}: {err}");
+        let expected = expected.replace("llm-pd", "llama-pd");
+        assert!(err.contains(&expected), "{name}: {err}");
+        assert!(err.contains(&format!("{name}.yaml")), "{name}: {err}");
+        assert!(!out.exists());
+    }
 }
