@@ -318,7 +318,10 @@ fn mapped(path: &Path, mapping: &CsvColumns) -> Result<Layout, WorkloadError> {
             3,
             "milliseconds from the start of the trace as a decimal number >= 0, like `1500`",
         ),
-        ArrivalTime::Us => decimal(0, "microseconds from the start of the trace as a number >= 0"),
+        ArrivalTime::Us => decimal(
+            0,
+            "microseconds from the start of the trace as a number >= 0",
+        ),
         ArrivalTime::UnixS => decimal(
             6,
             "seconds since 1970 as a decimal number >= 0, like `1700158546.68`",

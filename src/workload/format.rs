@@ -15,7 +15,7 @@ use super::csv_rows::CsvRows;
 use super::mooncake::MooncakeRows;
 use super::rows::{RowReader, RowSettings};
 use super::timestamp::DatetimePattern;
-use super::{RowProblem, WorkloadError};
+use super::{RowProblem, TraceOptions, WorkloadError};
 
 /// A trace format. Unset in a trace spec, it is told from the file's first line (the header
 /// of a CSV file, the first object of a JSON Lines file); `csv` is never guessed, since it
@@ -170,7 +170,9 @@ impl TraceFormat {
         match self {
             TraceFormat::Azure => true,
             TraceFormat::Generic | TraceFormat::Mooncake | TraceFormat::BurstGpt => false,
-            TraceFormat::Csv(c) => !matches!(c.time, ArrivalTime::S | ArrivalTime::Ms | ArrivalTime::Us),
+            TraceFormat::Csv(c) => {
+                !matches!(c.time, ArrivalTime::S | ArrivalTime::Ms | ArrivalTime::Us)
+            }
         }
     }
 
@@ -291,9 +293,10 @@ fn detect(path: &Path, first: &[u8]) -> Result<TraceFormat, WorkloadError> {
         TraceFormat::Mooncake,
     ];
     let found = if text.starts_with('{') {
-        let keys: Vec<String> = serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
-            .map(|object| object.keys().cloned().collect())
-            .unwrap_or_default();
+        let keys: Vec<String> =
+            serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(text)
+                .map(|object| object.keys().cloned().collect())
+                .unwrap_or_default();
         let has = |key: &str| keys.iter().any(|k| k == key);
         if has("timestamp") && has("input_length") && has("output_length") {
             return Ok(TraceFormat::Mooncake);
@@ -311,9 +314,18 @@ fn detect(path: &Path, first: &[u8]) -> Result<TraceFormat, WorkloadError> {
             .unwrap_or_default();
         let has = |name: &str| header.iter().any(|h| h == name);
         let detected = [
-            (TraceFormat::Azure, ["TIMESTAMP", "ContextTokens", "GeneratedTokens"]),
-            (TraceFormat::Generic, ["arrival_s", "input_tokens", "output_tokens"]),
-            (TraceFormat::BurstGpt, ["Timestamp", "Request tokens", "Response tokens"]),
+            (
+                TraceFormat::Azure,
+                ["TIMESTAMP", "ContextTokens", "GeneratedTokens"],
+            ),
+            (
+                TraceFormat::Generic,
+                ["arrival_s", "input_tokens", "output_tokens"],
+            ),
+            (
+                TraceFormat::BurstGpt,
+                ["Timestamp", "Request tokens", "Response tokens"],
+            ),
         ]
         .into_iter()
         .find(|(_, names)| names.iter().all(|name| has(name)));
@@ -341,33 +353,39 @@ pub(super) fn shorten(text: &str) -> String {
     }
 }
 
-/// Opens the rows of `input` (`path` names it in errors) with the adapter of `format`, or
-/// of the format its first line shows.
+/// Opens the rows of `input` (`path` names it in errors) with the adapter of the format
+/// the options give, or of the format its first line shows.
 pub(super) fn open_rows<R: Read + Send + 'static>(
     path: &Path,
     input: R,
-    format: Option<&TraceFormat>,
-    settings: &RowSettings,
+    options: &TraceOptions,
 ) -> Result<(TraceFormat, Box<dyn RowReader>), WorkloadError> {
     let mut input = BufReader::new(input);
     let first = first_line(path, &mut input)?;
-    let format = match format {
+    let format = match &options.format {
         Some(format) => format.clone(),
         None => detect(path, &first)?,
+    };
+    let settings = RowSettings {
+        check_order: !options.sort,
+        model: options.model.clone(),
+        zero_output: options
+            .zero_output
+            .unwrap_or_else(|| format.default_zero_output()),
     };
     if settings.model.is_some() && !format.has_model_column() {
         return Err(WorkloadError::Trace {
             path: path.to_path_buf(),
             message: format!(
-                "`model` keeps one model's rows, but a {} has no model column",
+                "`model` keeps one model's rows, but {}s have no model column",
                 format.label()
             ),
         });
     }
     let input = io::Cursor::new(first).chain(input);
     let rows: Box<dyn RowReader> = match &format {
-        TraceFormat::Mooncake => Box::new(MooncakeRows::new(path, input, settings.clone())),
-        _ => Box::new(CsvRows::new(path, input, &format, settings.clone())?),
+        TraceFormat::Mooncake => Box::new(MooncakeRows::new(path, input, settings)),
+        _ => Box::new(CsvRows::new(path, input, &format, settings)?),
     };
     Ok((format, rows))
 }

@@ -2,8 +2,14 @@
 //! whole token and clipped to at least 1: a request always has a prompt and always produces
 //! a token, which is what the server model assumes.
 
+use std::sync::Arc;
+
 use rand::{Rng, RngExt};
 use rand_distr::{Distribution, LogNormal, Normal};
+
+use super::Request;
+use crate::sim::rng::{stream, Stream};
+use crate::sim::SimTime;
 
 /// The 99th percentile of the standard normal distribution: a lognormal given by its median
 /// and 99th percentile has `sigma = ln(p99 / median) / Z99`.
@@ -20,6 +26,19 @@ pub enum LengthDistribution {
     Normal(Normal<f64>),
     /// Lognormal, rounded and clipped.
     LogNormal(LogNormal<f64>),
+    /// Lengths drawn uniformly, with replacement, from lengths read from a trace.
+    Empirical(EmpiricalLengths),
+}
+
+/// A non-empty list of lengths to draw from, shared by the clones of a distribution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmpiricalLengths(Arc<[u32]>);
+
+impl EmpiricalLengths {
+    /// `None` when there is nothing to draw from.
+    pub fn new(lengths: Vec<u32>) -> Option<Self> {
+        (!lengths.is_empty()).then(|| EmpiricalLengths(lengths.into()))
+    }
 }
 
 impl LengthDistribution {
@@ -30,6 +49,52 @@ impl LengthDistribution {
             LengthDistribution::Uniform { min, max } => rng.random_range(*min..=*max).max(1),
             LengthDistribution::Normal(d) => whole_tokens(d.sample(rng)),
             LengthDistribution::LogNormal(d) => whole_tokens(d.sample(rng)),
+            LengthDistribution::Empirical(EmpiricalLengths(lengths)) => {
+                let i = rng.random_range(0..lengths.len());
+                lengths.get(i).map_or(1, |&n| n.max(1))
+            }
+        }
+    }
+}
+
+/// The random stream `consumer` of a synthetic stream: `consumer` itself for an unnamed
+/// stream, `name/consumer` for a named one, so that streams mixed in one workload never
+/// share draws.
+pub(super) fn named_stream(seed: u64, name: Option<&str>, consumer: &str) -> Stream {
+    match name {
+        Some(name) => stream(seed, &format!("{name}/{consumer}")),
+        None => stream(seed, consumer),
+    }
+}
+
+/// The prompt and output lengths of a synthetic stream, each drawn from its own random
+/// stream (`input_tokens`, `output_tokens`), so that changing one distribution leaves the
+/// other lengths, and the arrivals, as they were.
+#[derive(Debug, Clone)]
+pub(super) struct Lengths {
+    input: (LengthDistribution, Stream),
+    output: (LengthDistribution, Stream),
+}
+
+impl Lengths {
+    pub fn new(
+        seed: u64,
+        name: Option<&str>,
+        input: LengthDistribution,
+        output: LengthDistribution,
+    ) -> Self {
+        Lengths {
+            input: (input, named_stream(seed, name, "input_tokens")),
+            output: (output, named_stream(seed, name, "output_tokens")),
+        }
+    }
+
+    /// A request arriving at `arrival`, its lengths drawn.
+    pub fn request(&mut self, arrival: SimTime) -> Request {
+        Request {
+            arrival,
+            input_tokens: self.input.0.sample(&mut self.input.1),
+            output_tokens: self.output.0.sample(&mut self.output.1),
         }
     }
 }
@@ -74,6 +139,19 @@ mod tests {
         assert_eq!(whole_tokens(f64::NAN), 1);
         assert_eq!(whole_tokens(1e12), u32::MAX);
         assert_eq!(draws(&LengthDistribution::Constant(0), 1), vec![1]);
+    }
+
+    #[test]
+    fn empirical_draws_only_the_lengths_given_and_each_about_equally() {
+        let d = LengthDistribution::Empirical(EmpiricalLengths::new(vec![5, 0, 900]).unwrap());
+        let v = draws(&d, 30_000);
+        let count = |n| v.iter().filter(|&&x| x == n).count();
+        // A 0 read from a trace is drawn as 1 token.
+        assert_eq!(count(1) + count(5) + count(900), v.len());
+        for n in [1, 5, 900] {
+            assert!((count(n) as i64 - 10_000).abs() < 400, "{n}: {}", count(n));
+        }
+        assert_eq!(EmpiricalLengths::new(vec![]), None);
     }
 
     #[test]

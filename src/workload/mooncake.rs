@@ -23,7 +23,6 @@ const LINE_LIMIT: u64 = 4 * 1024 * 1024;
 /// The fields read from one line; each is checked by hand, so that a wrong value is named
 /// with its key.
 #[derive(Deserialize)]
-#[serde(expecting = "a JSON object")]
 struct Line {
     #[serde(default)]
     timestamp: Option<Value>,
@@ -73,6 +72,12 @@ impl<R: BufRead> MooncakeRows<R> {
         let text = text.trim();
         if text.is_empty() {
             return Ok(None);
+        }
+        // Serde would also read a struct from an array; a row is an object.
+        if !text.starts_with('{') {
+            return Err(RowProblem::NotJson {
+                reason: format!("`{}` does not start with `{{`", shorten(text)),
+            });
         }
         let line: Line = serde_json::from_str(text).map_err(|e| RowProblem::NotJson {
             reason: json_reason(&e),
@@ -148,7 +153,7 @@ fn milliseconds(value: &Value) -> Option<SimTime> {
     parse_decimal(&n.to_string(), 3).or_else(|| {
         let us = n.as_f64()? * 1_000.0;
         // Below 2^63 µs, so that the conversion cannot saturate.
-        (us >= 0.0 && us < 9.2e18).then_some(us as SimTime)
+        (0.0..9.2e18).contains(&us).then_some(us as SimTime)
     })
 }
 

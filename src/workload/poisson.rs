@@ -9,8 +9,9 @@
 use rand::RngExt;
 use rand_distr::{Distribution, Exp1};
 
+use super::lengths::{named_stream, Lengths};
 use super::{LengthDistribution, RateProfile, Request, RequestSource, WorkloadError};
-use crate::sim::rng::{stream, Stream};
+use crate::sim::rng::Stream;
 use crate::sim::time::round_micros;
 use crate::sim::{SimTime, MICROS_PER_SEC};
 
@@ -24,8 +25,7 @@ pub struct PoissonSource {
     /// The last candidate drawn: candidates, and so arrivals, only move forward.
     clock: SimTime,
     arrivals: Stream,
-    input: (LengthDistribution, Stream),
-    output: (LengthDistribution, Stream),
+    lengths: Lengths,
 }
 
 impl PoissonSource {
@@ -40,19 +40,14 @@ impl PoissonSource {
         output: LengthDistribution,
         end: SimTime,
     ) -> Self {
-        let named = |consumer: &str| match name {
-            Some(name) => stream(seed, &format!("{name}/{consumer}")),
-            None => stream(seed, consumer),
-        };
         let end = profile.silent_from().map_or(end, |silent| end.min(silent));
         PoissonSource {
             peak: profile.peak(),
             profile,
             end,
             clock: 0,
-            arrivals: named("arrivals"),
-            input: (input, named("input_tokens")),
-            output: (output, named("output_tokens")),
+            arrivals: named_stream(seed, name, "arrivals"),
+            lengths: Lengths::new(seed, name, input, output),
         }
     }
 }
@@ -68,11 +63,7 @@ impl RequestSource for PoissonSource {
             self.clock = self.clock.saturating_add(gap);
             let keep: f64 = self.arrivals.random();
             if self.clock < self.end && keep * self.peak < self.profile.rate_at(self.clock) {
-                return Ok(Some(Request {
-                    arrival: self.clock,
-                    input_tokens: self.input.0.sample(&mut self.input.1),
-                    output_tokens: self.output.0.sample(&mut self.output.1),
-                }));
+                return Ok(Some(self.lengths.request(self.clock)));
             }
         }
         Ok(None)
@@ -165,6 +156,58 @@ mod tests {
             (mean_gap - 1.0 / rate).abs() < 4.0 / rate / n.sqrt(),
             "mean gap {mean_gap}"
         );
+    }
+
+    #[test]
+    fn a_constant_rate_gives_poisson_counts_and_exponential_gaps() {
+        let (rate, end) = (8.0, 10_000 * S);
+        let requests = drain(source(21, Some("steady"), RateProfile::Constant(rate), end));
+        let n = requests.len() as f64;
+        let mean = rate * 10_000.0;
+        assert!(
+            (n - mean).abs() < 4.0 * mean.sqrt(),
+            "count {n}, expected {mean}"
+        );
+        // Exponential gaps have CV 1; the estimate's standard error is about 1/sqrt(n).
+        let gaps: Vec<f64> = requests
+            .windows(2)
+            .map(|w| (w[1].arrival - w[0].arrival) as f64)
+            .collect();
+        let m = gaps.iter().sum::<f64>() / gaps.len() as f64;
+        let var = gaps.iter().map(|g| (g - m).powi(2)).sum::<f64>() / (gaps.len() - 1) as f64;
+        let cv = var.sqrt() / m;
+        assert!((cv - 1.0).abs() < 4.0 / n.sqrt(), "cv {cv}");
+    }
+
+    #[test]
+    fn per_minute_counts_follow_the_profile() {
+        let profile = RateProfile::Points(vec![
+            (0, 1.0),
+            (30 * MIN, 1.0),
+            (60 * MIN, 10.0),
+            (60 * MIN, 4.0),
+            (90 * MIN, 4.0),
+            (90 * MIN, 30.0),
+            (95 * MIN, 30.0),
+            (95 * MIN, 2.0),
+        ]);
+        let requests = drain(source(13, None, profile.clone(), 120 * MIN));
+        let mut counts = [0_f64; 120];
+        for r in &requests {
+            counts[(r.arrival / MIN) as usize] += 1.0;
+        }
+        for (minute, &n) in counts.iter().enumerate() {
+            let from = minute as SimTime * MIN;
+            let mean: f64 = (0..60).map(|s| profile.rate_at(from + s * S + S / 2)).sum();
+            // Each minute's count is Poisson: within 4.5 standard deviations, and the
+            // profile's shape shows (a minute of the spike far above a minute before it).
+            assert!(
+                (n - mean).abs() < 4.5 * mean.sqrt() + 1.0,
+                "minute {minute}: {n} vs {mean}"
+            );
+        }
+        assert!(counts[92] > 5.0 * counts[85]);
+        assert!(counts[55] > 5.0 * counts[5]);
     }
 
     #[test]

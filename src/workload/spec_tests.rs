@@ -2,7 +2,11 @@
 //! path), and what the built sources produce.
 
 use super::*;
-use crate::workload::Request;
+use crate::sim::MICROS_PER_SEC;
+use crate::workload::{
+    ArrivalTime, Column, CsvColumns, GapDistribution, PoissonSpec, RateSpec, Request, SpecDuration,
+    ZeroOutput,
+};
 
 const MIN: SimTime = 60 * MICROS_PER_SEC;
 
@@ -59,6 +63,23 @@ streams:
       format: azure
       window: {from: 10m, to: 40m}
       time_scale: 2
+      rate_multiplier: 1.5
+      loop: true
+  - renewal:
+      name: bursty
+      rate: {constant: 2}
+      cv: 3
+      distribution: weibull
+      input_tokens: {empirical: {trace: ../shared/traces/azure-llm-2023-code.csv, column: input}}
+      output_tokens: {empirical: {trace: ../shared/traces/azure-llm-2023-code.csv, column: output, format: azure}}
+  - mmpp:
+      name: bursts
+      on_rps: 20
+      off_rps: 0.5
+      mean_on: 30s
+      mean_off: 2m
+      input_tokens: {constant: 300}
+      output_tokens: {constant: 30}
 "#;
 
 #[test]
@@ -292,7 +313,9 @@ fn parse_errors_say_what_is_expected() {
     assert!(err.contains("unknown field `burst`"), "{err}");
     let err = parse_error("streams: [{replay: {path: x.csv}}]");
     assert!(
-        err.contains("unknown variant `replay`, expected `poisson` or `trace`"),
+        err.contains(
+            "unknown variant `replay`, expected one of `poisson`, `renewal`, `mmpp`, `trace`"
+        ),
         "{err}"
     );
     let err = parse_error(
@@ -318,6 +341,13 @@ fn the_schema_carries_the_field_docs() {
         "The 99th-percentile length",
         "Replay speed",
         "such as \\\"30s\\\"",
+        "Multiplies the number of requests",
+        "Replays the (windowed) trace again and again",
+        "a two-state Markov-modulated Poisson process",
+        "The coefficient of variation of the gaps",
+        "Lengths resampled from a trace",
+        "Mooncake-style JSON Lines",
+        "strftime-style pattern",
     ] {
         assert!(schema.contains(text), "{text} missing from {schema}");
     }
@@ -330,4 +360,297 @@ fn a_loader_that_already_reads_one_key_maps_reads_the_same_workload() {
     )
     .unwrap();
     assert_eq!(wrapped, parse(EVERY_KIND));
+}
+
+#[test]
+fn trace_formats_and_options_parse_as_written() {
+    let spec = parse(
+        r#"
+streams:
+  - trace:
+      name: mapped
+      path: requests.csv
+      format:
+        csv:
+          arrival: ts
+          input: 2
+          output: completion_tokens
+          model: model
+          time: {datetime: "%Y-%m-%d %H:%M:%S%.f"}
+          delimiter: ";"
+      model: llama
+      zero_output: skip
+      sort: true
+  - trace:
+      name: mooncake
+      path: mooncake.jsonl
+      format: mooncake
+  - trace:
+      name: burst
+      path: BurstGPT_1.csv
+      format: burstgpt
+      zero_output: one_token
+  - trace: {name: headless, path: x.csv, format: {csv: {arrival: 0, input: 1, output: 2, time: unix_ms, header: false}}}
+"#,
+    );
+    let formats: Vec<Option<TraceFormat>> = spec
+        .streams
+        .iter()
+        .map(|s| match s {
+            StreamSpec::Trace(t) => t.format.clone(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        formats,
+        [
+            Some(TraceFormat::Csv(CsvColumns {
+                arrival: Column::Name("ts".into()),
+                input: Column::Index(2),
+                output: Column::Name("completion_tokens".into()),
+                model: Some(Column::Name("model".into())),
+                time: ArrivalTime::Datetime("%Y-%m-%d %H:%M:%S%.f".into()),
+                header: true,
+                delimiter: ';',
+            })),
+            Some(TraceFormat::Mooncake),
+            Some(TraceFormat::BurstGpt),
+            Some(TraceFormat::Csv(CsvColumns {
+                arrival: Column::Index(0),
+                input: Column::Index(1),
+                output: Column::Index(2),
+                model: None,
+                time: ArrivalTime::UnixMs,
+                header: false,
+                delimiter: ',',
+            })),
+        ]
+    );
+    match &spec.streams[0] {
+        StreamSpec::Trace(t) => {
+            assert!(t.sort && !t.looped);
+            assert_eq!(t.zero_output, Some(ZeroOutput::Skip));
+            assert_eq!(t.model.as_deref(), Some("llama"));
+            assert_eq!(t.rate_multiplier, 1.0);
+        }
+        other => panic!("{other:?}"),
+    }
+    // The command line names formats as the scenario file does.
+    let format: TraceFormat = serde_json::from_value(serde_json::json!("burstgpt")).unwrap();
+    assert_eq!(format, TraceFormat::BurstGpt);
+}
+
+#[test]
+fn new_kinds_report_their_problems_with_paths() {
+    let spec = parse(
+        r#"
+streams:
+  - renewal:
+      name: a
+      rate: {constant: 1}
+      cv: 50
+      input_tokens: {empirical: {trace: no/such.csv, column: input}}
+      output_tokens: {constant: 1}
+  - mmpp:
+      name: b
+      on_rps: 0
+      mean_on: 0s
+      mean_off: 1m
+      input_tokens: {constant: 1}
+      output_tokens: {constant: 1}
+  - mmpp:
+      name: c
+      on_rps: -1
+      off_rps: .inf
+      mean_on: 1s
+      mean_off: 1m
+      input_tokens: {constant: 1}
+      output_tokens: {empirical: {trace: src, column: output}}
+  - trace:
+      name: d
+      path: ../shared/traces/azure-llm-2023-code.csv
+      rate_multiplier: 0
+      model: GPT-4
+  - trace:
+      name: e
+      path: ../shared/traces/azure-llm-2023-code.csv
+      rate_multiplier: 5000
+      format: {csv: {arrival: ts, input: 1, output: 2, header: false, delimiter: "é", time: {datetime: "%Y %q"}}}
+"#,
+    );
+    let problems = spec.validate(base_dir());
+    let trace = base_dir().join("../shared/traces/azure-llm-2023-code.csv");
+    let expected: Vec<(String, String)> = [
+        (
+            "streams[0].renewal.cv",
+            "must be between 0.05 and 20".to_owned(),
+        ),
+        (
+            "streams[0].renewal.input_tokens.empirical.trace",
+            format!(
+                "file not found: {}",
+                base_dir().join("no/such.csv").display()
+            ),
+        ),
+        (
+            "streams[1].mmpp.on_rps",
+            "on_rps and off_rps are both 0: the stream would send no request".to_owned(),
+        ),
+        (
+            "streams[1].mmpp.mean_on",
+            "must be longer than 0s".to_owned(),
+        ),
+        ("streams[2].mmpp.on_rps", "must be >= 0".to_owned()),
+        (
+            "streams[2].mmpp.off_rps",
+            "must be a finite number".to_owned(),
+        ),
+        (
+            "streams[2].mmpp.output_tokens.empirical.trace",
+            format!(
+                "is a folder, not a file: {}",
+                base_dir().join("src").display()
+            ),
+        ),
+        ("streams[3].trace.rate_multiplier", "must be > 0".to_owned()),
+        (
+            "streams[3].trace.path",
+            format!(
+                "{}: `model` keeps one model's rows, but Azure LLM inference traces have no \
+                 model column",
+                trace.display()
+            ),
+        ),
+        (
+            "streams[4].trace.rate_multiplier",
+            "must be <= 1000".to_owned(),
+        ),
+        (
+            "streams[4].trace.format.csv.arrival",
+            "`ts` is a column name, but the trace has no header: give a 0-based index".to_owned(),
+        ),
+        (
+            "streams[4].trace.format.csv.delimiter",
+            "'é' cannot separate fields: expected one ASCII character other than a quote or a \
+             line break"
+                .to_owned(),
+        ),
+        (
+            "streams[4].trace.format.csv.time.datetime",
+            "`%q` is not a supported directive: use %Y %m %d %H %M %S %.f %f %z %T %F %%"
+                .to_owned(),
+        ),
+    ]
+    .into_iter()
+    .map(|(path, message)| (path.to_owned(), message))
+    .collect();
+    assert_eq!(problems, expected);
+}
+
+/// A trace stream of the Azure code trace with extra YAML options.
+fn azure(options: &str) -> WorkloadSpec {
+    parse(&format!(
+        "streams: [{{trace: {{path: ../shared/traces/azure-llm-2023-code.csv{options}}}}}]"
+    ))
+}
+
+#[test]
+fn a_rate_multiplier_scales_the_count_and_keeps_the_lengths() {
+    let hour = 60 * MIN;
+    let base = drain(azure("").build(1, base_dir(), hour).unwrap());
+    for (multiplier, tolerance) in [(2.0, 0.0), (0.5, 0.02), (1.25, 0.02)] {
+        let spec = azure(&format!(", rate_multiplier: {multiplier}"));
+        assert_eq!(spec.validate(base_dir()), vec![]);
+        let out = drain(spec.build(1, base_dir(), hour).unwrap());
+        let ratio = out.len() as f64 / base.len() as f64;
+        assert!(
+            (ratio / multiplier - 1.0).abs() <= tolerance,
+            "x{multiplier}: {ratio}"
+        );
+        assert!(out.windows(2).all(|w| w[0].arrival <= w[1].arrival));
+        let total = |r: &[Request]| r.iter().map(|r| f64::from(r.input_tokens)).sum::<f64>();
+        assert!((total(&out) / total(&base) / multiplier - 1.0).abs() < 0.05);
+    }
+    // The draws come from the stream's own named random stream.
+    let named = |name: &str| {
+        drain(
+            azure(&format!(", name: {name}, rate_multiplier: 0.5"))
+                .build(1, base_dir(), hour)
+                .unwrap(),
+        )
+    };
+    assert_ne!(named("a"), named("b"));
+    assert_eq!(named("a"), named("a"));
+}
+
+#[test]
+fn a_looped_trace_fills_the_run() {
+    let day = 24 * 60 * MIN;
+    let spec = azure(", loop: true, time_scale: 4");
+    let requests = drain(spec.build(0, base_dir(), day).unwrap());
+    // 8,819 requests every 57 minutes / 4: about 101 passes in a day.
+    assert!(requests.last().unwrap().arrival > day - MIN);
+    let passes = requests.len() as f64 / 8_819.0;
+    assert!((100.0..102.0).contains(&passes), "{passes}");
+}
+
+#[test]
+fn empirical_lengths_follow_the_trace() {
+    let spec = parse(
+        "streams: [{poisson: {rate: {constant: 20}, input_tokens: {empirical: {trace: ../shared/traces/azure-llm-2023-code.csv, column: input}}, output_tokens: {empirical: {trace: ../shared/traces/azure-llm-2023-code.csv, column: output}}}}]",
+    );
+    assert_eq!(spec.validate(base_dir()), vec![]);
+    let drawn = drain(spec.build(8, base_dir(), 60 * MIN).unwrap());
+    let trace = drain(azure("").build(0, base_dir(), SimTime::MAX).unwrap());
+    let quantile = |mut v: Vec<u32>, p: f64| {
+        v.sort_unstable();
+        f64::from(v[(p * (v.len() - 1) as f64) as usize])
+    };
+    for (p, tolerance) in [(0.5, 0.05), (0.9, 0.05)] {
+        for column in [|r: &Request| r.input_tokens, |r: &Request| r.output_tokens] {
+            let a = quantile(drawn.iter().map(column).collect(), p);
+            let b = quantile(trace.iter().map(column).collect(), p);
+            assert!((a / b - 1.0).abs() < tolerance, "p{p}: {a} vs {b}");
+        }
+    }
+    // Poisson arrivals are untouched by where the lengths come from.
+    let constant = parse(
+        "streams: [{poisson: {rate: {constant: 20}, input_tokens: {constant: 5}, output_tokens: {constant: 5}}}]",
+    );
+    let arrivals = |r: Vec<Request>| r.iter().map(|r| r.arrival).collect::<Vec<_>>();
+    assert_eq!(
+        arrivals(drawn),
+        arrivals(drain(constant.build(8, base_dir(), 60 * MIN).unwrap()))
+    );
+}
+
+#[test]
+fn renewal_and_mmpp_streams_build_from_yaml() {
+    let spec = parse(
+        r#"
+streams:
+  - renewal: {name: r, rate: {diurnal: {peak_rps: 4, trough_ratio: 0.25, peak_at: 30m, period: 1h}}, cv: 2, input_tokens: {constant: 10}, output_tokens: {constant: 5}}
+  - mmpp: {name: m, on_rps: 10, mean_on: 20s, mean_off: 100s, input_tokens: {constant: 20}, output_tokens: {constant: 5}}
+"#,
+    );
+    assert_eq!(spec.validate(base_dir()), vec![]);
+    match &spec.streams[0] {
+        StreamSpec::Renewal(r) => assert_eq!(r.distribution, GapDistribution::Gamma),
+        other => panic!("{other:?}"),
+    }
+    let hour = 60 * MIN;
+    let requests = drain(spec.build(2, base_dir(), 4 * hour).unwrap());
+    let count = |tokens| requests.iter().filter(|r| r.input_tokens == tokens).count() as f64;
+    // Means: 4 · (1 + 0.25) / 2 = 2.5 rps and 10 · 20 / 120 ≈ 1.67 rps over four hours.
+    assert!(
+        (count(10) / (2.5 * 14_400.0) - 1.0).abs() < 0.1,
+        "{}",
+        count(10)
+    );
+    assert!(
+        (count(20) / (10.0 / 6.0 * 14_400.0) - 1.0).abs() < 0.15,
+        "{}",
+        count(20)
+    );
+    assert!(requests.windows(2).all(|w| w[0].arrival <= w[1].arrival));
 }

@@ -67,7 +67,9 @@ pub(super) fn parse_decimal(s: &str, unit_digits: u32) -> Option<SimTime> {
         .chain(std::iter::repeat(b'0'))
         .take(unit_digits as usize)
         .fold(0, |n, d| n * 10 + SimTime::from(d - b'0'));
-    whole.checked_mul(10_i64.pow(unit_digits))?.checked_add(fraction)
+    whole
+        .checked_mul(10_i64.pow(unit_digits))?
+        .checked_add(fraction)
 }
 
 /// A timestamp layout in the strftime style, compiled once and applied to every row.
@@ -242,7 +244,12 @@ impl Cursor<'_> {
 
     /// One or two ASCII digits, as `%m` or `%H` accept them.
     fn short_number(&mut self) -> Option<i64> {
-        let width = self.0.iter().take(2).take_while(|d| d.is_ascii_digit()).count();
+        let width = self
+            .0
+            .iter()
+            .take(2)
+            .take_while(|d| d.is_ascii_digit())
+            .count();
         (width > 0).then(|| self.number(width)).flatten()
     }
 
@@ -420,9 +427,15 @@ mod tests {
     fn patterns_read_what_they_describe() {
         let p = |pattern: &str, text: &str| DatetimePattern::compile(pattern).unwrap().parse(text);
         let azure = parse_timestamp("2023-11-16 18:15:46.6805900");
-        assert_eq!(p("%Y-%m-%d %H:%M:%S%.f", "2023-11-16 18:15:46.6805900"), azure);
+        assert_eq!(
+            p("%Y-%m-%d %H:%M:%S%.f", "2023-11-16 18:15:46.6805900"),
+            azure
+        );
         assert_eq!(p("%F %T%.f", "2023-11-16 18:15:46.68059"), azure);
-        assert_eq!(p("%d/%m/%Y %H:%M:%S.%f", "16/11/2023 18:15:46.680590"), azure);
+        assert_eq!(
+            p("%d/%m/%Y %H:%M:%S.%f", "16/11/2023 18:15:46.680590"),
+            azure
+        );
         assert_eq!(
             p("%Y-%m-%dT%H:%M:%S%z", "2023-11-16T19:15:46+0100"),
             parse_timestamp("2023-11-16 18:15:46")
@@ -431,15 +444,27 @@ mod tests {
             p("%Y-%m-%dT%H:%M:%S%:z", "2023-11-16T18:15:46Z"),
             parse_timestamp("2023-11-16 18:15:46")
         );
-        assert_eq!(p("%m/%d/%Y %H:%M", "1/5/2024 3:04"), parse_timestamp("2024-01-05 03:04:00"));
+        assert_eq!(
+            p("%m/%d/%Y %H:%M", "1/5/2024 3:04"),
+            parse_timestamp("2024-01-05 03:04:00")
+        );
         assert_eq!(p("%H:%M:%S", "00:01:02"), Ok(62 * MICROS_PER_SEC));
         assert_eq!(p("%S%%", "07%"), Ok(7 * MICROS_PER_SEC));
         // `%.f` makes the fraction optional; `%f` does not.
         assert_eq!(p("%T%.f", "00:00:01"), Ok(MICROS_PER_SEC));
-        assert_eq!(p("%T.%f", "00:00:01."), Err("malformed fraction of a second"));
+        assert_eq!(
+            p("%T.%f", "00:00:01."),
+            Err("malformed fraction of a second")
+        );
         assert_eq!(p("%F", "2023-02-29"), Err("day out of range for the month"));
-        assert_eq!(p("%F", "2023-11-16 00:00"), Err("unexpected text after the time"));
-        assert_eq!(p("%F %T", "2023-11-16T00:00:00"), Err("does not match the pattern"));
+        assert_eq!(
+            p("%F", "2023-11-16 00:00"),
+            Err("unexpected text after the time")
+        );
+        assert_eq!(
+            p("%F %T", "2023-11-16T00:00:00"),
+            Err("does not match the pattern")
+        );
         assert_eq!(p("%Y", "23"), Err("malformed year"));
     }
 
