@@ -13,8 +13,7 @@ use crate::report::trace_stats::TraceStats;
 use crate::scenario::{self, Overrides};
 use crate::sim::SimTime;
 use crate::workload::{
-    BoxedSource, GenericCsvWriter, RequestSource, TraceFormat, TraceOptions, TraceSource,
-    WorkloadSpec,
+    open_trace, BoxedSource, GenericCsvWriter, RequestSource, TraceFormat, WorkloadSpec,
 };
 
 #[derive(Debug, clap::Args)]
@@ -85,12 +84,8 @@ fn open(path: &Path, format: Option<TraceFormat>) -> anyhow::Result<BoxedSource>
     if path.is_dir() {
         bail!("{}: is a directory, expected a trace file", path.display());
     }
-    let options = TraceOptions {
-        format,
-        ..TraceOptions::default()
-    };
     Ok(Box::new(
-        TraceSource::open(path, options).map_err(|e| anyhow::anyhow!("{e}"))?,
+        open_trace(path, format).map_err(|e| anyhow::anyhow!("{e}"))?,
     ))
 }
 
