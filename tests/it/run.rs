@@ -549,3 +549,48 @@ fn bad_prometheus_queries_roles_and_ratios_are_refused() {
         assert!(!out.exists());
     }
 }
+
+/// Kthena feeds the optimizer's corrected totals into its recommendation windows, so a
+/// heterogeneous policy with a scale-up stabilization window (and no panic mode) never
+/// scales up in stable mode: every recommendation is held at the current total.
+#[test]
+fn a_heterogeneous_scale_up_window_holds_the_fleet() {
+    let dir = temp_dir("hetero-window");
+    let policy = std::fs::read_to_string(root().join("policies/a100-h100-current.yaml"))
+        .unwrap()
+        .replace("stabilizationWindow: 0s", "stabilizationWindow: 30s");
+    let pfile = dir.join("window.yaml");
+    std::fs::write(&pfile, policy).unwrap();
+    let scenario = std::fs::read_to_string(root().join("scenarios/a100-h100-mix.yaml"))
+        .unwrap()
+        .replace(
+            "../policies/a100-h100-current.yaml",
+            pfile.to_str().unwrap(),
+        );
+    let sfile = dir.join("held.yaml");
+    std::fs::write(&sfile, scenario).unwrap();
+    let (held, free) = (dir.join("held"), dir.join("free"));
+    run(&sfile, &held, &["--duration", "1h"]);
+    run(
+        &root().join("scenarios/a100-h100-mix.yaml"),
+        &free,
+        &["--duration", "1h"],
+    );
+    let peak = |out: &Path| summary(out)["replicas"]["peak"].as_u64().unwrap();
+    let rows = timeline(&held);
+    let held_ticks = rows
+        .iter()
+        .filter(|r| {
+            r["reason_code"] == "stabilization_window"
+                && r["recommended"].parse::<i32>().unwrap() > 1
+        })
+        .count();
+    assert!(held_ticks > 100, "{held_ticks} ticks held by the window");
+    assert!(peak(&held) <= 2, "held at its initial total");
+    assert!(
+        peak(&free) > peak(&held),
+        "without the window the fleet grows: {} vs {}",
+        peak(&free),
+        peak(&held)
+    );
+}
