@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod engine;
+pub mod experiment;
 pub mod model;
 pub mod replay;
 pub mod report;

@@ -14,7 +14,7 @@ fn sibling(target: &Path, tag: &str) -> PathBuf {
 }
 
 /// Writes `files` (name, bytes) as the folder `target`, replacing any folder there.
-pub fn write_folder(target: &Path, files: &[(&str, Vec<u8>)]) -> io::Result<()> {
+pub fn write_folder(target: &Path, files: &[(String, Vec<u8>)]) -> io::Result<()> {
     if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent)?;
     }
@@ -23,9 +23,13 @@ pub fn write_folder(target: &Path, files: &[(&str, Vec<u8>)]) -> io::Result<()> 
         fs::remove_dir_all(&tmp)?;
     }
     fs::create_dir(&tmp)?;
-    let written = files
-        .iter()
-        .try_for_each(|(name, bytes)| fs::write(tmp.join(name), bytes));
+    let written = files.iter().try_for_each(|(name, bytes)| {
+        let path = tmp.join(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent)?;
+        }
+        fs::write(path, bytes)
+    });
     if let Err(e) = written {
         let _ = fs::remove_dir_all(&tmp);
         return Err(e);

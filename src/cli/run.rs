@@ -85,25 +85,32 @@ fn progress_bar(scn: &Scenario, quiet: bool) -> Option<ProgressBar> {
 }
 
 /// The files of the output folder.
-fn output_files(
+/// The files of a run's output folder (also each variant's folder of `compare` and `sweep`).
+pub(super) fn output_files(
     scn: &Scenario,
     results: &Results,
     summary: &serde_json::Value,
-) -> anyhow::Result<Vec<(&'static str, Vec<u8>)>> {
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let mut files = vec![
-        ("summary.json", {
+        ("summary.json".to_string(), {
             let mut b = serde_json::to_vec_pretty(summary)?;
             b.push(b'\n');
             b
         }),
-        ("timeline.csv", csv_out::timeline(&results.timeline)?),
         (
-            "report.md",
+            "timeline.csv".to_string(),
+            csv_out::timeline(&results.timeline)?,
+        ),
+        (
+            "report.md".to_string(),
             markdown::report(scn, summary, results).into_bytes(),
         ),
     ];
     if scn.write_requests {
-        files.push(("requests.csv", csv_out::requests(&results.requests)?));
+        files.push((
+            "requests.csv".to_string(),
+            csv_out::requests(&results.requests)?,
+        ));
     }
     Ok(files)
 }
@@ -118,6 +125,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .map(|t| trace_workload(t, args.trace_format))
             .transpose()?,
         duration: args.duration.clone(),
+        ..Overrides::default()
     };
     let mut scn = scenario::load(&args.scenario, &overrides).map_err(|e| anyhow::anyhow!("{e}"))?;
     scn.write_requests |= args.requests;

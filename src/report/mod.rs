@@ -2,6 +2,7 @@
 //! exporter returns bytes (or writes to any `impl Write`) and never touches files: the CLI
 //! decides where they go.
 
+pub mod comparison;
 pub mod csv_out;
 pub mod markdown;
 pub mod summary;

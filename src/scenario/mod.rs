@@ -3,6 +3,7 @@
 
 pub mod assertion;
 pub mod raw;
+pub mod setting;
 mod validate;
 
 use std::collections::BTreeMap;

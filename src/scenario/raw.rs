@@ -62,6 +62,22 @@ pub struct RawScenario {
     /// Output options.
     #[serde(default)]
     pub output: Option<RawOutput>,
+    /// Variants `kthena-sim compare` runs when none is given on its command line.
+    #[serde(default)]
+    pub variants: Vec<RawVariant>,
+}
+
+/// A named variant of the scenario: other policy files and/or `KEY=VALUE` settings.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawVariant {
+    pub name: String,
+    /// Manifest files replacing the scenario's `policies` (relative to the scenario file).
+    #[serde(default)]
+    pub policies: Vec<String>,
+    /// Settings such as `"policy.metrics[0].targetValue=5"` or `"engine=v0.4"`.
+    #[serde(default)]
+    pub set: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -7,6 +7,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::raw::{RawScenario, RawServing, RawStartup};
+use super::setting::{apply_to_manifest, apply_to_scenario, Scope, Setting};
 use super::{
     Assertion, Capacity, Disaggregation, Provisioning, Role, Scenario, Serving, Slo,
     DEFAULT_EPOCH_MS, DEFAULT_METRICS_PATH, DEFAULT_METRICS_PORT, DEFAULT_SYNC_PERIOD,
@@ -84,6 +85,10 @@ pub struct Overrides {
     pub workload: Option<WorkloadSpec>,
     /// Go syntax, e.g. `"10m"`.
     pub duration: Option<String>,
+    /// Manifest files replacing the scenario's `policies` (a variant's policy).
+    pub policies: Option<Vec<PathBuf>>,
+    /// `KEY=VALUE` settings on the scenario and its manifests.
+    pub settings: Vec<Setting>,
 }
 
 /// Reads and validates the scenario file at `path`.
@@ -117,14 +122,28 @@ pub fn parse(
         });
     }
     // Enums are written as one-key maps (`startup: {constant: 90s}`), not YAML tags.
-    let de = yaml_serde::Deserializer::from_str(text);
-    let mut raw: RawScenario =
-        yaml_serde::with::singleton_map_recursive::deserialize(de).map_err(|e| {
-            ScenarioError::Syntax {
-                file: file.into(),
-                message: e.to_string(),
-            }
-        })?;
+    let syntax = |message: String| ScenarioError::Syntax {
+        file: file.into(),
+        message,
+    };
+    let mut raw: RawScenario = if overrides
+        .settings
+        .iter()
+        .any(|s| s.scope() == Scope::Scenario)
+    {
+        let mut doc: yaml_serde::Value =
+            yaml_serde::from_str(text).map_err(|e| syntax(e.to_string()))?;
+        apply_to_scenario(&mut doc, &overrides.settings).map_err(syntax)?;
+        yaml_serde::with::singleton_map_recursive::deserialize(doc)
+            .map_err(|e| syntax(e.to_string()))?
+    } else {
+        let de = yaml_serde::Deserializer::from_str(text);
+        yaml_serde::with::singleton_map_recursive::deserialize(de)
+            .map_err(|e| syntax(e.to_string()))?
+    };
+    if let Some(files) = &overrides.policies {
+        raw.policies = files.iter().map(|f| f.display().to_string()).collect();
+    }
     if let Some(seed) = overrides.seed {
         raw.seed = seed;
     }
@@ -138,7 +157,16 @@ pub fn parse(
         raw.duration = d.clone();
     }
     let mut p = Problems::default();
-    let scenario = build(&raw, base_dir, &mut p);
+    let mut matched = vec![false; overrides.settings.len()];
+    let scenario = build(&raw, base_dir, &overrides.settings, &mut matched, &mut p);
+    for (s, hit) in overrides.settings.iter().zip(&matched) {
+        if s.scope() != Scope::Scenario && !hit {
+            p.add(
+                format!("--set {s}"),
+                "no manifest of the scenario has this field's document",
+            );
+        }
+    }
     match scenario {
         Some(mut s) if p.0.is_empty() => {
             s.text_hash = format!("{:016x}", fnv1a(text.as_bytes()));
@@ -155,13 +183,18 @@ fn read_manifests(
     base: &Path,
     files: &[String],
     field: &str,
+    settings: &[Setting],
+    matched: &mut [bool],
     p: &mut Problems,
 ) -> Option<ManifestSet> {
     let mut sources = Vec::new();
     for (i, f) in files.iter().enumerate() {
         let path = base.join(f);
         match std::fs::read_to_string(&path) {
-            Ok(text) => sources.push((path.display().to_string(), text)),
+            Ok(text) => match apply_to_manifest(&text, settings, matched) {
+                Ok(text) => sources.push((path.display().to_string(), text)),
+                Err(e) => p.add(format!("{field}[{i}]"), e),
+            },
             Err(e) => p.add(
                 format!("{field}[{i}]"),
                 format!("cannot read {}: {e}", path.display()),
@@ -178,7 +211,13 @@ fn read_manifests(
     set.is_valid().then_some(set)
 }
 
-fn build(raw: &RawScenario, base: &Path, p: &mut Problems) -> Option<Scenario> {
+fn build(
+    raw: &RawScenario,
+    base: &Path,
+    settings: &[Setting],
+    matched: &mut [bool],
+    p: &mut Problems,
+) -> Option<Scenario> {
     if raw.name.trim().is_empty() || raw.name.contains(['/', '\\']) {
         p.add(
             "name",
@@ -212,7 +251,7 @@ fn build(raw: &RawScenario, base: &Path, p: &mut Problems) -> Option<Scenario> {
         },
     };
 
-    let manifests = read_manifests(base, &raw.policies, "policies", p);
+    let manifests = read_manifests(base, &raw.policies, "policies", settings, matched, p);
     let mut changes = Vec::new();
     for (i, c) in raw.policy_changes.iter().enumerate() {
         let at = p.duration(&format!("policy_changes[{i}].at"), &c.at);
@@ -220,6 +259,8 @@ fn build(raw: &RawScenario, base: &Path, p: &mut Problems) -> Option<Scenario> {
             base,
             &c.policies,
             &format!("policy_changes[{i}].policies"),
+            settings,
+            matched,
             p,
         );
         if let (Some(at), Some(set)) = (at, set) {
@@ -648,6 +689,8 @@ fn build_servings(
                 base,
                 std::slice::from_ref(f),
                 &format!("{path}.manifest"),
+                &[],
+                &mut [],
                 p,
             )
             .and_then(|set| {

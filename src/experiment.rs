@@ -1,0 +1,152 @@
+//! Running several variants of one scenario — for `compare`, `sweep` and `plan`. Each variant
+//! is the scenario with other policy files and/or `KEY=VALUE` settings; all run with the same
+//! seed, in parallel, and come back in the order they were given, so the results are the same
+//! whatever the number of threads.
+
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde_json::Value;
+
+use crate::model::results::Results;
+use crate::model::world::{simulate, RunOptions};
+use crate::report::summary;
+use crate::scenario::assertion::Outcome;
+use crate::scenario::raw::RawScenario;
+use crate::scenario::setting::Setting;
+use crate::scenario::{self, Overrides, Scenario};
+
+/// One variant to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Variant {
+    pub name: String,
+    /// Replaces the scenario's `policies` when given.
+    pub policies: Option<Vec<PathBuf>>,
+    pub settings: Vec<Setting>,
+}
+
+/// What a variant produced.
+#[derive(Debug)]
+pub struct VariantRun {
+    pub variant: Variant,
+    pub scenario: Scenario,
+    pub results: Results,
+    /// `summary.json` with the assertions' verdicts.
+    pub summary: Value,
+    pub outcomes: Vec<Outcome>,
+}
+
+impl VariantRun {
+    pub fn passed(&self) -> bool {
+        self.outcomes.iter().all(|o| o.passed)
+    }
+}
+
+/// The variants a scenario file lists under `variants:` (policy paths made relative to the
+/// current directory).
+pub fn scenario_variants(path: &Path) -> Result<Vec<Variant>, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let de = yaml_serde::Deserializer::from_str(&text);
+    let raw: RawScenario = yaml_serde::with::singleton_map_recursive::deserialize(de)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    let base = path.parent().unwrap_or(Path::new("."));
+    raw.variants
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let settings = v
+                .set
+                .iter()
+                .map(|s| {
+                    s.parse()
+                        .map_err(|e| format!("{}: variants[{i}].set: {e}", path.display()))
+                })
+                .collect::<Result<Vec<Setting>, String>>()?;
+            Ok(Variant {
+                name: v.name.clone(),
+                policies: (!v.policies.is_empty())
+                    .then(|| v.policies.iter().map(|p| base.join(p)).collect()),
+                settings,
+            })
+        })
+        .collect()
+}
+
+/// Runs one variant of the scenario at `path`; `base` holds the command line's overrides.
+/// The error is the one-line-per-problem message of a bad variant.
+pub fn run_variant(
+    path: &Path,
+    base: &Overrides,
+    variant: &Variant,
+    opts: RunOptions,
+) -> Result<VariantRun, String> {
+    let mut settings = base.settings.clone();
+    settings.extend(variant.settings.iter().cloned());
+    let overrides = Overrides {
+        policies: variant.policies.clone().or_else(|| base.policies.clone()),
+        settings,
+        ..base.clone()
+    };
+    let scn =
+        scenario::load(path, &overrides).map_err(|e| format!("variant {}: {e}", variant.name))?;
+    let source = scn
+        .workload
+        .build(scn.seed, &scn.base_dir, scn.duration)
+        .map_err(|e| {
+            format!(
+                "variant {}: {}: workload: {e}",
+                variant.name,
+                path.display()
+            )
+        })?;
+    let opts = RunOptions {
+        record_requests: scn.write_requests || opts.record_requests,
+        ..opts
+    };
+    let results = simulate(&scn, source, opts, &mut |_| {}).map_err(|e| {
+        format!(
+            "variant {}: {}: workload: {e}",
+            variant.name,
+            path.display()
+        )
+    })?;
+    let base_summary = summary::summary(&scn, &results);
+    let outcomes: Vec<Outcome> = scn
+        .assertions
+        .iter()
+        .map(|a| a.check(&base_summary))
+        .collect();
+    let summary = summary::with_assertions(base_summary, &outcomes);
+    Ok(VariantRun {
+        variant: variant.clone(),
+        scenario: scn,
+        results,
+        summary,
+        outcomes,
+    })
+}
+
+/// Runs every variant on `jobs` threads (all cores when `None`); results in the given order.
+pub fn run_all(
+    path: &Path,
+    base: &Overrides,
+    variants: &[Variant],
+    opts: RunOptions,
+    jobs: Option<usize>,
+) -> Result<Vec<VariantRun>, String> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = jobs {
+        builder = builder.num_threads(n.max(1));
+    }
+    let pool = builder
+        .build()
+        .map_err(|e| format!("cannot start worker threads: {e}"))?;
+    let runs: Vec<Result<VariantRun, String>> = pool.install(|| {
+        variants
+            .par_iter()
+            .map(|v| run_variant(path, base, v, opts))
+            .collect()
+    });
+    runs.into_iter().collect()
+}

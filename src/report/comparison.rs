@@ -1,0 +1,326 @@
+//! `comparison.*` and `sweep.*`: one row per variant (cost, SLO attainment, latency
+//! percentiles, replicas, scaling activity, assertions), the cost-vs-attainment Pareto front,
+//! and the CI outputs (JUnit XML, a Markdown summary for `$GITHUB_STEP_SUMMARY`).
+
+use std::fmt::Write;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::experiment::VariantRun;
+
+/// One variant's results.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// Position in the full list of variants (a sweep's grid order).
+    pub index: usize,
+    pub variant: String,
+    pub settings: String,
+    pub cost: f64,
+    pub attainment: f64,
+    pub goodput_rps: f64,
+    pub ttft_p50_s: Option<f64>,
+    pub ttft_p99_s: Option<f64>,
+    pub tpot_p50_s: Option<f64>,
+    pub e2e_p50_s: Option<f64>,
+    pub e2e_p99_s: Option<f64>,
+    pub replicas_peak: u64,
+    pub replicas_average: f64,
+    pub scale_events: u64,
+    pub panic_seconds: f64,
+    pub skipped_ticks: u64,
+    pub requests: u64,
+    pub failed: u64,
+    pub dropped: u64,
+    pub assertions_passed: usize,
+    pub assertions_total: usize,
+    /// The failing assertions with their measured values, `;`-separated.
+    pub failed_assertions: String,
+    /// On the cost-vs-attainment Pareto front.
+    pub pareto: bool,
+}
+
+fn f(v: &Value) -> f64 {
+    v.as_f64().unwrap_or(0.0)
+}
+
+impl Row {
+    pub fn from_run(index: usize, run: &VariantRun) -> Row {
+        let s = &run.summary;
+        let l = &s["latency"];
+        let failed: Vec<String> = run
+            .outcomes
+            .iter()
+            .filter(|o| !o.passed)
+            .map(|o| {
+                format!(
+                    "{} (measured {})",
+                    o.expr,
+                    o.value.map_or("missing".into(), |v| v.to_string())
+                )
+            })
+            .collect();
+        Row {
+            index,
+            variant: run.variant.name.clone(),
+            settings: run
+                .variant
+                .settings
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(" "),
+            cost: f(&s["cost"]["total"]),
+            attainment: f(&s["slo"]["attainment"]),
+            goodput_rps: f(&s["slo"]["goodput_rps"]),
+            ttft_p50_s: l["ttft"]["p50"].as_f64(),
+            ttft_p99_s: l["ttft"]["p99"].as_f64(),
+            tpot_p50_s: l["tpot"]["p50"].as_f64(),
+            e2e_p50_s: l["e2e"]["p50"].as_f64(),
+            e2e_p99_s: l["e2e"]["p99"].as_f64(),
+            replicas_peak: s["replicas"]["peak"].as_u64().unwrap_or(0),
+            replicas_average: f(&s["replicas"]["average"]),
+            scale_events: s["scaling"]["scale_events"].as_u64().unwrap_or(0),
+            panic_seconds: f(&s["scaling"]["panic_seconds"]),
+            skipped_ticks: s["scaling"]["skipped_ticks"].as_u64().unwrap_or(0),
+            requests: s["requests"]["total"].as_u64().unwrap_or(0),
+            failed: s["requests"]["failed"].as_u64().unwrap_or(0),
+            dropped: s["requests"]["dropped"].as_u64().unwrap_or(0),
+            assertions_passed: run.outcomes.iter().filter(|o| o.passed).count(),
+            assertions_total: run.outcomes.len(),
+            failed_assertions: failed.join("; "),
+            pareto: false,
+        }
+    }
+
+    pub fn passed(&self) -> bool {
+        self.assertions_passed == self.assertions_total
+    }
+}
+
+/// Marks the rows no other row beats on both cost (lower) and attainment (higher).
+pub fn mark_pareto(rows: &mut [Row]) {
+    let points: Vec<(f64, f64)> = rows.iter().map(|r| (r.cost, r.attainment)).collect();
+    for (i, r) in rows.iter_mut().enumerate() {
+        let (c, a) = points[i];
+        r.pareto = !points
+            .iter()
+            .enumerate()
+            .any(|(j, &(c2, a2))| j != i && c2 <= c && a2 >= a && (c2 < c || a2 > a));
+    }
+}
+
+pub fn csv(rows: &[Row]) -> Result<Vec<u8>, csv::Error> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for r in rows {
+        w.serialize(r)?;
+    }
+    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+}
+
+pub fn json(title: &str, rows: &[Row]) -> Vec<u8> {
+    let mut b = serde_json::to_vec_pretty(&serde_json::json!({"title": title, "rows": rows}))
+        .unwrap_or_default();
+    b.push(b'\n');
+    b
+}
+
+/// Rows back from a `json` output (for `sweep merge`).
+pub fn rows_from_json(bytes: &[u8]) -> Result<Vec<Row>, String> {
+    let v: Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    serde_json::from_value(v["rows"].clone()).map_err(|e| e.to_string())
+}
+
+fn opt(v: Option<f64>) -> String {
+    v.map_or("–".into(), |x| format!("{x:.3}"))
+}
+
+/// The Markdown table.
+pub fn markdown(title: &str, rows: &[Row]) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "# {title}\n");
+    let _ = writeln!(
+        md,
+        "| variant | cost | SLO attainment | TTFT p50 / p99 (s) | e2e p50 / p99 (s) | servers avg / peak | scale events | panic (s) | skipped ticks | assertions |\n|---|---|---|---|---|---|---|---|---|---|"
+    );
+    for r in rows {
+        let verdict = if r.passed() {
+            "pass".to_string()
+        } else {
+            format!("**FAIL** {}/{}", r.assertions_passed, r.assertions_total)
+        };
+        let name = if r.pareto {
+            format!("{} ◆", r.variant)
+        } else {
+            r.variant.clone()
+        };
+        let _ = writeln!(
+            md,
+            "| {name} | {:.2} | {:.4} | {} / {} | {} / {} | {:.2} / {} | {} | {:.0} | {} | {verdict} |",
+            r.cost,
+            r.attainment,
+            opt(r.ttft_p50_s),
+            opt(r.ttft_p99_s),
+            opt(r.e2e_p50_s),
+            opt(r.e2e_p99_s),
+            r.replicas_average,
+            r.replicas_peak,
+            r.scale_events,
+            r.panic_seconds,
+            r.skipped_ticks,
+        );
+    }
+    let _ = writeln!(
+        md,
+        "\n◆ on the cost-vs-attainment Pareto front (no other variant is both cheaper and better)."
+    );
+    let failing: Vec<&Row> = rows.iter().filter(|r| !r.passed()).collect();
+    if !failing.is_empty() {
+        let _ = writeln!(md, "\n## Failed assertions\n");
+        for r in failing {
+            let _ = writeln!(md, "- **{}**: {}", r.variant, r.failed_assertions);
+        }
+    }
+    let settings: Vec<&Row> = rows.iter().filter(|r| !r.settings.is_empty()).collect();
+    if !settings.is_empty() {
+        let _ = writeln!(md, "\n## Settings\n");
+        for r in settings {
+            let _ = writeln!(md, "- **{}**: `{}`", r.variant, r.settings);
+        }
+    }
+    md
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// JUnit XML: one test suite per variant, one test case per assertion (a variant without
+/// assertions gets one case, "run completed").
+pub fn junit(title: &str, runs: &[(&str, &[crate::scenario::assertion::Outcome])]) -> String {
+    let total: usize = runs.iter().map(|(_, o)| o.len().max(1)).sum();
+    let failures: usize = runs
+        .iter()
+        .map(|(_, o)| o.iter().filter(|x| !x.passed).count())
+        .sum();
+    let mut x = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        x,
+        "<testsuites name=\"{}\" tests=\"{total}\" failures=\"{failures}\">",
+        xml_escape(title)
+    );
+    for (name, outcomes) in runs {
+        let fails = outcomes.iter().filter(|o| !o.passed).count();
+        let _ = writeln!(
+            x,
+            "  <testsuite name=\"{}\" tests=\"{}\" failures=\"{fails}\">",
+            xml_escape(name),
+            outcomes.len().max(1)
+        );
+        if outcomes.is_empty() {
+            let _ = writeln!(
+                x,
+                "    <testcase classname=\"{}\" name=\"run completed\"/>",
+                xml_escape(name)
+            );
+        }
+        for o in outcomes.iter() {
+            let _ = write!(
+                x,
+                "    <testcase classname=\"{}\" name=\"{}\"",
+                xml_escape(name),
+                xml_escape(&o.expr)
+            );
+            if o.passed {
+                let _ = writeln!(x, "/>");
+            } else {
+                let measured = o.value.map_or("missing".to_string(), |v| v.to_string());
+                let _ = writeln!(
+                    x,
+                    ">\n      <failure message=\"{}\">measured {}</failure>\n    </testcase>",
+                    xml_escape(&format!("{} failed", o.expr)),
+                    xml_escape(&measured)
+                );
+            }
+        }
+        let _ = writeln!(x, "  </testsuite>");
+    }
+    x.push_str("</testsuites>\n");
+    x
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::assertion::Outcome;
+
+    fn row(variant: &str, cost: f64, attainment: f64) -> Row {
+        Row {
+            index: 0,
+            variant: variant.into(),
+            settings: String::new(),
+            cost,
+            attainment,
+            goodput_rps: 0.0,
+            ttft_p50_s: None,
+            ttft_p99_s: None,
+            tpot_p50_s: None,
+            e2e_p50_s: None,
+            e2e_p99_s: None,
+            replicas_peak: 0,
+            replicas_average: 0.0,
+            scale_events: 0,
+            panic_seconds: 0.0,
+            skipped_ticks: 0,
+            requests: 0,
+            failed: 0,
+            dropped: 0,
+            assertions_passed: 0,
+            assertions_total: 0,
+            failed_assertions: String::new(),
+            pareto: false,
+        }
+    }
+
+    #[test]
+    fn pareto_front_keeps_the_non_dominated() {
+        let mut rows = vec![
+            row("a", 10.0, 0.9),
+            row("b", 20.0, 0.99),
+            row("c", 25.0, 0.95),
+            row("d", 10.0, 0.8),
+        ];
+        mark_pareto(&mut rows);
+        let front: Vec<&str> = rows
+            .iter()
+            .filter(|r| r.pareto)
+            .map(|r| r.variant.as_str())
+            .collect();
+        assert_eq!(front, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn junit_counts_cases_and_failures() {
+        let ok = Outcome {
+            expr: "slo.attainment >= 0.9".into(),
+            value: Some(0.95),
+            passed: true,
+        };
+        let bad = Outcome {
+            expr: "cost.total <= 1".into(),
+            value: Some(3.5),
+            passed: false,
+        };
+        let binding = [ok, bad];
+        let x = junit("t", &[("v1", &binding[..]), ("v2", &[])]);
+        assert!(x.contains("tests=\"3\" failures=\"1\""), "{x}");
+        assert!(
+            x.contains("<failure message=\"cost.total &lt;= 1 failed\">measured 3.5</failure>"),
+            "{x}"
+        );
+        assert!(x.contains("name=\"run completed\""));
+    }
+}

@@ -1,0 +1,319 @@
+//! `KEY=VALUE` settings of variants, sweeps and plans: a path into the scenario file
+//! (`seed`, `engine`, `servings[gpu].replicas`, `router.policy`) or into the Kthena
+//! manifests it uses (`policy.metrics[0].targetValue`, `binding.maxReplicas`).
+//!
+//! A path is dot-separated; a list element is chosen by index (`metrics[0]`) or by its
+//! `name` field (`servings[gpu]`). Values are YAML scalars (`10`, `0.5`, `v0.4`, `true`).
+//! `policy.X` addresses `spec.X` of every AutoscalingPolicy; `binding.X` addresses `spec.X`
+//! of every AutoscalingPolicyBinding (v0.x) or the target section of a current-API
+//! AutoscalingPolicy, where `binding.maxReplicas` is short for
+//! `homogeneousTarget.maxReplicas` (or `heterogeneousTarget.…`).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Deserialize;
+use yaml_serde::{Mapping, Value};
+
+/// One `KEY=VALUE`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Setting {
+    pub key: String,
+    pub value: Value,
+    /// The value as written, for names and reports.
+    pub text: String,
+}
+
+impl FromStr for Setting {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (key, text) = s
+            .split_once('=')
+            .ok_or_else(|| format!("{s:?}: expected KEY=VALUE"))?;
+        let key = key.trim();
+        if key.is_empty() || parse_path(key).is_err() {
+            return Err(format!("{s:?}: malformed key (e.g. `policy.metrics[0].targetValue`, `servings[gpu].replicas`)"));
+        }
+        let value =
+            yaml_serde::from_str::<Value>(text).unwrap_or_else(|_| Value::String(text.to_string()));
+        Ok(Setting {
+            key: key.to_string(),
+            value,
+            text: text.trim().to_string(),
+        })
+    }
+}
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.key, self.text)
+    }
+}
+
+/// Which document a setting addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Scenario,
+    Policy,
+    Binding,
+}
+
+impl Setting {
+    pub fn scope(&self) -> Scope {
+        if self.key.starts_with("policy.") {
+            Scope::Policy
+        } else if self.key.starts_with("binding.") {
+            Scope::Binding
+        } else {
+            Scope::Scenario
+        }
+    }
+
+    /// The path within the addressed document (without `policy.` / `binding.`).
+    fn local_key(&self) -> &str {
+        match self.scope() {
+            Scope::Scenario => &self.key,
+            Scope::Policy => &self.key["policy.".len()..],
+            Scope::Binding => &self.key["binding.".len()..],
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Step {
+    Key(String),
+    Index(usize),
+    Named(String),
+}
+
+fn parse_path(path: &str) -> Result<Vec<Step>, String> {
+    let mut steps = Vec::new();
+    for part in path.split('.') {
+        let (name, mut rest) = match part.find('[') {
+            Some(i) => (&part[..i], &part[i..]),
+            None => (part, ""),
+        };
+        if name.is_empty() && steps.is_empty() {
+            return Err(format!("{path:?}: empty segment"));
+        }
+        if !name.is_empty() {
+            steps.push(Step::Key(name.to_string()));
+        }
+        while let Some(stripped) = rest.strip_prefix('[') {
+            let end = stripped
+                .find(']')
+                .ok_or_else(|| format!("{path:?}: missing `]`"))?;
+            let sel = &stripped[..end];
+            steps.push(match sel.parse::<usize>() {
+                Ok(i) => Step::Index(i),
+                Err(_) if !sel.is_empty() => Step::Named(sel.to_string()),
+                Err(_) => return Err(format!("{path:?}: empty `[]`")),
+            });
+            rest = &stripped[end + 1..];
+        }
+        if !rest.is_empty() {
+            return Err(format!("{path:?}: unexpected {rest:?}"));
+        }
+    }
+    Ok(steps)
+}
+
+/// Sets `path` in `doc` to `value`, creating missing mapping keys on the way.
+fn set_path(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
+    let steps = parse_path(path)?;
+    let mut cur = doc;
+    for (i, step) in steps.iter().enumerate() {
+        let last = i + 1 == steps.len();
+        cur = match step {
+            Step::Key(k) => {
+                if cur.is_null() {
+                    *cur = Value::Mapping(Mapping::new());
+                }
+                let Value::Mapping(m) = cur else {
+                    return Err(format!("{path}: `{k}` is not inside a mapping"));
+                };
+                let key = Value::String(k.clone());
+                if last {
+                    m.insert(key, value);
+                    return Ok(());
+                }
+                m.entry(key).or_insert(Value::Null)
+            }
+            Step::Index(n) => {
+                let Value::Sequence(s) = cur else {
+                    return Err(format!("{path}: `[{n}]` is not a list"));
+                };
+                let len = s.len();
+                let elem = s.get_mut(*n).ok_or_else(|| {
+                    format!("{path}: index {n} out of range (the list has {len})")
+                })?;
+                if last {
+                    *elem = value;
+                    return Ok(());
+                }
+                elem
+            }
+            Step::Named(name) => {
+                let Value::Sequence(s) = cur else {
+                    return Err(format!("{path}: `[{name}]` is not a list"));
+                };
+                let elem = s
+                    .iter_mut()
+                    .find(|e| e.get("name").and_then(Value::as_str) == Some(name.as_str()))
+                    .ok_or_else(|| format!("{path}: no element named {name:?}"))?;
+                if last {
+                    *elem = value;
+                    return Ok(());
+                }
+                elem
+            }
+        };
+    }
+    Ok(())
+}
+
+/// Applies the scenario-scoped settings to the scenario document.
+pub fn apply_to_scenario(doc: &mut Value, settings: &[Setting]) -> Result<(), String> {
+    for s in settings.iter().filter(|s| s.scope() == Scope::Scenario) {
+        set_path(doc, &s.key, s.value.clone()).map_err(|e| format!("--set {s}: {e}"))?;
+    }
+    Ok(())
+}
+
+const TARGETS: [&str; 3] = [
+    "homogeneousTarget",
+    "heterogeneousTarget",
+    "disaggregatedTarget",
+];
+
+/// Applies the `policy.` / `binding.` settings to the documents of one manifest file and
+/// returns its new text (unchanged when no setting applies to it). `matched[i]` is set
+/// when setting `i` changed some document.
+pub fn apply_to_manifest(
+    text: &str,
+    settings: &[Setting],
+    matched: &mut [bool],
+) -> Result<String, String> {
+    let relevant: Vec<(usize, &Setting)> = settings
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.scope() != Scope::Scenario)
+        .collect();
+    if relevant.is_empty() {
+        return Ok(text.to_string());
+    }
+    let mut docs: Vec<Value> = Vec::new();
+    for de in yaml_serde::Deserializer::from_str(text) {
+        docs.push(Value::deserialize(de).map_err(|e| e.to_string())?);
+    }
+    for doc in &mut docs {
+        let kind = doc
+            .get("kind")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let Some(spec) = doc.get_mut("spec") else {
+            continue;
+        };
+        for &(i, s) in &relevant {
+            let local = s.local_key();
+            let path = match (s.scope(), kind.as_str()) {
+                (Scope::Policy, "AutoscalingPolicy") => local.to_string(),
+                (Scope::Binding, "AutoscalingPolicyBinding" | "AutoscalingPolicy") => {
+                    let first = local.split(['.', '[']).next().unwrap_or("");
+                    let present = TARGETS.iter().find(|t| spec.get(**t).is_some());
+                    match present {
+                        _ if first == "policyRef" || TARGETS.contains(&first) => local.to_string(),
+                        Some(t) => format!("{t}.{local}"),
+                        None => continue,
+                    }
+                }
+                _ => continue,
+            };
+            set_path(spec, &path, s.value.clone()).map_err(|e| format!("--set {s}: {e}"))?;
+            matched[i] = true;
+        }
+    }
+    let mut out = String::new();
+    for (i, d) in docs.iter().enumerate() {
+        if i > 0 {
+            out.push_str("---\n");
+        }
+        out.push_str(&yaml_serde::to_string(d).map_err(|e| e.to_string())?);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(s: &str) -> Setting {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn settings_parse_keys_and_scalar_values() {
+        let s = set("policy.metrics[0].targetValue=12.5");
+        assert_eq!(s.scope(), Scope::Policy);
+        assert_eq!(s.value.as_f64(), Some(12.5));
+        assert_eq!(set("engine=v0.4").value.as_str(), Some("v0.4"));
+        assert_eq!(set("binding.maxReplicas=8").scope(), Scope::Binding);
+        assert!("nokey".parse::<Setting>().is_err());
+        assert!("a[=1".parse::<Setting>().is_err());
+    }
+
+    #[test]
+    fn scenario_paths_by_index_and_name() {
+        let mut doc: Value = yaml_serde::from_str(
+            "seed: 1\nservings:\n  - name: a\n    replicas: 1\n  - name: b\n    replicas: 2\n",
+        )
+        .unwrap();
+        apply_to_scenario(
+            &mut doc,
+            &[
+                set("servings[b].replicas=5"),
+                set("servings[0].price_per_hour=3"),
+                set("seed=9"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(doc["servings"][1]["replicas"].as_i64(), Some(5));
+        assert_eq!(doc["servings"][0]["price_per_hour"].as_i64(), Some(3));
+        assert_eq!(doc["seed"].as_i64(), Some(9));
+        let err = apply_to_scenario(&mut doc, &[set("servings[c].replicas=1")]).unwrap_err();
+        assert!(err.contains("no element named \"c\""), "{err}");
+    }
+
+    #[test]
+    fn manifest_settings_reach_policies_and_binding_targets() {
+        let v04 = "kind: AutoscalingPolicy\nspec:\n  metrics:\n  - metricName: m\n    targetValue: 10\n---\nkind: AutoscalingPolicyBinding\nspec:\n  homogeneousTarget:\n    minReplicas: 1\n    maxReplicas: 4\n";
+        let mut matched = [false; 2];
+        let out = apply_to_manifest(
+            v04,
+            &[
+                set("policy.metrics[0].targetValue=5"),
+                set("binding.maxReplicas=9"),
+            ],
+            &mut matched,
+        )
+        .unwrap();
+        assert_eq!(matched, [true, true]);
+        assert!(
+            out.contains("targetValue: 5") && out.contains("maxReplicas: 9"),
+            "{out}"
+        );
+        let current = "kind: AutoscalingPolicy\nspec:\n  heterogeneousTarget:\n    costExpansionRatePercent: 200\n";
+        let mut matched = [false];
+        let out = apply_to_manifest(
+            current,
+            &[set("binding.costExpansionRatePercent=100")],
+            &mut matched,
+        )
+        .unwrap();
+        assert!(
+            matched[0] && out.contains("costExpansionRatePercent: 100"),
+            "{out}"
+        );
+    }
+}
