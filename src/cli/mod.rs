@@ -1,10 +1,12 @@
 //! The command-line interface: one file per subcommand, each with its `Args` and `run`. The
 //! only layer that touches files, prints, and uses `anyhow`.
 
+mod compare;
 mod output;
 mod replay;
 mod run;
 mod schema;
+mod sweep;
 mod trace;
 mod validate;
 
@@ -30,6 +32,10 @@ struct Cli {
 enum Command {
     /// Simulate a scenario: serving, routing, pods and the autoscaler in the loop.
     Run(run::Args),
+    /// Run variants of a scenario (other policies or settings) and compare them.
+    Compare(compare::Args),
+    /// Run a grid of settings (optionally one shard of it), or merge shards.
+    Sweep(sweep::Args),
     /// Check Kthena manifests as the API server and the webhooks would.
     Validate(validate::Args),
     /// Replay recorded metric ticks (JSON Lines) through an engine version.
@@ -64,6 +70,8 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Compare(args) => compare::run(args),
+        Command::Sweep(args) => sweep::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Schema(args) => schema::run(args),

@@ -28,6 +28,10 @@ pub struct Args {
     /// Replace the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
+    /// A setting on the scenario or its manifests, e.g. `policy.metrics[0].targetValue=5`,
+    /// `binding.maxReplicas=8`, `servings[chat].replicas=4` (repeatable).
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
     /// Replace the simulated duration (e.g. `10m` for a quick look).
     #[arg(long)]
     pub duration: Option<String>,
@@ -125,6 +129,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .map(|t| trace_workload(t, args.trace_format))
             .transpose()?,
         duration: args.duration.clone(),
+        settings: args
+            .set
+            .iter()
+            .map(|s| s.parse().map_err(|e| anyhow::anyhow!("--set {e}")))
+            .collect::<anyhow::Result<_>>()?,
         ..Overrides::default()
     };
     let mut scn = scenario::load(&args.scenario, &overrides).map_err(|e| anyhow::anyhow!("{e}"))?;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::experiment::VariantRun;
+use crate::scenario::assertion::Outcome;
 
 /// One variant's results.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,12 +33,37 @@ pub struct Row {
     pub requests: u64,
     pub failed: u64,
     pub dropped: u64,
-    pub assertions_passed: usize,
-    pub assertions_total: usize,
-    /// The failing assertions with their measured values, `;`-separated.
-    pub failed_assertions: String,
     /// On the cost-vs-attainment Pareto front.
     pub pareto: bool,
+    pub assertions: Vec<Outcome>,
+}
+
+/// A row as `comparison.csv` holds it: the assertions summarised.
+#[derive(Serialize)]
+struct CsvRow<'a> {
+    index: usize,
+    variant: &'a str,
+    settings: &'a str,
+    cost: f64,
+    attainment: f64,
+    goodput_rps: f64,
+    ttft_p50_s: Option<f64>,
+    ttft_p99_s: Option<f64>,
+    tpot_p50_s: Option<f64>,
+    e2e_p50_s: Option<f64>,
+    e2e_p99_s: Option<f64>,
+    replicas_peak: u64,
+    replicas_average: f64,
+    scale_events: u64,
+    panic_seconds: f64,
+    skipped_ticks: u64,
+    requests: u64,
+    failed: u64,
+    dropped: u64,
+    pareto: bool,
+    assertions_passed: usize,
+    assertions_total: usize,
+    failed_assertions: String,
 }
 
 fn f(v: &Value) -> f64 {
@@ -48,18 +74,6 @@ impl Row {
     pub fn from_run(index: usize, run: &VariantRun) -> Row {
         let s = &run.summary;
         let l = &s["latency"];
-        let failed: Vec<String> = run
-            .outcomes
-            .iter()
-            .filter(|o| !o.passed)
-            .map(|o| {
-                format!(
-                    "{} (measured {})",
-                    o.expr,
-                    o.value.map_or("missing".into(), |v| v.to_string())
-                )
-            })
-            .collect();
         Row {
             index,
             variant: run.variant.name.clone(),
@@ -86,15 +100,28 @@ impl Row {
             requests: s["requests"]["total"].as_u64().unwrap_or(0),
             failed: s["requests"]["failed"].as_u64().unwrap_or(0),
             dropped: s["requests"]["dropped"].as_u64().unwrap_or(0),
-            assertions_passed: run.outcomes.iter().filter(|o| o.passed).count(),
-            assertions_total: run.outcomes.len(),
-            failed_assertions: failed.join("; "),
             pareto: false,
+            assertions: run.outcomes.clone(),
         }
     }
 
     pub fn passed(&self) -> bool {
-        self.assertions_passed == self.assertions_total
+        self.assertions.iter().all(|o| o.passed)
+    }
+
+    fn failed_assertions(&self) -> String {
+        self.assertions
+            .iter()
+            .filter(|o| !o.passed)
+            .map(|o| {
+                format!(
+                    "{} (measured {})",
+                    o.expr,
+                    o.value.map_or("missing".into(), |v| v.to_string())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 
@@ -113,7 +140,31 @@ pub fn mark_pareto(rows: &mut [Row]) {
 pub fn csv(rows: &[Row]) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
     for r in rows {
-        w.serialize(r)?;
+        w.serialize(CsvRow {
+            index: r.index,
+            variant: &r.variant,
+            settings: &r.settings,
+            cost: r.cost,
+            attainment: r.attainment,
+            goodput_rps: r.goodput_rps,
+            ttft_p50_s: r.ttft_p50_s,
+            ttft_p99_s: r.ttft_p99_s,
+            tpot_p50_s: r.tpot_p50_s,
+            e2e_p50_s: r.e2e_p50_s,
+            e2e_p99_s: r.e2e_p99_s,
+            replicas_peak: r.replicas_peak,
+            replicas_average: r.replicas_average,
+            scale_events: r.scale_events,
+            panic_seconds: r.panic_seconds,
+            skipped_ticks: r.skipped_ticks,
+            requests: r.requests,
+            failed: r.failed,
+            dropped: r.dropped,
+            pareto: r.pareto,
+            assertions_passed: r.assertions.iter().filter(|o| o.passed).count(),
+            assertions_total: r.assertions.len(),
+            failed_assertions: r.failed_assertions(),
+        })?;
     }
     w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
 }
@@ -144,10 +195,11 @@ pub fn markdown(title: &str, rows: &[Row]) -> String {
         "| variant | cost | SLO attainment | TTFT p50 / p99 (s) | e2e p50 / p99 (s) | servers avg / peak | scale events | panic (s) | skipped ticks | assertions |\n|---|---|---|---|---|---|---|---|---|---|"
     );
     for r in rows {
+        let passed = r.assertions.iter().filter(|o| o.passed).count();
         let verdict = if r.passed() {
             "pass".to_string()
         } else {
-            format!("**FAIL** {}/{}", r.assertions_passed, r.assertions_total)
+            format!("**FAIL** {passed}/{}", r.assertions.len())
         };
         let name = if r.pareto {
             format!("{} ◆", r.variant)
@@ -178,7 +230,7 @@ pub fn markdown(title: &str, rows: &[Row]) -> String {
     if !failing.is_empty() {
         let _ = writeln!(md, "\n## Failed assertions\n");
         for r in failing {
-            let _ = writeln!(md, "- **{}**: {}", r.variant, r.failed_assertions);
+            let _ = writeln!(md, "- **{}**: {}", r.variant, r.failed_assertions());
         }
     }
     let settings: Vec<&Row> = rows.iter().filter(|r| !r.settings.is_empty()).collect();
@@ -200,7 +252,7 @@ fn xml_escape(s: &str) -> String {
 
 /// JUnit XML: one test suite per variant, one test case per assertion (a variant without
 /// assertions gets one case, "run completed").
-pub fn junit(title: &str, runs: &[(&str, &[crate::scenario::assertion::Outcome])]) -> String {
+pub fn junit(title: &str, runs: &[(&str, &[Outcome])]) -> String {
     let total: usize = runs.iter().map(|(_, o)| o.len().max(1)).sum();
     let failures: usize = runs
         .iter()
@@ -255,7 +307,6 @@ pub fn junit(title: &str, runs: &[(&str, &[crate::scenario::assertion::Outcome])
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::assertion::Outcome;
 
     fn row(variant: &str, cost: f64, attainment: f64) -> Row {
         Row {
@@ -278,10 +329,8 @@ mod tests {
             requests: 0,
             failed: 0,
             dropped: 0,
-            assertions_passed: 0,
-            assertions_total: 0,
-            failed_assertions: String::new(),
             pareto: false,
+            assertions: Vec::new(),
         }
     }
 

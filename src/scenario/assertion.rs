@@ -47,7 +47,7 @@ pub struct Assertion {
 }
 
 /// The outcome of one assertion.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Outcome {
     pub expr: String,
     /// The measured value; `None` when the summary has no number there.

@@ -1,0 +1,202 @@
+//! `kthena-sim sweep SCENARIO --set KEY=V1,V2,... [--set ...] [--shard K/N]`: every
+//! combination of the values, run like `compare` variants, with the cost-vs-attainment Pareto
+//! front; `--shard K/N` runs one deterministic slice, and `kthena-sim sweep merge DIR...`
+//! joins the slices into exactly the outputs of the whole sweep.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{bail, Context};
+
+use super::compare::{finish, write_tables, Common};
+use crate::experiment::{run_all, Variant};
+use crate::model::world::RunOptions;
+use crate::report::comparison::{rows_from_json, Row};
+use crate::scenario::setting::Setting;
+use crate::scenario::Overrides;
+
+#[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<SweepCommand>,
+    /// The scenario file.
+    pub scenario: Option<PathBuf>,
+    /// A dimension: `KEY=V1,V2,...` (keys as for `compare --set`). The grid is every
+    /// combination, the first dimension varying slowest.
+    #[arg(long, value_name = "KEY=V1,V2,...")]
+    pub set: Vec<String>,
+    /// Run only slice K of N (1-based): the combinations whose index modulo N is K-1.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum SweepCommand {
+    /// Join the outputs of sweep shards (their output folders) into the whole sweep's.
+    Merge(MergeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The shards' output folders.
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// The grid's combinations, in order.
+fn grid(sets: &[String]) -> anyhow::Result<Vec<Vec<Setting>>> {
+    let mut dims: Vec<Vec<Setting>> = Vec::new();
+    for s in sets {
+        let (key, values) = s
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--set {s:?}: expected KEY=V1,V2,..."))?;
+        let settings = values
+            .split(',')
+            .map(|v| {
+                format!("{key}={v}")
+                    .parse::<Setting>()
+                    .map_err(|e| anyhow::anyhow!("--set {e}"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        dims.push(settings);
+    }
+    let mut combos: Vec<Vec<Setting>> = vec![Vec::new()];
+    for dim in dims {
+        combos = combos
+            .iter()
+            .flat_map(|c| {
+                dim.iter().map(move |s| {
+                    let mut c = c.clone();
+                    c.push(s.clone());
+                    c
+                })
+            })
+            .collect();
+    }
+    Ok(combos)
+}
+
+fn parse_shard(s: &str) -> anyhow::Result<(usize, usize)> {
+    let parse = || -> Option<(usize, usize)> {
+        let (k, n) = s.split_once('/')?;
+        let (k, n) = (k.parse().ok()?, n.parse().ok()?);
+        (n >= 1 && (1..=n).contains(&k)).then_some((k, n))
+    };
+    parse().ok_or_else(|| anyhow::anyhow!("--shard {s:?}: expected K/N with 1 <= K <= N"))
+}
+
+fn title(stem: &str, combos: usize) -> String {
+    format!("{stem}: sweep of {combos} combinations")
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    if let Some(SweepCommand::Merge(m)) = args.command {
+        return merge(m);
+    }
+    let Some(scenario) = args.scenario else {
+        bail!("sweep needs a scenario file (or `sweep merge DIR...`)");
+    };
+    if args.set.is_empty() {
+        bail!("sweep needs at least one --set KEY=V1,V2,...");
+    }
+    let combos = grid(&args.set)?;
+    let (k, n) = args
+        .shard
+        .as_deref()
+        .map(parse_shard)
+        .transpose()?
+        .unwrap_or((1, 1));
+    let width = combos.len().to_string().len();
+    let picked: Vec<(usize, Variant)> = combos
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % n == k - 1)
+        .map(|(i, settings)| {
+            (
+                i,
+                Variant {
+                    name: format!("{i:0width$}"),
+                    policies: None,
+                    settings,
+                },
+            )
+        })
+        .collect();
+    let total = grid(&args.set)?.len();
+    let stem = scenario
+        .file_stem()
+        .map_or("scenario".into(), |s| s.to_string_lossy().to_string());
+    let default_out = if n > 1 {
+        format!("{stem}-sweep-{k}-of-{n}")
+    } else {
+        format!("{stem}-sweep")
+    };
+    let out = args
+        .common
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(default_out));
+    let base = Overrides {
+        seed: args.common.seed,
+        duration: args.common.duration.clone(),
+        ..Overrides::default()
+    };
+    let variants: Vec<Variant> = picked.iter().map(|(_, v)| v.clone()).collect();
+    let runs = run_all(
+        &scenario,
+        &base,
+        &variants,
+        RunOptions::default(),
+        args.common.jobs,
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    let rows: Vec<Row> = runs
+        .iter()
+        .zip(&picked)
+        .map(|(r, (i, _))| Row::from_run(*i, r))
+        .collect();
+    finish(
+        "sweep",
+        &title(&stem, total),
+        &out,
+        &runs,
+        rows,
+        &args.common,
+    )
+}
+
+fn merge(m: MergeArgs) -> anyhow::Result<ExitCode> {
+    let mut rows: Vec<Row> = Vec::new();
+    let mut title_seen: Option<String> = None;
+    for dir in &m.dirs {
+        let path = dir.join("sweep.json");
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let v: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let t = v["title"].as_str().unwrap_or_default().to_string();
+        if title_seen.as_ref().is_some_and(|x| *x != t) {
+            bail!("{}: a shard of another sweep ({t:?})", path.display());
+        }
+        title_seen = Some(t);
+        rows.extend(
+            rows_from_json(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
+        );
+    }
+    rows.sort_by_key(|r| r.index);
+    if let Some(w) = rows.windows(2).find(|w| w[0].index == w[1].index) {
+        bail!("combination {} appears in two shards", w[0].index);
+    }
+    let title = title_seen.unwrap_or_default();
+    let out = m
+        .common
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join("sweep-merged"));
+    write_tables("sweep", &title, &out, rows, &mut Vec::new(), &m.common)
+}
