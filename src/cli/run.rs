@@ -51,6 +51,12 @@ pub struct Args {
     /// format; `kthena-sim replay --check FILE` reproduces them).
     #[arg(long, value_name = "FILE")]
     pub engine_log: Option<PathBuf>,
+    /// Write JUnit XML: one test case per assertion.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write a Markdown summary (e.g. to `$GITHUB_STEP_SUMMARY`).
+    #[arg(long, value_name = "FILE")]
+    pub markdown_summary: Option<PathBuf>,
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
@@ -178,6 +184,34 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
 
+    if let Some(path) = &args.junit {
+        let xml = crate::report::comparison::junit(
+            &scn.name,
+            &[(scn.name.as_str(), outcomes.as_slice())],
+        );
+        write_file(path, xml.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if let Some(path) = &args.markdown_summary {
+        let mut md = format!(
+            "## {} ({} engine, seed {})\n\n{}",
+            scn.name,
+            scn.engine,
+            scn.seed,
+            markdown::summary_table(&summary)
+        );
+        for o in &outcomes {
+            let value = o.value.map_or("missing".to_string(), |v| format!("{v}"));
+            md.push_str(&format!(
+                "\n- {} `{}` (measured {value})",
+                if o.passed { "pass" } else { "**FAIL**" },
+                o.expr
+            ));
+        }
+        md.push('\n');
+        write_file(path, md.as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
     println!(
         "{} ({} engine, seed {}) -> {}",
         scn.name,
