@@ -73,6 +73,17 @@ pub fn scenario_variants(path: &Path) -> Result<Vec<Variant>, String> {
         .collect()
 }
 
+/// The overrides a variant runs with: the command line's (`base`), then the variant's.
+pub fn variant_overrides(base: &Overrides, variant: &Variant) -> Overrides {
+    let mut settings = base.settings.clone();
+    settings.extend(variant.settings.iter().cloned());
+    Overrides {
+        policies: variant.policies.clone().or_else(|| base.policies.clone()),
+        settings,
+        ..base.clone()
+    }
+}
+
 /// Runs one variant of the scenario at `path`; `base` holds the command line's overrides.
 /// The error is the one-line-per-problem message of a bad variant.
 pub fn run_variant(
@@ -81,15 +92,8 @@ pub fn run_variant(
     variant: &Variant,
     opts: RunOptions,
 ) -> Result<VariantRun, String> {
-    let mut settings = base.settings.clone();
-    settings.extend(variant.settings.iter().cloned());
-    let overrides = Overrides {
-        policies: variant.policies.clone().or_else(|| base.policies.clone()),
-        settings,
-        ..base.clone()
-    };
-    let scn =
-        scenario::load(path, &overrides).map_err(|e| format!("variant {}: {e}", variant.name))?;
+    let scn = scenario::load(path, &variant_overrides(base, variant))
+        .map_err(|e| format!("variant {}: {e}", variant.name))?;
     let source = scn
         .workload
         .build(scn.seed, &scn.base_dir, scn.duration)

@@ -9,6 +9,7 @@ pub mod cli;
 pub mod engine;
 pub mod experiment;
 pub mod model;
+pub mod plan;
 pub mod replay;
 pub mod report;
 pub mod scenario;

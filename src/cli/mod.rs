@@ -3,6 +3,7 @@
 
 mod compare;
 mod output;
+mod plan;
 mod replay;
 mod run;
 mod schema;
@@ -36,6 +37,9 @@ enum Command {
     Compare(compare::Args),
     /// Run a grid of settings (optionally one shard of it), or merge shards.
     Sweep(sweep::Args),
+    /// Search the scenario's `plan:` dimensions for the cheapest configuration that meets
+    /// every assertion.
+    Plan(plan::Args),
     /// Check Kthena manifests as the API server and the webhooks would.
     Validate(validate::Args),
     /// Replay recorded metric ticks (JSON Lines) through an engine version.
@@ -72,6 +76,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Sweep(args) => sweep::run(args),
+        Command::Plan(args) => plan::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Schema(args) => schema::run(args),

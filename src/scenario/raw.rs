@@ -65,6 +65,60 @@ pub struct RawScenario {
     /// Variants `kthena-sim compare` runs when none is given on its command line.
     #[serde(default)]
     pub variants: Vec<RawVariant>,
+    /// What `kthena-sim plan` may change to find the cheapest configuration that meets every
+    /// assertion. Other commands ignore it.
+    #[serde(default)]
+    pub plan: Option<RawPlan>,
+}
+
+/// The free dimensions of `kthena-sim plan` and its budget.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawPlan {
+    /// The settings the search may change, each with its candidate values.
+    pub dimensions: Vec<RawDimension>,
+    /// At most this many configurations are evaluated, the scenario as written included
+    /// (default 64).
+    #[serde(default)]
+    pub max_runs: Option<usize>,
+}
+
+/// One free setting: a key (as for `--set`) and either `values` or a `range`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawDimension {
+    /// A setting key, e.g. `binding.maxReplicas`, `policy.metrics[0].targetValue`,
+    /// `servings[chat-llama].replicas`, `router.policy`.
+    pub key: String,
+    /// The candidate values in order (increasing numbers when `monotone` is given).
+    #[serde(default)]
+    pub values: Option<Vec<serde_json::Value>>,
+    /// Candidate values `min`, `min + step`, … up to `max`; integers when all three are.
+    #[serde(default)]
+    pub range: Option<RawRange>,
+    /// How the value trades cost against service; enables bisection on this dimension.
+    #[serde(default)]
+    pub monotone: Option<RawMonotone>,
+}
+
+/// A numeric range of candidate values.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawRange {
+    pub min: serde_json::Number,
+    pub max: serde_json::Number,
+    pub step: serde_json::Number,
+}
+
+/// A dimension's monotonicity hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RawMonotone {
+    /// A larger value costs more and serves at least as well (`minReplicas`, `maxReplicas`,
+    /// `replicas`).
+    CostIncreasing,
+    /// A larger value costs less and serves at most as well (a metric's `targetValue`).
+    CostDecreasing,
 }
 
 /// A named variant of the scenario: other policy files and/or `KEY=VALUE` settings.

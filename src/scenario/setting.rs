@@ -172,6 +172,27 @@ fn set_path(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
     Ok(())
 }
 
+/// The value at `path` in `doc`, if there is one.
+fn get_path<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
+    parse_path(path)
+        .ok()?
+        .iter()
+        .try_fold(doc, |cur, step| match step {
+            Step::Key(k) => cur.get(k.as_str()),
+            Step::Index(n) => cur.as_sequence()?.get(*n),
+            Step::Named(name) => cur
+                .as_sequence()?
+                .iter()
+                .find(|e| e.get("name").and_then(Value::as_str) == Some(name.as_str())),
+        })
+}
+
+/// The value a scenario-scoped setting `key` has in the scenario document as written
+/// (`None` when the field is absent and a default applies).
+pub fn scenario_value(doc: &Value, key: &str) -> Option<Value> {
+    get_path(doc, key).cloned()
+}
+
 /// Applies the scenario-scoped settings to the scenario document.
 pub fn apply_to_scenario(doc: &mut Value, settings: &[Setting]) -> Result<(), String> {
     for s in settings.iter().filter(|s| s.scope() == Scope::Scenario) {
@@ -185,6 +206,36 @@ const TARGETS: [&str; 3] = [
     "heterogeneousTarget",
     "disaggregatedTarget",
 ];
+
+/// The path within `spec` of a document of `kind` that the manifest-scoped setting `s`
+/// addresses, or `None` when it does not address that document.
+fn spec_path(s: &Setting, kind: &str, spec: &Value) -> Option<String> {
+    let local = s.local_key();
+    match (s.scope(), kind) {
+        (Scope::Policy, "AutoscalingPolicy") => Some(local.to_string()),
+        (Scope::Binding, "AutoscalingPolicyBinding" | "AutoscalingPolicy") => {
+            let first = local.split(['.', '[']).next().unwrap_or("");
+            if first == "policyRef" || TARGETS.contains(&first) {
+                return Some(local.to_string());
+            }
+            let present = TARGETS.iter().find(|t| spec.get(**t).is_some())?;
+            Some(format!("{present}.{local}"))
+        }
+        _ => None,
+    }
+}
+
+/// The value the manifest-scoped setting `s` finds in the first document of the manifest
+/// `text` it addresses (`None` when no document has the field, or the text is not YAML).
+pub fn manifest_value(text: &str, s: &Setting) -> Option<Value> {
+    yaml_serde::Deserializer::from_str(text)
+        .filter_map(|de| Value::deserialize(de).ok())
+        .find_map(|doc| {
+            let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
+            let spec = doc.get("spec")?;
+            get_path(spec, &spec_path(s, kind, spec)?).cloned()
+        })
+}
 
 /// Applies the `policy.` / `binding.` settings to the documents of one manifest file and
 /// returns its new text (unchanged when no setting applies to it). `matched[i]` is set
@@ -216,19 +267,8 @@ pub fn apply_to_manifest(
             continue;
         };
         for &(i, s) in &relevant {
-            let local = s.local_key();
-            let path = match (s.scope(), kind.as_str()) {
-                (Scope::Policy, "AutoscalingPolicy") => local.to_string(),
-                (Scope::Binding, "AutoscalingPolicyBinding" | "AutoscalingPolicy") => {
-                    let first = local.split(['.', '[']).next().unwrap_or("");
-                    let present = TARGETS.iter().find(|t| spec.get(**t).is_some());
-                    match present {
-                        _ if first == "policyRef" || TARGETS.contains(&first) => local.to_string(),
-                        Some(t) => format!("{t}.{local}"),
-                        None => continue,
-                    }
-                }
-                _ => continue,
+            let Some(path) = spec_path(s, &kind, spec) else {
+                continue;
             };
             set_path(spec, &path, s.value.clone()).map_err(|e| format!("--set {s}: {e}"))?;
             matched[i] = true;
@@ -315,5 +355,26 @@ mod tests {
             matched[0] && out.contains("costExpansionRatePercent: 100"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn values_are_read_where_settings_would_write_them() {
+        let v04 = "kind: AutoscalingPolicy\nspec:\n  metrics:\n  - metricName: m\n    targetValue: 10\n---\nkind: AutoscalingPolicyBinding\nspec:\n  homogeneousTarget:\n    minReplicas: 1\n    maxReplicas: 4\n";
+        let value = |key: &str| manifest_value(v04, &set(&format!("{key}=0")));
+        assert_eq!(
+            value("binding.maxReplicas").and_then(|v| v.as_i64()),
+            Some(4)
+        );
+        assert_eq!(
+            value("policy.metrics[0].targetValue").and_then(|v| v.as_i64()),
+            Some(10)
+        );
+        assert_eq!(value("binding.panicThreshold"), None);
+        let doc: Value = yaml_serde::from_str("servings:\n  - name: a\n    replicas: 2\n").unwrap();
+        assert_eq!(
+            scenario_value(&doc, "servings[a].replicas").and_then(|v| v.as_i64()),
+            Some(2)
+        );
+        assert_eq!(scenario_value(&doc, "servings[0].price_per_hour"), None);
     }
 }

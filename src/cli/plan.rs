@@ -1,0 +1,375 @@
+//! `kthena-sim plan SCENARIO`: the cheapest configuration of the dimensions the scenario's
+//! `plan:` section sets free that meets every assertion (see [`crate::plan::search`]).
+//! Writes `plan.md/.csv/.json`, the winner's run folder and its manifests ready to apply.
+//! Exit 0 when a configuration meets every assertion, 1 when none does, 2 on bad input.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context};
+use serde_json::json;
+
+use super::compare::Common;
+use super::output::{write_file, write_folder};
+use super::run::output_files;
+use crate::experiment::{run_all, run_variant, variant_overrides, Variant};
+use crate::model::world::RunOptions;
+use crate::plan::report::{Evaluation, PlanReport, RUNNER_UPS};
+use crate::plan::search::{search, Candidate, SearchResult, Verdict};
+use crate::plan::Plan;
+use crate::report::comparison::{self, Row};
+use crate::scenario::raw::RawScenario;
+use crate::scenario::setting::{apply_to_manifest, manifest_value, scenario_value, Scope};
+use crate::scenario::{self, Overrides};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The scenario file, with a `plan:` section and assertions.
+    pub scenario: PathBuf,
+    /// Evaluate at most N configurations (replaces the plan's `max_runs`).
+    #[arg(long, value_name = "N")]
+    pub max_runs: Option<usize>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Problems as `file: path: message` lines, like the scenario's own.
+fn problems(file: &str, lines: &[String]) -> anyhow::Error {
+    anyhow!(lines
+        .iter()
+        .map(|l| format!("{file}: {l}"))
+        .collect::<Vec<_>>()
+        .join("\n"))
+}
+
+/// The manifest files the scenario reads (policies, then policy changes), each once.
+fn manifest_files(raw: &RawScenario) -> Vec<&str> {
+    let mut files: Vec<&str> = Vec::new();
+    let all = raw
+        .policies
+        .iter()
+        .chain(raw.policy_changes.iter().flat_map(|c| &c.policies));
+    for f in all {
+        if !files.contains(&f.as_str()) {
+            files.push(f);
+        }
+    }
+    files
+}
+
+/// Finds each dimension's value in the scenario as written.
+fn locate(plan: &mut Plan, text: &str, raw: &RawScenario, base: &Path) -> anyhow::Result<()> {
+    let doc: yaml_serde::Value = yaml_serde::from_str(text)?;
+    let manifests: Vec<String> = raw
+        .policies
+        .iter()
+        .map(|f| {
+            let p = base.join(f);
+            std::fs::read_to_string(&p).with_context(|| format!("{}: cannot read", p.display()))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    for d in &mut plan.dimensions {
+        let value = match d.values[0].scope() {
+            Scope::Scenario => scenario_value(&doc, &d.key),
+            _ => manifests
+                .iter()
+                .find_map(|m| manifest_value(m, &d.values[0])),
+        };
+        d.locate(value.as_ref());
+    }
+    Ok(())
+}
+
+/// Refuses a dimension none of whose values the scenario accepts on its own (a key that
+/// addresses nothing, values of the wrong type): bad input, not a configuration that fails.
+fn precheck(path: &Path, base: &Overrides, plan: &Plan, file: &str) -> anyhow::Result<()> {
+    let mut bad = Vec::new();
+    for (i, d) in plan.dimensions.iter().enumerate() {
+        let mut first_error = None;
+        let accepted = d.values.iter().any(|v| {
+            let overrides = Overrides {
+                settings: vec![v.clone()],
+                ..base.clone()
+            };
+            match scenario::load(path, &overrides) {
+                Ok(_) => true,
+                Err(e) => {
+                    first_error.get_or_insert_with(|| e.to_string());
+                    false
+                }
+            }
+        });
+        if let (false, Some(e)) = (accepted, first_error) {
+            let e = e.lines().next().unwrap_or_default();
+            let e = e.strip_prefix(&format!("{file}: ")).unwrap_or(e);
+            bad.push(format!(
+                "plan.dimensions[{i}]: the scenario refuses every value of `{}`: {e}",
+                d.key
+            ));
+        }
+    }
+    if bad.is_empty() {
+        Ok(())
+    } else {
+        Err(problems(file, &bad))
+    }
+}
+
+/// Runs a batch of candidates (in parallel); a configuration the scenario refuses is
+/// recorded as refused and not run.
+fn evaluate(
+    path: &Path,
+    base: &Overrides,
+    jobs: Option<usize>,
+    batch: &[Candidate],
+    evaluations: &mut Vec<Evaluation>,
+) -> anyhow::Result<Vec<Option<Verdict>>> {
+    let mut out: Vec<Option<Evaluation>> = vec![None; batch.len()];
+    let mut runnable: Vec<(usize, Variant)> = Vec::new();
+    for (k, c) in batch.iter().enumerate() {
+        let variant = Variant {
+            name: c.name(),
+            policies: None,
+            settings: c.settings.clone(),
+        };
+        match scenario::load(path, &variant_overrides(base, &variant)) {
+            Ok(_) => runnable.push((k, variant)),
+            Err(e) => {
+                let why = e.to_string().lines().collect::<Vec<_>>().join("; ");
+                out[k] = Some(Evaluation::Refused(why));
+            }
+        }
+    }
+    let variants: Vec<Variant> = runnable.iter().map(|(_, v)| v.clone()).collect();
+    let runs =
+        run_all(path, base, &variants, RunOptions::default(), jobs).map_err(|e| anyhow!(e))?;
+    for ((k, _), run) in runnable.iter().zip(&runs) {
+        out[*k] = Some(Evaluation::Measured(Box::new(Row::from_run(
+            batch[*k].index,
+            run,
+        ))));
+    }
+    let mut verdicts = Vec::with_capacity(batch.len());
+    for e in out {
+        let e = e.ok_or_else(|| anyhow!("a candidate was neither run nor refused"))?;
+        verdicts.push(match &e {
+            Evaluation::Measured(row) => Some(Verdict {
+                cost: row.cost,
+                attainment: row.attainment,
+                failed: row.assertions.iter().filter(|o| !o.passed).count(),
+            }),
+            Evaluation::Refused(_) => None,
+        });
+        evaluations.push(e);
+    }
+    Ok(verdicts)
+}
+
+/// The scenario's manifests with the winner's `policy.`/`binding.` settings applied, named
+/// by their file names (`manifests/<name>`).
+fn winning_manifests(
+    raw: &RawScenario,
+    base: &Path,
+    winner: &Candidate,
+    header: &str,
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    for (k, f) in manifest_files(raw).into_iter().enumerate() {
+        let p = base.join(f);
+        let text =
+            std::fs::read_to_string(&p).with_context(|| format!("{}: cannot read", p.display()))?;
+        let mut matched = vec![false; winner.settings.len()];
+        let new = apply_to_manifest(&text, &winner.settings, &mut matched)
+            .map_err(|e| anyhow!("{}: {e}", p.display()))?;
+        let new = if matched.contains(&true) {
+            format!("{header}{new}")
+        } else {
+            text
+        };
+        let name = p.file_name().map_or_else(
+            || format!("policy-{k}.yaml"),
+            |n| n.to_string_lossy().to_string(),
+        );
+        let name = if out.iter().any(|(n, _)| *n == name) {
+            format!("{k}-{name}")
+        } else {
+            name
+        };
+        out.push((name, new.into_bytes()));
+    }
+    Ok(out)
+}
+
+fn candidate_json(c: &Candidate, evaluations: &[Evaluation]) -> serde_json::Value {
+    let mut v = json!({
+        "candidate": c.name(),
+        "purpose": c.purpose,
+        "settings": c.settings.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "verdict": match (&evaluations[c.index], c.meets()) {
+            (Evaluation::Refused(_), _) => "refused",
+            (_, true) => "meets",
+            _ => "fails",
+        },
+    });
+    match &evaluations[c.index] {
+        Evaluation::Measured(row) => {
+            v["cost"] = json!(row.cost);
+            v["attainment"] = json!(row.attainment);
+        }
+        Evaluation::Refused(e) => v["error"] = json!(e),
+    }
+    v
+}
+
+fn plan_json(
+    title: &str,
+    plan: &Plan,
+    result: &SearchResult,
+    evaluations: &[Evaluation],
+    rows: &[Row],
+) -> Vec<u8> {
+    let one = |i: Option<usize>| i.map(|i| candidate_json(&result.candidates[i], evaluations));
+    let v = json!({
+        "title": title,
+        "max_runs": plan.max_runs,
+        "budget_exhausted": result.budget_exhausted,
+        "dimensions": plan.dimensions.iter().map(|d| json!({
+            "key": d.key,
+            "monotone": d.monotone.map(|m| m.as_str()),
+            "values": d.values.iter().map(|s| s.text.clone()).collect::<Vec<_>>(),
+            "scenario_value": d.scenario_value,
+        })).collect::<Vec<_>>(),
+        "start": one(Some(0)),
+        "winner": one(result.winner),
+        "closest": one(result.winner.is_none().then(|| result.closest().map(|c| c.index)).flatten()),
+        "runner_ups": result.ranking().iter().skip(1).take(RUNNER_UPS)
+            .map(|c| candidate_json(c, evaluations)).collect::<Vec<_>>(),
+        "steps": result.steps,
+        "candidates": result.candidates.iter().map(|c| candidate_json(c, evaluations)).collect::<Vec<_>>(),
+        "rows": rows,
+    });
+    let mut b = serde_json::to_vec_pretty(&v).unwrap_or_default();
+    b.push(b'\n');
+    b
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let path = &args.scenario;
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).with_context(|| format!("{file}: cannot read"))?;
+    let raw: RawScenario = yaml_serde::with::singleton_map_recursive::deserialize(
+        yaml_serde::Deserializer::from_str(&text),
+    )
+    .map_err(|e| anyhow!("{file}: {e}"))?;
+    let base = Overrides {
+        seed: args.common.seed,
+        duration: args.common.duration.clone(),
+        ..Overrides::default()
+    };
+    scenario::load(path, &base).map_err(|e| anyhow!("{e}"))?;
+    let mut plan =
+        Plan::from_raw(raw.plan.as_ref(), &raw.assertions).map_err(|p| problems(&file, &p))?;
+    if let Some(n) = args.max_runs {
+        if n == 0 {
+            bail!("--max-runs: must be at least 1");
+        }
+        plan.max_runs = n;
+    }
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+    locate(&mut plan, &text, &raw, base_dir)?;
+    precheck(path, &base, &plan, &file)?;
+
+    let mut evaluations: Vec<Evaluation> = Vec::new();
+    let result = search(&plan, |batch| {
+        evaluate(path, &base, args.common.jobs, batch, &mut evaluations)
+    })?;
+
+    let stem = path
+        .file_stem()
+        .map_or("scenario".into(), |s| s.to_string_lossy().to_string());
+    let out = args
+        .common
+        .out
+        .clone()
+        .unwrap_or_else(|| Path::new("output").join(format!("{stem}-plan")));
+    let title = format!("{stem}: the cheapest configuration that meets every assertion");
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut manifests: Vec<String> = Vec::new();
+    let chosen = result
+        .winner
+        .map(|w| (&result.candidates[w], "winner"))
+        .or_else(|| result.closest().map(|c| (c, "closest")));
+    if let Some((c, folder)) = chosen {
+        // Re-run rather than keep every run in memory: runs are deterministic.
+        let variant = Variant {
+            name: c.name(),
+            policies: None,
+            settings: c.settings.clone(),
+        };
+        let run =
+            run_variant(path, &base, &variant, RunOptions::default()).map_err(|e| anyhow!(e))?;
+        for (name, bytes) in output_files(&run.scenario, &run.results, &run.summary)? {
+            files.push((format!("{folder}/{name}"), bytes));
+        }
+        if result.winner.is_some() {
+            let header = format!(
+                "# Written by `kthena-sim plan` for {stem} ({}): {}\n",
+                c.name(),
+                c.settings
+                    .iter()
+                    .filter(|s| s.scope() != Scope::Scenario)
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+            for (name, bytes) in winning_manifests(&raw, base_dir, c, &header)? {
+                files.push((format!("manifests/{name}"), bytes));
+                manifests.push(name);
+            }
+        }
+    }
+    let report = PlanReport {
+        title: &title,
+        scenario: &file,
+        plan: &plan,
+        assertions: &raw.assertions,
+        result: &result,
+        evaluations: &evaluations,
+        manifests: &manifests,
+    };
+    let md = report.markdown();
+    let mut rows: Vec<Row> = evaluations
+        .iter()
+        .filter_map(|e| match e {
+            Evaluation::Measured(row) => Some((**row).clone()),
+            Evaluation::Refused(_) => None,
+        })
+        .collect();
+    comparison::mark_pareto(&mut rows);
+    files.push(("plan.md".into(), md.clone().into_bytes()));
+    files.push(("plan.csv".into(), comparison::csv(&rows)?));
+    files.push((
+        "plan.json".into(),
+        plan_json(&title, &plan, &result, &evaluations, &rows),
+    ));
+    write_folder(&out, &files).with_context(|| format!("cannot write {}", out.display()))?;
+    if let Some(p) = &args.common.markdown_summary {
+        write_file(p, md.as_bytes()).with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    if let (Some(p), Some((c, _))) = (&args.common.junit, chosen) {
+        let outcomes = rows
+            .iter()
+            .find(|r| r.index == c.index)
+            .map(|r| r.assertions.clone())
+            .unwrap_or_default();
+        let xml = comparison::junit(&title, &[(c.name().as_str(), &outcomes)]);
+        write_file(p, xml.as_bytes()).with_context(|| format!("cannot write {}", p.display()))?;
+    }
+    println!("{title} -> {}", out.display());
+    print!("{}", report.summary());
+    Ok(if result.winner.is_some() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
