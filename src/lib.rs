@@ -5,6 +5,7 @@
 //! ticks through either engine version ([`replay`]), and the command-line interface
 //! ([`cli`]).
 
+pub mod chart;
 pub mod cli;
 pub mod engine;
 pub mod experiment;

@@ -1,6 +1,7 @@
 //! The command-line interface: one file per subcommand, each with its `Args` and `run`. The
 //! only layer that touches files, prints, and uses `anyhow`.
 
+mod chart;
 mod compare;
 mod output;
 mod plan;
@@ -33,6 +34,8 @@ struct Cli {
 enum Command {
     /// Simulate a scenario: serving, routing, pods and the autoscaler in the loop.
     Run(run::Args),
+    /// Draw a finished run's charts again from its output folder.
+    Chart(chart::Args),
     /// Run variants of a scenario (other policies or settings) and compare them.
     Compare(compare::Args),
     /// Run a grid of settings (optionally one shard of it), or merge shards.
@@ -74,6 +77,7 @@ pub fn main() -> ExitCode {
     };
     let result = match cli.command {
         Command::Run(args) => run::run(args),
+        Command::Chart(args) => chart::run(args),
         Command::Compare(args) => compare::run(args),
         Command::Sweep(args) => sweep::run(args),
         Command::Plan(args) => plan::run(args),

@@ -111,6 +111,11 @@ pub(super) fn output_files(
             "timeline.csv".to_string(),
             csv_out::timeline(&results.timeline)?,
         ),
+        ("latency.csv".to_string(), csv_out::latency(results)?),
+        (
+            "cost.csv".to_string(),
+            csv_out::cost(&results.cost_timeline)?,
+        ),
         (
             "report.md".to_string(),
             markdown::report(scn, summary, results).into_bytes(),
@@ -122,6 +127,9 @@ pub(super) fn output_files(
             csv_out::requests(&results.requests)?,
         ));
     }
+    // Drawn from the files just made, as `kthena-sim chart` would draw them later.
+    let charts = crate::chart::render(&files)?;
+    files.extend(charts);
     Ok(files)
 }
 

@@ -27,6 +27,8 @@ pub enum Outcome {
 /// Timings of a completed request (µs).
 #[derive(Debug, Clone, Copy)]
 pub struct Timing {
+    /// When it completed.
+    pub end: SimTime,
     pub queue: SimTime,
     pub ttft: SimTime,
     pub e2e: SimTime,
@@ -69,6 +71,9 @@ pub struct TimelineRow {
     /// The scaled ModelServing (`namespace/name`, `/role` for a role).
     pub target: String,
     pub spec_replicas: i32,
+    /// The policy's bounds for this target.
+    pub min_replicas: i32,
+    pub max_replicas: i32,
     pub ready: u32,
     pub starting: u32,
     pub pending: u32,
@@ -87,6 +92,37 @@ pub struct TimelineRow {
     pub running: u64,
     pub kv_usage: f64,
     pub cost_per_hour: f64,
+}
+
+/// One row of `cost.csv`: what one ModelServing has cost so far, at a controller tick (and at
+/// the end of the run, so that the last row equals the summary's cost).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CostRow {
+    pub time_s: f64,
+    pub serving: String,
+    /// Live (billed) servers: pending, starting, ready or draining.
+    pub servers: u64,
+    pub cost_per_hour: f64,
+    /// Cumulative cost since the start.
+    pub cost: f64,
+}
+
+/// Where one minute's completions start in the latency sample vectors of [`Results`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MinuteStart {
+    /// Index into `ttft`, `e2e` and `queue` (one sample each per completion).
+    pub completed: usize,
+    /// Index into `tpot` (only completions with more than one output token).
+    pub tpot: usize,
+}
+
+/// The latency samples (µs; TPOT fractional) of the requests that completed in one minute.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MinuteSamples<'a> {
+    pub start: SimTime,
+    pub ttft: &'a [SimTime],
+    pub tpot: &'a [f64],
+    pub e2e: &'a [SimTime],
 }
 
 /// One row of `requests.csv` (times in µs internally).
@@ -129,11 +165,16 @@ pub struct Results {
     pub failed_terminated: u64,
     pub dropped: u64,
     pub in_flight: u64,
-    /// Latency samples of completed requests (µs; TPOT fractional).
+    /// Latency samples of completed requests (µs; TPOT fractional), in the order the
+    /// requests completed — `minute_starts` indexes them by minute, so they must stay in
+    /// that order.
     pub ttft: Vec<SimTime>,
     pub tpot: Vec<f64>,
     pub e2e: Vec<SimTime>,
     pub queue: Vec<SimTime>,
+    /// Per minute of completion time, where its samples start: per-minute percentiles
+    /// (`latency.csv`) cost 16 bytes a minute rather than a second copy of every sample.
+    pub minute_starts: Vec<MinuteStart>,
     pub slo_met: u64,
     pub preemptions: u64,
     /// Per serving, in scenario order.
@@ -146,11 +187,16 @@ pub struct Results {
     pub skipped_ticks: u64,
     pub pending_units: u64,
     pub timeline: Vec<TimelineRow>,
+    /// Per tick (and at the end), per serving: cumulative cost.
+    pub cost_timeline: Vec<CostRow>,
     pub requests: Vec<RequestRow>,
     pub notable: Vec<(SimTime, Notable)>,
     pub engine_log: Option<Vec<String>>,
     max_reached: Vec<String>,
 }
+
+/// One minute of simulated time (µs): the bucket of `latency.csv`.
+pub const MINUTE: SimTime = 60_000_000;
 
 /// At most this many notable events are kept (the first ones).
 const MAX_NOTABLE: usize = 100;
@@ -187,16 +233,12 @@ impl Results {
         }
     }
 
-    pub fn add_cost(&mut self, serving: usize, hours: f64, price_per_hour: f64) {
-        self.servings[serving].cost += hours * price_per_hour;
-    }
-
     pub fn request_row(&mut self, row: RequestRow) {
         self.requests.push(row);
     }
 
-    /// Counts a finished request and, when it completed, its latencies and SLO verdict.
-    /// Counts a finished request; `serving` is the serving that completed it.
+    /// Counts a finished request and, when it completed, its latencies and SLO verdict;
+    /// `serving` is the serving that completed it.
     pub fn finish(&mut self, slo: &Slo, outcome: Outcome, timing: Option<(usize, Timing)>) {
         match outcome {
             Outcome::Completed => self.completed += 1,
@@ -206,6 +248,15 @@ impl Results {
             Outcome::InFlight => {}
         }
         let Some((serving, t)) = timing else { return };
+        // Completions arrive in time order, so a minute's samples are contiguous; one that
+        // arrives after a later minute opened (events of one server step) joins that minute.
+        let minute = usize::try_from(t.end / MINUTE).unwrap_or(0);
+        while self.minute_starts.len() <= minute {
+            self.minute_starts.push(MinuteStart {
+                completed: self.ttft.len(),
+                tpot: self.tpot.len(),
+            });
+        }
         self.ttft.push(t.ttft);
         self.e2e.push(t.e2e);
         self.queue.push(t.queue);
@@ -228,6 +279,27 @@ impl Results {
             self.slo_met += 1;
             self.servings[serving].slo_met += 1;
         }
+    }
+
+    /// Every minute of the run, each with the latency samples of the requests that completed
+    /// in it (the last minute may be partial).
+    pub fn by_minute(&self) -> impl Iterator<Item = MinuteSamples<'_>> {
+        let run_minutes = usize::try_from((self.duration + MINUTE - 1) / MINUTE).unwrap_or(0);
+        let minutes = run_minutes.max(self.minute_starts.len());
+        let end = MinuteStart {
+            completed: self.ttft.len(),
+            tpot: self.tpot.len(),
+        };
+        (0..minutes).map(move |m| {
+            let a = self.minute_starts.get(m).copied().unwrap_or(end);
+            let b = self.minute_starts.get(m + 1).copied().unwrap_or(end);
+            MinuteSamples {
+                start: m as SimTime * MINUTE,
+                ttft: &self.ttft[a.completed..b.completed],
+                tpot: &self.tpot[a.tpot..b.tpot],
+                e2e: &self.e2e[a.completed..b.completed],
+            }
+        })
     }
 
     /// Average number of live (billed) servers over the run.

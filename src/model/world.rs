@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, VecDeque};
 use super::engine_log::EngineLog;
 use super::metrics::PodSeries;
 use super::prometheus::{Query, SeriesStore};
-use super::results::{Notable, Outcome, Results, TimelineRow};
+use super::results::{CostRow, Notable, Outcome, Results, TimelineRow};
 use super::router::{Candidate, Router};
 use super::server::{Server, ServerEvent};
 use super::view::{Prometheus, TickView, UnitView};
@@ -147,8 +147,18 @@ struct CapacityState {
     provisioning_in_flight: bool,
 }
 
-/// What a policy scales, for the timeline: (serving, role) per target, param or role.
-type PolicyTargets = Vec<(usize, Option<usize>)>;
+/// One thing a policy scales, for the timeline: a serving, or one of its roles, with the
+/// policy's replica bounds for it.
+#[derive(Debug, Clone, Copy)]
+struct PolicyTarget {
+    serving: usize,
+    role: Option<usize>,
+    min_replicas: i32,
+    max_replicas: i32,
+}
+
+/// What a policy scales: one entry per target, param or role.
+type PolicyTargets = Vec<PolicyTarget>;
 
 pub struct World<'s> {
     scn: &'s Scenario,
@@ -382,7 +392,12 @@ impl<'s> World<'s> {
                         .iter()
                         .position(|x| x.name == name)
                 });
-                Some((s, role))
+                Some(PolicyTarget {
+                    serving: s,
+                    role,
+                    min_replicas: t.min_replicas,
+                    max_replicas: t.max_replicas,
+                })
             })
             .collect()
     }
@@ -678,6 +693,7 @@ impl<'s> World<'s> {
                     }
                     series.request_success_total += 1;
                     let timing = super::results::Timing {
+                        end: at,
                         queue: r.first_admit - r.arrival,
                         ttft,
                         e2e,
@@ -974,12 +990,35 @@ impl<'s> World<'s> {
 
     fn add_cost(&mut self, unit: u32) {
         let u = &self.units[unit as usize];
-        let hours = micros_to_secs(self.now - u.created) / 3600.0;
-        self.results.add_cost(
-            u.serving,
-            hours,
-            self.scn.servings[u.serving].price_per_hour,
-        );
+        let cost = self.unit_cost(u);
+        self.results.servings[u.serving].cost += cost;
+    }
+
+    /// What a unit has cost from its creation until now.
+    fn unit_cost(&self, u: &Unit) -> f64 {
+        micros_to_secs(self.now - u.created) / 3600.0 * self.scn.servings[u.serving].price_per_hour
+    }
+
+    /// Records each serving's cost so far (`cost.csv`): the billed cost of its gone units plus
+    /// what its live units have cost until now, summed in the same order as the final bill,
+    /// so that the rows at the end equal the summary's costs exactly.
+    fn record_cost(&mut self) {
+        let mut cost: Vec<f64> = self.results.servings.iter().map(|s| s.cost).collect();
+        let mut servers = vec![0u64; cost.len()];
+        for u in self.units.iter().filter(|u| u.state != UnitState::Gone) {
+            cost[u.serving] += self.unit_cost(u);
+            servers[u.serving] += 1;
+        }
+        let time_s = micros_to_secs(self.now);
+        for (i, spec) in self.scn.servings.iter().enumerate() {
+            self.results.cost_timeline.push(CostRow {
+                time_s,
+                serving: spec.name.clone(),
+                servers: servers[i],
+                cost_per_hour: servers[i] as f64 * spec.price_per_hour,
+                cost: cost[i],
+            });
+        }
     }
 
     /// Integrates the number of live (billed) servers over time, in all and per serving.
@@ -1031,6 +1070,7 @@ impl<'s> World<'s> {
     }
 
     fn tick(&mut self) {
+        self.record_cost();
         let now_ms = self.scn.epoch_ms + self.now / 1_000;
         let mut view = self.view();
         if let Some((store, queries)) = &mut self.prometheus {
@@ -1071,9 +1111,9 @@ impl<'s> World<'s> {
                 .map(|&t| self.timeline_row(t, d, arrivals_per_s))
                 .collect();
             self.apply(i, d);
-            for (row, (s, role)) in rows.iter_mut().zip(targets) {
-                let st = &self.servings[s];
-                row.spec_replicas = match role {
+            for (row, t) in rows.iter_mut().zip(targets) {
+                let st = &self.servings[t.serving];
+                row.spec_replicas = match t.role {
                     Some(r) => st.role_replicas[r],
                     None => st.replicas,
                 };
@@ -1141,12 +1181,8 @@ impl<'s> World<'s> {
     /// policy's rows carry the total recommendation and each ModelServing's share as
     /// `corrected`; a disaggregated policy's rows carry each role's recommendation, final
     /// count, panic mode and reason.
-    fn timeline_row(
-        &self,
-        (serving, role): (usize, Option<usize>),
-        d: &Decision,
-        arrivals_per_s: f64,
-    ) -> TimelineRow {
+    fn timeline_row(&self, target: PolicyTarget, d: &Decision, arrivals_per_s: f64) -> TimelineRow {
+        let PolicyTarget { serving, role, .. } = target;
         let spec = &self.scn.servings[serving];
         let mut counts = [0u32; 4];
         let (mut waiting, mut running, mut kv_sum, mut ready_n) = (0u64, 0u64, 0.0f64, 0u32);
@@ -1227,6 +1263,8 @@ impl<'s> World<'s> {
                 None => format!("{}/{}", spec.namespace, spec.name),
             },
             spec_replicas: 0,
+            min_replicas: target.min_replicas,
+            max_replicas: target.max_replicas,
             ready: counts[0],
             starting: counts[1],
             pending: counts[2],
@@ -1255,6 +1293,12 @@ impl<'s> World<'s> {
 
     fn finish(mut self) -> Result<Results, WorkloadError> {
         self.account_live(0, 0);
+        // The last cost rows are the final bill, taken just before it is added up below.
+        let end = micros_to_secs(self.now);
+        while (self.results.cost_timeline.last()).is_some_and(|r| r.time_s == end) {
+            self.results.cost_timeline.pop();
+        }
+        self.record_cost();
         for i in 0..self.units.len() {
             if self.units[i].state != UnitState::Gone {
                 self.add_cost(i as u32);

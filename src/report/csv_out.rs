@@ -1,9 +1,11 @@
-//! `timeline.csv` and `requests.csv`, through the `csv` crate from `Serialize` rows.
+//! `timeline.csv`, `latency.csv`, `cost.csv` and `requests.csv`, through the `csv` crate from
+//! `Serialize` rows.
 
 use serde::Serialize;
 
 use super::round6;
-use crate::model::results::{Outcome, RequestRow, TimelineRow};
+use super::summary::percentile;
+use crate::model::results::{CostRow, Outcome, RequestRow, Results, TimelineRow};
 
 fn to_bytes<T: Serialize>(rows: impl Iterator<Item = T>) -> Result<Vec<u8>, csv::Error> {
     let mut w = csv::Writer::from_writer(Vec::new());
@@ -20,6 +22,58 @@ pub fn timeline(rows: &[TimelineRow]) -> Result<Vec<u8>, csv::Error> {
         arrivals_per_s: round6(r.arrivals_per_s),
         kv_usage: round6(r.kv_usage),
         cost_per_hour: round6(r.cost_per_hour),
+        ..r.clone()
+    }))
+}
+
+/// One row of `latency.csv`: the requests that completed in one minute and their latency
+/// percentiles in seconds (empty when none completed, TPOT also when all had one token).
+#[derive(Serialize)]
+struct LatencyCsv {
+    time_s: f64,
+    completed: usize,
+    ttft_p50_s: Option<f64>,
+    ttft_p99_s: Option<f64>,
+    tpot_p50_s: Option<f64>,
+    tpot_p99_s: Option<f64>,
+    e2e_p50_s: Option<f64>,
+    e2e_p99_s: Option<f64>,
+}
+
+/// p50 and p99 in seconds of samples in µs.
+fn p50_p99(samples_us: impl Iterator<Item = f64>) -> (Option<f64>, Option<f64>) {
+    let mut v: Vec<f64> = samples_us.map(|x| x / 1e6).collect();
+    v.sort_by(f64::total_cmp);
+    let p = |q| percentile(&v, q).map(round6);
+    (p(0.50), p(0.99))
+}
+
+/// One row per minute of the run, by completion time: the latency chart's data, kept
+/// whether or not `requests.csv` is written.
+pub fn latency(r: &Results) -> Result<Vec<u8>, csv::Error> {
+    to_bytes(r.by_minute().map(|m| {
+        let (ttft_p50_s, ttft_p99_s) = p50_p99(m.ttft.iter().map(|&x| x as f64));
+        let (tpot_p50_s, tpot_p99_s) = p50_p99(m.tpot.iter().copied());
+        let (e2e_p50_s, e2e_p99_s) = p50_p99(m.e2e.iter().map(|&x| x as f64));
+        LatencyCsv {
+            time_s: round6(m.start as f64 / 1e6),
+            completed: m.ttft.len(),
+            ttft_p50_s,
+            ttft_p99_s,
+            tpot_p50_s,
+            tpot_p99_s,
+            e2e_p50_s,
+            e2e_p99_s,
+        }
+    }))
+}
+
+/// One row per controller tick (and the end) per ModelServing: its cumulative cost.
+pub fn cost(rows: &[CostRow]) -> Result<Vec<u8>, csv::Error> {
+    to_bytes(rows.iter().map(|r| CostRow {
+        time_s: round6(r.time_s),
+        cost_per_hour: round6(r.cost_per_hour),
+        cost: round6(r.cost),
         ..r.clone()
     }))
 }

@@ -100,6 +100,27 @@ fn caveats(engine: EngineVersion) -> &'static [&'static str] {
     }
 }
 
+/// The charts `run` draws beside the report, each with what to look for.
+const CHARTS: &str = "\
+Replicas the autoscaler asked for (spec) and ready servers per scaled target, within the \
+policy's min–max band, with panic mode shaded and the request rate on the right axis:
+
+![Replicas](replicas.svg)
+
+TTFT, time per output token and end-to-end latency per minute (p50 and p99 of the requests \
+that completed in that minute, log scale) against the SLO thresholds:
+
+![Latency](latency.svg)
+
+Requests waiting and running, and KV-cache usage, per scaled target:
+
+![Queue](queue.svg)
+
+Cumulative cost per ModelServing:
+
+![Cost](cost.svg)
+";
+
 /// The report page.
 pub fn report(scn: &Scenario, summary: &Value, results: &Results) -> String {
     let mut md = String::new();
@@ -151,6 +172,7 @@ pub fn report(scn: &Scenario, summary: &Value, results: &Results) -> String {
         }
         md.push('\n');
     }
+    let _ = writeln!(md, "## Charts\n\n{CHARTS}");
     if let Some(a) = summary["assertions"].as_array().filter(|a| !a.is_empty()) {
         let _ = writeln!(
             md,

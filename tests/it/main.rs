@@ -1,3 +1,4 @@
+mod chart;
 mod compare;
 mod golden;
 mod replay;

@@ -108,7 +108,22 @@ fn same_scenario_and_seed_give_byte_identical_outputs() {
     let (fa, fb) = (files(&a), files(&b));
     assert_eq!(
         fa.keys().collect::<Vec<_>>(),
-        vec!["report.md", "requests.csv", "summary.json", "timeline.csv"]
+        vec![
+            "cost.csv",
+            "cost.png",
+            "cost.svg",
+            "latency.csv",
+            "latency.png",
+            "latency.svg",
+            "queue.png",
+            "queue.svg",
+            "replicas.png",
+            "replicas.svg",
+            "report.md",
+            "requests.csv",
+            "summary.json",
+            "timeline.csv"
+        ]
     );
     assert_eq!(fa, fb);
     let c = dir.join("c");

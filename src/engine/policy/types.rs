@@ -277,12 +277,14 @@ impl LabelSelector {
     }
 }
 
-/// One scaled target of a policy: its target, the metrics it is measured on, and the role
-/// it scales (v0.x `subTargets: Role`, or a disaggregated role).
+/// One scaled target of a policy: its target, the metrics it is measured on, the role it
+/// scales (v0.x `subTargets: Role`, or a disaggregated role) and its replica bounds.
 pub struct ScaledTarget<'a> {
     pub target: Target,
     pub metrics: &'a [MetricTarget],
     pub role: Option<&'a str>,
+    pub min_replicas: i32,
+    pub max_replicas: i32,
 }
 
 impl Policy {
@@ -299,6 +301,8 @@ impl Policy {
                     .and_then(|t| t.sub_target.as_ref())
                     .filter(|s| s.kind == "Role")
                     .map(|s| s.name.as_str()),
+                min_replicas: h.min_replicas,
+                max_replicas: h.max_replicas,
             }],
             ScalingTarget::Heterogeneous(h) => h
                 .params
@@ -307,6 +311,8 @@ impl Policy {
                     target: p.target.clone().unwrap_or_default(),
                     metrics: &self.metrics,
                     role: None,
+                    min_replicas: p.min_replicas,
+                    max_replicas: p.max_replicas,
                 })
                 .collect(),
             ScalingTarget::Disaggregated(d) => d
@@ -326,6 +332,8 @@ impl Policy {
                         &r.metrics
                     },
                     role: Some(name.as_str()),
+                    min_replicas: r.min_replicas,
+                    max_replicas: r.max_replicas,
                 })
                 .collect(),
         }

@@ -1,0 +1,275 @@
+//! What every figure shares: the embedded font, the two backends, the palette, the title
+//! block, the legend strip, the time axis and number formatting.
+
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{ChartError, RunData};
+
+/// DejaVu Sans reduced to Latin-1 and a few symbols (see `assets/fonts/README.md`).
+const FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans-subset.ttf");
+
+/// Registered as plotters' default family, so that every text — ours and the axes' — uses
+/// the embedded font; SVG files name it as `sans-serif` for the viewer's own font.
+const FAMILY: &str = "sans-serif";
+
+/// Width of every figure; heights grow with the number of panels.
+pub const WIDTH: u32 = 1200;
+
+/// Registers the embedded font once per process.
+pub fn register_font() -> Result<(), ChartError> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED
+        .get_or_init(|| plotters::style::register_font(FAMILY, FontStyle::Normal, FONT).is_ok());
+    if ok {
+        Ok(())
+    } else {
+        Err(ChartError::Font)
+    }
+}
+
+/// Draws a figure as SVG text.
+pub fn svg(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<(), ChartError>,
+) -> Result<Vec<u8>, ChartError> {
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
+        draw(&root)?;
+        root.present()?;
+    }
+    Ok(text.into_bytes())
+}
+
+/// Draws a figure into an RGB buffer and encodes it as PNG (no time or text chunks, so the
+/// same figure always gives the same bytes).
+pub fn png(
+    size: (u32, u32),
+    draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), ChartError>,
+) -> Result<Vec<u8>, ChartError> {
+    let (w, h) = size;
+    let mut rgb = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+        draw(&root)?;
+        root.present()?;
+    }
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, w, h);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder.write_header()?;
+    writer.write_image_data(&rgb)?;
+    writer.finish()?;
+    Ok(out)
+}
+
+/// The palette (Tableau 10): one colour per meaning, the same in every figure.
+pub const BLUE: RGBColor = RGBColor(31, 119, 180);
+pub const ORANGE: RGBColor = RGBColor(255, 127, 14);
+pub const GREEN: RGBColor = RGBColor(44, 160, 44);
+pub const RED: RGBColor = RGBColor(214, 39, 40);
+pub const PURPLE: RGBColor = RGBColor(148, 103, 189);
+pub const GREY: RGBColor = RGBColor(127, 127, 127);
+pub const TEXT: RGBColor = RGBColor(40, 40, 40);
+/// Colours of ModelServings, in scenario order.
+pub const SERIES: [RGBColor; 8] = [
+    BLUE,
+    ORANGE,
+    GREEN,
+    PURPLE,
+    RGBColor(140, 86, 75),
+    RGBColor(227, 119, 194),
+    RGBColor(188, 189, 34),
+    RGBColor(23, 190, 207),
+];
+
+/// Text of `size` pixels in the embedded font.
+pub fn font(size: u32) -> TextStyle<'static> {
+    (FAMILY, size).into_font().color(&TEXT)
+}
+
+/// Draws the figure's title and a grey line under it; returns the area below.
+pub fn header<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    title: &str,
+    run: &RunData,
+) -> Result<DrawingArea<DB, Shift>, ChartError> {
+    root.fill(&WHITE)?;
+    let (w, _) = root.dim_in_pixel();
+    let center = |y| (w as i32 / 2, y);
+    let top = Pos::new(HPos::Center, VPos::Top);
+    root.draw_text(title, &font(26).pos(top), center(12))?;
+    let subtitle = format!(
+        "scenario {} · Kthena {} engine · seed {} · {} simulated",
+        run.scenario,
+        run.engine,
+        run.seed,
+        duration(run.duration_s)
+    );
+    root.draw_text(
+        &subtitle,
+        &(FAMILY, 16).into_font().color(&GREY).pos(top),
+        center(46),
+    )?;
+    Ok(root.split_vertically(72).1)
+}
+
+/// How a legend entry is drawn.
+pub enum Mark {
+    Line(RGBColor, u32),
+    Area(RGBAColor),
+}
+
+/// A row (or rows) of legend entries centred at the top of `area`, outside every plot so
+/// that it never hides data; returns the area below.
+pub fn legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    items: &[(Mark, String)],
+) -> Result<DrawingArea<DB, Shift>, ChartError> {
+    const SWATCH: i32 = 26;
+    const GAP: i32 = 8;
+    const SPACING: i32 = 28;
+    const ROW: i32 = 28;
+    let style = font(16);
+    let (w, _) = area.dim_in_pixel();
+    let mut rows: Vec<Vec<(&Mark, &str, i32)>> = vec![Vec::new()];
+    let mut row_width = 0;
+    for (mark, label) in items {
+        let (tw, _) = area.estimate_text_size(label, &style)?;
+        let item = SWATCH + GAP + tw as i32;
+        if row_width > 0 && row_width + SPACING + item > w as i32 - 40 {
+            rows.push(Vec::new());
+            row_width = 0;
+        }
+        let row = rows.last_mut().ok_or(ChartError::Draw("legend".into()))?;
+        row_width += if row.is_empty() { 0 } else { SPACING } + item;
+        row.push((mark, label, item));
+    }
+    let left = Pos::new(HPos::Left, VPos::Center);
+    for (r, row) in rows.iter().enumerate() {
+        let total: i32 =
+            row.iter().map(|(_, _, iw)| iw).sum::<i32>() + SPACING * (row.len() as i32 - 1).max(0);
+        let mut x = (w as i32 - total) / 2;
+        let y = ROW / 2 + r as i32 * ROW;
+        for (mark, label, iw) in row {
+            match mark {
+                Mark::Line(c, width) => area.draw(&PathElement::new(
+                    vec![(x, y), (x + SWATCH, y)],
+                    c.stroke_width(*width),
+                ))?,
+                Mark::Area(c) => area.draw(&Rectangle::new(
+                    [(x, y - 8), (x + SWATCH, y + 8)],
+                    c.filled(),
+                ))?,
+            }
+            area.draw_text(label, &style.pos(left), (x + SWATCH + GAP, y))?;
+            x += iw + SPACING;
+        }
+    }
+    Ok(area.split_vertically(rows.len() as i32 * ROW + 6).1)
+}
+
+/// The x axis of every figure: minutes for runs up to three hours, hours beyond.
+#[derive(Debug, Clone, Copy)]
+pub struct TimeAxis {
+    /// Seconds per axis unit.
+    unit_s: f64,
+    pub end: f64,
+    pub label: &'static str,
+}
+
+impl TimeAxis {
+    pub fn new(duration_s: f64) -> Self {
+        let (unit_s, label) = if duration_s <= 3.0 * 3600.0 {
+            (60.0, "time (min)")
+        } else {
+            (3600.0, "time (h)")
+        };
+        TimeAxis {
+            unit_s,
+            end: (duration_s / unit_s).max(1e-9),
+            label,
+        }
+    }
+
+    /// A time in seconds on this axis.
+    pub fn at(&self, time_s: f64) -> f64 {
+        time_s / self.unit_s
+    }
+}
+
+/// A run length for people: `45 min`, `24 h`.
+fn duration(s: f64) -> String {
+    if s < 3.0 * 3600.0 {
+        format!("{} min", num(s / 60.0))
+    } else {
+        format!("{} h", num(s / 3600.0))
+    }
+}
+
+/// A number with at most three decimals and no trailing zeros: `0.01`, `2.5`, `300`.
+pub fn num(v: f64) -> String {
+    let s = format!("{v:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".into()
+    } else {
+        s.into()
+    }
+}
+
+/// A value held from each sample until the next (and the last until `end`): the points
+/// of a step line.
+pub fn steps(samples: impl IntoIterator<Item = (f64, f64)>, end: f64) -> Vec<(f64, f64)> {
+    let mut points: Vec<(f64, f64)> = Vec::new();
+    for (t, v) in samples {
+        if let Some(&(_, prev)) = points.last() {
+            points.push((t, prev));
+        }
+        points.push((t, v));
+    }
+    if let Some(&(t, v)) = points.last() {
+        if t < end {
+            points.push((end, v));
+        }
+    }
+    points
+}
+
+/// The top of a linear axis a little above `max`, so that lines do not run along the frame.
+pub fn headroom(max: f64) -> f64 {
+    if max > 0.0 {
+        max * 1.1
+    } else {
+        1.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_durations_read_naturally() {
+        assert_eq!(num(0.01), "0.01");
+        assert_eq!(num(300.0), "300");
+        assert_eq!(num(2.5), "2.5");
+        assert_eq!(num(-0.0001), "0");
+        assert_eq!(duration(2700.0), "45 min");
+        assert_eq!(duration(86400.0), "24 h");
+    }
+
+    #[test]
+    fn steps_hold_each_value_until_the_next_sample() {
+        assert_eq!(
+            steps([(0.0, 1.0), (15.0, 3.0)], 30.0),
+            vec![(0.0, 1.0), (15.0, 1.0), (15.0, 3.0), (30.0, 3.0)]
+        );
+        assert!(steps([], 30.0).is_empty());
+    }
+}

@@ -1,0 +1,169 @@
+//! `replicas.svg/png`: per scaled target, the replicas the autoscaler asked for and the
+//! servers that were ready, as steps, inside the policy's min–max band, with panic mode
+//! shaded and the request rate on a second axis.
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::data::Target;
+use super::frame::{self, Mark, TimeAxis, BLUE, GREEN, GREY, RED};
+use super::{ChartError, RunData};
+
+const PANEL_HEIGHT: u32 = 420;
+const BAND: RGBAColor = RGBAColor(31, 119, 180, 0.10);
+const PANIC: RGBAColor = RGBAColor(214, 39, 40, 0.14);
+
+/// 1200 × 600 for one target, taller by a panel per further target.
+pub fn size(run: &RunData) -> (u32, u32) {
+    let panels = run.targets.len().max(1) as u32;
+    (frame::WIDTH, 180 + PANEL_HEIGHT * panels)
+}
+
+pub fn draw<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    run: &RunData,
+) -> Result<(), ChartError> {
+    let body = frame::header(root, "Replicas and request rate", run)?;
+    let items = [
+        (
+            Mark::Line(BLUE, 2),
+            "spec replicas (autoscaler's decision)".to_string(),
+        ),
+        (Mark::Line(GREEN, 5), "ready servers".to_string()),
+        (
+            Mark::Area(BAND),
+            "allowed range (minReplicas–maxReplicas)".to_string(),
+        ),
+        (Mark::Area(PANIC), "panic mode".to_string()),
+        (Mark::Line(GREY, 1), "request rate, right axis".to_string()),
+    ];
+    let body = frame::legend(&body, &items)?;
+    let time = TimeAxis::new(run.duration_s);
+    let rate_top = frame::headroom(
+        run.targets
+            .iter()
+            .flat_map(|t| &t.ticks)
+            .map(|k| k.arrivals_per_s)
+            .fold(0.0, f64::max),
+    );
+    let panels = body.split_evenly((run.targets.len().max(1), 1));
+    for (area, target) in panels.iter().zip(&run.targets) {
+        panel(area, target, time, rate_top)?;
+    }
+    Ok(())
+}
+
+/// The y axis shows the band's top only when it is not far above what was used, so that a
+/// generous maxReplicas does not flatten the lines.
+fn replicas_top(target: &Target) -> i32 {
+    let used = target
+        .ticks
+        .iter()
+        .map(|k| k.spec_replicas.max(k.ready as i32).max(k.min_replicas))
+        .max()
+        .unwrap_or(1)
+        .max(1);
+    let max = target
+        .ticks
+        .iter()
+        .map(|k| k.max_replicas)
+        .max()
+        .unwrap_or(0);
+    let top = if max <= 2 * used { max.max(used) } else { used };
+    top + (top / 10).max(1)
+}
+
+fn panel<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    target: &Target,
+    time: TimeAxis,
+    rate_top: f64,
+) -> Result<(), ChartError> {
+    let top = replicas_top(target);
+    let mut chart = ChartBuilder::on(area)
+        .caption(&target.name, frame::font(18))
+        .margin_left(16)
+        .margin_right(16)
+        .margin_bottom(8)
+        .x_label_area_size(50)
+        .y_label_area_size(64)
+        .right_y_label_area_size(72)
+        .build_cartesian_2d(0.0..time.end, 0..top)?
+        .set_secondary_coord(0.0..time.end, 0.0..rate_top);
+    let x_fmt = |v: &f64| frame::num(*v);
+    chart
+        .configure_mesh()
+        .x_desc(time.label)
+        .y_desc("replicas (servers)")
+        .x_label_formatter(&x_fmt)
+        .label_style(frame::font(14))
+        .axis_desc_style(frame::font(16))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(225, 225, 225))
+        .draw()?;
+    let y2_fmt = |v: &f64| frame::num(*v);
+    chart
+        .configure_secondary_axes()
+        .y_desc("request rate (requests/s)")
+        .y_label_formatter(&y2_fmt)
+        .label_style(frame::font(14))
+        .axis_desc_style(frame::font(16))
+        .draw()?;
+
+    let at = |t: f64| time.at(t);
+    let end = time.end;
+    let step = |f: &dyn Fn(&super::data::Tick) -> f64| -> Vec<(f64, i32)> {
+        frame::steps(target.ticks.iter().map(|k| (at(k.time_s), f(k))), end)
+            .into_iter()
+            .map(|(x, y)| (x, y.round() as i32))
+            .collect()
+    };
+    let min = step(&|k| f64::from(k.min_replicas));
+    let max = step(&|k| f64::from(k.max_replicas.min(top)));
+    let band: Vec<(f64, i32)> = max.iter().chain(min.iter().rev()).copied().collect();
+    chart.draw_series(std::iter::once(Polygon::new(band, BAND.filled())))?;
+    chart.draw_series(
+        panic_spans(target, time)
+            .into_iter()
+            .map(|(a, b)| Rectangle::new([(a, 0), (b, top)], PANIC.filled())),
+    )?;
+    let rate = target
+        .ticks
+        .iter()
+        .map(|k| (at(k.time_s), k.arrivals_per_s));
+    chart.draw_secondary_series(LineSeries::new(rate, GREY.stroke_width(1)))?;
+    chart.draw_series(LineSeries::new(
+        step(&|k| f64::from(k.ready)),
+        GREEN.stroke_width(5),
+    ))?;
+    chart.draw_series(LineSeries::new(
+        step(&|k| f64::from(k.spec_replicas)),
+        BLUE.stroke_width(2),
+    ))?;
+    // Panic spans are drawn behind the lines; a thin red edge marks where each one starts.
+    chart.draw_series(
+        panic_spans(target, time)
+            .into_iter()
+            .map(|(a, _)| PathElement::new(vec![(a, 0), (a, top)], RED.mix(0.5).stroke_width(1))),
+    )?;
+    Ok(())
+}
+
+/// The stretches of time (axis units) in which the target was in panic mode: from each
+/// panicking tick to the next tick.
+fn panic_spans(target: &Target, time: TimeAxis) -> Vec<(f64, f64)> {
+    let mut spans: Vec<(f64, f64)> = Vec::new();
+    let ticks = &target.ticks;
+    for (i, k) in ticks.iter().enumerate() {
+        if !k.panic {
+            continue;
+        }
+        let from = time.at(k.time_s);
+        let to = ticks.get(i + 1).map_or(time.end, |n| time.at(n.time_s));
+        match spans.last_mut() {
+            Some(last) if last.1 == from => last.1 = to,
+            _ => spans.push((from, to)),
+        }
+    }
+    spans
+}
