@@ -1,6 +1,7 @@
 mod chart;
 mod compare;
 mod golden;
+mod plan;
 mod replay;
 mod run;
 mod trace;
