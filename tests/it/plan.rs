@@ -49,11 +49,11 @@ fn plan(scenario: &Path, out: &Path, extra: &[&str]) -> Output {
 }
 
 fn json(path: &Path) -> Value {
-    serde_json::from_slice(&std::fs::read(path).expect(path.to_str().unwrap())).expect("JSON")
+    serde_json::from_slice(&read(path)).expect("JSON")
 }
 
 fn read(path: &Path) -> Vec<u8> {
-    std::fs::read(path).expect(path.to_str().unwrap())
+    std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 /// `run` of the example with `settings`; gives its summary.json.
