@@ -20,7 +20,7 @@ use crate::scenario::Overrides;
 /// Options `compare` and `sweep` share.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Common {
-    /// Output folder (default `output/<scenario file name>-compare` / `-sweep`).
+    /// Output folder (default `output/<scenario file name>-compare` / `-sweep` / `-plan`).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Replace the scenario's seed (the same for every variant).
