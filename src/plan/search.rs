@@ -410,13 +410,14 @@ impl<E, F: FnMut(&[Candidate]) -> Result<Vec<Option<Verdict>>, E>> Searcher<'_, 
             let point: Point = choices.iter().zip(&digits).map(|(c, &k)| c[k]).collect();
             if self.known(&point).is_none() {
                 if new == budget {
+                    self.exhausted = true;
                     break;
                 }
                 new += 1;
             }
             points.push((
                 point,
-                "generous: the monotone dimensions at their most generous".into(),
+                "the start fails: the monotone dimensions at their most generous".into(),
             ));
             // The next combination, the last dimension varying fastest.
             let Some(d) = (0..choices.len())
@@ -597,15 +598,20 @@ impl<E, F: FnMut(&[Candidate]) -> Result<Vec<Option<Verdict>>, E>> Searcher<'_, 
                         )
                     })
                     .collect();
-                let found = match bisection.result() {
-                    Some(pos) => format!(
+                let found = match (bisection.result(), bisection.stopped) {
+                    (Some(pos), false) => format!(
                         "the cheapest value that meets by the hint: {}",
                         dim.values[dim.index_at(pos)].text
                     ),
-                    None => "none meets with the other dimensions as they are".into(),
+                    (Some(pos), true) => format!(
+                        "max_runs stopped the bisection; the cheapest value that meets so far: {}",
+                        dim.values[dim.index_at(pos)].text
+                    ),
+                    (None, false) => "none meets with the other dimensions as they are".into(),
+                    (None, true) => "max_runs stopped the bisection before a value met".into(),
                 };
                 format!(
-                    "Round {round}: bisected `{}` ({hint}) between its cheapest value {} and {}: {} → {found}{}; {outcome}.",
+                    "Round {round}: bisected `{}` ({hint}) between its cheapest value {} and {}: {} → {found}; {outcome}.",
                     dim.key,
                     dim.values[dim.index_at(0)].text,
                     dim.values[dim.index_at(*from)].text,
@@ -614,7 +620,6 @@ impl<E, F: FnMut(&[Candidate]) -> Result<Vec<Option<Verdict>>, E>> Searcher<'_, 
                     } else {
                         probed.join(", ")
                     },
-                    if bisection.stopped { " (stopped by max_runs)" } else { "" },
                 )
             }
             Line::Try { candidates } => {
