@@ -224,12 +224,14 @@ pub fn num(v: f64) -> String {
 }
 
 /// A value held from each sample until the next (and the last until `end`): the points
-/// of a step line.
+/// of a step line, with corners only where the value changes (a day of ticks stays small).
 pub fn steps(samples: impl IntoIterator<Item = (f64, f64)>, end: f64) -> Vec<(f64, f64)> {
     let mut points: Vec<(f64, f64)> = Vec::new();
     for (t, v) in samples {
-        if let Some(&(_, prev)) = points.last() {
-            points.push((t, prev));
+        match points.last() {
+            Some(&(_, prev)) if prev == v => continue,
+            Some(&(_, prev)) => points.push((t, prev)),
+            None => {}
         }
         points.push((t, v));
     }
@@ -267,8 +269,8 @@ mod tests {
     #[test]
     fn steps_hold_each_value_until_the_next_sample() {
         assert_eq!(
-            steps([(0.0, 1.0), (15.0, 3.0)], 30.0),
-            vec![(0.0, 1.0), (15.0, 1.0), (15.0, 3.0), (30.0, 3.0)]
+            steps([(0.0, 1.0), (15.0, 1.0), (30.0, 3.0), (45.0, 3.0)], 60.0),
+            vec![(0.0, 1.0), (30.0, 1.0), (30.0, 3.0), (60.0, 3.0)]
         );
         assert!(steps([], 30.0).is_empty());
     }

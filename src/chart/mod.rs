@@ -10,12 +10,14 @@ mod cost;
 mod data;
 mod frame;
 mod latency;
+mod overlay;
 mod queue;
 mod replicas;
 
 use plotters::drawing::DrawingAreaErrorKind;
 
 pub use data::RunData;
+pub use overlay::{render_overlays, render_pareto, Point, OVERLAYS, PARETO};
 
 /// The run's files the charts are drawn from.
 pub const INPUTS: [&str; 4] = ["summary.json", "timeline.csv", "latency.csv", "cost.csv"];
@@ -58,9 +60,8 @@ impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for Chart
     }
 }
 
-/// Draws every chart of a run from its output files, given as (name, bytes); returns the
-/// chart files as (name, bytes) in the order of [`OUTPUTS`].
-pub fn render(files: &[(String, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
+/// The chart data of a run, from its output files given as (name, bytes).
+pub fn run_data(files: &[(String, Vec<u8>)]) -> Result<RunData, ChartError> {
     let file = |name: &'static str| {
         files
             .iter()
@@ -68,12 +69,18 @@ pub fn render(files: &[(String, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)>, Cha
             .map(|(_, b)| b.as_slice())
             .ok_or(ChartError::Missing(name))
     };
-    let run = RunData::parse(
+    RunData::parse(
         file("summary.json")?,
         file("timeline.csv")?,
         file("latency.csv")?,
         file("cost.csv")?,
-    )?;
+    )
+}
+
+/// Draws every chart of a run from its output files, given as (name, bytes); returns the
+/// chart files as (name, bytes) in the order of [`OUTPUTS`].
+pub fn render(files: &[(String, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
+    let run = run_data(files)?;
     frame::register_font()?;
     let sizes = [
         replicas::size(&run),

@@ -10,6 +10,7 @@ use anyhow::{bail, Context};
 
 use super::output::write_folder;
 use super::run::output_files;
+use crate::chart;
 use crate::experiment::{run_all, scenario_variants, Variant, VariantRun};
 use crate::model::world::RunOptions;
 use crate::report::comparison::{self, Row};
@@ -128,10 +129,20 @@ pub(super) fn finish(
     common: &Common,
 ) -> anyhow::Result<ExitCode> {
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut data = Vec::new();
     for r in runs {
-        for (name, bytes) in output_files(&r.scenario, &r.results, &r.summary)? {
-            files.push((format!("variants/{}/{name}", r.variant.name), bytes));
+        let own = output_files(&r.scenario, &r.results, &r.summary)?;
+        if kind == "comparison" {
+            data.push((r.variant.name.clone(), chart::run_data(&own)?));
         }
+        files.extend(
+            own.into_iter()
+                .map(|(name, bytes)| (format!("variants/{}/{name}", r.variant.name), bytes)),
+        );
+    }
+    // A sweep's grid is too many lines for one chart: its page shows the Pareto scatter.
+    if !data.is_empty() {
+        files.extend(chart::render_overlays(&data)?);
     }
     write_tables(kind, title, out, rows, &mut files, common)
 }
@@ -146,8 +157,23 @@ pub(super) fn write_tables(
     common: &Common,
 ) -> anyhow::Result<ExitCode> {
     comparison::mark_pareto(&mut rows);
+    let points: Vec<chart::Point> = rows
+        .iter()
+        .map(|r| chart::Point {
+            name: r.variant.clone(),
+            cost: r.cost,
+            attainment: r.attainment,
+            pareto: r.pareto,
+        })
+        .collect();
+    extra.extend(chart::render_pareto(title, &points)?);
     let md = comparison::markdown(title, &rows);
-    extra.push((format!("{kind}.md"), md.clone().into_bytes()));
+    // The charts sit beside the page; the CI summary and the terminal get the table only.
+    let mut page = format!("{md}\n## Charts\n\n![Cost vs SLO attainment](pareto.svg)\n");
+    if extra.iter().any(|(n, _)| n == "overlay-replicas.svg") {
+        page.push_str("![Replicas](overlay-replicas.svg)\n![Latency](overlay-latency.svg)\n![Cost](overlay-cost.svg)\n");
+    }
+    extra.push((format!("{kind}.md"), page.into_bytes()));
     extra.push((format!("{kind}.csv"), comparison::csv(&rows)?));
     extra.push((format!("{kind}.json"), comparison::json(title, &rows)));
     write_folder(out, extra).with_context(|| format!("cannot write {}", out.display()))?;
