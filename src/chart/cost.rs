@@ -7,10 +7,12 @@ use plotters::prelude::*;
 use super::frame::{self, Mark, TimeAxis, TEXT};
 use super::{ChartError, RunData};
 
+/// 1200 wide; the height does not depend on the run.
 pub fn size(_run: &RunData) -> (u32, u32) {
     (frame::WIDTH, 600)
 }
 
+/// Draws the figure: a legend with each ModelServing's final cost, then one panel.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     run: &RunData,

@@ -119,6 +119,18 @@ pub fn header<DB: DrawingBackend>(
     Ok(root.split_vertically(72).1)
 }
 
+/// A grey note in the middle of `area`, where a figure has nothing to draw.
+pub fn note<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    text: &str,
+) -> Result<(), ChartError> {
+    let (w, h) = area.dim_in_pixel();
+    let style = (FAMILY, 18).into_font().color(&GREY);
+    let center = Pos::new(HPos::Center, VPos::Center);
+    area.draw_text(text, &style.pos(center), (w as i32 / 2, h as i32 / 2))?;
+    Ok(())
+}
+
 /// How a legend entry is drawn.
 pub enum Mark {
     Line(RGBColor, u32),
@@ -225,8 +237,11 @@ pub fn num(v: f64) -> String {
 
 /// A value held from each sample until the next (and the last until `end`): the points
 /// of a step line, with corners only where the value changes (a day of ticks stays small).
-pub fn steps(samples: impl IntoIterator<Item = (f64, f64)>, end: f64) -> Vec<(f64, f64)> {
-    let mut points: Vec<(f64, f64)> = Vec::new();
+pub fn steps<T: Copy + PartialEq>(
+    samples: impl IntoIterator<Item = (f64, T)>,
+    end: f64,
+) -> Vec<(f64, T)> {
+    let mut points: Vec<(f64, T)> = Vec::new();
     for (t, v) in samples {
         match points.last() {
             Some(&(_, prev)) if prev == v => continue,
@@ -272,6 +287,6 @@ mod tests {
             steps([(0.0, 1.0), (15.0, 1.0), (30.0, 3.0), (45.0, 3.0)], 60.0),
             vec![(0.0, 1.0), (30.0, 1.0), (30.0, 3.0), (60.0, 3.0)]
         );
-        assert!(steps([], 30.0).is_empty());
+        assert!(steps::<i32>([], 30.0).is_empty());
     }
 }

@@ -42,10 +42,12 @@ fn metrics(run: &RunData) -> [Metric; 3] {
     ]
 }
 
+/// 1200 wide; the height does not depend on the run.
 pub fn size(_run: &RunData) -> (u32, u32) {
     (frame::WIDTH, 140 + 3 * PANEL_HEIGHT)
 }
 
+/// Draws the figure: a legend, then the TTFT, TPOT and end-to-end panels.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     run: &RunData,

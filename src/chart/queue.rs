@@ -16,11 +16,15 @@ pub fn size(run: &RunData) -> (u32, u32) {
     (frame::WIDTH, 180 + PANEL_HEIGHT * panels)
 }
 
+/// Draws the figure: a legend, then one panel per scaled target.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     run: &RunData,
 ) -> Result<(), ChartError> {
     let body = frame::header(root, "Queue and KV cache", run)?;
+    if run.targets.is_empty() {
+        return frame::note(&body, "no policy scales a ModelServing in this run");
+    }
     let items = [
         (
             Mark::Line(ORANGE, 2),
@@ -34,7 +38,7 @@ pub fn draw<DB: DrawingBackend>(
     ];
     let body = frame::legend(&body, &items)?;
     let time = TimeAxis::new(run.duration_s);
-    let panels = body.split_evenly((run.targets.len().max(1), 1));
+    let panels = body.split_evenly((run.targets.len(), 1));
     for (area, target) in panels.iter().zip(&run.targets) {
         panel(area, target, time)?;
     }

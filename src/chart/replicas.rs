@@ -5,11 +5,14 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::data::Target;
+use super::data::{Target, Tick};
 use super::frame::{self, Mark, TimeAxis, BLUE, GREEN, GREY, RED};
 use super::{ChartError, RunData};
 
 const PANEL_HEIGHT: u32 = 420;
+/// At most this many points of request rate per panel: a day of 15-s ticks would draw a
+/// grey smear, while means over a few minutes draw the day's shape.
+const MAX_RATE_POINTS: usize = 400;
 const BAND: RGBAColor = RGBAColor(31, 119, 180, 0.10);
 const PANIC: RGBAColor = RGBAColor(214, 39, 40, 0.14);
 
@@ -19,11 +22,25 @@ pub fn size(run: &RunData) -> (u32, u32) {
     (frame::WIDTH, 180 + PANEL_HEIGHT * panels)
 }
 
+/// Draws the figure: a legend, then one panel per scaled target.
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     run: &RunData,
 ) -> Result<(), ChartError> {
     let body = frame::header(root, "Replicas and request rate", run)?;
+    if run.targets.is_empty() {
+        return frame::note(&body, "no policy scales a ModelServing in this run");
+    }
+    // Every target has the same ticks: the policies' controller ticks.
+    let ticks = &run.targets[0].ticks[..];
+    let per_point = ticks.len().div_ceil(MAX_RATE_POINTS).max(1);
+    let rate_label = match ticks {
+        [a, b, ..] if per_point > 1 => format!(
+            "request rate ({}-min means), right axis",
+            frame::num(per_point as f64 * (b.time_s - a.time_s) / 60.0)
+        ),
+        _ => "request rate, right axis".to_string(),
+    };
     let items = [
         (
             Mark::Line(BLUE, 2),
@@ -35,22 +52,34 @@ pub fn draw<DB: DrawingBackend>(
             "allowed range (minReplicas–maxReplicas)".to_string(),
         ),
         (Mark::Area(PANIC), "panic mode".to_string()),
-        (Mark::Line(GREY, 1), "request rate, right axis".to_string()),
+        (Mark::Line(GREY, 1), rate_label),
     ];
     let body = frame::legend(&body, &items)?;
     let time = TimeAxis::new(run.duration_s);
-    let rate_top = frame::headroom(
-        run.targets
-            .iter()
-            .flat_map(|t| &t.ticks)
-            .map(|k| k.arrivals_per_s)
-            .fold(0.0, f64::max),
-    );
-    let panels = body.split_evenly((run.targets.len().max(1), 1));
-    for (area, target) in panels.iter().zip(&run.targets) {
-        panel(area, target, time, rate_top)?;
+    let rates: Vec<Vec<(f64, f64)>> = run
+        .targets
+        .iter()
+        .map(|t| rate_means(t, per_point))
+        .collect();
+    let rate_top = frame::headroom(rates.iter().flatten().map(|p| p.1).fold(0.0, f64::max));
+    let panels = body.split_evenly((run.targets.len(), 1));
+    for ((area, target), rate) in panels.iter().zip(&run.targets).zip(&rates) {
+        panel(area, target, rate, time, rate_top)?;
     }
     Ok(())
+}
+
+/// The request rate as (time s, requests/s), averaged over `per_point` consecutive ticks.
+fn rate_means(target: &Target, per_point: usize) -> Vec<(f64, f64)> {
+    target
+        .ticks
+        .chunks(per_point)
+        .map(|c| {
+            let n = c.len() as f64;
+            let time = c.iter().map(|k| k.time_s).sum::<f64>() / n;
+            (time, c.iter().map(|k| k.arrivals_per_s).sum::<f64>() / n)
+        })
+        .collect()
 }
 
 /// The y axis shows the band's top only when it is not far above what was used, so that a
@@ -76,6 +105,7 @@ fn replicas_top(target: &Target) -> i32 {
 fn panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     target: &Target,
+    rate: &[(f64, f64)],
     time: TimeAxis,
     rate_top: f64,
 ) -> Result<(), ChartError> {
@@ -112,14 +142,11 @@ fn panel<DB: DrawingBackend>(
 
     let at = |t: f64| time.at(t);
     let end = time.end;
-    let step = |f: &dyn Fn(&super::data::Tick) -> f64| -> Vec<(f64, i32)> {
+    let step = |f: &dyn Fn(&Tick) -> i32| {
         frame::steps(target.ticks.iter().map(|k| (at(k.time_s), f(k))), end)
-            .into_iter()
-            .map(|(x, y)| (x, y.round() as i32))
-            .collect()
     };
-    let min = step(&|k| f64::from(k.min_replicas));
-    let max = step(&|k| f64::from(k.max_replicas.min(top)));
+    let min = step(&|k| k.min_replicas);
+    let max = step(&|k| k.max_replicas.min(top));
     let band: Vec<(f64, i32)> = max.iter().chain(min.iter().rev()).copied().collect();
     chart.draw_series(std::iter::once(Polygon::new(band, BAND.filled())))?;
     chart.draw_series(
@@ -127,17 +154,14 @@ fn panel<DB: DrawingBackend>(
             .into_iter()
             .map(|(a, b)| Rectangle::new([(a, 0), (b, top)], PANIC.filled())),
     )?;
-    let rate = target
-        .ticks
-        .iter()
-        .map(|k| (at(k.time_s), k.arrivals_per_s));
+    let rate = rate.iter().map(|&(t, r)| (at(t), r));
     chart.draw_secondary_series(LineSeries::new(rate, GREY.stroke_width(1)))?;
     chart.draw_series(LineSeries::new(
-        step(&|k| f64::from(k.ready)),
+        step(&|k| k.ready as i32),
         GREEN.stroke_width(5),
     ))?;
     chart.draw_series(LineSeries::new(
-        step(&|k| f64::from(k.spec_replicas)),
+        step(&|k| k.spec_replicas),
         BLUE.stroke_width(2),
     ))?;
     // Panic spans are drawn behind the lines; a thin red edge marks where each one starts.
