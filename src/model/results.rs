@@ -6,6 +6,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::scenario::{Scenario, Slo};
+use crate::sim::sketch::Samples;
 use crate::sim::time::micros_to_secs;
 use crate::sim::SimTime;
 
@@ -107,22 +108,42 @@ pub struct CostRow {
     pub cost: f64,
 }
 
-/// Where one minute's completions start in the latency sample vectors of [`Results`].
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct MinuteStart {
-    /// Index into `ttft`, `e2e` and `queue` (one sample each per completion).
+/// The latencies of the requests that completed in one minute (µs; TPOT fractional): the
+/// rows of `latency.csv`, computed when the minute closes so that only the open minute's
+/// samples are held.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MinuteLatency {
+    pub start: SimTime,
     pub completed: usize,
-    /// Index into `tpot` (only completions with more than one output token).
-    pub tpot: usize,
+    /// (p50, p99) of each metric; `None` when no sample.
+    pub ttft: (Option<f64>, Option<f64>),
+    pub tpot: (Option<f64>, Option<f64>),
+    pub e2e: (Option<f64>, Option<f64>),
 }
 
-/// The latency samples (µs; TPOT fractional) of the requests that completed in one minute.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct MinuteSamples<'a> {
-    pub start: SimTime,
-    pub ttft: &'a [SimTime],
-    pub tpot: &'a [f64],
-    pub e2e: &'a [SimTime],
+/// The samples of the minute still open.
+#[derive(Debug, Clone, Default)]
+struct OpenMinute {
+    index: usize,
+    ttft: Samples,
+    tpot: Samples,
+    e2e: Samples,
+}
+
+impl OpenMinute {
+    fn close(self) -> MinuteLatency {
+        let p = |s: &Samples| {
+            let v = s.percentiles(&[0.5, 0.99]);
+            (v[0], v[1])
+        };
+        MinuteLatency {
+            start: self.index as SimTime * MINUTE,
+            completed: self.ttft.len() as usize,
+            ttft: p(&self.ttft),
+            tpot: p(&self.tpot),
+            e2e: p(&self.e2e),
+        }
+    }
 }
 
 /// One row of `requests.csv` (times in µs internally).
@@ -150,9 +171,9 @@ pub struct ServingResults {
     /// Of those, the requests that met the SLO.
     pub slo_met: u64,
     /// Latencies of the requests this serving's servers completed (µs; TPOT fractional).
-    pub ttft: Vec<SimTime>,
-    pub tpot: Vec<f64>,
-    pub e2e: Vec<SimTime>,
+    pub ttft: Samples,
+    pub tpot: Samples,
+    pub e2e: Samples,
 }
 
 /// Everything a run measured.
@@ -165,16 +186,14 @@ pub struct Results {
     pub failed_terminated: u64,
     pub dropped: u64,
     pub in_flight: u64,
-    /// Latency samples of completed requests (µs; TPOT fractional), in the order the
-    /// requests completed — `minute_starts` indexes them by minute, so they must stay in
-    /// that order.
-    pub ttft: Vec<SimTime>,
-    pub tpot: Vec<f64>,
-    pub e2e: Vec<SimTime>,
-    pub queue: Vec<SimTime>,
-    /// Per minute of completion time, where its samples start: per-minute percentiles
-    /// (`latency.csv`) cost 16 bytes a minute rather than a second copy of every sample.
-    pub minute_starts: Vec<MinuteStart>,
+    /// Latencies of completed requests (µs; TPOT fractional).
+    pub ttft: Samples,
+    pub tpot: Samples,
+    pub e2e: Samples,
+    pub queue: Samples,
+    /// Per-minute latency percentiles of the closed minutes.
+    pub minutes: Vec<MinuteLatency>,
+    open_minute: Option<OpenMinute>,
     pub slo_met: u64,
     pub preemptions: u64,
     /// Per serving, in scenario order.
@@ -248,25 +267,28 @@ impl Results {
             Outcome::InFlight => {}
         }
         let Some((serving, t)) = timing else { return };
-        // Completions arrive in time order, so a minute's samples are contiguous; one that
-        // arrives after a later minute opened (events of one server step) joins that minute.
+        // Completions arrive in time order; one that arrives after a later minute opened
+        // (events of one server step) joins that minute.
         let minute = usize::try_from(t.end / MINUTE).unwrap_or(0);
-        while self.minute_starts.len() <= minute {
-            self.minute_starts.push(MinuteStart {
-                completed: self.ttft.len(),
-                tpot: self.tpot.len(),
-            });
-        }
-        self.ttft.push(t.ttft);
-        self.e2e.push(t.e2e);
-        self.queue.push(t.queue);
+        self.close_minutes_before(minute);
+        let open = self.open_minute.get_or_insert_with(|| OpenMinute {
+            index: minute,
+            ..OpenMinute::default()
+        });
         let tpot =
             (t.output_tokens > 1).then(|| (t.e2e - t.ttft) as f64 / f64::from(t.output_tokens - 1));
+        let (ttft, e2e) = (t.ttft as f64, t.e2e as f64);
+        open.ttft.push(ttft);
+        open.e2e.push(e2e);
+        self.ttft.push(ttft);
+        self.e2e.push(e2e);
+        self.queue.push(t.queue as f64);
         let per = &mut self.servings[serving];
         per.completed += 1;
-        per.ttft.push(t.ttft);
-        per.e2e.push(t.e2e);
+        per.ttft.push(ttft);
+        per.e2e.push(e2e);
         if let Some(v) = tpot {
+            open.tpot.push(v);
             self.tpot.push(v);
             per.tpot.push(v);
         }
@@ -281,25 +303,33 @@ impl Results {
         }
     }
 
-    /// Every minute of the run, each with the latency samples of the requests that completed
-    /// in it (the last minute may be partial).
-    pub fn by_minute(&self) -> impl Iterator<Item = MinuteSamples<'_>> {
-        let run_minutes = usize::try_from((self.duration + MINUTE - 1) / MINUTE).unwrap_or(0);
-        let minutes = run_minutes.max(self.minute_starts.len());
-        let end = MinuteStart {
-            completed: self.ttft.len(),
-            tpot: self.tpot.len(),
-        };
-        (0..minutes).map(move |m| {
-            let a = self.minute_starts.get(m).copied().unwrap_or(end);
-            let b = self.minute_starts.get(m + 1).copied().unwrap_or(end);
-            MinuteSamples {
-                start: m as SimTime * MINUTE,
-                ttft: &self.ttft[a.completed..b.completed],
-                tpot: &self.tpot[a.tpot..b.tpot],
-                e2e: &self.e2e[a.completed..b.completed],
-            }
-        })
+    /// Closes the open minute if it is before `minute`, with empty rows for the minutes in
+    /// between.
+    fn close_minutes_before(&mut self, minute: usize) {
+        if self.open_minute.as_ref().is_some_and(|m| m.index >= minute) {
+            return;
+        }
+        if let Some(open) = self.open_minute.take() {
+            self.minutes.push(open.close());
+        }
+        while self.minutes.len() < minute {
+            let index = self.minutes.len();
+            self.minutes.push(
+                OpenMinute {
+                    index,
+                    ..OpenMinute::default()
+                }
+                .close(),
+            );
+        }
+    }
+
+    /// Ends the run at `duration`: closes the last minutes.
+    pub fn close(&mut self, duration: SimTime) {
+        self.duration = duration;
+        let run_minutes = usize::try_from((duration + MINUTE - 1) / MINUTE).unwrap_or(0);
+        let last = self.open_minute.as_ref().map_or(0, |m| m.index + 1);
+        self.close_minutes_before(run_minutes.max(last));
     }
 
     /// Average number of live (billed) servers over the run.

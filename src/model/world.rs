@@ -1313,7 +1313,7 @@ impl<'s> World<'s> {
                 self.record_request(id, Outcome::InFlight, self.now);
             }
         }
-        self.results.duration = self.scn.duration;
+        self.results.close(self.scn.duration);
         self.results.engine_log = self.engine_log.map(EngineLog::into_lines);
         Ok(self.results)
     }
@@ -1410,7 +1410,7 @@ mod tests {
             let r = run_text(&text, false);
             prop_assert!(r.arrived > 0);
             prop_assert_eq!(r.arrived, r.completed + r.failed() + r.dropped + r.in_flight, "{}", text);
-            prop_assert_eq!(r.completed as usize, r.e2e.len());
+            prop_assert_eq!(r.completed, r.e2e.len());
         }
     }
 

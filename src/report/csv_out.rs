@@ -4,7 +4,6 @@
 use serde::Serialize;
 
 use super::round6;
-use super::summary::percentile;
 use crate::model::results::{CostRow, Outcome, RequestRow, Results, TimelineRow};
 
 fn to_bytes<T: Serialize>(rows: impl Iterator<Item = T>) -> Result<Vec<u8>, csv::Error> {
@@ -40,31 +39,19 @@ struct LatencyCsv {
     e2e_p99_s: Option<f64>,
 }
 
-/// p50 and p99 in seconds of samples in µs.
-fn p50_p99(samples_us: impl Iterator<Item = f64>) -> (Option<f64>, Option<f64>) {
-    let mut v: Vec<f64> = samples_us.map(|x| x / 1e6).collect();
-    v.sort_by(f64::total_cmp);
-    let p = |q| percentile(&v, q).map(round6);
-    (p(0.50), p(0.99))
-}
-
 /// One row per minute of the run, by completion time: the latency chart's data, kept
 /// whether or not `requests.csv` is written.
 pub fn latency(r: &Results) -> Result<Vec<u8>, csv::Error> {
-    to_bytes(r.by_minute().map(|m| {
-        let (ttft_p50_s, ttft_p99_s) = p50_p99(m.ttft.iter().map(|&x| x as f64));
-        let (tpot_p50_s, tpot_p99_s) = p50_p99(m.tpot.iter().copied());
-        let (e2e_p50_s, e2e_p99_s) = p50_p99(m.e2e.iter().map(|&x| x as f64));
-        LatencyCsv {
-            time_s: round6(m.start as f64 / 1e6),
-            completed: m.ttft.len(),
-            ttft_p50_s,
-            ttft_p99_s,
-            tpot_p50_s,
-            tpot_p99_s,
-            e2e_p50_s,
-            e2e_p99_s,
-        }
+    let s = |v: Option<f64>| v.map(|x| round6(x / 1e6));
+    to_bytes(r.minutes.iter().map(|m| LatencyCsv {
+        time_s: round6(m.start as f64 / 1e6),
+        completed: m.completed,
+        ttft_p50_s: s(m.ttft.0),
+        ttft_p99_s: s(m.ttft.1),
+        tpot_p50_s: s(m.tpot.0),
+        tpot_p99_s: s(m.tpot.1),
+        e2e_p50_s: s(m.e2e.0),
+        e2e_p99_s: s(m.e2e.1),
     }))
 }
 

@@ -7,35 +7,23 @@ use super::round6;
 use crate::model::results::Results;
 use crate::scenario::assertion::Outcome;
 use crate::scenario::Scenario;
+use crate::sim::sketch::Samples;
 
 /// Percentiles reported for each latency.
 const PERCENTILES: [(&str, f64); 4] = [("p50", 0.50), ("p90", 0.90), ("p95", 0.95), ("p99", 0.99)];
 const LATENCIES: [&str; 4] = ["ttft", "tpot", "e2e", "queue"];
 const STATS: [&str; 6] = ["p50", "p90", "p95", "p99", "max", "mean"];
 
-/// Linear interpolation between closest ranks (numpy's default) of sorted values.
-pub fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
-    let n = sorted.len();
-    if n == 0 {
-        return None;
-    }
-    let h = (n - 1) as f64 * q;
-    let lo = h.floor() as usize;
-    let hi = (lo + 1).min(n - 1);
-    Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
-}
-
-/// Percentiles, max and mean of `values_us` (µs), in seconds; nulls without samples.
-fn latency_stats(values_us: impl Iterator<Item = f64>) -> Value {
-    let mut v: Vec<f64> = values_us.map(|x| x / 1e6).collect();
-    v.sort_by(f64::total_cmp);
+/// Percentiles, max and mean of samples in µs, in seconds; nulls without samples.
+fn latency_stats(samples: &Samples) -> Value {
+    let qs: Vec<f64> = PERCENTILES.iter().map(|(_, q)| *q).collect();
+    let secs = |v: Option<f64>| v.map(|x| round6(x / 1e6));
     let mut o = Map::new();
-    for (name, q) in PERCENTILES {
-        o.insert(name.into(), json!(percentile(&v, q).map(round6)));
+    for ((name, _), v) in PERCENTILES.iter().zip(samples.percentiles(&qs)) {
+        o.insert((*name).into(), json!(secs(v)));
     }
-    o.insert("max".into(), json!(v.last().copied().map(round6)));
-    let mean = (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64);
-    o.insert("mean".into(), json!(mean.map(round6)));
+    o.insert("max".into(), json!(secs(samples.max())));
+    o.insert("mean".into(), json!(secs(samples.mean())));
     Value::Object(o)
 }
 
@@ -100,9 +88,9 @@ pub fn summary(scn: &Scenario, r: &Results) -> Value {
                     "replica_hours": round6(s.server_seconds / 3600.0),
                 },
                 "latency": {
-                    "ttft": latency_stats(s.ttft.iter().map(|&x| x as f64)),
-                    "tpot": latency_stats(s.tpot.iter().copied()),
-                    "e2e": latency_stats(s.e2e.iter().map(|&x| x as f64)),
+                    "ttft": latency_stats(&s.ttft),
+                    "tpot": latency_stats(&s.tpot),
+                    "e2e": latency_stats(&s.e2e),
                 },
             });
             (s.name.clone(), v)
@@ -126,10 +114,10 @@ pub fn summary(scn: &Scenario, r: &Results) -> Value {
             "in_flight": r.in_flight,
         },
         "latency": {
-            "ttft": latency_stats(r.ttft.iter().map(|&x| x as f64)),
-            "tpot": latency_stats(r.tpot.iter().copied()),
-            "e2e": latency_stats(r.e2e.iter().map(|&x| x as f64)),
-            "queue": latency_stats(r.queue.iter().map(|&x| x as f64)),
+            "ttft": latency_stats(&r.ttft),
+            "tpot": latency_stats(&r.tpot),
+            "e2e": latency_stats(&r.e2e),
+            "queue": latency_stats(&r.queue),
         },
         "slo": {
             "thresholds_s": {"ttft": secs(slo.ttft), "tpot": secs(slo.tpot), "e2e": secs(slo.e2e), "queue": secs(slo.queue)},
@@ -166,16 +154,6 @@ pub fn with_assertions(mut summary: Value, outcomes: &[Outcome]) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn percentiles_interpolate_like_numpy() {
-        let v = [1.0, 2.0, 3.0, 4.0];
-        assert_eq!(percentile(&v, 0.5), Some(2.5));
-        assert_eq!(percentile(&v, 0.9), Some(3.7));
-        assert_eq!(percentile(&v, 1.0), Some(4.0));
-        assert_eq!(percentile(&[7.0], 0.99), Some(7.0));
-        assert_eq!(percentile(&[], 0.5), None);
-    }
 
     #[test]
     fn known_metrics() {
