@@ -101,10 +101,21 @@ impl ServerParams {
         decode_seqs: u64,
         context_tokens: u64,
     ) -> SimTime {
-        let ms = self.base_ms
+        self.duration_after(self.fixed_ms(prefill_tokens, decode_seqs), context_tokens)
+    }
+
+    /// The terms of [`ServerParams::step_duration`] that do not depend on the context: the
+    /// same for every step of a decode run.
+    fn fixed_ms(&self, prefill_tokens: u64, decode_seqs: u64) -> f64 {
+        self.base_ms
             + self.per_prefill_token_ms * prefill_tokens as f64
             + self.per_decode_seq_ms * decode_seqs as f64
-            + self.per_context_token_ms * context_tokens as f64;
+    }
+
+    /// [`ServerParams::step_duration`] from its context-free terms `fixed` (added first, as
+    /// there, so that the sum is the same bit for bit).
+    fn duration_after(&self, fixed: f64, context_tokens: u64) -> SimTime {
+        let ms = fixed + self.per_context_token_ms * context_tokens as f64;
         round_micros(ms * MICROS_PER_MS as f64).max(1)
     }
 }
@@ -187,6 +198,10 @@ pub struct Server {
     /// Output tokens emitted, the run in progress aside (as for `kv_used`).
     generation_tokens_total: u64,
     step: Option<Step>,
+    /// With a context cost, the end of every step of the run in progress (when it has more
+    /// than one), so that [`Server::steps_ended_by`] is a binary search. Reused from run to
+    /// run; only its first `steps` entries belong to the run.
+    run_ends: Vec<SimTime>,
 }
 
 impl Server {
@@ -207,6 +222,7 @@ impl Server {
             prompt_tokens_total: 0,
             generation_tokens_total: 0,
             step: None,
+            run_ends: Vec::new(),
         }
     }
 
@@ -411,14 +427,31 @@ impl Server {
                 step.start.saturating_add(d.saturating_mul(next)),
             );
         }
-        let mut end = step.start;
-        for j in 0..step.steps {
-            end = end.saturating_add(self.run_step_duration(step, j));
-            if end > t {
-                return (j, end);
+        // The ends of the run's steps, laid out by `plan_run` (nondecreasing: every step lasts
+        // at least 1 µs, and the sum saturates).
+        let ends = &self.run_ends[..step.steps as usize];
+        let done = ends.partition_point(|&end| end <= t);
+        (done as u32, ends[done.min(ends.len() - 1)])
+    }
+
+    /// The end of the run `step` (of more than one step), after laying out the ends of its
+    /// steps for [`Server::steps_ended_by`] when they are not all the same length. Each
+    /// step's duration is [`ServerParams::step_duration`] of its own context, rounded on its
+    /// own, and the ends are their saturating running sum from `step.start`.
+    fn plan_run(&mut self, step: &Step) -> SimTime {
+        if self.params.per_context_token_ms != 0.0 {
+            let fixed = self.params.fixed_ms(0, step.decode_seqs);
+            self.run_ends.clear();
+            self.run_ends.reserve(step.steps as usize);
+            let mut end = step.start;
+            let mut context = step.context;
+            for _ in 0..step.steps {
+                end = end.saturating_add(self.params.duration_after(fixed, context));
+                self.run_ends.push(end);
+                context += step.decode_seqs;
             }
         }
-        (step.steps, end)
+        self.steps_ended_by(step, SimTime::MAX).1
     }
 
     /// Applies the end of the step (or run) in progress: prompts advance, tokens are emitted,
@@ -588,7 +621,7 @@ impl Server {
         if self.coalesce && all_decode && !preempted {
             step.steps = self.run_length(now);
             if step.steps > 1 {
-                step.end = self.steps_ended_by(&step, SimTime::MAX).1;
+                step.end = self.plan_run(&step);
             }
         }
         self.step = Some(step);
