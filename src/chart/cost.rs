@@ -69,16 +69,11 @@ pub fn draw<DB: DrawingBackend>(
         .build_cartesian_2d(0.0..time.end, 0.0..top)?;
     let x_fmt = |v: &f64| frame::num(*v);
     let y_fmt = |v: &f64| frame::num(*v);
-    chart
-        .configure_mesh()
+    frame::grid(&mut chart.configure_mesh())
         .x_desc(time.label)
         .y_desc("cost (currency of price_per_hour)")
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
-        .label_style(frame::font(14))
-        .axis_desc_style(frame::font(16))
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(RGBColor(225, 225, 225))
         .draw()?;
     let at = |t: f64| time.at(t);
     if !total.is_empty() {

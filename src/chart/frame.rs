@@ -3,6 +3,8 @@
 
 use std::sync::OnceLock;
 
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::Ranged;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -129,6 +131,21 @@ pub fn note<DB: DrawingBackend>(
     let center = Pos::new(HPos::Center, VPos::Center);
     area.draw_text(text, &style.pos(center), (w as i32 / 2, h as i32 / 2))?;
     Ok(())
+}
+
+/// The look every figure's axes share: label and description fonts, light grid lines.
+pub fn grid<'m, 'a, 'b, X, Y, DB>(
+    m: &'m mut MeshStyle<'a, 'b, X, Y, DB>,
+) -> &'m mut MeshStyle<'a, 'b, X, Y, DB>
+where
+    X: Ranged,
+    Y: Ranged,
+    DB: DrawingBackend,
+{
+    m.label_style(font(14))
+        .axis_desc_style(font(16))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(RGBColor(225, 225, 225))
 }
 
 /// How a legend entry is drawn.

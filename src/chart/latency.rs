@@ -144,17 +144,12 @@ fn panel<DB: DrawingBackend>(
     let y_fmt = |v: &f64| frame::num(*v);
     // One label per power of ten: more would crowd a log axis.
     let labels = ((hi / lo).log10().round() as usize + 1).max(2);
-    chart
-        .configure_mesh()
+    frame::grid(&mut chart.configure_mesh())
         .x_desc(time.label)
         .y_desc("seconds (log scale)")
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
         .y_labels(labels)
-        .label_style(frame::font(14))
-        .axis_desc_style(frame::font(16))
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(RGBColor(225, 225, 225))
         .draw()?;
     if let Some(s) = metric.slo {
         chart.draw_series(LineSeries::new(

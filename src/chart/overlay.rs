@@ -121,16 +121,11 @@ fn replicas<DB: DrawingBackend>(
         .y_label_area_size(70)
         .build_cartesian_2d(0.0..time.end, 0.0..top)?;
     let fmt = |v: &f64| frame::num(*v);
-    chart
-        .configure_mesh()
+    frame::grid(&mut chart.configure_mesh())
         .x_desc(time.label)
         .y_desc("replicas (servers)")
         .x_label_formatter(&fmt)
         .y_label_formatter(&fmt)
-        .label_style(frame::font(14))
-        .axis_desc_style(frame::font(16))
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(RGBColor(225, 225, 225))
         .draw()?;
     for (i, s) in series.iter().enumerate() {
         chart.draw_series(LineSeries::new(
@@ -184,16 +179,11 @@ fn latency<DB: DrawingBackend>(
             .build_cartesian_2d(0.0..time.end, (lo..hi).log_scale())?;
         let xfmt = |v: &f64| frame::num(*v);
         let yfmt = |v: &f64| frame::num(*v);
-        chart
-            .configure_mesh()
+        frame::grid(&mut chart.configure_mesh())
             .x_desc(time.label)
             .y_desc("seconds (log scale)")
             .x_label_formatter(&xfmt)
             .y_label_formatter(&yfmt)
-            .label_style(frame::font(13))
-            .axis_desc_style(frame::font(14))
-            .light_line_style(TRANSPARENT)
-            .bold_line_style(RGBColor(225, 225, 225))
             .draw()?;
         if let Some(t) = runs.first().and_then(|(_, r)| slo(r)) {
             chart.draw_series(LineSeries::new(
@@ -244,16 +234,11 @@ fn cost<DB: DrawingBackend>(
         .y_label_area_size(80)
         .build_cartesian_2d(0.0..time.end, 0.0..top)?;
     let fmt = |v: &f64| frame::num(*v);
-    chart
-        .configure_mesh()
+    frame::grid(&mut chart.configure_mesh())
         .x_desc(time.label)
         .y_desc("cost (currency of price_per_hour)")
         .x_label_formatter(&fmt)
         .y_label_formatter(&fmt)
-        .label_style(frame::font(14))
-        .axis_desc_style(frame::font(16))
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(RGBColor(225, 225, 225))
         .draw()?;
     for (i, t) in totals.iter().enumerate() {
         chart.draw_series(LineSeries::new(
@@ -311,16 +296,11 @@ fn pareto<DB: DrawingBackend>(
         .y_label_area_size(80)
         .build_cartesian_2d(0.0..max_cost, lo..1.0)?;
     let fmt = |v: &f64| frame::num(*v);
-    chart
-        .configure_mesh()
+    frame::grid(&mut chart.configure_mesh())
         .x_desc("cost (currency of price_per_hour)")
         .y_desc("SLO attainment")
         .x_label_formatter(&fmt)
         .y_label_formatter(&fmt)
-        .label_style(frame::font(14))
-        .axis_desc_style(frame::font(16))
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(RGBColor(225, 225, 225))
         .draw()?;
     let mut front: Vec<&Point> = points.iter().filter(|p| p.pareto).collect();
     front.sort_by(|a, b| a.cost.total_cmp(&b.cost));

@@ -121,15 +121,10 @@ fn panel<DB: DrawingBackend>(
         .build_cartesian_2d(0.0..time.end, 0..top)?
         .set_secondary_coord(0.0..time.end, 0.0..rate_top);
     let x_fmt = |v: &f64| frame::num(*v);
-    chart
-        .configure_mesh()
+    frame::grid(&mut chart.configure_mesh())
         .x_desc(time.label)
         .y_desc("replicas (servers)")
         .x_label_formatter(&x_fmt)
-        .label_style(frame::font(14))
-        .axis_desc_style(frame::font(16))
-        .light_line_style(TRANSPARENT)
-        .bold_line_style(RGBColor(225, 225, 225))
         .draw()?;
     let y2_fmt = |v: &f64| frame::num(*v);
     chart
