@@ -32,7 +32,13 @@ fn event_loop(c: &mut Criterion) {
                 x ^= x << 13;
                 x ^= x >> 7;
                 x ^= x << 17;
-                q.push(t + 1 + (x & 0xFFFF) as i64, (ev.unit % 3) as u8, Ev { unit: black_box(ev.unit) });
+                q.push(
+                    t + 1 + (x & 0xFFFF) as i64,
+                    (ev.unit % 3) as u8,
+                    Ev {
+                        unit: black_box(ev.unit),
+                    },
+                );
                 handled += 1;
             }
             black_box(q.len())
