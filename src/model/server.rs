@@ -69,7 +69,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::presets;
-use crate::sim::time::round_micros;
 use crate::sim::{SimTime, MICROS_PER_MS};
 
 /// Limits and step-cost model of one inference server.
@@ -116,7 +115,23 @@ impl ServerParams {
     /// there, so that the sum is the same bit for bit).
     fn duration_after(&self, fixed: f64, context_tokens: u64) -> SimTime {
         let ms = fixed + self.per_context_token_ms * context_tokens as f64;
-        round_micros(ms * MICROS_PER_MS as f64).max(1)
+        round_half_up(ms * MICROS_PER_MS as f64).max(1)
+    }
+}
+
+/// [`round_micros`](crate::sim::time::round_micros), the same for every `f64` (NaN, infinities
+/// and out-of-range values included), without a call to `floor`: the conversion truncates
+/// towards zero, which is the floor except below zero off the integers, where it is one more.
+/// (`trunc(x)` of an `x` in the `i64` range is an integer `f64`, so it converts back exactly;
+/// below it, the saturated `i64::MIN` stays.)
+#[inline]
+fn round_half_up(us: f64) -> SimTime {
+    let x = us + 0.5;
+    let t = x as SimTime;
+    if t as f64 > x {
+        t.saturating_sub(1)
+    } else {
+        t
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::sim::rng::stream;
+use crate::sim::time::round_micros;
 use proptest::prelude::*;
 use rand::RngExt;
 use rand_distr::{Distribution, Exp};
@@ -916,6 +917,128 @@ fn one_slot_mean_wait(seed: u64) -> (f64, f64, f64) {
         })
         .sum();
     (total_wait / REQUESTS as f64, theory, es)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step durations
+// ---------------------------------------------------------------------------------------------
+
+/// The step cost as first written, rounded with [`round_micros`]: the reference the faster
+/// evaluation must equal bit for bit.
+fn step_duration_reference(p: &ServerParams, prefill: u64, decode: u64, context: u64) -> SimTime {
+    let ms = p.base_ms
+        + p.per_prefill_token_ms * prefill as f64
+        + p.per_decode_seq_ms * decode as f64
+        + p.per_context_token_ms * context as f64;
+    round_micros(ms * MICROS_PER_MS as f64).max(1)
+}
+
+/// Rounding without `floor` equals [`round_micros`] on every kind of `f64`: arbitrary bit
+/// patterns (NaN, infinities, subnormals, both signs, beyond the `i64` range), values next to
+/// the half-integers (where half-up rounding turns), and the magnitudes step costs have.
+#[test]
+fn rounding_without_floor_is_round_micros() {
+    let mut rng = stream(7, "rounding");
+    let mut special = vec![
+        0.0,
+        -0.0,
+        0.5,
+        -0.5,
+        0.49999999999999994,
+        -0.49999999999999994,
+        1.5,
+        -1.5,
+        2.5,
+        -2.5,
+        f64::NAN,
+        -f64::NAN,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::MIN_POSITIVE,
+        -f64::MIN_POSITIVE,
+        f64::MAX,
+        f64::MIN,
+        f64::EPSILON,
+        4_503_599_627_370_495.5,
+        4_503_599_627_370_496.0,
+        -4_503_599_627_370_495.5,
+        9_007_199_254_740_993.0,
+    ];
+    for e in [52, 53, 62, 63, 64] {
+        let p = 2f64.powi(e);
+        for v in [p, -p] {
+            special.extend([
+                v,
+                f64::from_bits(v.to_bits() + 1),
+                f64::from_bits(v.to_bits() - 1),
+            ]);
+        }
+    }
+    for &x in &special {
+        assert_eq!(round_half_up(x), round_micros(x), "{x:e}");
+    }
+    for _ in 0..500_000 {
+        let bits: u64 = rng.random();
+        let x = f64::from_bits(bits);
+        assert_eq!(round_half_up(x), round_micros(x), "{x:e} ({bits:#x})");
+        // Near a half-integer of up to 2^40, a few ulps either side.
+        let half = (rng.random_range(-(1i64 << 40)..(1i64 << 40)) as f64) + 0.5;
+        let ulps = rng.random_range(-4i64..=4);
+        let near = f64::from_bits((half.to_bits() as i64 + ulps) as u64);
+        assert_eq!(round_half_up(near), round_micros(near), "{near:e}");
+        // Magnitudes of step costs in microseconds.
+        let us = rng.random_range(0.0..1e7) * if rng.random::<bool>() { 1.0 } else { 1e-3 };
+        assert_eq!(round_half_up(us), round_micros(us), "{us:e}");
+    }
+}
+
+/// [`ServerParams::step_duration`], and the run durations built from its context-free part,
+/// equal the expression as first written for random costs and token counts, presets included.
+#[test]
+fn step_duration_is_the_reference_expression_bit_for_bit() {
+    let mut rng = stream(11, "step-duration");
+    let mut params: Vec<ServerParams> = presets::PRESETS.iter().map(|p| p.params).collect();
+    for _ in 0..2_000 {
+        let cost = |rng: &mut crate::sim::rng::Stream| match rng.random_range(0..4) {
+            0 => 0.0,
+            1 => f64::from(rng.random_range(0u32..1_000)) * 1e-3,
+            2 => rng.random_range(0.0..100.0),
+            _ => rng.random_range(0.0..1e-3),
+        };
+        params.push(ServerParams {
+            max_num_seqs: 1,
+            max_num_batched_tokens: 1,
+            kv_cache_tokens: 1,
+            base_ms: cost(&mut rng),
+            per_prefill_token_ms: cost(&mut rng),
+            per_decode_seq_ms: cost(&mut rng),
+            per_context_token_ms: cost(&mut rng),
+        });
+    }
+    for p in &params {
+        for _ in 0..500 {
+            let prefill = rng.random_range(0u64..10_000);
+            let decode = rng.random_range(0u64..1_000);
+            let context = rng.random_range(0u64..2_000_000);
+            let reference = step_duration_reference(p, prefill, decode, context);
+            assert_eq!(
+                p.step_duration(prefill, decode, context),
+                reference,
+                "{p:?}"
+            );
+            assert_eq!(
+                p.step_duration(0, decode, context),
+                step_duration_reference(p, 0, decode, context),
+                "{p:?}"
+            );
+            let fixed = p.fixed_ms(0, decode);
+            assert_eq!(
+                p.duration_after(fixed, context),
+                step_duration_reference(p, 0, decode, context),
+                "{p:?}"
+            );
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
