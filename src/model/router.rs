@@ -95,6 +95,11 @@ impl Router {
         }
     }
 
+    /// Whether [`Router::pick`] reads [`Candidate::kv_usage`] (the other policies ignore it).
+    pub fn uses_kv_usage(&self) -> bool {
+        self.policy == RouterPolicy::LeastKvCache
+    }
+
     /// The chosen server among `candidates` (in creation order), `None` if there is none.
     pub fn pick(&mut self, candidates: &[Candidate]) -> Option<u32> {
         if candidates.is_empty() {

@@ -167,6 +167,11 @@ pub struct World<'s> {
     queue: EventQueue<Event>,
     servings: Vec<ServingState>,
     units: Vec<Unit>,
+    /// The ready units, in creation order: those routing may pick (units stay in `units`
+    /// once gone, so this is much shorter over a long run).
+    ready_units: Vec<u32>,
+    /// Reused by routing.
+    cands: Vec<Candidate>,
     reqs: Vec<Req>,
     free: Vec<u32>,
     router: Router,
@@ -229,6 +234,8 @@ impl<'s> World<'s> {
             queue: EventQueue::new(),
             servings,
             units: Vec::new(),
+            ready_units: Vec::new(),
+            cands: Vec::new(),
             reqs: Vec::new(),
             free: Vec::new(),
             router: Router::new(scn.router, stream(scn.seed, "routing")),
@@ -269,9 +276,9 @@ impl<'s> World<'s> {
         for s in 0..self.servings.len() {
             self.reconcile_units(s);
         }
-        for u in &mut self.units {
-            if u.state == UnitState::Starting {
-                u.state = UnitState::Ready;
+        for i in 0..self.units.len() {
+            if self.units[i].state == UnitState::Starting {
+                self.set_ready(i as u32);
             }
         }
         self.pull_request()?;
@@ -464,22 +471,48 @@ impl<'s> World<'s> {
     }
 
     /// The ready servers of `kind` (of `serving`, if given) in creation order: those that
-    /// may take a request now.
+    /// may take a request now. Their KV usage only if the router looks at it (0 otherwise).
     fn candidates(&self, out: &mut Vec<Candidate>, kinds: &[UnitKind], serving: Option<usize>) {
+        debug_assert_eq!(
+            self.ready_units,
+            (0..self.units.len() as u32)
+                .filter(|&i| self.units[i as usize].state == UnitState::Ready)
+                .collect::<Vec<_>>()
+        );
         out.clear();
-        for (i, u) in self.units.iter().enumerate() {
-            if u.state == UnitState::Ready
-                && kinds.contains(&u.kind)
-                && serving.is_none_or(|s| s == u.serving)
-            {
-                let cap = u.server.kv_capacity().max(1);
+        let kv_usage = self.router.uses_kv_usage();
+        for &i in &self.ready_units {
+            let u = &self.units[i as usize];
+            if kinds.contains(&u.kind) && serving.is_none_or(|s| s == u.serving) {
+                let kv_usage = if kv_usage {
+                    let cap = u.server.kv_capacity().max(1);
+                    u.server.kv_used_tokens(self.now) as f64 / cap as f64
+                } else {
+                    0.0
+                };
                 out.push(Candidate {
-                    server: i as u32,
+                    server: i,
                     load: u.server.waiting() + u.server.running(),
                     speed: self.speeds[u.serving],
-                    kv_usage: u.server.kv_used_tokens(self.now) as f64 / cap as f64,
+                    kv_usage,
                 });
             }
+        }
+    }
+
+    /// Unit `unit` becomes ready.
+    fn set_ready(&mut self, unit: u32) {
+        self.units[unit as usize].state = UnitState::Ready;
+        if let Err(at) = self.ready_units.binary_search(&unit) {
+            self.ready_units.insert(at, unit);
+        }
+    }
+
+    /// Ready unit `unit` starts terminating.
+    fn set_terminating(&mut self, unit: u32) {
+        self.units[unit as usize].state = UnitState::Terminating;
+        if let Ok(at) = self.ready_units.binary_search(&unit) {
+            self.ready_units.remove(at);
         }
     }
 
@@ -487,9 +520,11 @@ impl<'s> World<'s> {
     const ENTRY: [UnitKind; 2] = [UnitKind::Serve, UnitKind::Prefill];
 
     fn route(&mut self, id: u32) {
-        let mut cands = Vec::new();
+        let mut cands = std::mem::take(&mut self.cands);
         self.candidates(&mut cands, &Self::ENTRY, None);
-        match self.router.pick(&cands) {
+        let pick = self.router.pick(&cands);
+        self.cands = cands;
+        match pick {
             Some(unit) => self.send(id, unit),
             None => {
                 let r = &mut self.reqs[id as usize];
@@ -544,13 +579,15 @@ impl<'s> World<'s> {
         if !(r.live && r.generation == generation) {
             return;
         }
-        let mut cands = Vec::new();
+        let mut cands = std::mem::take(&mut self.cands);
         self.candidates(
             &mut cands,
             &[UnitKind::Decode],
             Some(r.decode_serving as usize),
         );
-        match self.router.pick(&cands) {
+        let pick = self.router.pick(&cands);
+        self.cands = cands;
+        match pick {
             Some(unit) => self.send(id, unit),
             None => self.decode_queue.push_back((id, generation)),
         }
@@ -908,12 +945,11 @@ impl<'s> World<'s> {
     }
 
     fn unit_ready(&mut self, unit: u32) {
-        let u = &mut self.units[unit as usize];
-        if u.state != UnitState::Starting {
+        if self.units[unit as usize].state != UnitState::Starting {
             return;
         }
-        u.state = UnitState::Ready;
-        match u.kind {
+        self.set_ready(unit);
+        match self.units[unit as usize].kind {
             UnitKind::Decode => self.dispatch_decode_queue(),
             _ => self.dispatch_router_queue(),
         }
@@ -939,8 +975,8 @@ impl<'s> World<'s> {
             }
             UnitState::Starting => self.unit_gone(unit),
             UnitState::Ready => {
-                let u = &mut self.units[unit as usize];
-                u.state = UnitState::Terminating;
+                self.set_terminating(unit);
+                let u = &self.units[unit as usize];
                 if u.server.is_idle() {
                     self.unit_gone(unit);
                 } else {
