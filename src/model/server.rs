@@ -157,8 +157,9 @@ pub enum ServerEvent {
 enum Work {
     /// Not scheduled in this step.
     Idle,
-    /// A prefill chunk of this many tokens.
-    Prefill(u64),
+    /// A prefill chunk of this many tokens (at most the token budget, a `u32`: this keeps
+    /// [`Request`] to one cache line).
+    Prefill(u32),
     /// One decode token per step (per step of a coalesced run).
     Decode,
 }
@@ -185,6 +186,9 @@ struct Request {
     work: Work,
 }
 
+// The batch is walked at every wake-up: one cache line per request.
+const _: () = assert!(std::mem::size_of::<Request>() <= 64);
+
 /// The step in progress: one step, or a coalesced run of identical decode steps.
 #[derive(Debug, Clone, Copy)]
 struct Step {
@@ -196,6 +200,32 @@ struct Step {
     decode_seqs: u64,
     /// Context tokens of the run's first step; each later step has `decode_seqs` more.
     context: u64,
+}
+
+/// What the scheduling of a step has gathered so far.
+#[derive(Debug, Clone, Copy)]
+struct Tally {
+    /// Token budget left.
+    budget: u64,
+    prefill: u64,
+    decode: u64,
+    context: u64,
+    /// The fewest tokens a decoding request has left to emit (`run_length`).
+    to_finish: u32,
+    preempted: bool,
+}
+
+impl Tally {
+    fn new(params: &ServerParams) -> Self {
+        Tally {
+            budget: u64::from(params.max_num_batched_tokens),
+            prefill: 0,
+            decode: 0,
+            context: 0,
+            to_finish: u32::MAX,
+            preempted: false,
+        }
+    }
 }
 
 /// One inference server.
@@ -346,13 +376,11 @@ impl Server {
     /// [`Server::next_wakeup`] is ignored, so a wake-up left in the caller's queue after an
     /// arrival cut a run short, or after [`Server::evict_all`], does no harm.
     pub fn wake(&mut self, now: SimTime, out: &mut Vec<ServerEvent>) {
-        match self.step {
-            Some(step) if step.end == now => {
-                self.finish_step(&step, out);
-                self.start_step(now, out);
-            }
-            _ => {}
-        }
+        let Some(step) = self.step.filter(|s| s.end == now) else {
+            return;
+        };
+        self.finish_step(&step, out);
+        self.start_step(now, out);
     }
 
     /// Requests queued (never admitted, or preempted).
@@ -454,16 +482,36 @@ impl Server {
     /// step's duration is [`ServerParams::step_duration`] of its own context, rounded on its
     /// own, and the ends are their saturating running sum from `step.start`.
     fn plan_run(&mut self, step: &Step) -> SimTime {
-        if self.params.per_context_token_ms != 0.0 {
-            let fixed = self.params.fixed_ms(0, step.decode_seqs);
+        let p = self.params;
+        if p.per_context_token_ms != 0.0 {
+            let fixed = p.fixed_ms(0, step.decode_seqs);
             self.run_ends.clear();
             self.run_ends.reserve(step.steps as usize);
             let mut end = step.start;
-            let mut context = step.context;
-            for _ in 0..step.steps {
-                end = end.saturating_add(self.params.duration_after(fixed, context));
-                self.run_ends.push(end);
-                context += step.decode_seqs;
+            let last_context = u64::from(step.steps - 1)
+                .checked_mul(step.decode_seqs)
+                .and_then(|c| c.checked_add(step.context));
+            let exact = last_context.is_some_and(|c| c <= 1 << f64::MANTISSA_DIGITS);
+            if exact && fixed >= 0.0 && p.per_context_token_ms >= 0.0 {
+                // The same durations, computed faster: every context is an integer below 2^53,
+                // so the f64 running sum is exact and equals its conversion; and every
+                // `ms * 1000 + 0.5` is at least 0.5 or NaN, whose floor is its truncation
+                // (NaN converts to 0, as `round_micros` makes it).
+                let (mut context, seqs) = (step.context as f64, step.decode_seqs as f64);
+                for _ in 0..step.steps {
+                    let ms = fixed + p.per_context_token_ms * context;
+                    let d = ((ms * MICROS_PER_MS as f64 + 0.5) as SimTime).max(1);
+                    end = end.saturating_add(d);
+                    self.run_ends.push(end);
+                    context += seqs;
+                }
+            } else {
+                let mut context = step.context;
+                for _ in 0..step.steps {
+                    end = end.saturating_add(p.duration_after(fixed, context));
+                    self.run_ends.push(end);
+                    context = context.wrapping_add(step.decode_seqs);
+                }
             }
         }
         self.steps_ended_by(step, SimTime::MAX).1
@@ -475,11 +523,12 @@ impl Server {
         let mut freed = 0;
         let mut reserved = 0;
         let mut emitted_total = 0;
+        let mut finished = false;
         for r in &mut self.running {
             let emitted = match r.work {
                 Work::Idle => 0,
                 Work::Prefill(chunk) => {
-                    r.computed += chunk;
+                    r.computed += u64::from(chunk);
                     u32::from(r.computed == r.target)
                 }
                 Work::Decode => {
@@ -510,9 +559,12 @@ impl Server {
                     at: step.end,
                 });
                 freed += r.kv;
+                finished = true;
             }
         }
-        self.running.retain(|r| r.generated < r.output);
+        if finished {
+            self.running.retain(|r| r.generated < r.output);
+        }
         self.kv_used = self.kv_used + reserved - freed;
         self.generation_tokens_total += emitted_total;
         self.step = None;
@@ -522,16 +574,14 @@ impl Server {
     /// identical decode steps when it is one.
     fn start_step(&mut self, now: SimTime, out: &mut Vec<ServerEvent>) {
         let cap = self.params.kv_cache_tokens;
-        let mut budget = u64::from(self.params.max_num_batched_tokens);
-        let (mut prefill, mut decode, mut context) = (0u64, 0u64, 0u64);
-        let mut preempted = false;
+        let mut t = Tally::new(&self.params);
 
         // 1–2. Running requests first, in admission order.
         let mut i = 0;
-        while i < self.running.len() && budget > 0 {
+        while i < self.running.len() && t.budget > 0 {
             let r = self.running[i];
             let (tokens, emits) = if r.computed < r.target {
-                let chunk = (r.target - r.computed).min(budget);
+                let chunk = (r.target - r.computed).min(t.budget);
                 (chunk, r.computed + chunk == r.target)
             } else {
                 (1, true)
@@ -551,7 +601,7 @@ impl Server {
                         at: now,
                     });
                     self.waiting.push_front(victim);
-                    preempted = true;
+                    t.preempted = true;
                 }
                 if i >= self.running.len() {
                     break; // it was the newest, and is now queued
@@ -561,26 +611,34 @@ impl Server {
             }
             let r = &mut self.running[i];
             if r.computed < r.target {
-                prefill += tokens;
-                context += r.computed;
-                r.work = Work::Prefill(tokens);
+                t.prefill += tokens;
+                t.context += r.computed;
+                r.work = Work::Prefill(tokens as u32);
             } else {
-                decode += 1;
-                context += u64::from(r.prompt) + u64::from(r.generated);
+                t.decode += 1;
+                t.context += u64::from(r.prompt) + u64::from(r.generated);
                 r.work = Work::Decode;
+                t.to_finish = t.to_finish.min(r.output - r.generated);
             }
-            budget -= tokens;
+            t.budget -= tokens;
             i += 1;
         }
+        self.admit_and_launch(now, t, out);
+    }
 
+    /// The end of [`Server::start_step`], the running requests scheduled as `t` says:
+    /// admission (rule 3), then the step, or the run of identical decode steps, at `now`.
+    fn admit_and_launch(&mut self, now: SimTime, mut t: Tally, out: &mut Vec<ServerEvent>) {
+        let cap = self.params.kv_cache_tokens;
         // 3. Admission, FCFS, unless this step preempted.
-        while !preempted && budget > 0 && self.running.len() < self.params.max_num_seqs as usize {
+        while !t.preempted && t.budget > 0 && self.running.len() < self.params.max_num_seqs as usize
+        {
             let Some(head) = self.waiting.front() else {
                 break;
             };
             // Rule 6: arrived at this very instant → the next step, unless the server was idle
             // (this step would be empty), in which case its arrival starts this step.
-            let step_empty = prefill == 0 && decode == 0;
+            let step_empty = t.prefill == 0 && t.decode == 0;
             if head.arrival >= now && !step_empty {
                 break;
             }
@@ -589,7 +647,7 @@ impl Server {
                 // A decode: its transferred KV + the token this step emits.
                 (1, target + 1)
             } else {
-                let chunk = target.min(budget);
+                let chunk = target.min(t.budget);
                 (chunk, target + u64::from(chunk == target))
             };
             if self.kv_used + need > cap {
@@ -603,38 +661,39 @@ impl Server {
             if r.kv_transferred {
                 r.computed = target;
                 r.work = Work::Decode;
-                decode += 1;
-                context += target;
+                t.decode += 1;
+                t.context += target;
+                t.to_finish = t.to_finish.min(r.output - r.generated);
             } else {
                 r.computed = 0;
-                r.work = Work::Prefill(tokens);
-                prefill += tokens;
+                r.work = Work::Prefill(tokens as u32);
+                t.prefill += tokens;
             }
             r.kv_transferred = false;
             self.kv_used += need;
-            budget -= tokens;
+            t.budget -= tokens;
             out.push(ServerEvent::Admitted { req: r.id, at: now });
             self.running.push(r);
         }
 
-        if prefill == 0 && decode == 0 {
+        if t.prefill == 0 && t.decode == 0 {
             // Nothing queued or running: every queued request fits an empty server.
             self.step = None;
             return;
         }
         let mut step = Step {
             start: now,
-            end: now.saturating_add(self.params.step_duration(prefill, decode, context)),
+            end: now.saturating_add(self.params.step_duration(t.prefill, t.decode, t.context)),
             steps: 1,
-            decode_seqs: decode,
-            context,
+            decode_seqs: t.decode,
+            context: t.context,
         };
         // No prefill: nothing was admitted either, transferred requests aside, which decode like
         // the others. A queued request this step could not admit cannot be admitted in the
         // run's later steps either (`run_length`).
-        let all_decode = prefill == 0 && decode == self.running.len() as u64;
-        if self.coalesce && all_decode && !preempted {
-            step.steps = self.run_length(now);
+        let all_decode = t.prefill == 0 && t.decode == self.running.len() as u64;
+        if self.coalesce && all_decode && !t.preempted {
+            step.steps = self.run_length(now, t.to_finish);
             if step.steps > 1 {
                 step.end = self.plan_run(&step);
             }
@@ -647,17 +706,11 @@ impl Server {
     /// every step's new KV tokens fit. A queued request that can't be admitted now can't be
     /// admitted during the run either (slots, budget and KV only tighten while nobody leaves),
     /// except one that arrived at `now`: it joins the next step, so the run stops after this
-    /// one.
-    fn run_length(&self, now: SimTime) -> u32 {
+    /// one. `to_finish` is the fewest tokens a running request has left to emit (all decode).
+    fn run_length(&self, now: SimTime, to_finish: u32) -> u32 {
         if self.waiting.front().is_some_and(|r| r.arrival >= now) {
             return 1;
         }
-        let to_finish = self
-            .running
-            .iter()
-            .map(|r| r.output - r.generated)
-            .min()
-            .unwrap_or(1);
         let per_step = self.running.len().max(1) as u64;
         let kv_steps = self.params.kv_cache_tokens.saturating_sub(self.kv_used) / per_step + 1;
         u64::from(to_finish).min(kv_steps) as u32

@@ -1041,6 +1041,67 @@ fn step_duration_is_the_reference_expression_bit_for_bit() {
     }
 }
 
+/// The ends a run lays out are the running sums of [`ServerParams::step_duration`] of each
+/// step's context, as first written (the faster loop included: costs of both signs, contexts
+/// beyond 2^53, no context cost), and [`Server::steps_ended_by`] reads them right.
+#[test]
+fn run_ends_are_the_running_sum_of_each_steps_duration() {
+    let mut rng = stream(13, "run-ends");
+    for _ in 0..3_000 {
+        let mut cost = |allow_negative: bool| match rng.random_range(0..7) {
+            0 => 0.0,
+            1 => f64::from(rng.random_range(0u32..1_000)) * 1e-3,
+            2 => rng.random_range(0.0..50.0),
+            3 if allow_negative => -rng.random_range(0.0..2.0),
+            4 => rng.random_range(0.0..1e-4),
+            _ => rng.random_range(0.0..1e-3),
+        };
+        let params = ServerParams {
+            max_num_seqs: 1,
+            max_num_batched_tokens: 1,
+            kv_cache_tokens: 1,
+            base_ms: cost(true),
+            per_prefill_token_ms: cost(false),
+            per_decode_seq_ms: cost(true),
+            per_context_token_ms: cost(true),
+        };
+        let mut server = Server::new(params, true);
+        let decode_seqs = rng.random_range(1u64..300);
+        let context = match rng.random_range(0..10) {
+            0 => (1u64 << 53) - rng.random_range(0u64..2_000),
+            1 => rng.random_range(0u64..1 << 60),
+            _ => rng.random_range(0u64..1_000_000),
+        };
+        let step = Step {
+            start: rng.random_range(0i64..1_000_000_000_000),
+            end: 0,
+            steps: rng.random_range(2u32..300),
+            decode_seqs,
+            context,
+        };
+        let end = server.plan_run(&step);
+        let mut ends = Vec::new();
+        let mut expected = step.start;
+        for j in 0..step.steps {
+            let context = context + u64::from(j) * decode_seqs;
+            expected =
+                expected.saturating_add(step_duration_reference(&params, 0, decode_seqs, context));
+            ends.push(expected);
+        }
+        assert_eq!(end, expected, "{params:?} {step:?}");
+        if expected == SimTime::MAX {
+            continue; // saturated: the ends are no longer distinct
+        }
+        let mut previous = step.start;
+        for (j, &e) in ends.iter().enumerate() {
+            assert_eq!(server.steps_ended_by(&step, e - 1), (j as u32, e));
+            assert_eq!(server.steps_ended_by(&step, previous), (j as u32, e));
+            previous = e;
+        }
+        assert_eq!(server.steps_ended_by(&step, end), (step.steps, end));
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scenario spec and presets
 // ---------------------------------------------------------------------------------------------
