@@ -379,8 +379,11 @@ impl Server {
         let Some(step) = self.step.filter(|s| s.end == now) else {
             return;
         };
-        self.finish_step(&step, out);
-        self.start_step(now, out);
+        // Step by step, the reference, goes the plain way.
+        if !(self.coalesce && self.roll_over(&step, now, out)) {
+            self.finish_step(&step, out);
+            self.start_step(now, out);
+        }
     }
 
     /// Requests queued (never admitted, or preempted).
@@ -624,6 +627,63 @@ impl Server {
             i += 1;
         }
         self.admit_and_launch(now, t, out);
+    }
+
+    /// [`Server::finish_step`] then [`Server::start_step`] in one pass over the batch, in the
+    /// common case where every running request decoded in the ending step (or run), and those
+    /// that stay all decode in the next one; false, having changed nothing, otherwise. The
+    /// requests that stay are then all scheduled as decodes if the budget takes them all and
+    /// none is preempted: preemption needs the KV in use at some request's turn to reach the
+    /// capacity, and that is at most what is held now, plus the later tokens of the run ending,
+    /// plus one token per request (the requests that finish only lower it). The events come in
+    /// the same order: the ending step's, in admission order, then the admissions.
+    fn roll_over(&mut self, step: &Step, now: SimTime, out: &mut Vec<ServerEvent>) -> bool {
+        let n = self.running.len() as u64;
+        let later = u64::from(step.steps - 1);
+        let mut t = Tally::new(&self.params);
+        let bound = self
+            .kv_used
+            .saturating_add(later.saturating_mul(n))
+            .saturating_add(n);
+        if step.decode_seqs != n || n > t.budget || bound >= self.params.kv_cache_tokens {
+            return false;
+        }
+        let (steps, add) = (step.steps, later + 1);
+        let mut freed = 0;
+        let running = &mut self.running;
+        // In place: only the requests after the first that leaves move.
+        let mut kept = 0;
+        for k in 0..running.len() {
+            let r = &mut running[k];
+            // A decode has emitted its first token already: no `FirstToken`.
+            debug_assert!(r.work == Work::Decode && r.generated > 0);
+            r.generated += steps;
+            if r.generated >= r.output {
+                out.push(ServerEvent::Finished {
+                    req: r.id,
+                    at: step.end,
+                });
+                freed += r.kv + later;
+                continue;
+            }
+            // The later steps' tokens, and the one the next step emits.
+            r.kv += add;
+            t.context += u64::from(r.prompt) + u64::from(r.generated);
+            t.to_finish = t.to_finish.min(r.output - r.generated);
+            if kept != k {
+                running[kept] = running[k];
+            }
+            kept += 1;
+        }
+        running.truncate(kept);
+        let kept = kept as u64;
+        t.decode = kept;
+        t.budget -= kept;
+        self.kv_used = self.kv_used + later * n - freed + kept;
+        self.generation_tokens_total += u64::from(steps) * n;
+        self.step = None;
+        self.admit_and_launch(now, t, out);
+        true
     }
 
     /// The end of [`Server::start_step`], the running requests scheduled as `t` says:

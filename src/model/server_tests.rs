@@ -796,6 +796,61 @@ proptest! {
     }
 }
 
+/// [`arb_params`] with room: a KV cache that rarely or never fills and batches of up to 16,
+/// so that most wake-ups take the one-pass path of decode runs ([`Server::roll_over`]); the
+/// budget may still be below the batch.
+fn arb_roomy_params() -> impl Strategy<Value = ServerParams> {
+    (
+        arb_params(),
+        1u32..=16,
+        prop_oneof![Just(100_000u64), 100u64..=2_000],
+    )
+        .prop_map(|(p, seqs, kv)| ServerParams {
+            max_num_seqs: seqs,
+            kv_cache_tokens: kv,
+            ..p
+        })
+}
+
+/// Busier arrivals than [`arb_arrivals`]: closer together, with longer outputs.
+fn arb_busy_arrivals() -> impl Strategy<Value = Vec<Arrival>> {
+    prop::collection::vec(
+        (0i64..=40, 0u32..=60, 0u32..=120, prop::bool::weighted(0.35)),
+        0..40,
+    )
+    .prop_map(|rows| {
+        let mut at = 0;
+        rows.into_iter()
+            .map(|(gap, prompt, output, pre)| {
+                at += gap * 100;
+                Arrival {
+                    prefilled: pre,
+                    ..arrival(at, prompt, output)
+                }
+            })
+            .collect()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    /// The coalesced server agrees with step-by-step execution when batches are large and the
+    /// KV cache roomy, as in production.
+    #[test]
+    fn coalesced_runs_with_room_are_exactly_step_by_step_execution(
+        params in arb_roomy_params(),
+        arrivals in arb_busy_arrivals(),
+        probes in arb_probes(),
+    ) {
+        let coalesced = drive(params, true, &arrivals, 0, &probes);
+        let reference = drive(params, false, &arrivals, 0, &probes);
+        prop_assert_eq!(&coalesced.events, &reference.events);
+        prop_assert_eq!(&coalesced.observations, &reference.observations);
+        prop_assert!(coalesced.wakes <= reference.wakes);
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // M/G/1
 // ---------------------------------------------------------------------------------------------
