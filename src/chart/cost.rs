@@ -20,19 +20,10 @@ pub fn draw<DB: DrawingBackend>(
     let body = frame::header(root, "Cumulative cost per ModelServing", run)?;
     let color = |i: usize| frame::SERIES[i % frame::SERIES.len()];
     let last = |points: &[(f64, f64)]| points.last().map_or(0.0, |p| p.1);
-    // The total at each time: the servings' rows share their times (one row each per tick).
-    let total: Vec<(f64, f64)> = match run.servings.first() {
-        Some(first) if run.servings.len() > 1 => (0..first.points.len())
-            .map(|i| {
-                let sum = run
-                    .servings
-                    .iter()
-                    .filter_map(|s| s.points.get(i).map(|p| p.1))
-                    .sum();
-                (first.points[i].0, sum)
-            })
-            .collect(),
-        _ => Vec::new(),
+    let total = if run.servings.len() > 1 {
+        total_cost(run)
+    } else {
+        Vec::new()
     };
     let mut items: Vec<(Mark, String)> = run
         .servings
@@ -94,4 +85,22 @@ pub fn draw<DB: DrawingBackend>(
 /// A cost with two decimals.
 fn money(v: f64) -> String {
     format!("{v:.2}")
+}
+
+/// The total cumulative cost of a run over time; the servings' rows share their times (one
+/// row each per tick).
+pub(super) fn total_cost(run: &RunData) -> Vec<(f64, f64)> {
+    let Some(first) = run.servings.first() else {
+        return Vec::new();
+    };
+    (0..first.points.len())
+        .map(|i| {
+            let sum = run
+                .servings
+                .iter()
+                .filter_map(|s| s.points.get(i).map(|p| p.1))
+                .sum();
+            (first.points[i].0, sum)
+        })
+        .collect()
 }

@@ -71,23 +71,6 @@ fn total_replicas(run: &RunData) -> Vec<(f64, f64)> {
         .collect()
 }
 
-/// The total cumulative cost of a run over time.
-fn total_cost(run: &RunData) -> Vec<(f64, f64)> {
-    let Some(first) = run.servings.first() else {
-        return Vec::new();
-    };
-    (0..first.points.len())
-        .map(|i| {
-            let sum = run
-                .servings
-                .iter()
-                .filter_map(|s| s.points.get(i).map(|p| p.1))
-                .sum();
-            (first.points[i].0, sum)
-        })
-        .collect()
-}
-
 fn legend_items(
     runs: &[(String, RunData)],
     label: impl Fn(&str, &RunData) -> String,
@@ -212,7 +195,10 @@ fn cost<DB: DrawingBackend>(
     runs: &[(String, RunData)],
 ) -> Result<(), ChartError> {
     let body = title_block(root, "Cumulative cost of every variant", &subtitle(runs))?;
-    let totals: Vec<Vec<(f64, f64)>> = runs.iter().map(|(_, r)| total_cost(r)).collect();
+    let totals: Vec<Vec<(f64, f64)>> = runs
+        .iter()
+        .map(|(_, r)| super::cost::total_cost(r))
+        .collect();
     let items: Vec<(Mark, String)> = runs
         .iter()
         .zip(&totals)
