@@ -108,13 +108,8 @@ pub fn run_variant(
         record_requests: scn.write_requests || opts.record_requests,
         ..opts
     };
-    let results = simulate(&scn, source, opts, &mut |_| {}).map_err(|e| {
-        format!(
-            "variant {}: {}: workload: {e}",
-            variant.name,
-            path.display()
-        )
-    })?;
+    let results = simulate(&scn, source, opts, &mut |_| {})
+        .map_err(|e| format!("variant {}: {}: {e}", variant.name, path.display()))?;
     let base_summary = summary::summary(&scn, &results);
     let outcomes: Vec<Outcome> = scn
         .assertions

@@ -24,6 +24,9 @@ pub struct Common {
     /// Output folder (default `output/<scenario file name>-compare` / `-sweep` / `-plan`).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the output folder even when it holds files other than kthena-sim results.
+    #[arg(long)]
+    pub force: bool,
     /// Replace the scenario's seed (the same for every variant).
     #[arg(long)]
     pub seed: Option<u64>,
@@ -39,6 +42,20 @@ pub struct Common {
     /// Write a Markdown summary (e.g. to `$GITHUB_STEP_SUMMARY`).
     #[arg(long, value_name = "FILE")]
     pub markdown_summary: Option<PathBuf>,
+}
+
+impl Common {
+    /// The output folder (`--out`, else `output/<default>`), refused at once when it may
+    /// not be replaced.
+    pub fn out_dir(&self, default: &str) -> anyhow::Result<PathBuf> {
+        let out = self
+            .out
+            .clone()
+            .unwrap_or_else(|| Path::new("output").join(default));
+        super::output::check_target(&out, self.force)
+            .with_context(|| format!("cannot write {}", out.display()))?;
+        Ok(out)
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -176,7 +193,8 @@ pub(super) fn write_tables(
     extra.push((format!("{kind}.md"), page.into_bytes()));
     extra.push((format!("{kind}.csv"), comparison::csv(&rows)?));
     extra.push((format!("{kind}.json"), comparison::json(title, &rows)));
-    write_folder(out, extra).with_context(|| format!("cannot write {}", out.display()))?;
+    write_folder(out, extra, common.force)
+        .with_context(|| format!("cannot write {}", out.display()))?;
     if let Some(path) = &common.markdown_summary {
         super::output::write_file(path, md.as_bytes())
             .with_context(|| format!("cannot write {}", path.display()))?;
@@ -217,11 +235,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .scenario
         .file_stem()
         .map_or("scenario".into(), |s| s.to_string_lossy().to_string());
-    let out = args
-        .common
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("output").join(format!("{stem}-compare")));
+    let out = args.common.out_dir(&format!("{stem}-compare"))?;
     let runs = run_all(
         &args.scenario,
         &base_overrides(&args.common),

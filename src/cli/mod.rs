@@ -19,6 +19,9 @@ use clap::{Parser, Subcommand};
 /// Exit code for bad input (unreadable or invalid files, bad arguments).
 pub const EXIT_BAD_INPUT: u8 = 2;
 
+/// Exit code after Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
+pub const EXIT_INTERRUPTED: u8 = 130;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "kthena-sim",
@@ -75,6 +78,10 @@ pub fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    // A signal asks the run to stop at its next progress point; results are then not written.
+    if let Err(e) = ctrlc::set_handler(crate::sim::cancel::request) {
+        eprintln!("warning: cannot catch Ctrl-C: {e}");
+    }
     let result = match cli.command {
         Command::Run(args) => run::run(args),
         Command::Chart(args) => chart::run(args),
@@ -88,6 +95,10 @@ pub fn main() -> ExitCode {
     };
     match result {
         Ok(code) => code,
+        Err(_) if crate::sim::cancel::is_requested() => {
+            eprintln!("interrupted: no results written");
+            ExitCode::from(EXIT_INTERRUPTED)
+        }
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(EXIT_BAD_INPUT)

@@ -1,10 +1,19 @@
 //! Writing a run's output folder atomically: every file goes into a temporary sibling
 //! folder, which then replaces the target whole. A failed or interrupted run leaves the
 //! previous results (or nothing) — never a half-written folder.
+//!
+//! An existing folder is replaced only when it is empty or holds kthena-sim results (one of
+//! [`RESULT_MARKERS`]); any other folder is refused unless `--force`, so that a mistyped
+//! `--out` cannot wipe a folder of the user's.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
+
+use crate::sim::cancel;
+
+/// Files that mark a folder as the results of a run, comparison, sweep or plan.
+const RESULT_MARKERS: [&str; 4] = ["summary.json", "comparison.json", "sweep.json", "plan.json"];
 
 fn sibling(target: &Path, tag: &str) -> PathBuf {
     let name = target
@@ -13,8 +22,46 @@ fn sibling(target: &Path, tag: &str) -> PathBuf {
     target.with_file_name(format!(".{name}.{tag}-{}", std::process::id()))
 }
 
-/// Writes `files` (name, bytes) as the folder `target`, replacing any folder there.
-pub fn write_folder(target: &Path, files: &[(String, Vec<u8>)]) -> io::Result<()> {
+fn interrupted() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Interrupted,
+        "interrupted; no results written",
+    )
+}
+
+/// Refuses a `target` that exists and must not be replaced: not a folder, or (without
+/// `force`) a folder with files that are not kthena-sim results. Called before a run starts,
+/// so that the refusal comes at once, and again just before writing.
+pub fn check_target(target: &Path, force: bool) -> io::Result<()> {
+    if !target.exists() {
+        return Ok(());
+    }
+    if !target.is_dir() {
+        return Err(io::Error::other(format!(
+            "{} exists and is not a folder",
+            target.display()
+        )));
+    }
+    if force {
+        return Ok(());
+    }
+    let mut entries = fs::read_dir(target)?.peekable();
+    let empty = entries.peek().is_none();
+    let results = RESULT_MARKERS.iter().any(|m| target.join(m).is_file());
+    if empty || results {
+        Ok(())
+    } else {
+        Err(io::Error::other(format!(
+            "{} exists and does not hold kthena-sim results; use --force to replace it",
+            target.display()
+        )))
+    }
+}
+
+/// Writes `files` (name, bytes) as the folder `target`, replacing the folder there (see
+/// [`check_target`]). Nothing is put in place once a stop was requested.
+pub fn write_folder(target: &Path, files: &[(String, Vec<u8>)], force: bool) -> io::Result<()> {
+    check_target(target, force)?;
     if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent)?;
     }
@@ -24,24 +71,27 @@ pub fn write_folder(target: &Path, files: &[(String, Vec<u8>)]) -> io::Result<()
     }
     fs::create_dir(&tmp)?;
     let written = files.iter().try_for_each(|(name, bytes)| {
+        if cancel::is_requested() {
+            return Err(interrupted());
+        }
         let path = tmp.join(name);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent)?;
         }
         fs::write(path, bytes)
     });
+    let written = written.and_then(|()| {
+        if cancel::is_requested() {
+            Err(interrupted())
+        } else {
+            Ok(())
+        }
+    });
     if let Err(e) = written {
         let _ = fs::remove_dir_all(&tmp);
         return Err(e);
     }
     if target.exists() {
-        if !target.is_dir() {
-            let _ = fs::remove_dir_all(&tmp);
-            return Err(io::Error::other(format!(
-                "{} exists and is not a folder",
-                target.display()
-            )));
-        }
         let old = sibling(target, "old");
         fs::rename(target, &old)?;
         if let Err(e) = fs::rename(&tmp, target) {
@@ -65,4 +115,67 @@ pub fn write_file(target: &Path, bytes: &[u8]) -> io::Result<()> {
     fs::rename(&tmp, target).inspect_err(|_| {
         let _ = fs::remove_file(&tmp);
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("kthena-output-{tag}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(&dir).expect("scratch folder");
+        dir
+    }
+
+    fn files(marker: &str) -> Vec<(String, Vec<u8>)> {
+        vec![
+            (marker.to_string(), b"{}".to_vec()),
+            ("charts/a.svg".to_string(), b"<svg/>".to_vec()),
+        ]
+    }
+
+    #[test]
+    fn previous_results_are_replaced_whole() {
+        let dir = scratch("replace");
+        let out = dir.join("out");
+        write_folder(&out, &files("summary.json"), false).expect("first write");
+        fs::write(out.join("stale.csv"), "old").expect("extra file");
+        write_folder(&out, &files("summary.json"), false).expect("second write");
+        assert!(!out.join("stale.csv").exists());
+        assert!(out.join("charts/a.svg").is_file());
+        let names: Vec<_> = fs::read_dir(&dir).expect("list").flatten().collect();
+        assert_eq!(names.len(), 1, "no temporary folder is left: {names:?}");
+        fs::remove_dir_all(dir).expect("clean up");
+    }
+
+    #[test]
+    fn a_folder_of_other_files_is_kept_unless_forced() {
+        let dir = scratch("refuse");
+        let out = dir.join("notes");
+        fs::create_dir_all(&out).expect("folder");
+        fs::write(out.join("thesis.tex"), "precious").expect("file");
+        let e = write_folder(&out, &files("summary.json"), false).expect_err("refused");
+        assert!(e.to_string().contains("--force"), "{e}");
+        assert_eq!(
+            fs::read_to_string(out.join("thesis.tex")).expect("kept"),
+            "precious"
+        );
+        write_folder(&out, &files("summary.json"), true).expect("forced");
+        assert!(!out.join("thesis.tex").exists());
+        fs::remove_dir_all(dir).expect("clean up");
+    }
+
+    #[test]
+    fn an_empty_folder_or_a_file_in_the_way() {
+        let dir = scratch("empty");
+        let out = dir.join("out");
+        fs::create_dir_all(&out).expect("folder");
+        write_folder(&out, &files("plan.json"), false).expect("empty folder replaced");
+        let file = dir.join("file");
+        fs::write(&file, "x").expect("file");
+        let e = write_folder(&file, &files("plan.json"), true).expect_err("not a folder");
+        assert!(e.to_string().contains("is not a folder"), "{e}");
+        fs::remove_dir_all(dir).expect("clean up");
+    }
 }

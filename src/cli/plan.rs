@@ -124,6 +124,9 @@ fn evaluate(
     batch: &[Candidate],
     evaluations: &mut Vec<Evaluation>,
 ) -> anyhow::Result<Vec<Option<Verdict>>> {
+    if crate::sim::cancel::is_requested() {
+        bail!("interrupted");
+    }
     let mut out: Vec<Option<Evaluation>> = vec![None; batch.len()];
     let mut runnable: Vec<(usize, Variant)> = Vec::new();
     for (k, c) in batch.iter().enumerate() {
@@ -278,20 +281,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let base_dir = path.parent().unwrap_or(Path::new("."));
     locate(&mut plan, &text, &raw, base_dir)?;
     precheck(path, &base, &plan, &file)?;
+    let stem = path
+        .file_stem()
+        .map_or("scenario".into(), |s| s.to_string_lossy().to_string());
+    let out = args.common.out_dir(&format!("{stem}-plan"))?;
 
     let mut evaluations: Vec<Evaluation> = Vec::new();
     let result = search(&plan, |batch| {
         evaluate(path, &base, args.common.jobs, batch, &mut evaluations)
     })?;
 
-    let stem = path
-        .file_stem()
-        .map_or("scenario".into(), |s| s.to_string_lossy().to_string());
-    let out = args
-        .common
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("output").join(format!("{stem}-plan")));
     let title = format!("{stem}: the cheapest configuration that meets every assertion");
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut manifests: Vec<String> = Vec::new();
@@ -352,7 +351,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         "plan.json".into(),
         plan_json(&title, &plan, &result, &evaluations, &rows),
     ));
-    write_folder(&out, &files).with_context(|| format!("cannot write {}", out.display()))?;
+    write_folder(&out, &files, args.common.force)
+        .with_context(|| format!("cannot write {}", out.display()))?;
     if let Some(p) = &args.common.markdown_summary {
         write_file(p, md.as_bytes()).with_context(|| format!("cannot write {}", p.display()))?;
     }

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use super::output::{write_file, write_folder};
+use super::output::{check_target, write_file, write_folder};
 use crate::engine::EngineVersion;
 use crate::model::results::Results;
 use crate::model::world::{simulate, RunOptions};
@@ -25,6 +25,9 @@ pub struct Args {
     /// Output folder (default: the scenario's `output.dir`, else `output/<name>`).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// Replace the output folder even when it holds files other than kthena-sim results.
+    #[arg(long)]
+    pub force: bool,
     /// Replace the scenario's seed.
     #[arg(long)]
     pub seed: Option<u64>,
@@ -157,6 +160,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .clone()
         .or_else(|| scn.output_dir.clone())
         .unwrap_or_else(|| Path::new("output").join(&scn.name));
+    check_target(&out_dir, args.force)
+        .with_context(|| format!("cannot write {}", out_dir.display()))?;
     let source = scn
         .workload
         .build(scn.seed, &scn.base_dir, scn.duration)
@@ -176,14 +181,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let mut results =
-        results.map_err(|e| anyhow::anyhow!("{}: workload: {e}", args.scenario.display()))?;
+    let mut results = results.map_err(|e| anyhow::anyhow!("{}: {e}", args.scenario.display()))?;
 
     let base = summary::summary(&scn, &results);
     let outcomes: Vec<_> = scn.assertions.iter().map(|a| a.check(&base)).collect();
     let summary = summary::with_assertions(base, &outcomes);
     let files = output_files(&scn, &results, &summary)?;
-    write_folder(&out_dir, &files)
+    write_folder(&out_dir, &files, args.force)
         .with_context(|| format!("cannot write {}", out_dir.display()))?;
     if let (Some(path), Some(lines)) = (&args.engine_log, results.engine_log.take()) {
         let mut text = lines.join("\n");

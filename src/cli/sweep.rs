@@ -3,7 +3,7 @@
 //! front; `--shard K/N` runs one deterministic slice, and `kthena-sim sweep merge DIR...`
 //! joins the slices into exactly the outputs of the whole sweep.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
@@ -136,11 +136,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         format!("{stem}-sweep")
     };
-    let out = args
-        .common
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("output").join(default_out));
+    let out = args.common.out_dir(&default_out)?;
     let base = Overrides {
         seed: args.common.seed,
         duration: args.common.duration.clone(),
@@ -193,10 +189,6 @@ fn merge(m: MergeArgs) -> anyhow::Result<ExitCode> {
         bail!("combination {} appears in two shards", w[0].index);
     }
     let title = title_seen.unwrap_or_default();
-    let out = m
-        .common
-        .out
-        .clone()
-        .unwrap_or_else(|| Path::new("output").join("sweep-merged"));
+    let out = m.common.out_dir("sweep-merged")?;
     write_tables("sweep", &title, &out, rows, &mut Vec::new(), &m.common)
 }

@@ -20,6 +20,7 @@ use crate::engine::cluster::{LABEL_ENTRY, LABEL_GROUP_NAME, LABEL_MODEL_SERVING_
 use crate::engine::policy::{Labels, MetricSource, Policy, ScalingTarget};
 use crate::engine::{Autoscaler, Decision};
 use crate::scenario::Scenario;
+use crate::sim::cancel;
 use crate::sim::rng::{stream, Stream};
 use crate::sim::time::micros_to_secs;
 use crate::sim::{EventQueue, SimTime};
@@ -63,6 +64,17 @@ enum Event {
         index: u32,
     },
     Tick,
+}
+
+/// Why a run stopped before its end.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The workload could not be read (a trace row, say).
+    #[error("workload: {0}")]
+    Workload(#[from] WorkloadError),
+    /// A stop was requested ([`cancel::request`]).
+    #[error("interrupted")]
+    Interrupted,
 }
 
 /// Options that do not change what is simulated.
@@ -271,7 +283,7 @@ impl<'s> World<'s> {
 
     /// Runs to the end of the scenario; `progress` is called with the simulated time now
     /// and then.
-    pub fn run(mut self, progress: &mut dyn FnMut(SimTime)) -> Result<Results, WorkloadError> {
+    pub fn run(mut self, progress: &mut dyn FnMut(SimTime)) -> Result<Results, RunError> {
         // The initial servers already run when the simulation starts (those that fit).
         for s in 0..self.servings.len() {
             self.reconcile_units(s);
@@ -302,6 +314,9 @@ impl<'s> World<'s> {
             };
             self.now = t;
             if t >= next_progress {
+                if cancel::is_requested() {
+                    return Err(RunError::Interrupted);
+                }
                 progress(t);
                 next_progress = t + self.scn.duration / 200 + 1;
             }
@@ -1327,7 +1342,7 @@ impl<'s> World<'s> {
 
     // ----- the end -----------------------------------------------------------------------
 
-    fn finish(mut self) -> Result<Results, WorkloadError> {
+    fn finish(mut self) -> Result<Results, RunError> {
         self.account_live(0, 0);
         // The last cost rows are the final bill, taken just before it is added up below.
         let end = micros_to_secs(self.now);
@@ -1367,7 +1382,7 @@ pub fn simulate(
     source: Box<dyn RequestSource + '_>,
     opts: RunOptions,
     progress: &mut dyn FnMut(SimTime),
-) -> Result<Results, WorkloadError> {
+) -> Result<Results, RunError> {
     World::new(scn, source, opts).run(progress)
 }
 

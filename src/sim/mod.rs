@@ -2,6 +2,7 @@
 //! simultaneous events in a fixed order, and seeded named random streams. Knows nothing of
 //! LLMs or Kubernetes.
 
+pub mod cancel;
 pub mod queue;
 pub mod rng;
 pub mod sketch;

@@ -1,6 +1,7 @@
 mod chart;
 mod compare;
 mod golden;
+mod interrupt;
 mod plan;
 mod replay;
 mod run;
