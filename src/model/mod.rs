@@ -2,6 +2,7 @@
 //! exposition, and the autoscaler controller in the loop.
 
 pub mod engine_log;
+pub mod faults;
 pub mod metrics;
 pub mod presets;
 pub mod prometheus;

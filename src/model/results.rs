@@ -19,6 +19,8 @@ pub enum Outcome {
     TooLong,
     /// Failed: cut off when its server's termination grace ended.
     Terminated,
+    /// Failed: its server's container crashed, or its node was lost.
+    Crashed,
     /// Dropped by the router after its queue timeout.
     Dropped,
     /// Still queued or running when the run ended.
@@ -45,6 +47,14 @@ pub enum Notable {
     Provisioned(String, u32),
     FirstDrop,
     PolicyChange(usize),
+    /// A serving's first container crash (the pod).
+    FirstCrash(String),
+    /// The first pod whose image pulls failed (the pod, failed attempts).
+    ImagePullBackOff(String, u32),
+    /// A node lost: accelerator, its GPUs, pods lost, capacity left.
+    NodeLost(String, u32, u32, u32),
+    /// Capacity back: accelerator, capacity now.
+    NodeRecovered(String, u32),
 }
 
 impl fmt::Display for Notable {
@@ -60,6 +70,18 @@ impl fmt::Display for Notable {
             Notable::PolicyChange(i) => {
                 write!(f, "policy change #{} applied (engine state reset)", i + 1)
             }
+            Notable::FirstCrash(pod) => write!(
+                f,
+                "first container crash ({pod}); Kthena counts a restarted pod as failed until it is deleted"
+            ),
+            Notable::ImagePullBackOff(pod, n) => {
+                write!(f, "image pull failed {n} times before it worked ({pod})")
+            }
+            Notable::NodeLost(a, gpus, pods, left) => write!(
+                f,
+                "{a} node lost ({gpus} GPUs, {pods} pods); capacity now {left} GPUs"
+            ),
+            Notable::NodeRecovered(a, n) => write!(f, "{a} node replaced; capacity now {n} GPUs"),
         }
     }
 }
@@ -79,6 +101,12 @@ pub struct TimelineRow {
     pub starting: u32,
     pub pending: u32,
     pub terminating: u32,
+    /// Crashed containers being restarted.
+    pub restarting: u32,
+    /// Pods of lost nodes, not yet evicted.
+    pub lost: u32,
+    /// Pods with `restartCount > 0`: Kthena's collector counts them as failed.
+    pub restarted: u32,
     /// The engine's metric inputs, `name=value` separated by `;`.
     pub metrics: String,
     pub unready: Option<i32>,
@@ -184,6 +212,7 @@ pub struct Results {
     pub completed: u64,
     pub failed_too_long: u64,
     pub failed_terminated: u64,
+    pub failed_crashed: u64,
     pub dropped: u64,
     pub in_flight: u64,
     /// Latencies of completed requests (µs; TPOT fractional).
@@ -211,7 +240,23 @@ pub struct Results {
     pub requests: Vec<RequestRow>,
     pub notable: Vec<(SimTime, Notable)>,
     pub engine_log: Option<Vec<String>>,
+    pub faults: FaultCounts,
     max_reached: Vec<String>,
+}
+
+/// What the faults of the run did.
+#[derive(Debug, Clone, Default)]
+pub struct FaultCounts {
+    pub crashes: u64,
+    /// Per serving, in scenario order.
+    pub crashes_by_serving: Vec<u64>,
+    pub node_losses: u64,
+    pub pods_lost: u64,
+    /// Failed image-pull attempts, over all pods.
+    pub image_pull_failures: u64,
+    /// Pods whose start was delayed by failed pulls, and the delay summed over them (µs).
+    pub image_pull_delayed_pods: u64,
+    pub image_pull_delay: SimTime,
 }
 
 /// One minute of simulated time (µs): the bucket of `latency.csv`.
@@ -231,12 +276,16 @@ impl Results {
                     ..ServingResults::default()
                 })
                 .collect(),
+            faults: FaultCounts {
+                crashes_by_serving: vec![0; scn.servings.len()],
+                ..FaultCounts::default()
+            },
             ..Results::default()
         }
     }
 
     pub fn failed(&self) -> u64 {
-        self.failed_too_long + self.failed_terminated
+        self.failed_too_long + self.failed_terminated + self.failed_crashed
     }
 
     pub fn notable(&mut self, at: SimTime, what: Notable) {
@@ -263,6 +312,7 @@ impl Results {
             Outcome::Completed => self.completed += 1,
             Outcome::TooLong => self.failed_too_long += 1,
             Outcome::Terminated => self.failed_terminated += 1,
+            Outcome::Crashed => self.failed_crashed += 1,
             Outcome::Dropped => self.dropped += 1,
             Outcome::InFlight => {}
         }

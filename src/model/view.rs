@@ -19,6 +19,8 @@ pub struct UnitView<'a> {
     pub pod_name: String,
     pub labels: Labels,
     pub state: UnitState,
+    /// Container restarts (`restartCount`).
+    pub restarts: u32,
     /// When the pod got a node (its `status.startTime`).
     pub start_time: Option<SimTime>,
     pub series: &'a PodSeries,
@@ -91,8 +93,9 @@ impl<'p> TickView<'p> {
                 name: u.pod_name,
                 labels: u.labels,
                 ready: running,
-                // Deletion requested: Kthena counts the pod as failed (engine.md §5.1).
-                failed: u.state == UnitState::Terminating,
+                // Deletion requested or a container restarted: Kthena counts the pod as
+                // failed (engine.md §5.1); `restartCount` never goes back to 0.
+                failed: u.state == UnitState::Terminating || u.restarts > 0,
                 start_time_ms: u.start_time.map(|t| epoch_ms + t / 1_000),
             });
         }

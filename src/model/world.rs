@@ -7,6 +7,8 @@
 //! transitions (ready, grace end, capacity added), then router-queue timeouts, then policy
 //! changes, then the controller tick. Within a class, in scheduling order.
 
+mod faults;
+
 use std::collections::{BTreeMap, VecDeque};
 
 use super::engine_log::EngineLog;
@@ -63,6 +65,25 @@ enum Event {
     PolicyChange {
         index: u32,
     },
+    /// The container of a ready server crashes (if it has not restarted since).
+    Crash {
+        unit: u32,
+        restarts: u32,
+    },
+    /// A crashed container is ready again.
+    Restarted {
+        unit: u32,
+    },
+    NodeLost {
+        index: u32,
+    },
+    NodeRecovered {
+        index: u32,
+    },
+    /// A pod of a lost node is deleted.
+    Evicted {
+        unit: u32,
+    },
     Tick,
 }
 
@@ -96,6 +117,10 @@ pub enum UnitState {
     Ready,
     /// Deletion requested: drains, receives no requests.
     Terminating,
+    /// Its container crashed and is being restarted: not ready.
+    Restarting,
+    /// Its node was lost: not ready, no longer billed, until evicted.
+    Lost,
     Gone,
 }
 
@@ -129,6 +154,18 @@ struct Unit {
     server: Server,
     series: PodSeries,
     next_wake: SimTime,
+    /// Container restarts (the pod's `restartCount`).
+    restarts: u32,
+    /// Crashes since the container last ran 10 minutes: the kubelet's back-off step.
+    crash_streak: u32,
+    ready_since: SimTime,
+}
+
+impl Unit {
+    /// Whether the unit is billed: it exists and its node does.
+    fn billed(&self) -> bool {
+        !matches!(self.state, UnitState::Gone | UnitState::Lost)
+    }
 }
 
 /// A request in flight (slots are reused once a request is done).
@@ -198,6 +235,8 @@ pub struct World<'s> {
     targets: Vec<PolicyTargets>,
     capacity: Vec<(String, CapacityState)>,
     startup_rng: Stream,
+    /// Crashes, failed image pulls and the pods of lost nodes.
+    failure_rng: Stream,
     server_events: Vec<ServerEvent>,
     results: Results,
     engine_log: Option<EngineLog>,
@@ -212,6 +251,8 @@ pub struct World<'s> {
     speeds: Vec<f64>,
     /// The simulated Prometheus and the queries of the policies, when any reads it.
     prometheus: Option<(SeriesStore, BTreeMap<String, Query>)>,
+    /// The initial servers are in place: pods created from now on pull their images.
+    started: bool,
 }
 
 impl<'s> World<'s> {
@@ -261,6 +302,7 @@ impl<'s> World<'s> {
             targets: Vec::new(),
             capacity,
             startup_rng: stream(scn.seed, "startup"),
+            failure_rng: stream(scn.seed, "failures"),
             server_events: Vec::new(),
             results: Results::new(scn),
             engine_log: opts.engine_log.then(|| EngineLog::new(scn)),
@@ -276,6 +318,7 @@ impl<'s> World<'s> {
                 .map(|s| decode_speed(&s.server))
                 .collect(),
             prometheus: None,
+            started: false,
         };
         w.set_policies(scn.policies.clone());
         w
@@ -293,10 +336,18 @@ impl<'s> World<'s> {
                 self.set_ready(i as u32);
             }
         }
+        self.started = true;
         self.pull_request()?;
         if self.scn.first_tick <= self.scn.duration {
             self.queue
                 .push(self.scn.first_tick, CLASS_TICK, Event::Tick);
+        }
+        for (i, loss) in self.scn.node_losses.iter().enumerate() {
+            if loss.at <= self.scn.duration {
+                let index = i as u32;
+                self.queue
+                    .push(loss.at, CLASS_POD, Event::NodeLost { index });
+            }
         }
         for (i, (at, _)) in self.scn.policy_changes.iter().enumerate() {
             if *at <= self.scn.duration {
@@ -334,6 +385,11 @@ impl<'s> World<'s> {
                         .notable(self.now, Notable::PolicyChange(index as usize));
                     self.set_policies(policies);
                 }
+                Event::Crash { unit, restarts } => self.crash(unit, restarts),
+                Event::Restarted { unit } => self.restarted(unit),
+                Event::NodeLost { index } => self.node_lost(index as usize),
+                Event::NodeRecovered { index } => self.node_recovered(index as usize),
+                Event::Evicted { unit } => self.evicted(unit),
                 Event::Tick => self.tick(),
             }
         }
@@ -521,11 +577,26 @@ impl<'s> World<'s> {
         if let Err(at) = self.ready_units.binary_search(&unit) {
             self.ready_units.insert(at, unit);
         }
+        self.arm_crash(unit);
+    }
+
+    /// Unit `unit` becomes ready and takes what waits for a server of its kind.
+    fn make_ready(&mut self, unit: u32) {
+        self.set_ready(unit);
+        match self.units[unit as usize].kind {
+            UnitKind::Decode => self.dispatch_decode_queue(),
+            _ => self.dispatch_router_queue(),
+        }
     }
 
     /// Ready unit `unit` starts terminating.
     fn set_terminating(&mut self, unit: u32) {
-        self.units[unit as usize].state = UnitState::Terminating;
+        self.leave_ready(unit, UnitState::Terminating);
+    }
+
+    /// Unit `unit` takes no more requests, in `state`.
+    fn leave_ready(&mut self, unit: u32, state: UnitState) {
+        self.units[unit as usize].state = state;
         if let Ok(at) = self.ready_units.binary_search(&unit) {
             self.ready_units.remove(at);
         }
@@ -809,7 +880,11 @@ impl<'s> World<'s> {
         for (i, u) in self.units.iter().enumerate().rev() {
             let active = matches!(
                 u.state,
-                UnitState::Pending | UnitState::Starting | UnitState::Ready
+                UnitState::Pending
+                    | UnitState::Starting
+                    | UnitState::Ready
+                    | UnitState::Restarting
+                    | UnitState::Lost
             );
             if u.serving == s && active {
                 if let Some(pos) = wanted
@@ -874,6 +949,9 @@ impl<'s> World<'s> {
             server: Server::new(spec.server, !self.opts.step_by_step),
             series: PodSeries::default(),
             next_wake: SimTime::MIN,
+            restarts: 0,
+            crash_streak: 0,
+            ready_since: 0,
         });
         self.account_live(s, 1);
         let accel = self
@@ -909,8 +987,9 @@ impl<'s> World<'s> {
         let startup = self.scn.servings[u.serving]
             .startup
             .sample(&mut self.startup_rng);
+        let pull = self.image_pull_delay(unit);
         self.queue
-            .push(self.now + startup, CLASS_POD, Event::Ready { unit });
+            .push(self.now + pull + startup, CLASS_POD, Event::Ready { unit });
     }
 
     fn request_provisioning(&mut self, a: usize) {
@@ -960,13 +1039,8 @@ impl<'s> World<'s> {
     }
 
     fn unit_ready(&mut self, unit: u32) {
-        if self.units[unit as usize].state != UnitState::Starting {
-            return;
-        }
-        self.set_ready(unit);
-        match self.units[unit as usize].kind {
-            UnitKind::Decode => self.dispatch_decode_queue(),
-            _ => self.dispatch_router_queue(),
+        if self.units[unit as usize].state == UnitState::Starting {
+            self.make_ready(unit);
         }
     }
 
@@ -988,7 +1062,9 @@ impl<'s> World<'s> {
                 self.account_live(s, -1);
                 self.add_cost(unit);
             }
-            UnitState::Starting => self.unit_gone(unit),
+            UnitState::Starting | UnitState::Restarting => self.unit_gone(unit),
+            // Not billed since its node was lost.
+            UnitState::Lost => self.units[unit as usize].state = UnitState::Gone,
             UnitState::Ready => {
                 self.set_terminating(unit);
                 let u = &self.units[unit as usize];
@@ -1056,7 +1132,7 @@ impl<'s> World<'s> {
     fn record_cost(&mut self) {
         let mut cost: Vec<f64> = self.results.servings.iter().map(|s| s.cost).collect();
         let mut servers = vec![0u64; cost.len()];
-        for u in self.units.iter().filter(|u| u.state != UnitState::Gone) {
+        for u in self.units.iter().filter(|u| u.billed()) {
             cost[u.serving] += self.unit_cost(u);
             servers[u.serving] += 1;
         }
@@ -1102,6 +1178,7 @@ impl<'s> World<'s> {
                     pod_name: u.pod_name.clone(),
                     labels: u.labels.clone(),
                     state: u.state,
+                    restarts: u.restarts,
                     start_time: u.scheduled,
                     series: &u.series,
                     server: &u.server,
@@ -1235,14 +1312,17 @@ impl<'s> World<'s> {
     fn timeline_row(&self, target: PolicyTarget, d: &Decision, arrivals_per_s: f64) -> TimelineRow {
         let PolicyTarget { serving, role, .. } = target;
         let spec = &self.scn.servings[serving];
-        let mut counts = [0u32; 4];
+        let mut counts = [0u32; 6];
         let (mut waiting, mut running, mut kv_sum, mut ready_n) = (0u64, 0u64, 0.0f64, 0u32);
         let mut cost_rate = 0.0;
+        let mut restarted = 0u32;
         for u in &self.units {
             if u.state == UnitState::Gone {
                 continue;
             }
-            cost_rate += self.scn.servings[u.serving].price_per_hour;
+            if u.billed() {
+                cost_rate += self.scn.servings[u.serving].price_per_hour;
+            }
             if u.serving != serving || (role.is_some() && u.role != role) {
                 continue;
             }
@@ -1251,9 +1331,12 @@ impl<'s> World<'s> {
                 UnitState::Starting => 1,
                 UnitState::Pending => 2,
                 UnitState::Terminating => 3,
+                UnitState::Restarting => 4,
+                UnitState::Lost => 5,
                 UnitState::Gone => continue,
             };
             counts[slot] += 1;
+            restarted += u32::from(u.restarts > 0);
             waiting += u.server.waiting() as u64;
             running += u.server.running() as u64;
             if u.state == UnitState::Ready {
@@ -1320,6 +1403,9 @@ impl<'s> World<'s> {
             starting: counts[1],
             pending: counts[2],
             terminating: counts[3],
+            restarting: counts[4],
+            lost: counts[5],
+            restarted,
             metrics,
             unready,
             recommended,
@@ -1351,7 +1437,7 @@ impl<'s> World<'s> {
         }
         self.record_cost();
         for i in 0..self.units.len() {
-            if self.units[i].state != UnitState::Gone {
+            if self.units[i].billed() {
                 self.add_cost(i as u32);
             }
         }

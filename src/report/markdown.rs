@@ -172,6 +172,9 @@ pub fn report(scn: &Scenario, summary: &Value, results: &Results) -> String {
         }
         md.push('\n');
     }
+    if has_faults(scn) {
+        faults_section(&mut md, summary);
+    }
     let _ = writeln!(md, "## Charts\n\n{CHARTS}");
     if let Some(a) = summary["assertions"].as_array().filter(|a| !a.is_empty()) {
         let _ = writeln!(
@@ -205,4 +208,37 @@ pub fn report(scn: &Scenario, summary: &Value, results: &Results) -> String {
         let _ = writeln!(md, "- {c}");
     }
     md
+}
+
+fn has_faults(scn: &Scenario) -> bool {
+    !scn.node_losses.is_empty()
+        || scn
+            .servings
+            .iter()
+            .any(|s| s.faults.crashes.is_some() || s.faults.image_pull.is_some())
+}
+
+/// What the scenario's faults did, beside the requests they cost.
+fn faults_section(md: &mut String, summary: &Value) {
+    let f = &summary["faults"];
+    let _ = writeln!(
+        md,
+        "## Faults\n\n| fault | effect |\n|---|---|\n\
+         | container crashes | {} (requests failed by crashes and lost nodes: {}) |\n\
+         | ticks skipped while a restarted pod was in the target | {} |\n\
+         | nodes lost / pods lost | {} / {} |\n\
+         | failed image pulls / pods delayed / total delay (s) | {} / {} / {} |\n",
+        num(&f["crashes"]),
+        num(&summary["requests"]["failed_crashed"]),
+        num(&f["ticks_skipped_with_restarted_pods"]),
+        num(&f["node_losses"]),
+        num(&f["pods_lost"]),
+        num(&f["image_pull_failures"]),
+        num(&f["image_pull_delayed_pods"]),
+        num(&f["image_pull_delay_s"]),
+    );
+    let _ = writeln!(
+        md,
+        "A crashed container is restarted in place; its pod keeps `restartCount > 0`, which Kthena's collector counts as failed until the pod is deleted (the timeline's `restarted` column). Pods of a lost node stay, not ready, until evicted (`lost`), then their serving groups are recreated.\n"
+    );
 }

@@ -38,12 +38,23 @@ pub fn is_known_metric(path: &[String], servings: &[String]) -> bool {
             "failed",
             "failed_too_long",
             "failed_terminated",
+            "failed_crashed",
             "dropped",
             "in_flight",
         ]
         .contains(k),
         ["latency", l, s] => LATENCIES.contains(l) && STATS.contains(s),
         ["slo", k] => ["attainment", "goodput_rps", "met"].contains(k),
+        ["faults", k] => [
+            "crashes",
+            "node_losses",
+            "pods_lost",
+            "image_pull_failures",
+            "image_pull_delayed_pods",
+            "image_pull_delay_s",
+            "ticks_skipped_with_restarted_pods",
+        ]
+        .contains(k),
         ["cost", "total"] => true,
         ["cost", "by_serving", s] => servings.iter().any(|x| x == s),
         ["replicas", k] => ["average", "peak", "replica_hours"].contains(k),
@@ -77,9 +88,11 @@ pub fn summary(scn: &Scenario, r: &Results) -> Value {
     let by_serving: Map<String, Value> = r
         .servings
         .iter()
-        .map(|s| {
+        .zip(&r.faults.crashes_by_serving)
+        .map(|(s, crashes)| {
             let v = json!({
                 "cost": round6(s.cost),
+                "crashes": crashes,
                 "completed": s.completed,
                 "slo_attainment": round6(if s.completed > 0 { s.slo_met as f64 / s.completed as f64 } else { 0.0 }),
                 "replicas": {
@@ -110,6 +123,7 @@ pub fn summary(scn: &Scenario, r: &Results) -> Value {
             "failed": r.failed(),
             "failed_too_long": r.failed_too_long,
             "failed_terminated": r.failed_terminated,
+            "failed_crashed": r.failed_crashed,
             "dropped": r.dropped,
             "in_flight": r.in_flight,
         },
@@ -138,7 +152,28 @@ pub fn summary(scn: &Scenario, r: &Results) -> Value {
             "skipped_ticks": r.skipped_ticks,
             "preemptions": r.preemptions,
         },
+        "faults": faults(r),
         "by_serving": by_serving,
+    })
+}
+
+/// What the scenario's faults did, and how often the engine skipped a tick while a pod with
+/// a restarted container (failed, to Kthena's collector) was in its target.
+fn faults(r: &Results) -> Value {
+    let f = &r.faults;
+    let frozen = r
+        .timeline
+        .iter()
+        .filter(|row| row.skip && row.restarted > 0)
+        .count();
+    json!({
+        "crashes": f.crashes,
+        "node_losses": f.node_losses,
+        "pods_lost": f.pods_lost,
+        "image_pull_failures": f.image_pull_failures,
+        "image_pull_delayed_pods": f.image_pull_delayed_pods,
+        "image_pull_delay_s": round6(f.image_pull_delay as f64 / 1e6),
+        "ticks_skipped_with_restarted_pods": frozen,
     })
 }
 

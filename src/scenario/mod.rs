@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use crate::engine::policy::Policy;
 use crate::engine::EngineVersion;
+use crate::model::faults::{NodeLoss, ServingFaults};
 use crate::model::router::RouterPolicy;
 use crate::model::server::ServerParams;
 use crate::model::startup::Startup;
@@ -48,6 +49,8 @@ pub struct Scenario {
     pub servings: Vec<Serving>,
     /// Accelerator type → capacity; absent types are unlimited.
     pub capacity: BTreeMap<String, Capacity>,
+    /// Nodes lost during the run, by time.
+    pub node_losses: Vec<NodeLoss>,
     pub router: RouterPolicy,
     pub queue_timeout: Option<SimTime>,
     pub workload: WorkloadSpec,
@@ -82,6 +85,7 @@ pub struct Serving {
     pub metrics_path: String,
     pub labels: BTreeMap<String, String>,
     pub disaggregation: Option<Disaggregation>,
+    pub faults: ServingFaults,
 }
 
 /// Prefill/decode disaggregation between two roles of a serving.

@@ -195,6 +195,80 @@ pub struct RawServing {
     /// the prefill role, their KV cache moved, then decoded on the decode role.
     #[serde(default)]
     pub disaggregation: Option<RawDisaggregation>,
+    /// Faults of this serving's pods: container crashes, failing image pulls.
+    #[serde(default)]
+    pub faults: Option<RawServingFaults>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawServingFaults {
+    /// Containers of ready servers crash and are restarted in place by the kubelet. The pod
+    /// then has `restartCount > 0`, which Kthena's collector counts as failed for good.
+    #[serde(default)]
+    pub crashes: Option<RawCrashes>,
+    /// Image pulls fail and are retried with the kubelet's back-off (`ImagePullBackOff`).
+    #[serde(default)]
+    pub image_pull: Option<RawImagePull>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawCrashes {
+    /// Mean time between crashes of one ready server, e.g. `"6h"` (exponential gaps).
+    pub mtbf: String,
+    /// From the container's restart (after the kubelet's crash-loop back-off: 10 s,
+    /// doubling up to 5 min) to ready again. Default: the serving's `startup`.
+    #[serde(default)]
+    pub restart: Option<RawStartup>,
+}
+
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawImagePull {
+    /// Probability that one pull attempt fails, in [0, 1) (default 0).
+    #[serde(default)]
+    pub failure_probability: Option<f64>,
+    /// Registry outages: every attempt between `from` and `to` fails.
+    #[serde(default)]
+    pub outages: Vec<RawWindow>,
+    /// How long a failing attempt takes (default `"5s"`).
+    #[serde(default)]
+    pub attempt: Option<String>,
+    /// First back-off after a failed attempt, doubling after each (default `"10s"`).
+    #[serde(default)]
+    pub backoff: Option<String>,
+    /// Longest back-off (default `"5m"`).
+    #[serde(default)]
+    pub max_backoff: Option<String>,
+}
+
+/// A time window of the run, `[from, to)`.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawWindow {
+    pub from: String,
+    pub to: String,
+}
+
+/// The loss of one node: its pods fail, its GPUs leave the cluster.
+#[derive(Debug, Clone, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RawNodeLoss {
+    /// When the node is lost, e.g. `"30m"`.
+    pub at: String,
+    /// Its accelerator type (a key of `cluster.accelerators`).
+    pub accelerator: String,
+    /// Its GPUs. The pods on it are the node's share of the type's used GPUs (the
+    /// scheduler spreads pods), picked at random among the running ones.
+    pub gpus: u32,
+    /// When a replacement node brings the capacity back (default: never).
+    #[serde(default)]
+    pub recovers_after: Option<String>,
+    /// How long the lost pods stay, not ready, before they are evicted and their serving
+    /// groups recreated (default `"5m"`, Kubernetes' unreachable-node toleration).
+    #[serde(default)]
+    pub eviction: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -279,6 +353,9 @@ pub struct RawPhase {
 pub struct RawCluster {
     /// Accelerator type → capacity.
     pub accelerators: BTreeMap<String, RawAccelerator>,
+    /// Nodes lost during the run.
+    #[serde(default)]
+    pub node_losses: Vec<RawNodeLoss>,
 }
 
 #[derive(Debug, Clone, Deserialize, JsonSchema)]

@@ -2,6 +2,8 @@
 //! checked, the engine version chosen (and the policies converted to it), and every
 //! problem collected with its path — the user fixes them all in one go.
 
+mod faults;
+
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -322,6 +324,11 @@ fn build(
                 .collect()
         })
         .unwrap_or_default();
+    let node_losses = raw
+        .cluster
+        .as_ref()
+        .map(|c| faults::node_losses(&c.node_losses, &capacity, p))
+        .unwrap_or_default();
 
     let router = match raw.router.as_ref().and_then(|r| r.policy.as_deref()) {
         None => RouterPolicy::default(),
@@ -391,6 +398,7 @@ fn build(
         policy_changes,
         servings,
         capacity,
+        node_losses,
         router,
         queue_timeout,
         workload: raw.workload.clone(),
@@ -910,6 +918,7 @@ fn build_serving(
             per_token_us: bytes * 8.0 / (gbps * 1e9) * 1e6,
         })
     });
+    let faults = faults::serving_faults(s.faults.as_ref(), startup.as_ref(), path, p);
     let namespace = s
         .namespace
         .clone()
@@ -931,5 +940,6 @@ fn build_serving(
         metrics_path,
         labels: s.labels.clone(),
         disaggregation,
+        faults: faults?,
     })
 }

@@ -1,0 +1,225 @@
+//! Faults of the simulated cluster: container crashes (restarted in place by the kubelet,
+//! with its crash-loop back-off), image pulls that fail and are retried with back-off, and
+//! the loss of a node. The draws come from the `failures` stream, so that adding faults
+//! does not reshuffle arrivals, token lengths or startup times.
+//!
+//! What Kthena makes of them is the point: a restarted container leaves `restartCount > 0`
+//! on its pod for good, and the collector counts such a pod as failed (engine.md §5.1) —
+//! one crash freezes the metrics of its target (v0.4) or group (head) until the pod is
+//! deleted by a scale-down.
+
+use rand::RngExt;
+
+use super::startup::Startup;
+use crate::sim::rng::Stream;
+use crate::sim::time::round_micros;
+use crate::sim::SimTime;
+
+/// The kubelet's restart and image-pull back-off: 10 s, doubling, at most 5 min.
+pub const KUBELET_BACKOFF: SimTime = 10_000_000;
+pub const KUBELET_MAX_BACKOFF: SimTime = 300_000_000;
+/// A container that ran this long without a crash has its restart back-off reset.
+pub const BACKOFF_RESET: SimTime = 600_000_000;
+/// How long pods of an unreachable node stay before they are evicted (deleted): the
+/// default `tolerationSeconds` of `node.kubernetes.io/unreachable`.
+pub const DEFAULT_EVICTION: SimTime = 300_000_000;
+/// How long a failing image-pull attempt takes.
+pub const DEFAULT_PULL_ATTEMPT: SimTime = 5_000_000;
+
+/// The faults of one serving's pods.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServingFaults {
+    pub crashes: Option<Crashes>,
+    pub image_pull: Option<ImagePull>,
+}
+
+/// Container crashes of ready servers: a Poisson process per server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Crashes {
+    /// Mean time between crashes of one ready server.
+    pub mtbf: SimTime,
+    /// From the container's restart to ready again (the engine loads its weights anew).
+    pub restart: Startup,
+}
+
+impl Crashes {
+    /// Time from becoming ready to the next crash.
+    pub fn time_to_crash(&self, rng: &mut Stream) -> SimTime {
+        // Inverse CDF of the exponential; 1 - u is in (0, 1].
+        let u: f64 = rng.random();
+        round_micros(-(1.0 - u).ln() * self.mtbf as f64).max(1)
+    }
+}
+
+/// The kubelet's wait before restarting a container after its `n`-th crash in a row (n ≥ 1).
+pub fn restart_backoff(n: u32) -> SimTime {
+    let doublings = n.saturating_sub(1).min(16);
+    (KUBELET_BACKOFF << doublings).min(KUBELET_MAX_BACKOFF)
+}
+
+/// Image pulls that fail: at random, and always during registry outages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImagePull {
+    /// Probability that one attempt fails (below 1).
+    pub failure_probability: f64,
+    /// `[from, to)` windows in which every attempt fails.
+    pub outages: Vec<(SimTime, SimTime)>,
+    /// How long a failing attempt takes.
+    pub attempt: SimTime,
+    pub backoff: SimTime,
+    pub max_backoff: SimTime,
+}
+
+/// The failed attempts before a pull that succeeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PullDelay {
+    pub failures: u32,
+    /// From the first attempt to the successful one.
+    pub delay: SimTime,
+}
+
+impl ImagePull {
+    /// Tries the pull from `start` on, backing off after each failure, until an attempt
+    /// succeeds or the next one would start after `give_up` (the end of the run).
+    pub fn delay(&self, start: SimTime, give_up: SimTime, rng: &mut Stream) -> PullDelay {
+        let mut t = start;
+        let mut backoff = self.backoff;
+        let mut failures = 0u32;
+        while t <= give_up {
+            let in_outage = self.outages.iter().any(|&(a, b)| a <= t && t < b);
+            // The draw is made for every attempt, so that outages do not shift later draws.
+            let unlucky = rng.random::<f64>() < self.failure_probability;
+            if !(in_outage || unlucky) {
+                break;
+            }
+            failures += 1;
+            t = t.saturating_add(self.attempt).saturating_add(backoff);
+            backoff = backoff.saturating_mul(2).min(self.max_backoff);
+        }
+        PullDelay {
+            failures,
+            delay: t - start,
+        }
+    }
+}
+
+/// A node of an accelerator type lost at a given time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeLoss {
+    pub at: SimTime,
+    pub accelerator: String,
+    /// The node's GPUs: the capacity lost.
+    pub gpus: u32,
+    /// When the capacity comes back (a replacement node), if it does.
+    pub recovers_after: Option<SimTime>,
+    /// How long the lost node's pods stay (not ready) before they are deleted and their
+    /// groups recreated.
+    pub eviction: SimTime,
+}
+
+impl NodeLoss {
+    /// How many of the accelerator's `used` GPUs (of `total`) were on the lost node, with
+    /// the scheduler's default spreading: the node's share of the used GPUs, rounded up.
+    pub fn gpus_hit(&self, used: u32, total: u32) -> u32 {
+        if total == 0 {
+            return 0;
+        }
+        let hit = (u64::from(used) * u64::from(self.gpus.min(total))).div_ceil(u64::from(total));
+        hit as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::rng::stream;
+
+    #[test]
+    fn restart_backoff_doubles_up_to_five_minutes() {
+        let secs: Vec<SimTime> = (1..=8).map(|n| restart_backoff(n) / 1_000_000).collect();
+        assert_eq!(secs, [10, 20, 40, 80, 160, 300, 300, 300]);
+        assert_eq!(restart_backoff(u32::MAX), KUBELET_MAX_BACKOFF);
+    }
+
+    #[test]
+    fn crashes_are_exponential_with_the_given_mean() {
+        let c = Crashes {
+            mtbf: 3_600_000_000,
+            restart: Startup::Constant(0),
+        };
+        let mut rng = stream(7, "failures");
+        let n = 20_000;
+        let mean = (0..n)
+            .map(|_| c.time_to_crash(&mut rng) as f64)
+            .sum::<f64>()
+            / n as f64;
+        assert!((mean / 3.6e9 - 1.0).abs() < 0.03, "mean {mean}");
+    }
+
+    fn pull(p: f64, outages: Vec<(SimTime, SimTime)>) -> ImagePull {
+        ImagePull {
+            failure_probability: p,
+            outages,
+            attempt: DEFAULT_PULL_ATTEMPT,
+            backoff: KUBELET_BACKOFF,
+            max_backoff: KUBELET_MAX_BACKOFF,
+        }
+    }
+
+    #[test]
+    fn an_outage_delays_the_pull_by_attempts_and_backoffs() {
+        // From 0 to 2 min every attempt fails: attempts at 0, 15, 40, 85 s (5 s + 10, 20,
+        // 40 s back-off), then 170 s is after the outage and succeeds.
+        let p = pull(0.0, vec![(0, 120_000_000)]);
+        let d = p.delay(0, SimTime::MAX, &mut stream(1, "failures"));
+        assert_eq!(d.failures, 4);
+        assert_eq!(d.delay, 170_000_000);
+        // Outside the outage the first attempt succeeds.
+        let d = p.delay(120_000_000, SimTime::MAX, &mut stream(1, "failures"));
+        assert_eq!(
+            d,
+            PullDelay {
+                failures: 0,
+                delay: 0
+            }
+        );
+    }
+
+    #[test]
+    fn random_failures_are_geometric() {
+        let p = pull(0.5, vec![]);
+        let mut rng = stream(3, "failures");
+        let n = 20_000;
+        let failures: u64 = (0..n)
+            .map(|_| u64::from(p.delay(0, SimTime::MAX, &mut rng).failures))
+            .sum();
+        // Mean of a geometric number of failures before a success: p / (1 - p) = 1.
+        let mean = failures as f64 / n as f64;
+        assert!((mean - 1.0).abs() < 0.05, "mean {mean}");
+    }
+
+    #[test]
+    fn an_endless_outage_gives_up_at_the_end_of_the_run() {
+        let p = pull(0.0, vec![(0, SimTime::MAX)]);
+        let d = p.delay(0, 3_600_000_000, &mut stream(1, "failures"));
+        assert!(d.delay > 3_600_000_000);
+        assert!(d.failures < 20, "{d:?}");
+    }
+
+    #[test]
+    fn a_node_holds_its_share_of_the_used_gpus() {
+        let n = NodeLoss {
+            at: 0,
+            accelerator: "h100".into(),
+            gpus: 8,
+            recovers_after: None,
+            eviction: DEFAULT_EVICTION,
+        };
+        assert_eq!(n.gpus_hit(32, 32), 8);
+        assert_eq!(n.gpus_hit(16, 32), 4);
+        assert_eq!(n.gpus_hit(1, 32), 1);
+        assert_eq!(n.gpus_hit(0, 32), 0);
+        assert_eq!(n.gpus_hit(4, 0), 0);
+        assert_eq!(n.gpus_hit(u32::MAX, u32::MAX), 8);
+    }
+}
