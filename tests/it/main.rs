@@ -1,5 +1,6 @@
 mod chart;
 mod compare;
+mod faults;
 mod golden;
 mod interrupt;
 mod plan;
