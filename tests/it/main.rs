@@ -3,6 +3,7 @@ mod compare;
 mod faults;
 mod golden;
 mod interrupt;
+mod long_run;
 mod plan;
 mod replay;
 mod run;
