@@ -441,3 +441,28 @@ proptest! {
         prop_assert_eq!(got, greedy(&params, total));
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// Admissible extremes — costs up to `i32::MAX`, bounds up to the CRD's 1 000 000, any
+    /// expansion rate from 100 up and any total — build and split without an overflow panic
+    /// (tests run with overflow checks), and the split still sums to the clamped total.
+    #[test]
+    fn extreme_costs_bounds_and_totals_never_overflow(
+        ps in prop::collection::vec((0i32..=i32::MAX, 0i32..=1_000_000, 0i32..=1_000_000), 1..5),
+        rate in 100i32..=i32::MAX,
+        total in i32::MIN..=i32::MAX,
+    ) {
+        let params: Vec<HeterogeneousParam> = ps
+            .iter()
+            .enumerate()
+            .map(|(i, &(cost, a, b))| param("ns", &format!("t{i}"), cost, a.min(b), a.max(b)))
+            .collect();
+        let meta = make_meta(EngineVersion::Head, "ns", rate, params);
+        let split = meta.restore(total);
+        let sum: i64 = split.iter().map(|(_, n)| i64::from(*n)).sum();
+        let clamped = i64::from(total).clamp(i64::from(meta.sum_min), i64::from(meta.sum_max));
+        prop_assert_eq!(sum, clamped);
+    }
+}

@@ -166,3 +166,80 @@ proptest! {
         }
     }
 }
+
+/// Any behaviour the CRD admits (instances up to `i32::MAX`, percents up to 1000).
+fn arb_extreme_behavior() -> impl Strategy<Value = Behavior> {
+    let stable =
+        (0i32..=i32::MAX, 0i32..=1000, prop::bool::ANY).prop_map(|(instances, percent, or)| {
+            StablePolicy {
+                instances,
+                percent,
+                period: Some(Duration::from_millis(60_000)),
+                select_policy: if or {
+                    SelectPolicy::Or
+                } else {
+                    SelectPolicy::And
+                },
+                stabilization_window: Some(Duration::from_millis(30_000)),
+            }
+        });
+    (stable.clone(), stable, 0i32..=1000, 110i32..=1000).prop_map(
+        |(down, up, percent, threshold)| Behavior {
+            scale_down: down,
+            scale_up: ScaleUpBehavior {
+                stable_policy: up,
+                panic_policy: PanicPolicy {
+                    percent,
+                    period: Duration::from_millis(30_000),
+                    panic_threshold_percent: Some(threshold),
+                    panic_mode_hold: Some(Duration::from_millis(60_000)),
+                },
+            },
+        },
+    )
+}
+
+proptest! {
+    /// Extreme but admissible inputs — bounds up to the CRD's 1 000 000, a current count
+    /// anywhere in `i32` (an operator's edit), loads up to 1e300 against tiny targets —
+    /// never make the engine's i32 arithmetic panic (tests run with overflow checks), and
+    /// the corrected count still lies within the bounds: Kthena's products wrap, as in Go.
+    #[test]
+    fn extreme_counts_and_loads_never_overflow(
+        version in prop::sample::select(VERSIONS.to_vec()),
+        behavior in arb_extreme_behavior(),
+        (min, max) in (0i32..=1_000_000, 0i32..=1_000_000).prop_map(|(a, b)| (a.min(b), a.max(b).max(1))),
+        tolerance_percent in 0i32..=100,
+        target in prop::sample::select(vec![1e-300, 1e-9, 1.0, 1e9]),
+        steps in prop::collection::vec(
+            (1i64..120_000, prop::sample::select(vec![0.0, 1.0, 1e6, 1e12, 1e300]), prop::option::of(i32::MIN..=i32::MAX)),
+            1..20,
+        ),
+    ) {
+        let targets = vec![("load".to_string(), target)];
+        let mut status = Status::new(&behavior, version);
+        let mut now = NOW;
+        let mut current = max;
+        for (dt, load, edit) in steps {
+            now += dt;
+            let external = Metrics::from([("load".to_string(), load)]);
+            let outcome = scale_one_target(&mut status, &ScaleInput {
+                version,
+                now,
+                behavior: &behavior,
+                min,
+                max,
+                current,
+                tolerance_percent,
+                metric_targets: &targets,
+                unready: 0,
+                ready: &[],
+                external: &external,
+            });
+            let outcome = outcome.expect("an external metric never skips");
+            prop_assert!(min <= outcome.corrected && outcome.corrected <= max, "{:?}", outcome);
+            record(&mut status, now, &outcome);
+            current = edit.unwrap_or(outcome.corrected);
+        }
+    }
+}
