@@ -57,7 +57,9 @@ impl Startup {
                     v[rng.random_range(0..v.len())]
                 }
             }
-            Startup::Phases(p) => p.iter().map(|(_, s)| s.sample(rng)).sum(),
+            Startup::Phases(p) => p
+                .iter()
+                .fold(0, |t: SimTime, (_, s)| t.saturating_add(s.sample(rng))),
         }
     }
 }
@@ -66,6 +68,22 @@ impl Startup {
 mod tests {
     use super::*;
     use crate::sim::rng::stream;
+
+    #[test]
+    fn absurd_startups_saturate_instead_of_overflowing() {
+        // p99 of 100 years over a median of 1 µs: draws beyond i64 saturate, and so do sums.
+        let huge = Startup::lognormal(1, 3_153_600_000_000_000);
+        let s = Startup::Phases(vec![("a".into(), huge.clone()), ("b".into(), huge)]);
+        let mut rng = stream(1, "startup");
+        for _ in 0..1000 {
+            assert!(s.sample(&mut rng) >= 0);
+        }
+        let max = Startup::Phases(vec![
+            ("a".into(), Startup::Constant(SimTime::MAX)),
+            ("b".into(), Startup::Constant(SimTime::MAX)),
+        ]);
+        assert_eq!(max.sample(&mut rng), SimTime::MAX);
+    }
 
     #[test]
     fn lognormal_hits_its_median_and_p99() {

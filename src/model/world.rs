@@ -620,7 +620,7 @@ impl<'s> World<'s> {
                 if let Some(t) = self.scn.queue_timeout {
                     let generation = r.generation;
                     self.queue.push(
-                        self.now + t,
+                        self.now.saturating_add(t),
                         CLASS_TIMEOUT,
                         Event::QueueTimeout {
                             req: id,
@@ -795,7 +795,7 @@ impl<'s> World<'s> {
                         .as_ref()
                         .map_or(0, |d| d.transfer_time(r.input));
                     self.queue.push(
-                        at + delay,
+                        at.saturating_add(delay),
                         CLASS_ARRIVAL,
                         Event::KvTransferred {
                             req,
@@ -988,8 +988,11 @@ impl<'s> World<'s> {
             .startup
             .sample(&mut self.startup_rng);
         let pull = self.image_pull_delay(unit);
-        self.queue
-            .push(self.now + pull + startup, CLASS_POD, Event::Ready { unit });
+        self.queue.push(
+            self.now.saturating_add(pull).saturating_add(startup),
+            CLASS_POD,
+            Event::Ready { unit },
+        );
     }
 
     fn request_provisioning(&mut self, a: usize) {
@@ -1000,7 +1003,7 @@ impl<'s> World<'s> {
         if !c.provisioning_in_flight && c.total < p.max_gpus {
             c.provisioning_in_flight = true;
             self.queue.push(
-                self.now + p.delay,
+                self.now.saturating_add(p.delay),
                 CLASS_POD,
                 Event::Provision {
                     accelerator: a as u32,
@@ -1072,8 +1075,11 @@ impl<'s> World<'s> {
                     self.unit_gone(unit);
                 } else {
                     let grace = self.scn.servings[u.serving].termination_grace;
-                    self.queue
-                        .push(self.now + grace, CLASS_POD, Event::GraceEnd { unit });
+                    self.queue.push(
+                        self.now.saturating_add(grace),
+                        CLASS_POD,
+                        Event::GraceEnd { unit },
+                    );
                 }
             }
             UnitState::Terminating | UnitState::Gone => {}
@@ -1248,7 +1254,7 @@ impl<'s> World<'s> {
             }
             self.results.timeline.extend(rows);
         }
-        let next = self.now + self.scn.sync_period;
+        let next = self.now.saturating_add(self.scn.sync_period);
         if next <= self.scn.duration {
             self.queue.push(next, CLASS_TICK, Event::Tick);
         }

@@ -102,7 +102,9 @@ pub struct Disaggregation {
 impl Disaggregation {
     /// How long moving the KV cache of `prompt` tokens takes.
     pub fn transfer_time(&self, prompt: u32) -> SimTime {
-        self.latency + crate::sim::time::round_micros(self.per_token_us * f64::from(prompt))
+        self.latency.saturating_add(crate::sim::time::round_micros(
+            self.per_token_us * f64::from(prompt),
+        ))
     }
 }
 

@@ -53,7 +53,10 @@ impl World<'_> {
             .crashes
             .as_ref()
             .map_or(0, |c| c.restart.sample(&mut self.failure_rng));
-        let back_at = self.now + restart_backoff(u.crash_streak) + restart;
+        let back_at = self
+            .now
+            .saturating_add(restart_backoff(u.crash_streak))
+            .saturating_add(restart);
         self.queue
             .push(back_at, CLASS_POD, Event::Restarted { unit });
         let first = self.results.faults.crashes_by_serving[serving] == 0;
@@ -134,7 +137,7 @@ impl World<'_> {
         self.results.faults.pods_lost += u64::from(lost);
         if let Some(after) = loss.recovers_after {
             self.queue.push(
-                self.now + after,
+                self.now.saturating_add(after),
                 CLASS_POD,
                 Event::NodeRecovered {
                     index: index as u32,
@@ -166,8 +169,11 @@ impl World<'_> {
             self.units[unit as usize].state = UnitState::Gone;
         } else {
             let eviction = self.scn.node_losses[index].eviction;
-            self.queue
-                .push(self.now + eviction, CLASS_POD, Event::Evicted { unit });
+            self.queue.push(
+                self.now.saturating_add(eviction),
+                CLASS_POD,
+                Event::Evicted { unit },
+            );
         }
     }
 
