@@ -100,10 +100,10 @@ fn a_lost_node_shows_lost_then_pending_pods_until_it_is_replaced() {
     for r in &rows {
         let t = at(r);
         let l = num(r, "lost");
-        if t < 2400.0 || t >= 2700.0 {
-            assert_eq!(l, 0.0, "t = {t}");
-        } else {
+        if (2400.0..2700.0).contains(&t) {
             assert_eq!(l, lost as f64, "t = {t}");
+        } else {
+            assert_eq!(l, 0.0, "t = {t}");
         }
     }
     assert!(rows
