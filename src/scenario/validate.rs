@@ -271,11 +271,14 @@ fn build(
     }
 
     let servings = build_servings(raw, base, manifests.as_ref(), p);
+    // With a serving refused, its policies are not checked against the rest: that would
+    // only repeat the serving's problem as "not among the scenario's servings".
+    let known = (servings.len() == raw.servings.len()).then_some(servings.as_slice());
     let engine = choose_engine(requested_engine, manifests.as_ref(), &changes, p);
     let engine_or_default = engine.unwrap_or(EngineVersion::Head);
     let policies = manifests
         .as_ref()
-        .map(|m| engine_policies(m, engine_or_default, "policies", &servings, p))
+        .map(|m| engine_policies(m, engine_or_default, "policies", known, p))
         .unwrap_or_default();
     let policy_changes: Vec<(SimTime, Vec<Policy>)> = changes
         .iter()
@@ -283,7 +286,7 @@ fn build(
             let field = format!("policy_changes[{i}].policies");
             (
                 *at,
-                engine_policies(set, engine_or_default, &field, &servings, p),
+                engine_policies(set, engine_or_default, &field, known, p),
             )
         })
         .collect();
@@ -444,12 +447,12 @@ fn choose_engine(
 }
 
 /// The engine's policies of a manifest set, converted to `engine`, checked against the
-/// simulated servings.
+/// simulated servings when they are all known.
 fn engine_policies(
     set: &ManifestSet,
     engine: EngineVersion,
     field: &str,
-    servings: &[Serving],
+    servings: Option<&[Serving]>,
     p: &mut Problems,
 ) -> Vec<Policy> {
     let Ok(loaded) = set.policies() else {
@@ -476,7 +479,9 @@ fn engine_policies(
                     return None;
                 }
             };
-            check_against_servings(&policy, engine, servings, &exposed, &at, p);
+            if let Some(servings) = servings {
+                check_against_servings(&policy, engine, servings, &exposed, &at, p);
+            }
             Some(policy)
         })
         .collect()

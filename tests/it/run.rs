@@ -249,6 +249,10 @@ fn bad_scenarios_give_exit_2_one_line_each_and_write_nothing() {
         ("missing-trace", "    - poisson:\n        rate: {constant: 3}\n        input_tokens: {lognormal: {median: 600, p99: 4000}}\n        output_tokens: {lognormal: {median: 200, p99: 1000}}\n", "    - trace:\n        path: no-such-trace.csv\n", "workload.streams[0].trace.path"),
         ("bad-assertion", "slo.attainment >= 0.9", "slo.atainment >= 0.9", "assertions[0]"),
         ("bad-router", "workload:\n", "router: {policy: fastest}\nworkload:\n", "router.policy: unknown router policy"),
+        ("bad-pull-probability", "      preset: llama2-70b-8xa100\n", "      preset: llama2-70b-8xa100\n    faults: {image_pull: {failure_probability: 1.5}}\n", "servings[0].faults.image_pull.failure_probability: 1.5 is out of range"),
+        ("zero-mtbf", "      preset: llama2-70b-8xa100\n", "      preset: llama2-70b-8xa100\n    faults: {crashes: {mtbf: 0s}}\n", "servings[0].faults.crashes.mtbf: must be greater than 0"),
+        ("backwards-outage", "      preset: llama2-70b-8xa100\n", "      preset: llama2-70b-8xa100\n    faults: {image_pull: {outages: [{from: 10m, to: 5m}]}}\n", "servings[0].faults.image_pull.outages[0].to: must be after from"),
+        ("node-loss-without-capacity", "workload:\n", "cluster:\n  accelerators: {}\n  node_losses: [{at: 5m, accelerator: a100, gpus: 8}]\nworkload:\n", "cluster.node_losses[0].accelerator: \"a100\" has no capacity in cluster.accelerators"),
     ];
     for (name, from, to, expected) in cases {
         let scenario = variant(&dir, name, from, to);
