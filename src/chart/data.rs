@@ -36,6 +36,12 @@ pub struct Tick {
     pub min_replicas: i32,
     pub max_replicas: i32,
     pub ready: u32,
+    /// Servers down by a fault: restarting after a crash, or on a lost node (absent from
+    /// runs without these columns).
+    #[serde(default)]
+    pub restarting: u32,
+    #[serde(default)]
+    pub lost: u32,
     pub panic: bool,
     pub arrivals_per_s: f64,
     pub waiting: u64,

@@ -6,7 +6,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::data::{Target, Tick};
-use super::frame::{self, Mark, TimeAxis, BLUE, GREEN, GREY, RED};
+use super::frame::{self, Mark, TimeAxis, BLUE, GREEN, GREY, ORANGE, RED};
 use super::{ChartError, RunData};
 
 const PANEL_HEIGHT: u32 = 420;
@@ -41,7 +41,7 @@ pub fn draw<DB: DrawingBackend>(
         ),
         _ => "request rate, right axis".to_string(),
     };
-    let items = [
+    let mut items = vec![
         (
             Mark::Line(BLUE, 2),
             "spec replicas (autoscaler's decision)".to_string(),
@@ -54,6 +54,13 @@ pub fn draw<DB: DrawingBackend>(
         (Mark::Area(PANIC), "panic mode".to_string()),
         (Mark::Line(GREY, 1), rate_label),
     ];
+    let faults = run.targets.iter().any(has_down_servers);
+    if faults {
+        items.push((
+            Mark::Line(ORANGE, 2),
+            "servers down (crashed and restarting, or on a lost node)".to_string(),
+        ));
+    }
     let body = frame::legend(&body, &items)?;
     let time = TimeAxis::new(run.duration_s);
     let rates: Vec<Vec<(f64, f64)>> = run
@@ -159,6 +166,12 @@ fn panel<DB: DrawingBackend>(
         step(&|k| k.spec_replicas),
         BLUE.stroke_width(2),
     ))?;
+    if has_down_servers(target) {
+        chart.draw_series(LineSeries::new(
+            step(&|k| (k.restarting + k.lost) as i32),
+            ORANGE.stroke_width(2),
+        ))?;
+    }
     // Panic spans are drawn behind the lines; a thin red edge marks where each one starts.
     chart.draw_series(
         panic_spans(target, time)
@@ -166,6 +179,11 @@ fn panel<DB: DrawingBackend>(
             .map(|(a, _)| PathElement::new(vec![(a, 0), (a, top)], RED.mix(0.5).stroke_width(1))),
     )?;
     Ok(())
+}
+
+/// Whether a fault took any of the target's servers down during the run.
+fn has_down_servers(target: &Target) -> bool {
+    target.ticks.iter().any(|k| k.restarting + k.lost > 0)
 }
 
 /// The stretches of time (axis units) in which the target was in panic mode: from each
