@@ -93,8 +93,12 @@ fn drain(
     source: &mut dyn RequestSource,
     mut each: impl FnMut(&crate::workload::Request) -> anyhow::Result<()>,
 ) -> anyhow::Result<u64> {
-    let mut n = 0;
+    let mut n: u64 = 0;
     while let Some(r) = source.next_request().map_err(|e| anyhow::anyhow!("{e}"))? {
+        // Ctrl-C stops a long trace at once (and `write_generic` removes its partial file).
+        if n % 65_536 == 0 && crate::sim::cancel::is_requested() {
+            bail!("interrupted");
+        }
         each(&r)?;
         n += 1;
     }

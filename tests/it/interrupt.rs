@@ -108,3 +108,23 @@ fn sigterm_keeps_the_previous_results_whole() {
     assert_eq!(tree(&dir), before, "the previous results are untouched");
     std::fs::remove_dir_all(dir).expect("clean up");
 }
+
+#[test]
+fn ctrl_c_during_trace_gen_leaves_no_partial_trace() {
+    let dir = temp_dir("trace");
+    let out = dir.join("week.csv");
+    let child = Command::new(env!("CARGO_BIN_EXE_kthena-sim"))
+        .args(["trace", "gen"])
+        .arg(root().join("scenarios/bench/week-45rps.yaml"))
+        .arg("--out")
+        .arg(&out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kthena-sim starts");
+    let (code, stderr) = interrupt(child, "INT");
+    assert_clean_stop(code, &stderr);
+    let left: Vec<_> = std::fs::read_dir(&dir).expect("list").flatten().collect();
+    assert!(left.is_empty(), "nothing is written: {left:?}");
+    std::fs::remove_dir_all(dir).expect("clean up");
+}
