@@ -139,15 +139,18 @@ fn same_scenario_and_seed_give_byte_identical_outputs() {
 fn the_engine_log_replays_to_every_decision_for_both_versions_and_all_modes() {
     let dir = temp_dir("engine-log");
     let cases = [
-        ("spike", "v0.4"),
-        ("spike", "head"),
-        ("heterogeneous-gpu-cpu", "v0.4"),
-        ("heterogeneous-gpu-cpu", "head"),
-        ("disaggregated", "head"),
-        ("prometheus-source", "head"),
-        ("role-level", "v0.4"),
+        ("spike", "v0.4", "30m"),
+        ("spike", "head", "30m"),
+        ("heterogeneous-gpu-cpu", "v0.4", "30m"),
+        ("heterogeneous-gpu-cpu", "head", "30m"),
+        ("disaggregated", "head", "30m"),
+        ("prometheus-source", "head", "30m"),
+        ("role-level", "v0.4", "30m"),
+        // Restarted pods (failed to the collector) and pods of a lost node.
+        ("faults-crashes", "v0.4", "2h"),
+        ("faults-node-loss", "head", "1h"),
     ];
-    for (scenario, engine) in cases {
+    for (scenario, engine, duration) in cases {
         let log = dir.join(format!("{scenario}-{engine}.jsonl"));
         let out = dir.join(format!("{scenario}-{engine}"));
         let path = root().join(format!("scenarios/{scenario}.yaml"));
@@ -158,7 +161,7 @@ fn the_engine_log_replays_to_every_decision_for_both_versions_and_all_modes() {
                 "--engine",
                 engine,
                 "--duration",
-                "30m",
+                duration,
                 "--engine-log",
                 log.to_str().unwrap(),
             ],
