@@ -120,11 +120,56 @@ fn stabilization_window_multiple_instances() {
 // Property test
 // ---------------------------------------------------------------------------------------------
 
+/// Homogeneous cycles on one external metric (so no cycle skips) from `start` replicas:
+/// each step waits `dt` ms, sees `load`, and the actuator applies the corrected count unless
+/// an operator's `edit` replaces it. Returns each cycle's current count and outcome.
+fn cycles(
+    version: EngineVersion,
+    behavior: &Behavior,
+    (min, max): (i32, i32),
+    tolerance_percent: i32,
+    target: f64,
+    start: i32,
+    steps: &[(i64, f64, Option<i32>)],
+) -> Vec<(i32, ScaleOutcome)> {
+    let targets = vec![("load".to_string(), target)];
+    let mut status = Status::new(behavior, version);
+    let mut now = NOW;
+    let mut current = start;
+    let mut out = Vec::new();
+    for &(dt, load, edit) in steps {
+        now += dt;
+        let external = Metrics::from([("load".to_string(), load)]);
+        let outcome = scale_one_target(
+            &mut status,
+            &ScaleInput {
+                version,
+                now,
+                behavior,
+                min,
+                max,
+                current,
+                tolerance_percent,
+                metric_targets: &targets,
+                unready: 0,
+                ready: &[],
+                external: &external,
+            },
+        )
+        .expect("an external metric never skips");
+        record(&mut status, now, &outcome);
+        let next = edit.unwrap_or(outcome.corrected);
+        out.push((current, outcome));
+        current = next;
+    }
+    out
+}
+
 proptest! {
-    /// A sequence of homogeneous cycles (one external metric, so no cycle skips) with random
-    /// behaviour, valid bounds (min <= max) and loads: every decided cycle's corrected count lies
-    /// within `[min, max]`, a panic cycle never goes below `clamp(current)`, and the actuator
-    /// applies the corrected count (sometimes perturbed, e.g. by an operator edit).
+    /// A sequence of homogeneous cycles with random behaviour, valid bounds (min <= max) and
+    /// loads: every decided cycle's corrected count lies within `[min, max]`, a panic cycle
+    /// never goes below `clamp(current)`, and the actuator applies the corrected count
+    /// (sometimes perturbed, e.g. by an operator edit).
     #[test]
     fn scale_one_target_sequence_stays_within_bounds(
         version in prop::sample::select(VERSIONS.to_vec()),
@@ -135,34 +180,15 @@ proptest! {
         start in 0i32..100,
         steps in prop::collection::vec((1i64..60_000, 0u32..2_000, prop::option::of(0i32..100)), 1..30),
     ) {
-        let targets = vec![("load".to_string(), f64::from(target))];
-        let mut status = Status::new(&behavior, version);
-        let mut now = NOW;
-        let mut current = start;
-        for (dt, load, edit) in steps {
-            now += dt;
-            let external = Metrics::from([("load".to_string(), f64::from(load))]);
-            let outcome = scale_one_target(&mut status, &ScaleInput {
-                version,
-                now,
-                behavior: &behavior,
-                min,
-                max,
-                current,
-                tolerance_percent,
-                metric_targets: &targets,
-                unready: 0,
-                ready: &[],
-                external: &external,
-            });
-            let outcome = outcome.expect("an external metric never skips");
+        let steps: Vec<(i64, f64, Option<i32>)> =
+            steps.into_iter().map(|(dt, load, edit)| (dt, f64::from(load), edit)).collect();
+        let run = cycles(version, &behavior, (min, max), tolerance_percent, f64::from(target), start, &steps);
+        for (current, outcome) in run {
             let c = outcome.corrected;
             prop_assert!(min <= c && c <= max, "corrected {} outside [{}, {}]: {:?}", c, min, max, outcome);
             if outcome.is_panic {
                 prop_assert!(c >= current.max(min).min(max), "panic scaled down from {}: {:?}", current, outcome);
             }
-            record(&mut status, now, &outcome);
-            current = edit.unwrap_or(c);
         }
     }
 }
@@ -216,30 +242,9 @@ proptest! {
             1..20,
         ),
     ) {
-        let targets = vec![("load".to_string(), target)];
-        let mut status = Status::new(&behavior, version);
-        let mut now = NOW;
-        let mut current = max;
-        for (dt, load, edit) in steps {
-            now += dt;
-            let external = Metrics::from([("load".to_string(), load)]);
-            let outcome = scale_one_target(&mut status, &ScaleInput {
-                version,
-                now,
-                behavior: &behavior,
-                min,
-                max,
-                current,
-                tolerance_percent,
-                metric_targets: &targets,
-                unready: 0,
-                ready: &[],
-                external: &external,
-            });
-            let outcome = outcome.expect("an external metric never skips");
+        let run = cycles(version, &behavior, (min, max), tolerance_percent, target, max, &steps);
+        for (_, outcome) in run {
             prop_assert!(min <= outcome.corrected && outcome.corrected <= max, "{:?}", outcome);
-            record(&mut status, now, &outcome);
-            current = edit.unwrap_or(outcome.corrected);
         }
     }
 }

@@ -954,10 +954,7 @@ impl<'s> World<'s> {
             ready_since: 0,
         });
         self.account_live(s, 1);
-        let accel = self
-            .capacity
-            .iter()
-            .position(|(n, _)| *n == spec.accelerator);
+        let accel = self.capacity_index(&spec.accelerator);
         match accel {
             None => self.schedule_unit(id),
             Some(a) => {
@@ -993,6 +990,11 @@ impl<'s> World<'s> {
             CLASS_POD,
             Event::Ready { unit },
         );
+    }
+
+    /// The index in `capacity` of an accelerator type with a capacity.
+    fn capacity_index(&self, accelerator: &str) -> Option<usize> {
+        self.capacity.iter().position(|(n, _)| n == accelerator)
     }
 
     fn request_provisioning(&mut self, a: usize) {
@@ -1054,11 +1056,7 @@ impl<'s> World<'s> {
         match state {
             UnitState::Pending => {
                 let s = self.units[unit as usize].serving;
-                if let Some(a) = self
-                    .capacity
-                    .iter()
-                    .position(|(n, _)| *n == self.scn.servings[s].accelerator)
-                {
+                if let Some(a) = self.capacity_index(&self.scn.servings[s].accelerator) {
                     self.capacity[a].1.pending.retain(|&x| x != unit);
                 }
                 self.units[unit as usize].state = UnitState::Gone;
@@ -1110,12 +1108,9 @@ impl<'s> World<'s> {
         self.add_cost(unit);
         if had_gpus {
             let spec = &self.scn.servings[s];
-            if let Some(a) = self
-                .capacity
-                .iter()
-                .position(|(n, _)| *n == spec.accelerator)
-            {
-                self.capacity[a].1.used -= spec.gpus_per_server();
+            if let Some(a) = self.capacity_index(&spec.accelerator) {
+                let c = &mut self.capacity[a].1;
+                c.used = c.used.saturating_sub(spec.gpus_per_server());
                 self.admit_pending(a);
             }
         }
@@ -1517,7 +1512,8 @@ mod tests {
         )
     }
 
-    fn run_text(text: &str, step_by_step: bool) -> Results {
+    /// Runs scenario `text` (policies resolve against `scenarios/`).
+    pub(super) fn run_text(text: &str, step_by_step: bool) -> Results {
         let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
         let scn = parse("prop.yaml", text, &base, &Overrides::default())
             .unwrap_or_else(|e| panic!("{e}\n{text}"));

@@ -103,11 +103,7 @@ impl World<'_> {
     /// Node loss `index`: the node's share of the running pods fail, its GPUs leave.
     pub(super) fn node_lost(&mut self, index: usize) {
         let loss = &self.scn.node_losses[index];
-        let Some(a) = self
-            .capacity
-            .iter()
-            .position(|(n, _)| *n == loss.accelerator)
-        else {
+        let Some(a) = self.capacity_index(&loss.accelerator) else {
             return;
         };
         let c = &self.capacity[a].1;
@@ -157,11 +153,7 @@ impl World<'_> {
         self.account_live(s, -1);
         self.add_cost(unit);
         let spec = &self.scn.servings[s];
-        if let Some(a) = self
-            .capacity
-            .iter()
-            .position(|(n, _)| *n == spec.accelerator)
-        {
+        if let Some(a) = self.capacity_index(&spec.accelerator) {
             let c = &mut self.capacity[a].1;
             c.used = c.used.saturating_sub(spec.gpus_per_server());
         }
@@ -189,11 +181,7 @@ impl World<'_> {
     /// A replacement node brings the capacity of node loss `index` back.
     pub(super) fn node_recovered(&mut self, index: usize) {
         let loss = &self.scn.node_losses[index];
-        let Some(a) = self
-            .capacity
-            .iter()
-            .position(|(n, _)| *n == loss.accelerator)
-        else {
+        let Some(a) = self.capacity_index(&loss.accelerator) else {
             return;
         };
         let (name, c) = &mut self.capacity[a];
@@ -221,23 +209,13 @@ impl World<'_> {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
-
     use proptest::prelude::*;
 
     use crate::model::results::{Notable, Results};
-    use crate::model::world::{simulate, RunOptions};
-    use crate::scenario::{parse, Overrides};
+    use crate::model::world::tests::run_text;
 
     fn run(text: &str) -> Results {
-        let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-        let scn = parse("faults.yaml", text, &base, &Overrides::default())
-            .unwrap_or_else(|e| panic!("{e}\n{text}"));
-        let source = scn
-            .workload
-            .build(scn.seed, &scn.base_dir, scn.duration)
-            .expect("workload");
-        simulate(&scn, source, RunOptions::default(), &mut |_| {}).expect("run")
+        run_text(text, false)
     }
 
     /// One ModelServing of 1-GPU Llama-3-8B servers; `serving` and `top` are extra YAML.
