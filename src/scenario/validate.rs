@@ -23,7 +23,7 @@ use crate::model::metrics::exposed_families;
 use crate::model::router::RouterPolicy;
 use crate::model::startup::Startup;
 use crate::sim::rng::fnv1a;
-use crate::sim::SimTime;
+use crate::sim::{SimTime, MICROS_PER_SEC};
 use crate::workload::WorkloadSpec;
 
 /// Why a scenario cannot be run. Each line of the message names the file and the field.
@@ -36,6 +36,14 @@ pub enum ScenarioError {
     #[error("{}", problems.iter().map(|p| format!("{file}: {p}")).collect::<Vec<_>>().join("\n"))]
     Invalid { file: String, problems: Vec<String> },
 }
+
+/// The longest run: a month of simulated time, ticks and timeline rows (178 560 at the
+/// default sync period) bounded with it.
+const MAX_DURATION: SimTime = 744 * 3_600 * MICROS_PER_SEC;
+
+/// The shortest autoscaler period: finer ticks only multiply the work and the timeline rows
+/// (Kthena's own default is 15s).
+const MIN_SYNC_PERIOD: SimTime = MICROS_PER_SEC;
 
 /// Problems found so far, each `path: message`.
 #[derive(Default)]
@@ -65,6 +73,22 @@ impl Problems {
                 None
             }
         }
+    }
+
+    /// Whether duration `d` of field `path` is at most `max` (`shown`); a problem if not.
+    fn at_most(&mut self, path: &str, d: SimTime, max: SimTime, shown: &str) -> bool {
+        if d > max {
+            self.add(path, format!("must be at most {shown}"));
+        }
+        d <= max
+    }
+
+    /// Whether duration `d` of field `path` is at least `min` (`shown`); a problem if not.
+    fn at_least(&mut self, path: &str, d: SimTime, min: SimTime, shown: &str) -> bool {
+        if d < min {
+            self.add(path, format!("must be at least {shown}"));
+        }
+        d >= min
     }
 
     fn positive_duration(&mut self, path: &str, text: &str) -> Option<SimTime> {
@@ -224,9 +248,13 @@ fn build(
             "must be a non-empty name without slashes (it names the output folder)",
         );
     }
-    let duration = p.positive_duration("duration", &raw.duration);
+    let duration = p
+        .positive_duration("duration", &raw.duration)
+        .filter(|&d| p.at_most("duration", d, MAX_DURATION, "31 days (744h)"));
     let sync_period = match &raw.sync_period {
-        Some(s) => p.positive_duration("sync_period", s),
+        Some(s) => p
+            .positive_duration("sync_period", s)
+            .filter(|&d| p.at_least("sync_period", d, MIN_SYNC_PERIOD, "1s")),
         None => Some(DEFAULT_SYNC_PERIOD),
     };
     let first_tick = match &raw.first_tick {
@@ -337,6 +365,9 @@ fn build(
         .and_then(|s| p.positive_duration("router.queue_timeout", s));
 
     for (path, message) in raw.workload.validate(base) {
+        p.add(format!("workload.{path}"), message);
+    }
+    for (path, message) in duration.map_or_else(Vec::new, |d| raw.workload.volume_problems(d)) {
         p.add(format!("workload.{path}"), message);
     }
 
