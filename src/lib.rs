@@ -9,6 +9,7 @@ pub mod chart;
 pub mod cli;
 pub mod engine;
 pub mod experiment;
+pub mod fuzzing;
 pub mod model;
 pub mod plan;
 pub mod replay;
