@@ -16,4 +16,5 @@ pub mod replay;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod text;
 pub mod workload;

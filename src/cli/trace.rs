@@ -156,8 +156,8 @@ struct SpecFile {
 }
 
 fn gen(a: GenArgs) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&a.spec)
-        .with_context(|| format!("{}: cannot read", a.spec.display()))?;
+    let text = crate::text::read_text(&a.spec)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a.spec.display()))?;
     let doc: yaml_serde::Value =
         yaml_serde::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", a.spec.display()))?;
     let base = a
