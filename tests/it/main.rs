@@ -1,6 +1,7 @@
 mod bad_input;
 mod chart;
 mod compare;
+mod fuzz_regressions;
 mod golden;
 mod plan;
 mod replay;
