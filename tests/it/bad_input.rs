@@ -553,6 +553,24 @@ fn cases() -> Vec<Case> {
             channel: Channel::Stderr,
         },
         Case {
+            name: "plan-a-range-of-1e300-values",
+            files: vec![
+                (
+                    "scenario.yaml",
+                    File::Text(format!(
+                        "{SCENARIO}plan:\n  dimensions:\n    - key: policy.metrics[0].targetValue\n      range: {{min: 0, max: 1, step: 1e-300}}\n"
+                    )),
+                ),
+                ("policy.yaml", File::Text(POLICY.to_owned())),
+            ],
+            args: args(&["plan", "{dir}/scenario.yaml", "--out", "{dir}/out"]),
+            expected: args(&[
+                "{dir}/scenario.yaml",
+                "plan.dimensions[0].range: 1.000e300 values; at most 1000",
+            ]),
+            channel: Channel::Stderr,
+        },
+        Case {
             name: "argument-missing-scenario",
             files: Vec::new(),
             args: args(&["run"]),
