@@ -151,6 +151,17 @@ fn stats_case(name: &'static str, trace: File, expected: &[&str]) -> Case {
     }
 }
 
+/// `replay` of a bad `ticks.jsonl`.
+fn replay_case(name: &'static str, ticks: File, expected: &[&str]) -> Case {
+    Case {
+        name,
+        files: vec![("ticks.jsonl", ticks)],
+        args: args(&["replay", "--engine", "head", "{dir}/ticks.jsonl"]),
+        expected: with_file("ticks.jsonl", expected),
+        channel: Channel::Stderr,
+    }
+}
+
 /// `run` of `SCENARIO` (and `POLICY`) with extra arguments.
 fn argument_case(name: &'static str, extra: &[&str], expected: &[&str]) -> Case {
     run_case(
@@ -489,6 +500,18 @@ fn cases() -> Vec<Case> {
         stats_case("stats-symlink-loop", File::Loop, &["symbolic links"]),
         stats_case("stats-endless", File::Endless, &["trace.csv:1: not text"]),
         stats_case("stats-binary", File::Bytes(binary), &["trace.csv:1: not text"]),
+        // Recorded ticks read by `replay`.
+        replay_case("replay-endless", File::Endless, &["ticks.jsonl:1: line longer than 64 MiB"]),
+        replay_case(
+            "replay-broken-json",
+            File::Text("\n{\"id\": 1\n".to_owned()),
+            &["ticks.jsonl:2: invalid scenario line: EOF while parsing an object at line 1 column 8"],
+        ),
+        replay_case(
+            "replay-invalid-utf8",
+            File::Bytes(b"{\"id\": \"\xff\"}\n".to_vec()),
+            &["ticks.jsonl:1: not UTF-8 text at byte 9"],
+        ),
         // Command-line arguments.
         argument_case(
             "argument-seed-not-a-number",
