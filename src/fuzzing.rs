@@ -13,8 +13,12 @@ use std::path::Path;
 use crate::engine::cluster::Families;
 use crate::engine::policy::manifest::ManifestSet;
 use crate::engine::policy::{Duration, Labels, Quantity};
+use crate::engine::EngineVersion;
 use crate::model::metrics::{exposition, PodSeries, ServerGauges};
 use crate::model::prometheus::{Query, SeriesStore};
+use crate::replay::check::check_line;
+use crate::replay::format::Line;
+use crate::replay::replay_json;
 use crate::scenario::setting::{apply_to_manifest, apply_to_scenario, Setting};
 use crate::scenario::{Assertion, Overrides};
 use crate::sim::time::MICROS_PER_SEC;
@@ -215,6 +219,19 @@ fn pod_families(load: u64) -> Families {
             generation_tokens_total: 10 * load,
         },
     )
+}
+
+/// A line of recorded ticks, as `replay` reads it: replayed through both engine versions,
+/// and checked against its expected decisions, as `replay --check` does. The engine's
+/// integer arithmetic meets arbitrary replica counts, metric values and histogram counts.
+pub fn replay(data: &[u8]) {
+    let Ok(line) = serde_json::from_slice::<Line>(data) else {
+        return;
+    };
+    for version in [EngineVersion::V0_4, EngineVersion::Head] {
+        let _ = replay_json(&line, version, true);
+        let _ = check_line(&line, version);
+    }
 }
 
 /// Go durations (manifests and scenario files alike) and Kubernetes quantities: parsed,

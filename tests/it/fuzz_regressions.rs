@@ -8,11 +8,12 @@ use std::path::PathBuf;
 use kthena_sim::fuzzing;
 
 /// Every target, by its name in `fuzz/fuzz_targets/`.
-const TARGETS: [(&str, fn(&[u8])); 6] = [
+const TARGETS: [(&str, fn(&[u8])); 7] = [
     ("manifest", fuzzing::manifest),
     ("scenario", fuzzing::scenario),
     ("trace", fuzzing::trace),
     ("promql", fuzzing::promql),
+    ("replay", fuzzing::replay),
     ("duration_quantity", fuzzing::duration_quantity),
     ("expressions", fuzzing::expressions),
 ];
