@@ -4,7 +4,8 @@
 //! names the file and the line, column or field (or the argument), never a panic, and `run`
 //! writes nothing.
 //!
-//! Each case is a few files written into a folder of its own and a command line run there.
+//! Each case is a few files written into a folder of its own and a command line run there;
+//! `run` and `chart` must leave the folder as it was.
 
 use std::path::Path;
 
@@ -158,6 +159,34 @@ fn replay_case(name: &'static str, ticks: File, expected: &[&str]) -> Case {
         files: vec![("ticks.jsonl", ticks)],
         args: args(&["replay", "--engine", "head", "{dir}/ticks.jsonl"]),
         expected: with_file("ticks.jsonl", expected),
+        channel: Channel::Stderr,
+    }
+}
+
+/// The files `chart` reads, as a run without scaled targets writes them.
+const CHART_FILES: [(&str, &str); 4] = [
+    (
+        "summary.json",
+        "{\"scenario\": \"s\", \"engine\": \"head\", \"seed\": 1, \"duration_s\": 60.0, \"slo\": {\"thresholds_s\": {}}}",
+    ),
+    ("timeline.csv", "time_s,policy,target,spec_replicas,min_replicas,max_replicas,ready,panic,arrivals_per_s,waiting,running,kv_usage\n"),
+    ("latency.csv", "time_s,completed,ttft_p50_s,ttft_p99_s,tpot_p50_s,tpot_p99_s,e2e_p50_s,e2e_p99_s\n"),
+    ("cost.csv", "time_s,serving,servers,cost_per_hour,cost\n"),
+];
+
+/// `chart` of a run folder whose `file` is `bad`.
+fn chart_case(name: &'static str, file: &'static str, bad: File, expected: &[&str]) -> Case {
+    let mut files: Vec<(&'static str, File)> = CHART_FILES
+        .iter()
+        .filter(|(f, _)| *f != file)
+        .map(|&(f, text)| (f, File::Text(text.to_owned())))
+        .collect();
+    files.push((file, bad));
+    Case {
+        name,
+        files,
+        args: args(&["chart", "{dir}"]),
+        expected: with_file(file, expected),
         channel: Channel::Stderr,
     }
 }
@@ -512,6 +541,32 @@ fn cases() -> Vec<Case> {
             File::Bytes(b"{\"id\": \"\xff\"}\n".to_vec()),
             &["ticks.jsonl:1: not UTF-8 text at byte 9"],
         ),
+        // A run's folder read by `chart`.
+        chart_case(
+            "chart-binary-timeline",
+            "timeline.csv",
+            File::Bytes(vec![0xff, 0xfe, b'\n']),
+            &["invalid UTF-8 in field 0"],
+        ),
+        chart_case(
+            "chart-foreign-latency",
+            "latency.csv",
+            File::Text("time_s,completed\n1e400,x\n".to_owned()),
+            &["no column `ttft_p50_s`"],
+        ),
+        chart_case(
+            "chart-broken-summary",
+            "summary.json",
+            File::Text("{\"scenario\": \"s\"".to_owned()),
+            &["EOF while parsing an object at line 1 column 16"],
+        ),
+        chart_case(
+            "chart-bad-number",
+            "cost.csv",
+            File::Text("time_s,serving,servers,cost_per_hour,cost\n60,chat,1,4.1,many\n".to_owned()),
+            &["line: 2", "field 4"],
+        ),
+        chart_case("chart-missing-cost", "cost.csv", File::Dangling, &["cannot read"]),
         // Command-line arguments.
         argument_case(
             "argument-seed-not-a-number",
@@ -657,6 +712,7 @@ fn check(case: &Case, base: &Path) -> Option<String> {
     let fill = |s: &str| s.replace("{dir}", &dir.display().to_string());
     let mut args: Vec<String> = case.args.iter().map(|a| fill(a)).collect();
     let run = args.first().is_some_and(|a| a == "run");
+    let writes_nothing = run || args.first().is_some_and(|a| a == "chart");
     if run {
         args.extend(["--out".to_owned(), fill("{dir}/out"), "-q".to_owned()]);
     }
@@ -697,7 +753,7 @@ fn check(case: &Case, base: &Path) -> Option<String> {
             wrong.push(format!("no `{fragment}`"));
         }
     }
-    if run && listing(&dir) != before {
+    if writes_nothing && listing(&dir) != before {
         wrong.push(format!("wrote {:?}", listing(&dir)));
     }
     if dir.join("out").exists() {
