@@ -7,8 +7,10 @@ use std::path::PathBuf;
 
 use kthena_sim::fuzzing;
 
-/// Every target, by its name in `fuzz/fuzz_targets/`.
-const TARGETS: [(&str, fn(&[u8])); 7] = [
+/// A target's name in `fuzz/fuzz_targets/` and its entry point.
+type Target = (&'static str, fn(&[u8]));
+
+const TARGETS: [Target; 7] = [
     ("manifest", fuzzing::manifest),
     ("scenario", fuzzing::scenario),
     ("trace", fuzzing::trace),
