@@ -104,9 +104,10 @@ fn drain(
 fn stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
     let mut source = open(&a.file, a.format)?;
     let mut s = TraceStats::default();
+    let file = a.file.display().to_string();
     drain(source.as_mut(), |r| {
-        s.add(r);
-        Ok(())
+        let index = s.requests() + 1;
+        s.add(r, index).map_err(|e| anyhow::anyhow!("{file}: {e}"))
     })?;
     if s.requests() == 0 {
         bail!("{}: no requests in the trace", a.file.display());

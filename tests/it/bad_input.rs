@@ -526,6 +526,11 @@ fn cases() -> Vec<Case> {
             File::Text(format!("{GENERIC_HEADER}0.5,10,5\n1e300,10,5\n")),
             &["trace.csv:3"],
         ),
+        stats_case(
+            "stats-a-century-long-trace",
+            File::Text(format!("{GENERIC_HEADER}0,10,5\n3153600000,10,5\n")),
+            &["request 2 arrives 36500 days after the first", "at most 366 days"],
+        ),
         stats_case("stats-symlink-loop", File::Loop, &["symbolic links"]),
         stats_case("stats-endless", File::Endless, &["trace.csv:1: not text"]),
         stats_case("stats-binary", File::Bytes(binary), &["trace.csv:1: not text"]),
