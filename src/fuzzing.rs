@@ -19,6 +19,7 @@ use crate::model::prometheus::{Query, SeriesStore};
 use crate::replay::check::check_line;
 use crate::replay::format::Line;
 use crate::replay::replay_json;
+use crate::report::trace_stats::TraceStats;
 use crate::scenario::setting::{apply_to_manifest, apply_to_scenario, Setting};
 use crate::scenario::{Assertion, Overrides};
 use crate::sim::time::MICROS_PER_SEC;
@@ -52,7 +53,7 @@ pub fn scenario(data: &[u8]) {
 }
 
 /// Requests pulled from one trace at most: a looped trace replays for as long as it is asked.
-const MAX_REQUESTS: usize = 20_000;
+const MAX_REQUESTS: u64 = 20_000;
 
 /// A trace: the first byte chooses the format (or none: told from the first line) and the
 /// replay options, and whether the rest is a whole file or one row after the format's
@@ -154,22 +155,31 @@ fn one_row_header(format: Option<&TraceFormat>) -> &'static str {
     }
 }
 
-/// Every request of the trace (up to [`MAX_REQUESTS`]), until the end or the first error.
+/// Every request of the trace (up to [`MAX_REQUESTS`]), until the end or the first error,
+/// counted as `trace stats` counts them.
 fn pull(body: &[u8], options: TraceOptions) {
     let path = Path::new("fuzz.trace");
     let Ok(mut source) = TraceSource::from_reader(path, Cursor::new(body.to_vec()), options) else {
         return;
     };
+    let mut stats = TraceStats::default();
     let mut last = 0;
-    for _ in 0..MAX_REQUESTS {
+    for index in 1..=MAX_REQUESTS {
         match source.next_request() {
             Ok(Some(r)) => {
                 assert!(r.arrival >= last, "arrivals never decrease");
                 assert!(r.input_tokens >= 1 && r.output_tokens >= 1);
                 last = r.arrival;
+                if stats.add(&r, index).is_err() {
+                    break;
+                }
             }
-            Ok(None) | Err(_) => return,
+            Ok(None) | Err(_) => break,
         }
+    }
+    // As `trace stats`, which refuses a trace without requests before it reports.
+    if stats.requests() > 0 {
+        let _ = (stats.json(), stats.text("fuzz.trace"));
     }
 }
 
