@@ -45,8 +45,7 @@ impl VariantRun {
 /// The variants a scenario file lists under `variants:` (policy paths made relative to the
 /// current directory).
 pub fn scenario_variants(path: &Path) -> Result<Vec<Variant>, String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let text = crate::text::read_text(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let de = yaml_serde::Deserializer::from_str(&text);
     let raw: RawScenario = yaml_serde::with::singleton_map_recursive::deserialize(de)
         .map_err(|e| format!("{}: {e}", path.display()))?;

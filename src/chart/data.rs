@@ -50,6 +50,20 @@ pub struct Tick {
     pub kv_usage: f64,
 }
 
+const TICK_COLUMNS: [&str; 11] = [
+    "time_s",
+    "target",
+    "spec_replicas",
+    "min_replicas",
+    "max_replicas",
+    "ready",
+    "panic",
+    "arrivals_per_s",
+    "waiting",
+    "running",
+    "kv_usage",
+];
+
 /// The ticks of one scaled target: a ModelServing, or one of its roles.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
@@ -68,6 +82,16 @@ pub struct LatencyMinute {
     pub e2e_p50_s: Option<f64>,
     pub e2e_p99_s: Option<f64>,
 }
+
+const LATENCY_COLUMNS: [&str; 7] = [
+    "time_s",
+    "ttft_p50_s",
+    "ttft_p99_s",
+    "tpot_p50_s",
+    "tpot_p99_s",
+    "e2e_p50_s",
+    "e2e_p99_s",
+];
 
 #[derive(Deserialize)]
 struct CostCsv {
@@ -98,14 +122,27 @@ pub struct RunData {
     pub servings: Vec<ServingCost>,
 }
 
+/// The rows of CSV file `file`, whose header must name every one of `columns` (a file with
+/// a header and no rows is a run without any; a file of something else is refused).
 fn rows<T: for<'de> Deserialize<'de>>(
     file: &'static str,
     bytes: &[u8],
+    columns: &[&'static str],
 ) -> Result<Vec<T>, ChartError> {
-    csv::Reader::from_reader(bytes)
+    let mut reader = csv::Reader::from_reader(bytes);
+    let header = reader
+        .headers()
+        .map_err(|error| ChartError::Csv { file, error })?;
+    if let Some(missing) = columns.iter().find(|c| !header.iter().any(|h| h == **c)) {
+        return Err(ChartError::Column {
+            file,
+            column: missing,
+        });
+    }
+    reader
         .deserialize()
         .collect::<Result<_, _>>()
-        .map_err(|source| ChartError::Csv { file, source })
+        .map_err(|error| ChartError::Csv { file, error })
 }
 
 /// Groups items by a key, keeping the order in which the keys first appear.
@@ -129,12 +166,14 @@ impl RunData {
         latency: &[u8],
         cost: &[u8],
     ) -> Result<Self, ChartError> {
-        let s: Summary = serde_json::from_slice(summary)?;
-        let targets = group(rows::<Tick>("timeline.csv", timeline)?, |t| &t.target)
+        let s: Summary = serde_json::from_slice(summary).map_err(ChartError::Summary)?;
+        let timeline = rows::<Tick>("timeline.csv", timeline, &TICK_COLUMNS)?;
+        let targets = group(timeline, |t| &t.target)
             .into_iter()
             .map(|(name, ticks)| Target { name, ticks })
             .collect();
-        let servings = group(rows::<CostCsv>("cost.csv", cost)?, |c| &c.serving)
+        let cost = rows::<CostCsv>("cost.csv", cost, &["time_s", "serving", "cost"])?;
+        let servings = group(cost, |c| &c.serving)
             .into_iter()
             .map(|(name, rows)| ServingCost {
                 name,
@@ -148,7 +187,7 @@ impl RunData {
             duration_s: s.duration_s,
             slo: s.slo.thresholds_s,
             targets,
-            latency: rows("latency.csv", latency)?,
+            latency: rows("latency.csv", latency, &LATENCY_COLUMNS)?,
             servings,
         })
     }

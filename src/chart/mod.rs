@@ -39,19 +39,37 @@ pub const OUTPUTS: [&str; 8] = [
 pub enum ChartError {
     #[error("{0} is missing")]
     Missing(&'static str),
-    #[error("{file}: {source}")]
+    #[error("{file}: {error}")]
     Csv {
         file: &'static str,
-        source: csv::Error,
+        error: csv::Error,
+    },
+    #[error("{file}: no column `{column}`: not a timeline, latency or cost file of a run")]
+    Column {
+        file: &'static str,
+        column: &'static str,
     },
     #[error("summary.json: {0}")]
-    Summary(#[from] serde_json::Error),
+    Summary(serde_json::Error),
     #[error("the embedded chart font cannot be read")]
     Font,
     #[error("drawing failed: {0}")]
     Draw(String),
     #[error("png encoding failed: {0}")]
     Png(#[from] png::EncodingError),
+}
+
+impl ChartError {
+    /// The run file the error is about, whose name starts the message.
+    pub fn file(&self) -> Option<&'static str> {
+        match self {
+            ChartError::Missing(file)
+            | ChartError::Csv { file, .. }
+            | ChartError::Column { file, .. } => Some(file),
+            ChartError::Summary(_) => Some("summary.json"),
+            ChartError::Font | ChartError::Draw(_) | ChartError::Png(_) => None,
+        }
+    }
 }
 
 impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for ChartError {

@@ -26,7 +26,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             Ok((name.to_string(), bytes))
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
-    let charts = chart::render(&inputs).with_context(|| format!("{}", args.dir.display()))?;
+    let charts = chart::render(&inputs).map_err(|e| match e.file() {
+        // The message starts with the file's name: its path takes its place.
+        Some(file) => {
+            let message = e.to_string();
+            let rest = message.strip_prefix(file).unwrap_or(&message);
+            anyhow::anyhow!("{}{rest}", args.dir.join(file).display())
+        }
+        None => anyhow::anyhow!("{}: {e}", args.dir.display()),
+    })?;
     for (name, bytes) in &charts {
         let path = args.dir.join(name);
         write_file(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;

@@ -68,14 +68,37 @@ fn parse_trace_format(s: &str) -> Result<crate::workload::TraceFormat, String> {
         .map_err(|e| format!("unknown trace format {s:?}: {e}"))
 }
 
+/// A clap error as one line, as every other error is: its first paragraph (`error: ...`,
+/// with the arguments a missing-argument error lists) and its tips; the usage and the
+/// pointer to `--help` are left out.
+fn one_line(rendered: &str) -> String {
+    let mut paragraphs = rendered.split("\n\n").map(str::trim);
+    let mut line = paragraphs
+        .next()
+        .unwrap_or_default()
+        .split('\n')
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ");
+    for tip in paragraphs.filter(|p| p.starts_with("tip:")) {
+        line.push_str("; ");
+        line.push_str(&tip.split_whitespace().collect::<Vec<_>>().join(" "));
+    }
+    line
+}
+
 /// Parses the arguments, runs the subcommand and maps the outcome to an exit code.
 pub fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() => {
+            eprintln!("{}", one_line(&e.render().to_string()));
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+        // `--help` and `--version`, on stdout.
         Err(e) => {
-            let code = if e.use_stderr() { EXIT_BAD_INPUT } else { 0 };
             let _ = e.print();
-            return ExitCode::from(code);
+            return ExitCode::SUCCESS;
         }
     };
     // A signal asks the run to stop at its next progress point; results are then not written.
@@ -103,5 +126,30 @@ pub fn main() -> ExitCode {
             eprintln!("error: {e:#}");
             ExitCode::from(EXIT_BAD_INPUT)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argument_errors_fit_on_one_line() {
+        let error = |args: &[&str]| {
+            let e = Cli::try_parse_from(args).unwrap_err();
+            one_line(&e.render().to_string())
+        };
+        assert_eq!(
+            error(&["kthena-sim", "run"]),
+            "error: the following required arguments were not provided: <SCENARIO>"
+        );
+        assert_eq!(
+            error(&["kthena-sim", "run", "s.yaml", "-1"]),
+            "error: unexpected argument '-1' found; tip: to pass '-1' as a value, use '-- -1'"
+        );
+        assert_eq!(
+            error(&["kthena-sim", "run", "s.yaml", "--seed", "x"]),
+            "error: invalid value 'x' for '--seed <SEED>': invalid digit found in string"
+        );
     }
 }

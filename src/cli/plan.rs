@@ -65,7 +65,7 @@ fn locate(plan: &mut Plan, text: &str, raw: &RawScenario, base: &Path) -> anyhow
         .iter()
         .map(|f| {
             let p = base.join(f);
-            std::fs::read_to_string(&p).with_context(|| format!("{}: cannot read", p.display()))
+            crate::text::read_text(&p).map_err(|e| anyhow!("{}: {e}", p.display()))
         })
         .collect::<anyhow::Result<_>>()?;
     for d in &mut plan.dimensions {
@@ -179,8 +179,7 @@ fn winning_manifests(
     let mut out: Vec<(String, Vec<u8>)> = Vec::new();
     for (k, f) in manifest_files(raw).into_iter().enumerate() {
         let p = base.join(f);
-        let text =
-            std::fs::read_to_string(&p).with_context(|| format!("{}: cannot read", p.display()))?;
+        let text = crate::text::read_text(&p).map_err(|e| anyhow!("{}: {e}", p.display()))?;
         let mut matched = vec![false; winner.settings.len()];
         let new = apply_to_manifest(&text, &winner.settings, &mut matched)
             .map_err(|e| anyhow!("{}: {e}", p.display()))?;
@@ -259,7 +258,7 @@ fn plan_json(
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let path = &args.scenario;
     let file = path.display().to_string();
-    let text = std::fs::read_to_string(path).with_context(|| format!("{file}: cannot read"))?;
+    let text = crate::text::read_text(path).map_err(|e| anyhow!("{file}: {e}"))?;
     let raw: RawScenario = yaml_serde::with::singleton_map_recursive::deserialize(
         yaml_serde::Deserializer::from_str(&text),
     )

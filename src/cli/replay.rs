@@ -2,7 +2,7 @@
 //! golden-vector format) through either engine version, one JSON line out per line in.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, BufWriter, Write};
+use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -115,24 +115,49 @@ fn check(reader: Box<dyn BufRead>, name: &str, engine: EngineVersion) -> anyhow:
     })
 }
 
-/// The non-blank lines of a JSON Lines input, parsed, with their 1-based line numbers.
+/// The longest line read: a recorded scenario of the golden files takes about 1 MB, and a
+/// file without line breaks (a device, a binary file) must not fill the memory.
+const MAX_LINE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// The non-blank lines of a JSON Lines input, parsed, with their 1-based line numbers; the
+/// first error ends them.
 fn scenario_lines<'a>(
-    reader: Box<dyn BufRead + 'a>,
+    mut reader: Box<dyn BufRead + 'a>,
     name: &'a str,
 ) -> impl Iterator<Item = anyhow::Result<(usize, Line)>> + 'a {
-    reader.lines().enumerate().filter_map(move |(i, line)| {
-        let n = i + 1;
-        let parsed = line
-            .with_context(|| format!("{name}:{n}: cannot read line"))
-            .and_then(|l| {
-                if l.trim().is_empty() {
-                    return Ok(None);
-                }
-                serde_json::from_str::<Line>(&l)
-                    .map(Some)
-                    .map_err(|e| anyhow::anyhow!("{name}:{n}: invalid scenario line: {e}"))
-            });
-        parsed.transpose().map(|r| r.map(|l| (n, l)))
+    let mut n = 0;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        while !done {
+            n += 1;
+            let mut bytes = Vec::new();
+            let line = match (&mut reader)
+                .take(MAX_LINE_BYTES + 1)
+                .read_until(b'\n', &mut bytes)
+            {
+                Ok(0) => None,
+                Err(e) => Some(Err(anyhow::anyhow!("{name}:{n}: cannot read line: {e}"))),
+                Ok(_) if bytes.len() as u64 > MAX_LINE_BYTES => Some(Err(anyhow::anyhow!(
+                    "{name}:{n}: line longer than {} MiB",
+                    MAX_LINE_BYTES / (1024 * 1024)
+                ))),
+                Ok(_) => match String::from_utf8(bytes) {
+                    Err(e) => Some(Err(anyhow::anyhow!(
+                        "{name}:{n}: not UTF-8 text at byte {}",
+                        e.utf8_error().valid_up_to() + 1
+                    ))),
+                    Ok(l) if l.trim().is_empty() => continue,
+                    Ok(l) => Some(
+                        serde_json::from_str::<Line>(l.trim_end_matches(['\n', '\r']))
+                            .map(|line| (n, line))
+                            .map_err(|e| anyhow::anyhow!("{name}:{n}: invalid scenario line: {e}")),
+                    ),
+                },
+            };
+            done = !matches!(line, Some(Ok(_)));
+            return line;
+        }
+        None
     })
 }
 

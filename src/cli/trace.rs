@@ -108,9 +108,10 @@ fn drain(
 fn stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
     let mut source = open(&a.file, a.format)?;
     let mut s = TraceStats::default();
+    let file = a.file.display().to_string();
     drain(source.as_mut(), |r| {
-        s.add(r);
-        Ok(())
+        let index = s.requests() + 1;
+        s.add(r, index).map_err(|e| anyhow::anyhow!("{file}: {e}"))
     })?;
     if s.requests() == 0 {
         bail!("{}: no requests in the trace", a.file.display());
@@ -160,8 +161,8 @@ struct SpecFile {
 }
 
 fn gen(a: GenArgs) -> anyhow::Result<ExitCode> {
-    let text = std::fs::read_to_string(&a.spec)
-        .with_context(|| format!("{}: cannot read", a.spec.display()))?;
+    let text = crate::text::read_text(&a.spec)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", a.spec.display()))?;
     let doc: yaml_serde::Value =
         yaml_serde::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", a.spec.display()))?;
     let base = a

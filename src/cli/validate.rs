@@ -57,12 +57,9 @@ fn report(files: &[PathBuf], out: &mut impl Write) -> std::io::Result<bool> {
             continue;
         }
         names.push(name.clone());
-        match std::fs::read(path) {
-            Err(e) => unreadable.push((name, format!("cannot read: {e}"))),
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => sources.push((name, text)),
-                Err(e) => unreadable.push((name, format!("not UTF-8 text: {}", e.utf8_error()))),
-            },
+        match crate::text::read_text(path) {
+            Ok(text) => sources.push((name, text)),
+            Err(why) => unreadable.push((name, why)),
         }
     }
     let set = ManifestSet::from_sources(&sources);

@@ -70,18 +70,21 @@ pub fn quantile_in_diff(
     let mut low = 0.0f64;
     let mut last_high: i64 = 0;
     for i in 0..n {
-        let low_rank = last_high + 1;
-        let high = now.buckets[i].1 - if past_empty { 0 } else { past.buckets[i].1 };
+        // int64 in Go, which wraps: scraped (or replayed) counts may be anything.
+        let low_rank = last_high.wrapping_add(1);
+        let high = now.buckets[i]
+            .1
+            .wrapping_sub(if past_empty { 0 } else { past.buckets[i].1 });
         if high < last_high {
             return Err(QuantileError::Decreasing);
         }
-        let cnt = high - low_rank + 1;
+        let cnt = high.wrapping_sub(low_rank).wrapping_add(1);
         let mut hi = now.buckets[i].0;
         if hi == f64::INFINITY {
             hi = low * 2.0;
         }
         if cnt > 0 && rank <= high {
-            return Ok(hi - (high - rank) as f64 * (hi - low) / cnt as f64);
+            return Ok(hi - high.wrapping_sub(rank) as f64 * (hi - low) / cnt as f64);
         }
         low = hi;
         last_high = high;

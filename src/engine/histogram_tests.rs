@@ -148,3 +148,20 @@ fn given_two_histograms_with_everything_in_one_bucket_when_quantile_in_diff_then
         "givenTwoHistogramsWithEverythingInOneBucket_whenQuantileInDiff_thenReturnLinearInterpolationResult",
     );
 }
+
+/// Beyond Go's tests: int64 arithmetic on counts that overflows wraps as Go's does, where a
+/// debug build of a plain port would panic (a replayed tick may carry any counts).
+#[test]
+fn overflowing_counts_wrap_as_in_go() {
+    let now = snapshot(0.0, 1 << 62, &[(1.0, i64::MAX), (f64::INFINITY, i64::MAX)]);
+    // diff·percentile wraps to i64::MIN, so the rank is negative and high − rank wraps too:
+    // 1 − (i64::MAX + 92233720368547758, wrapped) / i64::MAX.
+    assert_eq!(quantile_in_diff(2, &now, &default_snapshot()), Ok(1.99));
+    // 1 − i64::MIN wraps to a negative bucket count.
+    let past = snapshot(0.0, 0, &[(1.0, i64::MIN), (f64::INFINITY, 0)]);
+    let now = snapshot(0.0, 10, &[(1.0, 1), (f64::INFINITY, 10)]);
+    assert_eq!(
+        quantile_in_diff(50, &now, &past),
+        Err(QuantileError::Decreasing)
+    );
+}

@@ -520,3 +520,41 @@ fn given_external_target_with_extremely_small_value_then_return_maximum_instance
         100,
     );
 }
+
+/// Beyond Go's table: extreme values give Go's results without a panic. A metric of 1e308
+/// per pod against a target of 1e-300 is an infinite ratio, capped by `ceilDesired` at 1e9
+/// (below `maxReplicas = i32::MAX`); i32::MAX unready instances wrap the int32 count
+/// negative, which flips the direction, so the current count is kept.
+#[test]
+fn extreme_values_give_go_results() {
+    let huge = || Case {
+        min: 1,
+        max: i32::MAX,
+        current: 1,
+        tolerance: 0.1,
+        targets: vec![("m", 1e-300)],
+        unready: 0,
+        ready: repeat(&[("m", 1e308)], 2),
+        external: Metrics::new(),
+        expected: Some(RECOMMENDATION_BOUND),
+    };
+    check("extreme: infinite ratio, pod metric", huge());
+    check(
+        "extreme: infinite ratio, external metric",
+        Case {
+            ready: vec![],
+            external: metrics(&[("m", 1e308)]),
+            ..huge()
+        },
+    );
+    check(
+        "extreme: unready count beyond int32",
+        Case {
+            targets: vec![("m", 1.0)],
+            unready: i32::MAX,
+            ready: repeat(&[("m", 10.0)], 1),
+            expected: Some(1),
+            ..huge()
+        },
+    );
+}

@@ -579,3 +579,38 @@ proptest! {
         }
     }
 }
+
+/// Beyond Go's table: `p·percent` is an int32 product that wraps in Go. Scaling up from 5e6
+/// replicas by at most 1000 %: 5e9 wraps to 705 032 704, so the relative limit is
+/// 5e6 + 7 050 327 instead of 5.5e7, and `Or` takes it over 5e6 + 2.
+#[test]
+fn an_int32_rate_product_wraps_as_in_go() {
+    check(
+        "extreme: stable scale up, percent product beyond int32",
+        Case {
+            is_panic: false,
+            seed: Seed::MinCorrectedForStable(5_000_000),
+            behavior: make_behavior(2, 20, Or, 2, 1000, Or, 1000),
+            min: 1,
+            max: i32::MAX,
+            current: 5_000_000,
+            recommended: i32::MAX,
+        },
+        12_050_327,
+    );
+    // Scaling down from i32::MAX by at most 20 %: the product wraps to −20, so the relative
+    // limit is i32::MAX itself and `And` holds the fleet where it is (not at i32::MAX − 2).
+    check(
+        "extreme: stable scale down, percent product beyond int32",
+        Case {
+            is_panic: false,
+            seed: Seed::MaxCorrected(i32::MAX),
+            behavior: make_behavior(2, 20, And, 2, 100, Or, 1000),
+            min: 0,
+            max: i32::MAX,
+            current: i32::MAX,
+            recommended: 0,
+        },
+        i32::MAX,
+    );
+}

@@ -273,7 +273,7 @@ fn check_range(min: f64, max: f64, step: f64, path: &str) -> Result<usize, Strin
     let steps = ((max - min) / step + 1e-9).floor();
     if steps + 1.0 > MAX_VALUES as f64 {
         return Err(format!(
-            "{path}: {} values; at most {MAX_VALUES} (a larger step?)",
+            "{path}: {:.3e} values; at most {MAX_VALUES} (a larger step?)",
             steps + 1.0
         ));
     }

@@ -85,14 +85,33 @@ pub struct TraceStats {
     last: SimTime,
     /// Inter-arrival gaps: count, sum and sum of squares (seconds), for the CV.
     gaps: (u64, f64, f64),
-    per_second: Vec<u32>,
+    /// Requests per minute from the first arrival's minute on (at most a year of them).
+    per_minute: Vec<u32>,
+    /// The second being counted (from the first arrival) and its requests so far; arrivals
+    /// never decrease, so a second is complete when a later one starts.
+    second: (u64, u32),
+    peak_per_second: u32,
     input: CountedValues,
     output: CountedValues,
 }
 
+/// The longest span `trace stats` covers: its per-minute counts then take 2 MB. A longer span
+/// is almost surely a time column in other units than the format's (milliseconds read as
+/// seconds), and counting it minute by minute could take all the memory.
+pub const MAX_SPAN: SimTime = 366 * 24 * 3_600 * MICROS_PER_SEC;
+
 impl TraceStats {
-    pub fn add(&mut self, r: &Request) {
+    /// Counts request `r` (arrivals never decrease), the `index`-th of the trace from 1;
+    /// refuses one more than [`MAX_SPAN`] after the first.
+    pub fn add(&mut self, r: &Request, index: u64) -> Result<(), String> {
         let first = *self.first.get_or_insert(r.arrival);
+        let offset = r.arrival.saturating_sub(first).max(0);
+        if offset > MAX_SPAN {
+            return Err(format!(
+                "request {index} arrives {:.0} days after the first: `trace stats` covers at most 366 days (is the time column in the format's unit?)",
+                offset as f64 / (86_400.0 * MICROS_PER_SEC as f64)
+            ));
+        }
         if self.requests > 0 {
             let gap = (r.arrival - self.last) as f64 / MICROS_PER_SEC as f64;
             self.gaps.0 += 1;
@@ -101,13 +120,20 @@ impl TraceStats {
         }
         self.requests += 1;
         self.last = r.arrival;
-        let second = ((r.arrival - first) / MICROS_PER_SEC).max(0) as usize;
-        if second >= self.per_second.len() {
-            self.per_second.resize(second + 1, 0);
+        let second = (offset / MICROS_PER_SEC) as u64;
+        if second != self.second.0 {
+            self.second = (second, 0);
         }
-        self.per_second[second] += 1;
+        self.second.1 = self.second.1.saturating_add(1);
+        self.peak_per_second = self.peak_per_second.max(self.second.1);
+        let minute = (second / 60) as usize;
+        if minute >= self.per_minute.len() {
+            self.per_minute.resize(minute + 1, 0);
+        }
+        self.per_minute[minute] = self.per_minute[minute].saturating_add(1);
         self.input.add(r.input_tokens);
         self.output.add(r.output_tokens);
+        Ok(())
     }
 
     pub fn requests(&self) -> u64 {
@@ -129,8 +155,8 @@ impl TraceStats {
     }
 
     /// Requests per minute, minute by minute from the first arrival.
-    pub fn per_minute(&self) -> Vec<u32> {
-        self.per_second.chunks(60).map(|c| c.iter().sum()).collect()
+    pub fn per_minute(&self) -> &[u32] {
+        &self.per_minute
     }
 
     /// Coefficient of variation of the inter-arrival gaps (1 for Poisson arrivals).
@@ -158,7 +184,7 @@ impl TraceStats {
             "rate": {
                 "mean_per_s": round6(mean_rps),
                 "mean_per_min": round6(mean_rps * 60.0),
-                "peak_per_s": self.per_second.iter().max().copied().unwrap_or(0),
+                "peak_per_s": self.peak_per_second,
                 "peak_per_min": per_minute.iter().max().copied().unwrap_or(0),
             },
             "inter_arrival_cv": self.inter_arrival_cv().map(round6),
@@ -210,7 +236,7 @@ impl TraceStats {
                 f(&v["mean"])
             );
         }
-        let _ = writeln!(t, "  per minute      {}", sparkline(&self.per_minute(), 72));
+        let _ = writeln!(t, "  per minute      {}", sparkline(self.per_minute(), 72));
         t
     }
 }
@@ -266,7 +292,7 @@ mod tests {
     fn rates_and_burstiness() {
         let mut s = TraceStats::default();
         for i in 0..120 {
-            s.add(&req(i * 500_000, 10, 20));
+            s.add(&req(i * 500_000, 10, 20), i as u64 + 1).unwrap();
         }
         let j = s.json();
         assert_eq!(j["requests"], 120);
@@ -274,5 +300,20 @@ mod tests {
         assert_eq!(j["rate"]["peak_per_min"], 120);
         assert_eq!(s.inter_arrival_cv(), Some(0.0));
         assert_eq!(sparkline(&[0, 4, 8], 3), "▁▅█");
+    }
+
+    #[test]
+    fn a_span_beyond_a_year_is_refused_before_counting_it() {
+        let mut s = TraceStats::default();
+        s.add(&req(0, 1, 1), 1).unwrap();
+        s.add(&req(MAX_SPAN, 1, 1), 2).unwrap();
+        assert_eq!(s.per_minute().len(), 527_041);
+        let e = s.add(&req(MAX_SPAN + 1, 1, 1), 3).unwrap_err();
+        assert!(
+            e.starts_with("request 3 arrives 366 days after the first"),
+            "{e}"
+        );
+        let e = s.add(&req(SimTime::MAX, 1, 1), 4).unwrap_err();
+        assert!(e.starts_with("request 4 arrives 106751991 days"), "{e}");
     }
 }

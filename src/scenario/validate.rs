@@ -15,7 +15,7 @@ use super::{
     DEFAULT_EPOCH_MS, DEFAULT_METRICS_PATH, DEFAULT_METRICS_PORT, DEFAULT_SYNC_PERIOD,
     DEFAULT_TERMINATION_GRACE,
 };
-use crate::engine::policy::manifest::{ApiGeneration, ManifestSet, ModelServing};
+use crate::engine::policy::manifest::{ApiGeneration, Location, ManifestSet, ModelServing};
 use crate::engine::policy::{
     Duration, MetricEndpoint, MetricSource, MetricTarget, PodMetricSource, Policy, ScalingTarget,
     Target,
@@ -25,19 +25,28 @@ use crate::model::metrics::exposed_families;
 use crate::model::router::RouterPolicy;
 use crate::model::startup::Startup;
 use crate::sim::rng::fnv1a;
-use crate::sim::SimTime;
+use crate::sim::{SimTime, MICROS_PER_SEC};
 use crate::workload::WorkloadSpec;
 
 /// Why a scenario cannot be run. Each line of the message names the file and the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScenarioError {
-    #[error("{file}: cannot read: {message}")]
+    /// The file cannot be read, or is not text.
+    #[error("{file}: {message}")]
     Read { file: String, message: String },
     #[error("{file}: {message}")]
     Syntax { file: String, message: String },
     #[error("{}", problems.iter().map(|p| format!("{file}: {p}")).collect::<Vec<_>>().join("\n"))]
     Invalid { file: String, problems: Vec<String> },
 }
+
+/// The longest run: a month of simulated time, ticks and timeline rows (178 560 at the
+/// default sync period) bounded with it.
+const MAX_DURATION: SimTime = 744 * 3_600 * MICROS_PER_SEC;
+
+/// The shortest autoscaler period: finer ticks only multiply the work and the timeline rows
+/// (Kthena's own default is 15s).
+const MIN_SYNC_PERIOD: SimTime = MICROS_PER_SEC;
 
 /// Problems found so far, each `path: message`.
 #[derive(Default)]
@@ -69,6 +78,22 @@ impl Problems {
         }
     }
 
+    /// Whether duration `d` of field `path` is at most `max` (`shown`); a problem if not.
+    fn at_most(&mut self, path: &str, d: SimTime, max: SimTime, shown: &str) -> bool {
+        if d > max {
+            self.add(path, format!("must be at most {shown}"));
+        }
+        d <= max
+    }
+
+    /// Whether duration `d` of field `path` is at least `min` (`shown`); a problem if not.
+    fn at_least(&mut self, path: &str, d: SimTime, min: SimTime, shown: &str) -> bool {
+        if d < min {
+            self.add(path, format!("must be at least {shown}"));
+        }
+        d >= min
+    }
+
     fn positive_duration(&mut self, path: &str, text: &str) -> Option<SimTime> {
         let d = self.duration(path, text)?;
         if d == 0 {
@@ -96,13 +121,9 @@ pub struct Overrides {
 /// Reads and validates the scenario file at `path`.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| ScenarioError::Read {
+    let text = crate::text::read_text(path).map_err(|message| ScenarioError::Read {
         file: file.clone(),
-        message: e.to_string(),
-    })?;
-    let text = String::from_utf8(bytes).map_err(|e| ScenarioError::Read {
-        file: file.clone(),
-        message: format!("not UTF-8 text: {}", e.utf8_error()),
+        message,
     })?;
     let base = path
         .parent()
@@ -136,8 +157,22 @@ pub fn parse(
         let mut doc: yaml_serde::Value =
             yaml_serde::from_str(text).map_err(|e| syntax(e.to_string()))?;
         apply_to_scenario(&mut doc, &overrides.settings).map_err(syntax)?;
-        yaml_serde::with::singleton_map_recursive::deserialize(doc)
-            .map_err(|e| syntax(e.to_string()))?
+        yaml_serde::with::singleton_map_recursive::deserialize(doc).map_err(|e| {
+            // A document without positions: the file's own error has one, if it has one;
+            // otherwise a setting made the document wrong, and is named.
+            let de = yaml_serde::Deserializer::from_str(text);
+            match yaml_serde::with::singleton_map_recursive::deserialize::<RawScenario, _>(de) {
+                Err(own) => syntax(own.to_string()),
+                Ok(_) => {
+                    let settings = overrides
+                        .settings
+                        .iter()
+                        .filter(|s| s.scope() == Scope::Scenario);
+                    let named: Vec<String> = settings.map(|s| format!("--set {s}")).collect();
+                    syntax(format!("{}: {e}", named.join(", ")))
+                }
+            }
+        })?
     } else {
         let de = yaml_serde::Deserializer::from_str(text);
         yaml_serde::with::singleton_map_recursive::deserialize(de)
@@ -192,25 +227,38 @@ fn read_manifests(
     let mut sources = Vec::new();
     for (i, f) in files.iter().enumerate() {
         let path = base.join(f);
-        match std::fs::read_to_string(&path) {
+        match crate::text::read_text(&path) {
             Ok(text) => match apply_to_manifest(&text, settings, matched) {
                 Ok(text) => sources.push((path.display().to_string(), text)),
                 Err(e) => p.add(format!("{field}[{i}]"), e),
             },
-            Err(e) => p.add(
-                format!("{field}[{i}]"),
-                format!("cannot read {}: {e}", path.display()),
-            ),
+            Err(e) => p.add(format!("{field}[{i}]"), format!("{}: {e}", path.display())),
         }
     }
     if sources.len() != files.len() {
         return None;
     }
     let set = ManifestSet::from_sources(&sources);
+    // As `validate` (and `kubectl apply`) refuse a file without objects: most likely the
+    // wrong file, which would silently leave its servings unscaled.
+    let mut empty = false;
+    for (i, (name, _)) in sources.iter().enumerate() {
+        let here = |l: &Location| l.file == *name;
+        if !set.objects().iter().any(|o| here(&o.location))
+            && !set.problems().iter().any(|x| here(&x.location))
+            && !set.notes().iter().any(|n| here(&n.location))
+        {
+            p.add(
+                format!("{field}[{i}]"),
+                format!("{name}: no Kubernetes objects in the file"),
+            );
+            empty = true;
+        }
+    }
     for problem in set.problems() {
         p.add(field, problem);
     }
-    set.is_valid().then_some(set)
+    (set.is_valid() && !empty).then_some(set)
 }
 
 fn build(
@@ -226,9 +274,13 @@ fn build(
             "must be a non-empty name without slashes (it names the output folder)",
         );
     }
-    let duration = p.positive_duration("duration", &raw.duration);
+    let duration = p
+        .positive_duration("duration", &raw.duration)
+        .filter(|&d| p.at_most("duration", d, MAX_DURATION, "31 days (744h)"));
     let sync_period = match &raw.sync_period {
-        Some(s) => p.positive_duration("sync_period", s),
+        Some(s) => p
+            .positive_duration("sync_period", s)
+            .filter(|&d| p.at_least("sync_period", d, MIN_SYNC_PERIOD, "1s")),
         None => Some(DEFAULT_SYNC_PERIOD),
     };
     let first_tick = match &raw.first_tick {
@@ -347,6 +399,9 @@ fn build(
         .and_then(|s| p.positive_duration("router.queue_timeout", s));
 
     for (path, message) in raw.workload.validate(base) {
+        p.add(format!("workload.{path}"), message);
+    }
+    for (path, message) in duration.map_or_else(Vec::new, |d| raw.workload.volume_problems(d)) {
         p.add(format!("workload.{path}"), message);
     }
 

@@ -49,7 +49,7 @@ pub use multiplier::{RateMultiplier, MAX_RATE_MULTIPLIER};
 pub use poisson::PoissonSource;
 pub use profile::RateProfile;
 pub use renewal::{InterArrival, RenewalSource, CV_RANGE};
-pub use spec::{StreamSpec, WorkloadSpec};
+pub use spec::{StreamSpec, WorkloadSpec, MAX_RUN_REQUESTS};
 pub use synthetic_spec::{
     DiurnalSpec, EmpiricalSpec, GapDistribution, LengthColumn, LengthSpec, LognormalSpec, MmppSpec,
     NormalSpec, PoissonSpec, RatePoint, RateSpec, RenewalSpec, UniformSpec,

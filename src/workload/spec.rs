@@ -38,6 +38,13 @@ pub struct WorkloadSpec {
     pub max_context: Option<u32>,
 }
 
+/// The most requests one run may send, counted at every synthetic stream's peak rate over
+/// the whole run: a hundred million requests take minutes to simulate, and memory grows
+/// with the requests waiting when the fleet cannot keep up (about 110 bytes each). Beyond
+/// it, a rate or a duration is almost surely a typo (`1e12` for `1e2`), refused rather
+/// than simulated for days.
+pub const MAX_RUN_REQUESTS: f64 = 1e8;
+
 /// One stream of requests.
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
@@ -128,7 +135,8 @@ impl WorkloadSpec {
         base_dir: &Path,
         duration: SimTime,
     ) -> Result<BoxedSource, WorkloadError> {
-        let (plans, problems) = self.plan(base_dir);
+        let (plans, mut problems) = self.plan(base_dir);
+        problems.0.extend(self.volume_problems(duration));
         if !problems.0.is_empty() {
             return Err(WorkloadError::Invalid(problems.0));
         }
@@ -145,6 +153,37 @@ impl WorkloadSpec {
             Some(max_context) => Box::new(ContextLimit::new(source, max_context)),
             None => source,
         })
+    }
+
+    /// The problem, as `(field path, message)`, of a workload that would send more than
+    /// [`MAX_RUN_REQUESTS`] requests in a run of `duration` at its synthetic streams' peak
+    /// rates (a trace sends what its file holds).
+    pub fn volume_problems(&self, duration: SimTime) -> Vec<(String, String)> {
+        let peak: f64 = self
+            .streams
+            .iter()
+            .map(|stream| match stream {
+                StreamSpec::Poisson(p) => p.rate.peak_rps(),
+                StreamSpec::Renewal(r) => r.rate.peak_rps(),
+                StreamSpec::Mmpp(m) => [m.on_rps, m.off_rps]
+                    .into_iter()
+                    .filter(|rps| rps.is_finite())
+                    .fold(0.0, f64::max),
+                StreamSpec::Trace(_) => 0.0,
+            })
+            .sum();
+        let requests = peak * duration as f64 / crate::sim::MICROS_PER_SEC as f64;
+        if requests <= MAX_RUN_REQUESTS {
+            return Vec::new();
+        }
+        vec![(
+            "streams".to_owned(),
+            format!(
+                "up to {requests:.3e} requests ({peak} per second at the peak over {}): a run \
+                 sends at most {MAX_RUN_REQUESTS:.0e}; lower the rates or shorten the duration",
+                super::SpecDuration::from_micros(duration)
+            ),
+        )]
     }
 
     /// Validation and construction in one pass: a plan per stream that has no problem.

@@ -654,3 +654,43 @@ streams:
     );
     assert!(requests.windows(2).all(|w| w[0].arrival <= w[1].arrival));
 }
+
+#[test]
+fn a_workload_of_more_than_a_hundred_million_requests_is_refused() {
+    const HOUR: SimTime = 60 * MIN;
+    let spec = parse(
+        r#"
+streams:
+  - poisson:
+      name: chat
+      rate: {points: [{at: 0s, rps: 1}, {at: 10m, rps: 20000}]}
+      input_tokens: {constant: 10}
+      output_tokens: {constant: 10}
+  - mmpp:
+      name: bursts
+      on_rps: 10000
+      off_rps: 0
+      mean_on: 1m
+      mean_off: 1m
+      input_tokens: {constant: 10}
+      output_tokens: {constant: 10}
+"#,
+    );
+    // 30 000 requests per second at the peak: 108 million in an hour, 54 million in half.
+    assert!(spec.volume_problems(HOUR / 2).is_empty());
+    let problems = spec.volume_problems(HOUR);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].0, "streams");
+    assert!(
+        problems[0]
+            .1
+            .starts_with("up to 1.080e8 requests (30000 per second at the peak over 1h0m0s)"),
+        "{}",
+        problems[0].1
+    );
+    match spec.build(0, base_dir(), HOUR) {
+        Err(WorkloadError::Invalid(found)) => assert_eq!(found, problems),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("built"),
+    }
+}

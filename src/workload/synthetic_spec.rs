@@ -355,6 +355,17 @@ fn plan_lengths(
 }
 
 impl RateSpec {
+    /// The highest rate written, whatever the rest of the spec; a value that is not finite
+    /// counts as 0 (it is refused with its own message).
+    pub(super) fn peak_rps(&self) -> f64 {
+        let finite = |rps: f64| if rps.is_finite() { rps.max(0.0) } else { 0.0 };
+        match self {
+            RateSpec::Constant(rps) => finite(*rps),
+            RateSpec::Points(points) => points.iter().map(|p| finite(p.rps)).fold(0.0, f64::max),
+            RateSpec::Diurnal(d) => finite(d.peak_rps),
+        }
+    }
+
     fn profile(&self, path: &str, problems: &mut Problems) -> Option<RateProfile> {
         let before = problems.len();
         let profile = match self {

@@ -1,6 +1,8 @@
+mod bad_input;
 mod chart;
 mod compare;
 mod faults;
+mod fuzz_regressions;
 mod golden;
 mod interrupt;
 mod long_run;

@@ -248,7 +248,7 @@ fn bad_scenarios_give_exit_2_one_line_each_and_write_nothing() {
         ("wrong-type", "seed: 1\n", "seed: one\n", "seed: invalid type"),
         ("negative-duration", "duration: 1h\n", "duration: -1h\n", "duration: \"-1h\" is negative"),
         ("bad-duration", "duration: 1h\n", "duration: 1 hour\n", "duration: time: unknown unit"),
-        ("missing-policy", "chat-running-current.yaml", "nope.yaml", "policies[0]: cannot read"),
+        ("missing-policy", "chat-running-current.yaml", "nope.yaml", "nope.yaml: cannot read: No such file"),
         ("missing-trace", "    - poisson:\n        rate: {constant: 3}\n        input_tokens: {lognormal: {median: 600, p99: 4000}}\n        output_tokens: {lognormal: {median: 200, p99: 1000}}\n", "    - trace:\n        path: no-such-trace.csv\n", "workload.streams[0].trace.path"),
         ("bad-assertion", "slo.attainment >= 0.9", "slo.atainment >= 0.9", "assertions[0]"),
         ("bad-router", "workload:\n", "router: {policy: fastest}\nworkload:\n", "router.policy: unknown router policy"),
