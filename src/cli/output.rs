@@ -34,7 +34,13 @@ fn interrupted() -> io::Error {
 /// so that the refusal comes at once, and again just before writing.
 pub fn check_target(target: &Path, force: bool) -> io::Result<()> {
     if !target.exists() {
-        return Ok(());
+        // The folder will be created: whatever of its path exists must be folders.
+        return match target.ancestors().skip(1).find(|a| a.exists()) {
+            Some(a) if !a.is_dir() => {
+                Err(io::Error::other(format!("{} is not a folder", a.display())))
+            }
+            _ => Ok(()),
+        };
     }
     if !target.is_dir() {
         return Err(io::Error::other(format!(
@@ -176,6 +182,8 @@ mod tests {
         fs::write(&file, "x").expect("file");
         let e = write_folder(&file, &files("plan.json"), true).expect_err("not a folder");
         assert!(e.to_string().contains("is not a folder"), "{e}");
+        let e = check_target(&file.join("out"), true).expect_err("under a file");
+        assert_eq!(e.to_string(), format!("{} is not a folder", file.display()));
         fs::remove_dir_all(dir).expect("clean up");
     }
 }

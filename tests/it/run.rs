@@ -616,3 +616,43 @@ fn a_heterogeneous_scale_up_window_holds_the_fleet() {
         peak(&held)
     );
 }
+
+#[test]
+fn a_folder_that_is_not_results_is_kept_unless_forced() {
+    let dir = temp_dir("force");
+    let notes = dir.join("notes");
+    std::fs::create_dir_all(&notes).unwrap();
+    std::fs::write(notes.join("plan.txt"), "keep me").unwrap();
+    let scenario = root().join("scenarios/steady.yaml");
+    let o = run(&scenario, &notes, &["--duration", "2m"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(
+        err.contains("does not hold kthena-sim results; use --force"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(notes.join("plan.txt")).unwrap(),
+        "keep me"
+    );
+    // Under a file, the folder cannot be made: said before the run.
+    let o = run(
+        &scenario,
+        &notes.join("plan.txt").join("out"),
+        &["--duration", "2m"],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("plan.txt is not a folder"), "{err}");
+    // Forced, the folder is replaced whole by the results.
+    let o = run(&scenario, &notes, &["--duration", "2m", "--force"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(notes.join("summary.json").is_file());
+    assert!(!notes.join("plan.txt").exists());
+}
