@@ -55,6 +55,8 @@ pub enum Notable {
     NodeLost(String, u32, u32, u32),
     /// Capacity back: accelerator, capacity now.
     NodeRecovered(String, u32),
+    /// A ModelServing asked for more servers than the simulator runs: its name, how many.
+    ServerCap(String, u64),
 }
 
 impl fmt::Display for Notable {
@@ -82,6 +84,11 @@ impl fmt::Display for Notable {
                 "{a} node lost ({gpus} GPUs, {pods} pods); capacity now {left} GPUs"
             ),
             Notable::NodeRecovered(a, n) => write!(f, "{a} node replaced; capacity now {n} GPUs"),
+            Notable::ServerCap(s, n) => write!(
+                f,
+                "{s} asked for {n} servers; the simulator runs at most {}",
+                crate::scenario::MAX_SERVERS
+            ),
         }
     }
 }

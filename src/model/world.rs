@@ -21,7 +21,7 @@ use super::view::{Prometheus, TickView, UnitView};
 use crate::engine::cluster::{LABEL_ENTRY, LABEL_GROUP_NAME, LABEL_MODEL_SERVING_NAME, LABEL_ROLE};
 use crate::engine::policy::{Labels, MetricSource, Policy, ScalingTarget};
 use crate::engine::{Autoscaler, Decision};
-use crate::scenario::Scenario;
+use crate::scenario::{Scenario, MAX_SERVERS};
 use crate::sim::cancel;
 use crate::sim::rng::{stream, Stream};
 use crate::sim::time::micros_to_secs;
@@ -253,6 +253,8 @@ pub struct World<'s> {
     prometheus: Option<(SeriesStore, BTreeMap<String, Query>)>,
     /// The initial servers are in place: pods created from now on pull their images.
     started: bool,
+    /// Per serving: a policy asked for more than [`MAX_SERVERS`] (reported once).
+    capped: Vec<bool>,
 }
 
 impl<'s> World<'s> {
@@ -319,6 +321,7 @@ impl<'s> World<'s> {
                 .collect(),
             prometheus: None,
             started: false,
+            capped: vec![false; scn.servings.len()],
         };
         w.set_policies(scn.policies.clone());
         w
@@ -864,16 +867,34 @@ impl<'s> World<'s> {
         let state = &self.servings[s];
         let replicas = state.replicas.max(0) as u32;
         let mut wanted: Vec<(Option<usize>, u32, u32)> = Vec::new();
-        for g in 0..replicas {
+        let cap = MAX_SERVERS as usize;
+        'groups: for g in 0..replicas {
             if spec.roles.is_empty() {
                 wanted.push((None, g, 0));
             } else {
                 for (r, n) in state.role_replicas.iter().enumerate() {
                     for k in 0..(*n).max(0) as u32 {
+                        if wanted.len() == cap {
+                            break 'groups;
+                        }
                         wanted.push((Some(r), g, k));
                     }
                 }
             }
+            if wanted.len() == cap {
+                break;
+            }
+        }
+        let asked = if spec.roles.is_empty() {
+            u64::from(replicas)
+        } else {
+            let per_group: u64 = state.role_replicas.iter().map(|&n| n.max(0) as u64).sum();
+            u64::from(replicas) * per_group
+        };
+        if asked > cap as u64 && !self.capped[s] {
+            self.capped[s] = true;
+            let what = Notable::ServerCap(spec.name.clone(), asked);
+            self.results.notable(self.now, what);
         }
         // Remove the newest servers that are no longer wanted.
         let mut remove: Vec<u32> = Vec::new();
@@ -1551,6 +1572,36 @@ mod tests {
             prop_assert_eq!(r.arrived, r.completed + r.failed() + r.dropped + r.in_flight, "{}", text);
             prop_assert_eq!(r.completed, r.e2e.len());
         }
+    }
+
+    /// However many servers a policy asks for (Kthena admits maxReplicas up to 1 000 000,
+    /// times the role replicas), the ModelServing controller creates at most `MAX_SERVERS`,
+    /// at once, and says so once.
+    #[test]
+    fn the_servers_of_a_serving_are_capped() {
+        let text = scenario_text(1, 5, 1.0, 1, "", "least-request", None, 20_000, None);
+        let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let scn = parse("cap.yaml", &text, &base, &Overrides::default()).expect("scenario");
+        let source = scn
+            .workload
+            .build(scn.seed, &scn.base_dir, scn.duration)
+            .expect("workload");
+        let mut w = World::new(&scn, source, RunOptions::default());
+        w.servings[0].replicas = 1_000_000;
+        w.reconcile_units(0);
+        w.reconcile_units(0);
+        assert_eq!(w.units.len(), MAX_SERVERS as usize);
+        let capped: Vec<_> = w
+            .results
+            .notable
+            .iter()
+            .filter(|(_, n)| matches!(n, Notable::ServerCap(..)))
+            .collect();
+        assert_eq!(capped.len(), 1, "{:?}", w.results.notable);
+        assert_eq!(
+            capped[0].1.to_string(),
+            "chat-llama asked for 1000000 servers; the simulator runs at most 10000"
+        );
     }
 
     /// Coalescing decode steps changes nothing: the same scenario step by step gives the

@@ -28,6 +28,10 @@ pub const DEFAULT_SYNC_PERIOD: SimTime = 15_000_000;
 pub const DEFAULT_EPOCH_MS: i64 = 1_700_000_000_000;
 /// Default termination grace of a removed server.
 pub const DEFAULT_TERMINATION_GRACE: SimTime = 30_000_000;
+/// The most servers (groups, or role instances) one ModelServing runs: a scenario's replicas
+/// are refused above it, and the simulated ModelServing controller creates no more even when
+/// a policy asks for more (its `maxReplicas` may reach Kthena's 1 000 000).
+pub const MAX_SERVERS: u32 = 10_000;
 /// Default metrics endpoint of the simulated pods (Kthena's default).
 pub const DEFAULT_METRICS_PORT: i32 = 8100;
 pub const DEFAULT_METRICS_PATH: &str = "/metrics";

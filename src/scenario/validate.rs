@@ -13,7 +13,7 @@ use super::setting::{apply_to_manifest, apply_to_scenario, Scope, Setting};
 use super::{
     Assertion, Capacity, Disaggregation, Provisioning, Role, Scenario, Serving, Slo,
     DEFAULT_EPOCH_MS, DEFAULT_METRICS_PATH, DEFAULT_METRICS_PORT, DEFAULT_SYNC_PERIOD,
-    DEFAULT_TERMINATION_GRACE,
+    DEFAULT_TERMINATION_GRACE, MAX_SERVERS,
 };
 use crate::engine::policy::manifest::{ApiGeneration, Location, ManifestSet, ModelServing};
 use crate::engine::policy::{
@@ -850,8 +850,12 @@ fn build_serving(
         .replicas
         .or(manifest.and_then(|m| m.replicas))
         .unwrap_or(1);
-    if !(0..=10_000).contains(&replicas) {
-        p.add(format!("{path}.replicas"), "must be between 0 and 10000");
+    let most = MAX_SERVERS as i32;
+    if !(0..=most).contains(&replicas) {
+        p.add(
+            format!("{path}.replicas"),
+            format!("must be between 0 and {most}"),
+        );
     }
     let mut roles: Vec<Role> = s
         .roles
@@ -878,10 +882,10 @@ fn build_serving(
         }
     }
     for (i, r) in roles.iter().enumerate() {
-        if !(0..=10_000).contains(&r.replicas) {
+        if !(0..=most).contains(&r.replicas) {
             p.add(
                 format!("{path}.roles[{i}].replicas"),
-                "must be between 0 and 10000",
+                format!("must be between 0 and {most}"),
             );
         }
     }
