@@ -660,9 +660,24 @@ fn arb_params() -> impl Strategy<Value = ServerParams> {
 /// Arrivals on a 100 µs grid, several at the same instant now and then; about a third of them
 /// already prefilled elsewhere (decode only).
 fn arb_arrivals() -> impl Strategy<Value = Vec<Arrival>> {
+    arrivals_on_grid(300, 40, 30)
+}
+
+/// Up to `max_len` arrivals, each `0..=max_gap` steps of 100 µs after the one before, with
+/// prompts of 0..=60 and outputs of `0..=max_output` tokens; about a third prefilled.
+fn arrivals_on_grid(
+    max_gap: i64,
+    max_output: u32,
+    max_len: usize,
+) -> impl Strategy<Value = Vec<Arrival>> {
     prop::collection::vec(
-        (0i64..=300, 0u32..=60, 0u32..=40, prop::bool::weighted(0.35)),
-        0..30,
+        (
+            0i64..=max_gap,
+            0u32..=60,
+            0u32..=max_output,
+            prop::bool::weighted(0.35),
+        ),
+        0..max_len,
     )
     .prop_map(|rows| {
         let mut at = 0;
@@ -814,22 +829,7 @@ fn arb_roomy_params() -> impl Strategy<Value = ServerParams> {
 
 /// Busier arrivals than [`arb_arrivals`]: closer together, with longer outputs.
 fn arb_busy_arrivals() -> impl Strategy<Value = Vec<Arrival>> {
-    prop::collection::vec(
-        (0i64..=40, 0u32..=60, 0u32..=120, prop::bool::weighted(0.35)),
-        0..40,
-    )
-    .prop_map(|rows| {
-        let mut at = 0;
-        rows.into_iter()
-            .map(|(gap, prompt, output, pre)| {
-                at += gap * 100;
-                Arrival {
-                    prefilled: pre,
-                    ..arrival(at, prompt, output)
-                }
-            })
-            .collect()
-    })
+    arrivals_on_grid(40, 120, 40)
 }
 
 proptest! {

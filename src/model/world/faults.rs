@@ -86,8 +86,7 @@ impl World<'_> {
         }
         let d = pull.delay(self.now, self.scn.duration, &mut self.failure_rng);
         if d.failures > 0 {
-            let faults = &mut self.results.faults;
-            if faults.image_pull_failures == 0 {
+            if self.results.faults.image_pull_failures == 0 {
                 let pod = self.units[unit as usize].pod_name.clone();
                 self.results
                     .notable(self.now, Notable::ImagePullBackOff(pod, d.failures));
