@@ -254,8 +254,7 @@ pub struct Results {
 /// What the faults of the run did.
 #[derive(Debug, Clone, Default)]
 pub struct FaultCounts {
-    pub crashes: u64,
-    /// Per serving, in scenario order.
+    /// Container crashes per serving, in scenario order.
     pub crashes_by_serving: Vec<u64>,
     pub node_losses: u64,
     pub pods_lost: u64,
@@ -264,6 +263,13 @@ pub struct FaultCounts {
     /// Pods whose start was delayed by failed pulls, and the delay summed over them (µs).
     pub image_pull_delayed_pods: u64,
     pub image_pull_delay: SimTime,
+}
+
+impl FaultCounts {
+    /// Container crashes, all servings.
+    pub fn crashes(&self) -> u64 {
+        self.crashes_by_serving.iter().sum()
+    }
 }
 
 /// One minute of simulated time (µs): the bucket of `latency.csv`.

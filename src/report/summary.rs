@@ -167,7 +167,7 @@ fn faults(r: &Results) -> Value {
         .filter(|row| row.skip && row.restarted > 0)
         .count();
     json!({
-        "crashes": f.crashes,
+        "crashes": f.crashes(),
         "node_losses": f.node_losses,
         "pods_lost": f.pods_lost,
         "image_pull_failures": f.image_pull_failures,
