@@ -6,7 +6,7 @@ use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use kthena_sim::engine::{Autoscaler, EngineVersion};
-use kthena_sim::replay::format::Line;
+use kthena_sim::golden::format::Line;
 use kthena_sim::replay::world::{build_policy, TickCluster};
 use serde_json::json;
 

@@ -95,7 +95,7 @@ pub fn run_variant(
         .map_err(|e| format!("variant {}: {e}", variant.name))?;
     let source = scn
         .workload
-        .build(scn.seed, &scn.base_dir, scn.duration)
+        .build(scn.seed(), &scn.base_dir, scn.duration())
         .map_err(|e| {
             format!(
                 "variant {}: {}: workload: {e}",
@@ -107,7 +107,7 @@ pub fn run_variant(
         record_requests: scn.write_requests || opts.record_requests,
         ..opts
     };
-    let results = simulate(&scn, source, opts, &mut |_| {})
+    let results = simulate(&scn.world, source, opts, &mut |_| {})
         .map_err(|e| format!("variant {}: {}: {e}", variant.name, path.display()))?;
     let base_summary = summary::summary(&scn, &results);
     let outcomes: Vec<Outcome> = scn

@@ -10,6 +10,8 @@ pub mod cli;
 pub mod engine;
 pub mod experiment;
 pub mod fuzzing;
+pub mod golden;
+pub mod kthena;
 pub mod model;
 pub mod plan;
 pub mod replay;

@@ -10,7 +10,7 @@ use anyhow::{bail, Context};
 
 use crate::engine::EngineVersion;
 use crate::replay::check::{check_line, LineCheck};
-use crate::replay::format::Line;
+use crate::golden::format::Line;
 use crate::replay::replay_json;
 
 #[derive(Debug, clap::Args)]

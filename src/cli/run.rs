@@ -87,7 +87,7 @@ fn progress_bar(scn: &Scenario, quiet: bool) -> Option<ProgressBar> {
     if quiet || !std::io::stderr().is_terminal() {
         return None;
     }
-    let bar = ProgressBar::new((scn.duration / 1_000_000).max(1) as u64);
+    let bar = ProgressBar::new((scn.duration() / 1_000_000).max(1) as u64);
     let style =
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} s simulated ({elapsed})")
             .map(|s| s.progress_chars("=> "))
@@ -164,7 +164,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("cannot write {}", out_dir.display()))?;
     let source = scn
         .workload
-        .build(scn.seed, &scn.base_dir, scn.duration)
+        .build(scn.seed(), &scn.base_dir, scn.duration())
         .map_err(|e| anyhow::anyhow!("{}: workload: {e}", args.scenario.display()))?;
     let bar = progress_bar(&scn, args.quiet);
     let opts = RunOptions {
@@ -177,7 +177,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             b.set_position((t / 1_000_000) as u64);
         }
     };
-    let results = simulate(&scn, source, opts, &mut progress);
+    let results = simulate(&scn.world, source, opts, &mut progress);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -208,8 +208,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mut md = format!(
             "## {} ({} engine, seed {})\n\n{}",
             scn.name,
-            scn.engine,
-            scn.seed,
+            scn.world.engine,
+            scn.seed(),
             markdown::summary_table(&summary)
         );
         for o in &outcomes {
@@ -227,8 +227,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     println!(
         "{} ({} engine, seed {}) -> {}",
         scn.name,
-        scn.engine,
-        scn.seed,
+        scn.world.engine,
+        scn.seed(),
         out_dir.display()
     );
     print!("{}", markdown::summary_table(&summary));

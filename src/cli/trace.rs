@@ -192,7 +192,7 @@ fn gen(a: GenArgs) -> anyhow::Result<ExitCode> {
             ..Overrides::default()
         };
         let scn = scenario::load(&a.spec, &overrides).map_err(|e| anyhow::anyhow!("{e}"))?;
-        (scn.workload, scn.seed, scn.duration)
+        (scn.workload.clone(), scn.seed(), scn.duration())
     };
     let problems = workload.validate(&base);
     if let Some((path, msg)) = problems.first() {

@@ -27,7 +27,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::EXIT_BAD_INPUT;
-use crate::engine::policy::manifest::{Location, ManifestObject, ManifestSet, ObjectKind};
+use crate::kthena::manifest::{Location, ManifestObject, ManifestSet, ObjectKind};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

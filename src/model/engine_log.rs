@@ -21,8 +21,8 @@ use crate::engine::policy::{
     Duration, LabelSelector, MetricSource, MetricTarget, Policy, ScalingTarget, StablePolicy,
 };
 use crate::engine::{Autoscaler, EngineVersion};
-use crate::replay::output::tick_json;
-use crate::scenario::Scenario;
+use crate::golden::output::tick_json;
+use super::spec::WorldSpec;
 
 /// How one metric of a unit is read.
 #[derive(Debug, Clone)]
@@ -359,10 +359,10 @@ fn replicas_of(view: &TickView<'_>, u: &Unit) -> i32 {
 }
 
 impl EngineLog {
-    pub fn new(scn: &Scenario) -> Self {
+    pub fn new(spec: &WorldSpec) -> Self {
         EngineLog {
-            name: scn.name.clone(),
-            engine: scn.engine,
+            name: spec.name.clone(),
+            engine: spec.engine,
             segments: Vec::new(),
             open: Vec::new(),
         }

@@ -7,6 +7,7 @@ pub mod metrics;
 pub mod presets;
 pub mod prometheus;
 pub mod results;
+pub mod spec;
 pub mod router;
 pub mod server;
 pub mod startup;

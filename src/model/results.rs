@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Serialize;
 
-use crate::scenario::{Scenario, Slo};
+use super::spec::{Slo, WorldSpec};
 use crate::sim::sketch::Samples;
 use crate::sim::time::micros_to_secs;
 use crate::sim::SimTime;
@@ -87,7 +87,7 @@ impl fmt::Display for Notable {
             Notable::ServerCap(s, n) => write!(
                 f,
                 "{s} asked for {n} servers; the simulator runs at most {}",
-                crate::scenario::MAX_SERVERS
+                crate::model::spec::MAX_SERVERS
             ),
         }
     }
@@ -279,9 +279,9 @@ pub const MINUTE: SimTime = 60_000_000;
 const MAX_NOTABLE: usize = 100;
 
 impl Results {
-    pub fn new(scn: &Scenario) -> Self {
+    pub fn new(spec: &WorldSpec) -> Self {
         Results {
-            servings: scn
+            servings: spec
                 .servings
                 .iter()
                 .map(|s| ServingResults {
@@ -290,7 +290,7 @@ impl Results {
                 })
                 .collect(),
             faults: FaultCounts {
-                crashes_by_serving: vec![0; scn.servings.len()],
+                crashes_by_serving: vec![0; spec.servings.len()],
                 ..FaultCounts::default()
             },
             ..Results::default()

@@ -10,7 +10,7 @@ use super::server::Server;
 use super::world::UnitState;
 use crate::engine::cluster::{Cluster, Families, ModelServingView, PodView, QueryResult, Scrape};
 use crate::engine::policy::Labels;
-use crate::scenario::Serving;
+use super::spec::Serving;
 use crate::sim::SimTime;
 
 /// One existing server, borrowed from the world while the view is built.

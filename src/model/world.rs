@@ -21,7 +21,7 @@ use super::view::{Prometheus, TickView, UnitView};
 use crate::engine::cluster::{LABEL_ENTRY, LABEL_GROUP_NAME, LABEL_MODEL_SERVING_NAME, LABEL_ROLE};
 use crate::engine::policy::{Labels, MetricSource, Policy, ScalingTarget};
 use crate::engine::{Autoscaler, Decision};
-use crate::scenario::{Scenario, MAX_SERVERS};
+use super::spec::{WorldSpec, MAX_SERVERS};
 use crate::sim::cancel;
 use crate::sim::rng::{stream, Stream};
 use crate::sim::time::micros_to_secs;
@@ -210,7 +210,7 @@ struct PolicyTarget {
 type PolicyTargets = Vec<PolicyTarget>;
 
 pub struct World<'s> {
-    scn: &'s Scenario,
+    spec: &'s WorldSpec,
     opts: RunOptions,
     now: SimTime,
     queue: EventQueue<Event>,
@@ -258,8 +258,8 @@ pub struct World<'s> {
 }
 
 impl<'s> World<'s> {
-    pub fn new(scn: &'s Scenario, source: Box<dyn RequestSource + 's>, opts: RunOptions) -> Self {
-        let capacity = scn
+    pub fn new(spec: &'s WorldSpec, source: Box<dyn RequestSource + 's>, opts: RunOptions) -> Self {
+        let capacity = spec
             .capacity
             .iter()
             .map(|(name, c)| {
@@ -274,7 +274,7 @@ impl<'s> World<'s> {
                 )
             })
             .collect();
-        let servings = scn
+        let servings = spec
             .servings
             .iter()
             .map(|s| ServingState {
@@ -283,7 +283,7 @@ impl<'s> World<'s> {
             })
             .collect();
         let mut w = World {
-            scn,
+            spec,
             opts,
             now: 0,
             queue: EventQueue::new(),
@@ -293,37 +293,37 @@ impl<'s> World<'s> {
             cands: Vec::new(),
             reqs: Vec::new(),
             free: Vec::new(),
-            router: Router::new(scn.router, stream(scn.seed, "routing")),
+            router: Router::new(spec.router, stream(spec.seed, "routing")),
             router_queue: VecDeque::new(),
             router_queued: 0,
             decode_queue: VecDeque::new(),
             source,
             next_request: None,
-            engine: Autoscaler::new(scn.engine),
+            engine: Autoscaler::new(spec.engine),
             policies: Vec::new(),
             targets: Vec::new(),
             capacity,
-            startup_rng: stream(scn.seed, "startup"),
-            failure_rng: stream(scn.seed, "failures"),
+            startup_rng: stream(spec.seed, "startup"),
+            failure_rng: stream(spec.seed, "failures"),
             server_events: Vec::new(),
-            results: Results::new(scn),
-            engine_log: opts.engine_log.then(|| EngineLog::new(scn)),
+            results: Results::new(spec),
+            engine_log: opts.engine_log.then(|| EngineLog::new(spec)),
             arrivals_since_tick: 0,
             last_tick: 0,
             live_servers: 0,
-            live_by_serving: vec![0; scn.servings.len()],
+            live_by_serving: vec![0; spec.servings.len()],
             live_since: 0,
             panic_by_policy: Vec::new(),
-            speeds: scn
+            speeds: spec
                 .servings
                 .iter()
                 .map(|s| decode_speed(&s.server))
                 .collect(),
             prometheus: None,
             started: false,
-            capped: vec![false; scn.servings.len()],
+            capped: vec![false; spec.servings.len()],
         };
-        w.set_policies(scn.policies.clone());
+        w.set_policies(spec.policies.clone());
         w
     }
 
@@ -341,26 +341,26 @@ impl<'s> World<'s> {
         }
         self.started = true;
         self.pull_request()?;
-        if self.scn.first_tick <= self.scn.duration {
+        if self.spec.clock.first_tick <= self.spec.clock.duration {
             self.queue
-                .push(self.scn.first_tick, CLASS_TICK, Event::Tick);
+                .push(self.spec.clock.first_tick, CLASS_TICK, Event::Tick);
         }
-        for (i, loss) in self.scn.node_losses.iter().enumerate() {
-            if loss.at <= self.scn.duration {
+        for (i, loss) in self.spec.node_losses.iter().enumerate() {
+            if loss.at <= self.spec.clock.duration {
                 let index = i as u32;
                 self.queue
                     .push(loss.at, CLASS_POD, Event::NodeLost { index });
             }
         }
-        for (i, (at, _)) in self.scn.policy_changes.iter().enumerate() {
-            if *at <= self.scn.duration {
+        for (i, (at, _)) in self.spec.policy_changes.iter().enumerate() {
+            if *at <= self.spec.clock.duration {
                 self.queue
                     .push(*at, CLASS_POLICY, Event::PolicyChange { index: i as u32 });
             }
         }
         let mut next_progress = 0;
         while let Some(t) = self.queue.peek_time() {
-            if t > self.scn.duration {
+            if t > self.spec.clock.duration {
                 break;
             }
             let Some((t, ev)) = self.queue.pop() else {
@@ -372,7 +372,7 @@ impl<'s> World<'s> {
                     return Err(RunError::Interrupted);
                 }
                 progress(t);
-                next_progress = t + self.scn.duration / 200 + 1;
+                next_progress = t + self.spec.clock.duration / 200 + 1;
             }
             match ev {
                 Event::Wake { unit } => self.wake(unit),
@@ -383,7 +383,7 @@ impl<'s> World<'s> {
                 Event::QueueTimeout { req, generation } => self.queue_timeout(req, generation),
                 Event::KvTransferred { req, generation } => self.kv_transferred(req, generation),
                 Event::PolicyChange { index } => {
-                    let policies = self.scn.policy_changes[index as usize].1.clone();
+                    let policies = self.spec.policy_changes[index as usize].1.clone();
                     self.results
                         .notable(self.now, Notable::PolicyChange(index as usize));
                     self.set_policies(policies);
@@ -396,7 +396,7 @@ impl<'s> World<'s> {
                 Event::Tick => self.tick(),
             }
         }
-        self.now = self.scn.duration;
+        self.now = self.spec.clock.duration;
         progress(self.now);
         self.finish()
     }
@@ -448,7 +448,7 @@ impl<'s> World<'s> {
         }
         if !queries.is_empty() {
             let range = queries.values().map(Query::max_range).max().unwrap_or(0);
-            self.prometheus = Some((SeriesStore::new(range + self.scn.sync_period), queries));
+            self.prometheus = Some((SeriesStore::new(range + self.spec.clock.sync_period), queries));
         }
     }
 
@@ -463,12 +463,12 @@ impl<'s> World<'s> {
                     &r.namespace
                 };
                 let s = self
-                    .scn
+                    .spec
                     .servings
                     .iter()
                     .position(|s| s.name == r.name && &s.namespace == ns)?;
                 let role = t.role.and_then(|name| {
-                    self.scn.servings[s]
+                    self.spec.servings[s]
                         .roles
                         .iter()
                         .position(|x| x.name == name)
@@ -488,7 +488,7 @@ impl<'s> World<'s> {
     fn pull_request(&mut self) -> Result<(), WorkloadError> {
         self.next_request = self.source.next_request()?;
         if let Some(r) = &self.next_request {
-            if r.arrival <= self.scn.duration {
+            if r.arrival <= self.spec.clock.duration {
                 self.queue
                     .push(r.arrival.max(self.now), CLASS_ARRIVAL, Event::Arrival);
             } else {
@@ -620,7 +620,7 @@ impl<'s> World<'s> {
                 r.queued = true;
                 self.router_queue.push_back((id, r.generation));
                 self.router_queued += 1;
-                if let Some(t) = self.scn.queue_timeout {
+                if let Some(t) = self.spec.queue_timeout {
                     let generation = r.generation;
                     self.queue.push(
                         self.now.saturating_add(t),
@@ -729,7 +729,7 @@ impl<'s> World<'s> {
         let r = self.reqs[id as usize];
         if r.live && r.queued && r.generation == generation {
             self.router_queued -= 1;
-            self.results.finish(&self.scn.slo, Outcome::Dropped, None);
+            self.results.finish(&self.spec.slo, Outcome::Dropped, None);
             if self.results.dropped == 1 {
                 self.results.notable(self.now, Notable::FirstDrop);
             }
@@ -788,7 +788,7 @@ impl<'s> World<'s> {
                 {
                     // Prefill done (its first token is out): move the KV cache.
                     let r = self.reqs[req as usize];
-                    let spec = &self.scn.servings[self.units[unit as usize].serving];
+                    let spec = &self.spec.servings[self.units[unit as usize].serving];
                     self.units[unit as usize]
                         .series
                         .ttft
@@ -827,12 +827,12 @@ impl<'s> World<'s> {
                     };
                     let serving = self.units[unit as usize].serving;
                     self.results
-                        .finish(&self.scn.slo, Outcome::Completed, Some((serving, timing)));
+                        .finish(&self.spec.slo, Outcome::Completed, Some((serving, timing)));
                     self.record_request(req, Outcome::Completed, at);
                     self.release(req);
                 }
                 ServerEvent::TooLong { req, at } => {
-                    self.results.finish(&self.scn.slo, Outcome::TooLong, None);
+                    self.results.finish(&self.spec.slo, Outcome::TooLong, None);
                     self.record_request(req, Outcome::TooLong, at);
                     self.release(req);
                 }
@@ -863,7 +863,7 @@ impl<'s> World<'s> {
     /// Creates and removes servers so that the live, non-terminating ones match the spec:
     /// groups `0..replicas`, each with `0..role_replicas[r]` instances of every role.
     fn reconcile_units(&mut self, s: usize) {
-        let spec = &self.scn.servings[s];
+        let spec = &self.spec.servings[s];
         let state = &self.servings[s];
         let replicas = state.replicas.max(0) as u32;
         let mut wanted: Vec<(Option<usize>, u32, u32)> = Vec::new();
@@ -928,7 +928,7 @@ impl<'s> World<'s> {
     }
 
     fn create_unit(&mut self, s: usize, role: Option<usize>, group: u32, instance: u32) {
-        let spec = &self.scn.servings[s];
+        let spec = &self.spec.servings[s];
         let id = self.units.len() as u32;
         let pod_name = format!("{}-{}", spec.name, id);
         let mut labels = spec.labels.clone();
@@ -1002,7 +1002,7 @@ impl<'s> World<'s> {
         let u = &mut self.units[unit as usize];
         u.state = UnitState::Starting;
         u.scheduled = Some(self.now);
-        let startup = self.scn.servings[u.serving]
+        let startup = self.spec.servings[u.serving]
             .startup
             .sample(&mut self.startup_rng);
         let pull = self.image_pull_delay(unit);
@@ -1019,7 +1019,7 @@ impl<'s> World<'s> {
     }
 
     fn request_provisioning(&mut self, a: usize) {
-        let Some(p) = &self.scn.capacity[&self.capacity[a].0].provisioning else {
+        let Some(p) = &self.spec.capacity[&self.capacity[a].0].provisioning else {
             return;
         };
         let c = &mut self.capacity[a].1;
@@ -1036,7 +1036,7 @@ impl<'s> World<'s> {
     }
 
     fn provision(&mut self, a: usize) {
-        let Some(p) = self.scn.capacity[&self.capacity[a].0].provisioning.clone() else {
+        let Some(p) = self.spec.capacity[&self.capacity[a].0].provisioning.clone() else {
             return;
         };
         let (name, c) = &mut self.capacity[a];
@@ -1053,7 +1053,7 @@ impl<'s> World<'s> {
     /// Starts pending units, in order, while their GPUs fit.
     fn admit_pending(&mut self, a: usize) {
         while let Some(&unit) = self.capacity[a].1.pending.front() {
-            let need = self.scn.servings[self.units[unit as usize].serving].gpus_per_server();
+            let need = self.spec.servings[self.units[unit as usize].serving].gpus_per_server();
             let c = &mut self.capacity[a].1;
             if c.used + need > c.total {
                 break;
@@ -1077,7 +1077,7 @@ impl<'s> World<'s> {
         match state {
             UnitState::Pending => {
                 let s = self.units[unit as usize].serving;
-                if let Some(a) = self.capacity_index(&self.scn.servings[s].accelerator) {
+                if let Some(a) = self.capacity_index(&self.spec.servings[s].accelerator) {
                     self.capacity[a].1.pending.retain(|&x| x != unit);
                 }
                 self.units[unit as usize].state = UnitState::Gone;
@@ -1093,7 +1093,7 @@ impl<'s> World<'s> {
                 if u.server.is_idle() {
                     self.unit_gone(unit);
                 } else {
-                    let grace = self.scn.servings[u.serving].termination_grace;
+                    let grace = self.spec.servings[u.serving].termination_grace;
                     self.queue.push(
                         self.now.saturating_add(grace),
                         CLASS_POD,
@@ -1112,7 +1112,7 @@ impl<'s> World<'s> {
         let evicted = self.units[unit as usize].server.evict_all(self.now);
         for id in evicted {
             self.results
-                .finish(&self.scn.slo, Outcome::Terminated, None);
+                .finish(&self.spec.slo, Outcome::Terminated, None);
             self.record_request(id, Outcome::Terminated, self.now);
             self.release(id);
         }
@@ -1128,7 +1128,7 @@ impl<'s> World<'s> {
         self.account_live(s, -1);
         self.add_cost(unit);
         if had_gpus {
-            let spec = &self.scn.servings[s];
+            let spec = &self.spec.servings[s];
             if let Some(a) = self.capacity_index(&spec.accelerator) {
                 let c = &mut self.capacity[a].1;
                 c.used = c.used.saturating_sub(spec.gpus_per_server());
@@ -1145,7 +1145,7 @@ impl<'s> World<'s> {
 
     /// What a unit has cost from its creation until now.
     fn unit_cost(&self, u: &Unit) -> f64 {
-        micros_to_secs(self.now - u.created) / 3600.0 * self.scn.servings[u.serving].price_per_hour
+        micros_to_secs(self.now - u.created) / 3600.0 * self.spec.servings[u.serving].price_per_hour
     }
 
     /// Records each serving's cost so far (`cost.csv`): the billed cost of its gone units plus
@@ -1159,7 +1159,7 @@ impl<'s> World<'s> {
             servers[u.serving] += 1;
         }
         let time_s = micros_to_secs(self.now);
-        for (i, spec) in self.scn.servings.iter().enumerate() {
+        for (i, spec) in self.spec.servings.iter().enumerate() {
             self.results.cost_timeline.push(CostRow {
                 time_s,
                 serving: spec.name.clone(),
@@ -1194,7 +1194,7 @@ impl<'s> World<'s> {
             .iter()
             .filter(|u| u.state != UnitState::Gone)
             .map(|u| {
-                let spec = &self.scn.servings[u.serving];
+                let spec = &self.spec.servings[u.serving];
                 UnitView {
                     namespace: spec.namespace.clone(),
                     pod_name: u.pod_name.clone(),
@@ -1210,18 +1210,18 @@ impl<'s> World<'s> {
             })
             .collect::<Vec<_>>();
         let servings = self
-            .scn
+            .spec
             .servings
             .iter()
             .zip(&self.servings)
             .map(|(spec, st)| (spec, st.replicas, st.role_replicas.clone()))
             .collect::<Vec<_>>();
-        TickView::new(self.now, self.scn.epoch_ms, &servings, units)
+        TickView::new(self.now, self.spec.clock.epoch_ms, &servings, units)
     }
 
     fn tick(&mut self) {
         self.record_cost();
-        let now_ms = self.scn.epoch_ms + self.now / 1_000;
+        let now_ms = self.spec.clock.epoch_ms + self.now / 1_000;
         let mut view = self.view();
         if let Some((store, queries)) = &mut self.prometheus {
             // Prometheus scrapes every running pod just before the controller queries it.
@@ -1270,15 +1270,15 @@ impl<'s> World<'s> {
             }
             self.results.timeline.extend(rows);
         }
-        let next = self.now.saturating_add(self.scn.sync_period);
-        if next <= self.scn.duration {
+        let next = self.now.saturating_add(self.spec.clock.sync_period);
+        if next <= self.spec.clock.duration {
             self.queue.push(next, CLASS_TICK, Event::Tick);
         }
     }
 
     /// Writes the engine's decision to the ModelServing, which creates or removes servers.
     fn apply(&mut self, policy: usize, d: &Decision) {
-        let sync = micros_to_secs(self.scn.sync_period);
+        let sync = micros_to_secs(self.spec.clock.sync_period);
         if d.skip {
             self.results.skipped_ticks += 1;
         }
@@ -1292,7 +1292,7 @@ impl<'s> World<'s> {
         self.panic_by_policy[policy] = d.panic;
         for w in &d.writes {
             let Some(s) = self
-                .scn
+                .spec
                 .servings
                 .iter()
                 .position(|x| x.name == w.model_serving && x.namespace == w.namespace)
@@ -1302,7 +1302,7 @@ impl<'s> World<'s> {
             let state = &mut self.servings[s];
             let changed = match &w.role {
                 None => std::mem::replace(&mut state.replicas, w.replicas) != w.replicas,
-                Some(role) => match self.scn.servings[s]
+                Some(role) => match self.spec.servings[s]
                     .roles
                     .iter()
                     .position(|r| r.name == *role)
@@ -1333,7 +1333,7 @@ impl<'s> World<'s> {
     /// count, panic mode and reason.
     fn timeline_row(&self, target: PolicyTarget, d: &Decision, arrivals_per_s: f64) -> TimelineRow {
         let PolicyTarget { serving, role, .. } = target;
-        let spec = &self.scn.servings[serving];
+        let spec = &self.spec.servings[serving];
         let mut counts = [0u32; 6];
         let (mut waiting, mut running, mut kv_sum, mut ready_n) = (0u64, 0u64, 0.0f64, 0u32);
         let mut cost_rate = 0.0;
@@ -1343,7 +1343,7 @@ impl<'s> World<'s> {
                 continue;
             }
             if u.billed() {
-                cost_rate += self.scn.servings[u.serving].price_per_hour;
+                cost_rate += self.spec.servings[u.serving].price_per_hour;
             }
             if u.serving != serving || (role.is_some() && u.role != role) {
                 continue;
@@ -1472,7 +1472,7 @@ impl<'s> World<'s> {
                 self.record_request(id, Outcome::InFlight, self.now);
             }
         }
-        self.results.close(self.scn.duration);
+        self.results.close(self.spec.clock.duration);
         self.results.engine_log = self.engine_log.map(EngineLog::into_lines);
         Ok(self.results)
     }
@@ -1486,12 +1486,12 @@ fn decode_speed(p: &super::server::ServerParams) -> f64 {
 
 /// Runs `scn` with requests from `source`.
 pub fn simulate(
-    scn: &Scenario,
+    spec: &WorldSpec,
     source: Box<dyn RequestSource + '_>,
     opts: RunOptions,
     progress: &mut dyn FnMut(SimTime),
 ) -> Result<Results, RunError> {
-    World::new(scn, source, opts).run(progress)
+    World::new(spec, source, opts).run(progress)
 }
 
 #[cfg(test)]
@@ -1540,13 +1540,13 @@ mod tests {
             .unwrap_or_else(|e| panic!("{e}\n{text}"));
         let source = scn
             .workload
-            .build(scn.seed, &scn.base_dir, scn.duration)
+            .build(scn.seed(), &scn.base_dir, scn.duration())
             .expect("workload");
         let opts = RunOptions {
             step_by_step,
             ..RunOptions::default()
         };
-        simulate(&scn, source, opts, &mut |_| {}).expect("run")
+        simulate(&scn.world, source, opts, &mut |_| {}).expect("run")
     }
 
     proptest! {
@@ -1584,9 +1584,9 @@ mod tests {
         let scn = parse("cap.yaml", &text, &base, &Overrides::default()).expect("scenario");
         let source = scn
             .workload
-            .build(scn.seed, &scn.base_dir, scn.duration)
+            .build(scn.seed(), &scn.base_dir, scn.duration())
             .expect("workload");
-        let mut w = World::new(&scn, source, RunOptions::default());
+        let mut w = World::new(&scn.world, source, RunOptions::default());
         w.servings[0].replicas = 1_000_000;
         w.reconcile_units(0);
         w.reconcile_units(0);
@@ -1679,13 +1679,13 @@ mod tests {
         scn.write_requests = true;
         let source = scn
             .workload
-            .build(scn.seed, &scn.base_dir, scn.duration)
+            .build(scn.seed(), &scn.base_dir, scn.duration())
             .expect("workload");
         let opts = RunOptions {
             record_requests: true,
             ..RunOptions::default()
         };
-        let r = simulate(&scn, source, opts, &mut |_| {}).expect("run");
+        let r = simulate(&scn.world, source, opts, &mut |_| {}).expect("run");
         let lambda = lambda_total / f64::from(servers);
         let theory = lambda * es2 / (2.0 * (1.0 - lambda * es));
         let mut per_server: std::collections::BTreeMap<String, (f64, f64)> = Default::default();

@@ -4,8 +4,8 @@
 
 use serde_json::Value;
 
-use super::format::Line;
-use super::output::tick_json;
+use crate::golden::format::Line;
+use crate::golden::output::tick_json;
 use super::world::ReplayError;
 use super::{replay, valid_for};
 use crate::engine::EngineVersion;

@@ -3,14 +3,12 @@
 //! on what my cluster saw?".
 
 pub mod check;
-pub mod format;
-pub mod output;
 pub mod world;
 
 use serde_json::{json, Value};
 
 use crate::engine::{Autoscaler, Decision, EngineVersion};
-use format::Line;
+use crate::golden::format::Line;
 use world::{build_policy, ReplayError, TickCluster};
 
 /// Whether the line may be replayed with `version` (absent `validFor`: any).
@@ -52,7 +50,7 @@ pub fn replay_json(
         .ticks
         .iter()
         .zip(&decisions)
-        .map(|(t, d)| output::tick_json(t.t, d, with_alg_input))
+        .map(|(t, d)| crate::golden::output::tick_json(t.t, d, with_alg_input))
         .collect();
     Ok(json!({"id": line.id, "ticks": ticks}))
 }

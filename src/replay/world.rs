@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use super::format::{
+use crate::golden::format::{
     BehaviorIn, Bound, MetricIn, MetricValueIn, PodIn, Scenario, StableIn, TargetIn, Tick,
 };
 use crate::engine::cluster::{
@@ -17,10 +17,10 @@ use crate::engine::cluster::{
     LABEL_GROUP_NAME, LABEL_MODEL_SERVING_NAME, LABEL_ROLE,
 };
 use crate::engine::histogram::Snapshot;
-use crate::engine::policy::defaults::{
+use crate::kthena::defaults::{
     effective_behavior, DEFAULT_COST_EXPANSION_RATE_PERCENT, DEFAULT_TOLERANCE_PERCENT,
 };
-use crate::engine::policy::spec::{BehaviorSpec, PanicPolicySpec, ScaleUpSpec, StablePolicySpec};
+use crate::kthena::spec::{BehaviorSpec, PanicPolicySpec, ScaleUpSpec, StablePolicySpec};
 use crate::engine::policy::{
     DisaggregatedTarget, Duration, HeterogeneousParam, HeterogeneousTarget, HomogeneousTarget,
     Labels, MetricEndpoint, MetricSource, MetricTarget, ObjectReference, PodMetricSource, Policy,

@@ -126,6 +126,7 @@ pub fn report(scn: &Scenario, summary: &Value, results: &Results) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# {} — capacity review\n", scn.name);
     let servings: Vec<String> = scn
+        .world
         .servings
         .iter()
         .map(|s| {
@@ -138,14 +139,14 @@ pub fn report(scn: &Scenario, summary: &Value, results: &Results) -> String {
     let _ = writeln!(
         md,
         "Simulated {:.0} s of traffic (seed {}) against {} with the Kthena {} autoscaler engine (sync period {} s, {} polic{}), routing with {}.\n",
-        scn.duration as f64 / 1e6,
-        scn.seed,
+        scn.duration() as f64 / 1e6,
+        scn.seed(),
         servings.join(", "),
-        scn.engine,
-        scn.sync_period / 1_000_000,
-        scn.policies.len(),
-        if scn.policies.len() == 1 { "y" } else { "ies" },
-        scn.router,
+        scn.world.engine,
+        scn.world.clock.sync_period / 1_000_000,
+        scn.world.policies.len(),
+        if scn.world.policies.len() == 1 { "y" } else { "ies" },
+        scn.world.router,
     );
     let _ = writeln!(md, "## Summary\n\n{}", summary_table(summary));
     if let Some(by) = summary["by_serving"].as_object().filter(|b| b.len() > 1) {
@@ -203,16 +204,17 @@ pub fn report(scn: &Scenario, summary: &Value, results: &Results) -> String {
     for (t, what) in &results.notable {
         let _ = writeln!(md, "- t = {:.0} s: {what}", *t as f64 / 1e6);
     }
-    let _ = writeln!(md, "\n## Engine caveats ({})\n", scn.engine);
-    for c in caveats(scn.engine) {
+    let _ = writeln!(md, "\n## Engine caveats ({})\n", scn.world.engine);
+    for c in caveats(scn.world.engine) {
         let _ = writeln!(md, "- {c}");
     }
     md
 }
 
 fn has_faults(scn: &Scenario) -> bool {
-    !scn.node_losses.is_empty()
+    !scn.world.node_losses.is_empty()
         || scn
+            .world
             .servings
             .iter()
             .any(|s| s.faults.crashes.is_some() || s.faults.image_pull.is_some())

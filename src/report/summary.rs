@@ -109,13 +109,13 @@ pub fn summary(scn: &Scenario, r: &Results) -> Value {
             (s.name.clone(), v)
         })
         .collect();
-    let slo = &scn.slo;
+    let slo = &scn.world.slo;
     let secs = |t: Option<i64>| t.map(|t| round6(t as f64 / 1e6));
     json!({
         "scenario": scn.name,
         "scenario_hash": scn.text_hash,
-        "seed": scn.seed,
-        "engine": scn.engine.as_str(),
+        "seed": scn.seed(),
+        "engine": scn.world.engine.as_str(),
         "duration_s": round6(duration_s),
         "requests": {
             "total": r.arrived,

@@ -1,66 +1,30 @@
 //! Scenarios: the YAML file a user writes ([`raw`]), and the validated [`Scenario`] the
-//! simulator runs ([`validate`]). Every problem is reported, each with its field path.
+//! simulator runs ([`validate`]): a [`WorldSpec`] for the model, the workload, the
+//! assertions and where the outputs go. Every problem is reported, each with its field path.
 
 pub mod assertion;
 pub mod raw;
 pub mod setting;
 mod validate;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use crate::engine::policy::Policy;
-use crate::engine::EngineVersion;
-use crate::model::faults::{NodeLoss, ServingFaults};
-use crate::model::router::RouterPolicy;
-use crate::model::server::ServerParams;
-use crate::model::startup::Startup;
-use crate::sim::SimTime;
+use crate::model::spec::WorldSpec;
 use crate::workload::WorkloadSpec;
 
 pub use assertion::Assertion;
 pub use validate::{load, parse, Overrides, ScenarioError};
 
-/// Default autoscaler sync period.
-pub const DEFAULT_SYNC_PERIOD: SimTime = 15_000_000;
-/// Default engine clock at simulated time 0 (a realistic Unix time: the engine treats
-/// timestamp 0 as "empty").
-pub const DEFAULT_EPOCH_MS: i64 = 1_700_000_000_000;
-/// Default termination grace of a removed server.
-pub const DEFAULT_TERMINATION_GRACE: SimTime = 30_000_000;
-/// The most servers (groups, or role instances) one ModelServing runs: a scenario's replicas
-/// are refused above it, and the simulated ModelServing controller creates no more even when
-/// a policy asks for more (its `maxReplicas` may reach Kthena's 1 000 000).
-pub const MAX_SERVERS: u32 = 10_000;
-/// Default metrics endpoint of the simulated pods (Kthena's default).
-pub const DEFAULT_METRICS_PORT: i32 = 8100;
-pub const DEFAULT_METRICS_PATH: &str = "/metrics";
-
 /// A validated scenario.
 #[derive(Debug, Clone)]
 pub struct Scenario {
     pub name: String,
-    pub seed: u64,
-    pub duration: SimTime,
-    pub engine: EngineVersion,
-    pub sync_period: SimTime,
-    pub first_tick: SimTime,
-    pub epoch_ms: i64,
-    /// The engine's policies from the start, in manifest order.
-    pub policies: Vec<Policy>,
-    /// Later policy sets, by time.
-    pub policy_changes: Vec<(SimTime, Vec<Policy>)>,
-    pub servings: Vec<Serving>,
-    /// Accelerator type → capacity; absent types are unlimited.
-    pub capacity: BTreeMap<String, Capacity>,
-    /// Nodes lost during the run, by time.
-    pub node_losses: Vec<NodeLoss>,
-    pub router: RouterPolicy,
-    pub queue_timeout: Option<SimTime>,
+    /// The simulated world; its seed is the scenario's seed, its clock the scenario's
+    /// duration.
+    pub world: WorldSpec,
     pub workload: WorkloadSpec,
     /// Folder of the scenario file: workload paths are relative to it.
     pub base_dir: PathBuf,
-    pub slo: Slo,
     pub assertions: Vec<Assertion>,
     pub output_dir: Option<PathBuf>,
     pub write_requests: bool,
@@ -68,83 +32,14 @@ pub struct Scenario {
     pub text_hash: String,
 }
 
-/// A ModelServing and how its servers behave.
-#[derive(Debug, Clone)]
-pub struct Serving {
-    pub name: String,
-    pub namespace: String,
-    /// Initial `spec.replicas`.
-    pub replicas: i32,
-    /// Roles of each group; empty = one server per group.
-    pub roles: Vec<Role>,
-    pub pods_per_server: u32,
-    pub gpus_per_pod: u32,
-    pub accelerator: String,
-    /// Price of one server per hour.
-    pub price_per_hour: f64,
-    pub startup: Startup,
-    pub termination_grace: SimTime,
-    pub server: ServerParams,
-    pub metrics_port: i32,
-    pub metrics_path: String,
-    pub labels: BTreeMap<String, String>,
-    pub disaggregation: Option<Disaggregation>,
-    pub faults: ServingFaults,
-}
-
-/// Prefill/decode disaggregation between two roles of a serving.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Disaggregation {
-    pub prefill_role: usize,
-    pub decode_role: usize,
-    /// Fixed transfer set-up time (µs).
-    pub latency: SimTime,
-    /// Transfer time per prompt token (µs, fractional).
-    pub per_token_us: f64,
-}
-
-impl Disaggregation {
-    /// How long moving the KV cache of `prompt` tokens takes.
-    pub fn transfer_time(&self, prompt: u32) -> SimTime {
-        self.latency.saturating_add(crate::sim::time::round_micros(
-            self.per_token_us * f64::from(prompt),
-        ))
+impl Scenario {
+    /// The seed of every random stream, the world's and the workload's.
+    pub fn seed(&self) -> u64 {
+        self.world.seed
     }
-}
 
-impl Serving {
-    pub fn gpus_per_server(&self) -> u32 {
-        self.pods_per_server.saturating_mul(self.gpus_per_pod)
+    /// Simulated time to run.
+    pub fn duration(&self) -> crate::sim::SimTime {
+        self.world.clock.duration
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Role {
-    pub name: String,
-    /// Initial role replicas (instances per group).
-    pub replicas: i32,
-    pub serves: bool,
-    pub labels: BTreeMap<String, String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Capacity {
-    pub gpus: u32,
-    pub provisioning: Option<Provisioning>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Provisioning {
-    pub delay: SimTime,
-    pub step_gpus: u32,
-    pub max_gpus: u32,
-}
-
-/// Per-request thresholds (µs); `None` = not checked.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Slo {
-    pub ttft: Option<SimTime>,
-    pub tpot: Option<SimTime>,
-    pub e2e: Option<SimTime>,
-    pub queue: Option<SimTime>,
 }

@@ -10,12 +10,13 @@ use std::path::{Path, PathBuf};
 
 use super::raw::{RawScenario, RawServing, RawStartup};
 use super::setting::{apply_to_manifest, apply_to_scenario, Scope, Setting};
-use super::{
-    Assertion, Capacity, Disaggregation, Provisioning, Role, Scenario, Serving, Slo,
+use super::{Assertion, Scenario};
+use crate::model::spec::{
+    Capacity, Clock, Disaggregation, Provisioning, Role, Serving, Slo, WorldSpec,
     DEFAULT_EPOCH_MS, DEFAULT_METRICS_PATH, DEFAULT_METRICS_PORT, DEFAULT_SYNC_PERIOD,
     DEFAULT_TERMINATION_GRACE, MAX_SERVERS,
 };
-use crate::engine::policy::manifest::{ApiGeneration, Location, ManifestSet, ModelServing};
+use crate::kthena::manifest::{ApiGeneration, Location, ManifestSet, ModelServing};
 use crate::engine::policy::{
     Duration, MetricEndpoint, MetricSource, MetricTarget, PodMetricSource, Policy, ScalingTarget,
     Target,
@@ -444,14 +445,16 @@ fn build(
         .collect();
 
     let output = raw.output.as_ref();
-    Some(Scenario {
+    let world = WorldSpec {
         name: raw.name.clone(),
         seed: raw.seed,
-        duration: duration?,
         engine: engine?,
-        sync_period: sync_period?,
-        first_tick: first_tick?,
-        epoch_ms,
+        clock: Clock {
+            duration: duration?,
+            sync_period: sync_period?,
+            first_tick: first_tick?,
+            epoch_ms,
+        },
         policies,
         policy_changes,
         servings,
@@ -459,9 +462,13 @@ fn build(
         node_losses,
         router,
         queue_timeout,
+        slo,
+    };
+    Some(Scenario {
+        name: raw.name.clone(),
+        world,
         workload: raw.workload.clone(),
         base_dir: base.to_path_buf(),
-        slo,
         assertions,
         output_dir: output.and_then(|o| o.dir.as_ref()).map(PathBuf::from),
         write_requests: output.and_then(|o| o.requests).unwrap_or(false),

@@ -1,17 +1,10 @@
 //! Kthena's autoscaling custom resources as the engine receives them: value formats
-//! (durations, quantities), the stored policy types, and the defaulting the API server and
-//! the mutating webhook apply (engine.md §1-§2); and [`manifest`], which reads real manifests,
-//! checks them as the API server and Kthena's validating webhooks would, and yields [`Policy`]
-//! values.
+//! (durations, quantities) and the policy types after defaulting (engine.md §1-§2). Reading
+//! and validating manifests is [`crate::kthena`]'s job.
 
-pub mod defaults;
 mod duration;
-mod field;
-pub mod manifest;
 mod quantity;
-pub mod spec;
 mod types;
-mod validation;
 
 pub use duration::{Duration, DurationError};
 pub use quantity::{Quantity, QuantityError};

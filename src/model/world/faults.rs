@@ -17,13 +17,13 @@ impl World<'_> {
     pub(super) fn arm_crash(&mut self, unit: u32) {
         let u = &mut self.units[unit as usize];
         u.ready_since = self.now;
-        let Some(c) = &self.scn.servings[u.serving].faults.crashes else {
+        let Some(c) = &self.spec.servings[u.serving].faults.crashes else {
             return;
         };
         let at = self
             .now
             .saturating_add(c.time_to_crash(&mut self.failure_rng));
-        if at <= self.scn.duration {
+        if at <= self.spec.clock.duration {
             let restarts = u.restarts;
             self.queue
                 .push(at, CLASS_POD, Event::Crash { unit, restarts });
@@ -47,7 +47,7 @@ impl World<'_> {
             u.crash_streak + 1
         };
         let serving = u.serving;
-        let spec = &self.scn.servings[serving];
+        let spec = &self.spec.servings[serving];
         let restart = spec
             .faults
             .crashes
@@ -77,13 +77,13 @@ impl World<'_> {
     /// How long the image pulls of a pod scheduled now fail before one succeeds.
     pub(super) fn image_pull_delay(&mut self, unit: u32) -> SimTime {
         let serving = self.units[unit as usize].serving;
-        let Some(pull) = &self.scn.servings[serving].faults.image_pull else {
+        let Some(pull) = &self.spec.servings[serving].faults.image_pull else {
             return 0;
         };
         if !self.started {
             return 0;
         }
-        let d = pull.delay(self.now, self.scn.duration, &mut self.failure_rng);
+        let d = pull.delay(self.now, self.spec.clock.duration, &mut self.failure_rng);
         if d.failures > 0 {
             if self.results.faults.image_pull_failures == 0 {
                 let pod = self.units[unit as usize].pod_name.clone();
@@ -100,7 +100,7 @@ impl World<'_> {
 
     /// Node loss `index`: the node's share of the running pods fail, its GPUs leave.
     pub(super) fn node_lost(&mut self, index: usize) {
-        let loss = &self.scn.node_losses[index];
+        let loss = &self.spec.node_losses[index];
         let Some(a) = self.capacity_index(&loss.accelerator) else {
             return;
         };
@@ -111,14 +111,14 @@ impl World<'_> {
                 let u = &self.units[i as usize];
                 u.scheduled.is_some()
                     && !matches!(u.state, UnitState::Gone | UnitState::Lost)
-                    && self.scn.servings[u.serving].accelerator == loss.accelerator
+                    && self.spec.servings[u.serving].accelerator == loss.accelerator
             })
             .collect();
         let mut lost = 0u32;
         while to_free > 0 && !on_type.is_empty() {
             let k = self.failure_rng.random_range(0..on_type.len());
             let unit = on_type.swap_remove(k);
-            let gpus = self.scn.servings[self.units[unit as usize].serving].gpus_per_server();
+            let gpus = self.spec.servings[self.units[unit as usize].serving].gpus_per_server();
             self.lose_unit(unit, index);
             to_free = to_free.saturating_sub(gpus.max(1));
             lost += 1;
@@ -150,7 +150,7 @@ impl World<'_> {
         let s = self.units[unit as usize].serving;
         self.account_live(s, -1);
         self.add_cost(unit);
-        let spec = &self.scn.servings[s];
+        let spec = &self.spec.servings[s];
         if let Some(a) = self.capacity_index(&spec.accelerator) {
             let c = &mut self.capacity[a].1;
             c.used = c.used.saturating_sub(spec.gpus_per_server());
@@ -158,7 +158,7 @@ impl World<'_> {
         if state == UnitState::Terminating {
             self.units[unit as usize].state = UnitState::Gone;
         } else {
-            let eviction = self.scn.node_losses[index].eviction;
+            let eviction = self.spec.node_losses[index].eviction;
             self.queue.push(
                 self.now.saturating_add(eviction),
                 CLASS_POD,
@@ -178,7 +178,7 @@ impl World<'_> {
 
     /// A replacement node brings the capacity of node loss `index` back.
     pub(super) fn node_recovered(&mut self, index: usize) {
-        let loss = &self.scn.node_losses[index];
+        let loss = &self.spec.node_losses[index];
         let Some(a) = self.capacity_index(&loss.accelerator) else {
             return;
         };
@@ -194,12 +194,12 @@ impl World<'_> {
     fn fail_requests(&mut self, unit: u32) {
         let evicted = self.units[unit as usize].server.evict_all(self.now);
         for id in evicted {
-            self.results.finish(&self.scn.slo, Outcome::Crashed, None);
+            self.results.finish(&self.spec.slo, Outcome::Crashed, None);
             self.record_request(id, Outcome::Crashed, self.now);
             self.release(id);
         }
         let u: &mut Unit = &mut self.units[unit as usize];
-        u.server = Server::new(self.scn.servings[u.serving].server, !self.opts.step_by_step);
+        u.server = Server::new(self.spec.servings[u.serving].server, !self.opts.step_by_step);
         u.series = PodSeries::default();
         u.next_wake = SimTime::MIN;
     }

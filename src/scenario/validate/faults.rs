@@ -10,7 +10,7 @@ use crate::model::faults::{
 };
 use crate::model::startup::Startup;
 use crate::scenario::raw::{RawNodeLoss, RawServingFaults};
-use crate::scenario::Capacity;
+use crate::model::spec::Capacity;
 use crate::sim::SimTime;
 
 /// A serving's faults; `startup` is its startup model, the default restart time.

@@ -3,8 +3,8 @@
 //! check, by calling it directly.
 
 use super::*;
-use crate::engine::policy::manifest::raw::RawHomogeneous;
-use crate::engine::policy::manifest::ManifestSet;
+use crate::kthena::manifest::raw::RawHomogeneous;
+use crate::kthena::manifest::ManifestSet;
 
 fn problems_of(text: &str) -> Vec<String> {
     ManifestSet::from_sources(&[("t.yaml", text)])

@@ -7,7 +7,7 @@
 
 use yaml_serde::{Mapping, Value};
 
-use crate::engine::policy::field::{quote, FieldPath, Findings};
+use crate::kthena::field::{quote, FieldPath, Findings};
 use crate::engine::policy::{Duration, Quantity};
 
 /// A value and where it sits in the object.

@@ -1,5 +1,5 @@
 use super::*;
-use crate::engine::policy::defaults::{
+use crate::kthena::defaults::{
     webhook_scale_down, webhook_scale_up_panic, webhook_scale_up_stable,
 };
 use crate::engine::policy::{
@@ -7,18 +7,18 @@ use crate::engine::policy::{
     ScalingTarget, SelectPolicy, StablePolicy, SubTarget,
 };
 
-const V04_HOMOGENEOUS: &str = include_str!("../../../../../shared/examples/v0.4/homogeneous.yaml");
+const V04_HOMOGENEOUS: &str = include_str!("../../../../shared/examples/v0.4/homogeneous.yaml");
 const V04_HETEROGENEOUS: &str =
-    include_str!("../../../../../shared/examples/v0.4/heterogeneous.yaml");
-const V04_ROLE_LEVEL: &str = include_str!("../../../../../shared/examples/v0.4/role-level.yaml");
+    include_str!("../../../../shared/examples/v0.4/heterogeneous.yaml");
+const V04_ROLE_LEVEL: &str = include_str!("../../../../shared/examples/v0.4/role-level.yaml");
 const V04_GUIDE: &str =
-    include_str!("../../../../../shared/examples/v0.4/guide-example-as-written.yaml");
+    include_str!("../../../../shared/examples/v0.4/guide-example-as-written.yaml");
 const CURRENT_HOMOGENEOUS: &str =
-    include_str!("../../../../../shared/examples/current/homogeneous.yaml");
+    include_str!("../../../../shared/examples/current/homogeneous.yaml");
 const CURRENT_HETEROGENEOUS: &str =
-    include_str!("../../../../../shared/examples/current/heterogeneous.yaml");
+    include_str!("../../../../shared/examples/current/heterogeneous.yaml");
 const CURRENT_DISAGGREGATED: &str =
-    include_str!("../../../../../shared/examples/current/disaggregated.yaml");
+    include_str!("../../../../shared/examples/current/disaggregated.yaml");
 
 fn load(text: &str) -> ManifestSet {
     ManifestSet::from_sources(&[("test.yaml", text)])

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 
 use super::raw::Meta;
 use super::yaml_walk::Node;
-use crate::engine::policy::field::{quote, Findings};
+use crate::kthena::field::{quote, Findings};
 
 /// A ModelServing as written.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -9,7 +9,7 @@ use super::raw::{
     Meta, RawBinding, RawDisaggregated, RawHeterogeneous, RawHomogeneous, RawMetric,
     RawMetricEndpoint, RawMetricSource, RawPolicyCurrent, RawPolicyV04, RawTarget,
 };
-use crate::engine::policy::defaults::{
+use crate::kthena::defaults::{
     effective_behavior, DEFAULT_COST_EXPANSION_RATE_PERCENT, DEFAULT_METRIC_ENDPOINT_PORT,
     DEFAULT_METRIC_ENDPOINT_URI, DEFAULT_TOLERANCE_PERCENT,
 };

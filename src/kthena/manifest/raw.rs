@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::policy::spec::BehaviorSpec;
+use crate::kthena::spec::BehaviorSpec;
 use crate::engine::policy::{LabelSelector, ObjectReference, Quantity, SubTarget};
 
 /// `metadata`, with what the engine needs.

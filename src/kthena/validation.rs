@@ -15,7 +15,7 @@ use super::manifest::raw::{
     RawPolicyCurrent, RawPolicyV04, RawRole, RawTarget,
 };
 use super::spec::{BehaviorSpec, StablePolicySpec};
-use super::{Behavior, Duration, ObjectReference, Quantity, StablePolicy};
+use crate::engine::policy::{Behavior, Duration, ObjectReference, Quantity, StablePolicy};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// An inclusive `minimum` / `maximum` pair of the CRD schema.

@@ -1,7 +1,7 @@
 //! `spec.behavior` as the user wrote it: every object and field optional, before the schema
 //! defaults and the mutating webhook ran. [`super::defaults`] turns it into [`super::Behavior`].
 
-use super::{Duration, SelectPolicy};
+use crate::engine::policy::{Duration, SelectPolicy};
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct BehaviorSpec {

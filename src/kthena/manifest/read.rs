@@ -10,7 +10,7 @@ use super::raw::{
 use super::read_spec::{self, text};
 use super::yaml_walk::{Fields, Node};
 use super::ApiGeneration;
-use crate::engine::policy::field::Findings;
+use crate::kthena::field::Findings;
 
 /// `metadata`: only what the engine uses is read; every other ObjectMeta field is accepted.
 pub(super) fn metadata(object: &mut Fields, f: &mut Findings) -> Meta {

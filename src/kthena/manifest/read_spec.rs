@@ -11,8 +11,8 @@ use super::raw::{
 };
 use super::yaml_walk::{Fields, Node};
 use super::ApiGeneration;
-use crate::engine::policy::field::Findings;
-use crate::engine::policy::spec::{BehaviorSpec, PanicPolicySpec, ScaleUpSpec, StablePolicySpec};
+use crate::kthena::field::Findings;
+use crate::kthena::spec::{BehaviorSpec, PanicPolicySpec, ScaleUpSpec, StablePolicySpec};
 use crate::engine::policy::{
     LabelSelector, LabelSelectorRequirement, ObjectReference, SelectPolicy, SelectorOperator,
     SubTarget,

@@ -27,7 +27,8 @@ use yaml_serde::Value;
 use self::raw::{Meta, RawBinding, RawPolicyCurrent, RawPolicyV04};
 use self::yaml_walk::Node;
 use super::field::{FieldPath, Findings};
-use super::{validation, Policy};
+use super::validation;
+use crate::engine::policy::Policy;
 use crate::engine::EngineVersion;
 
 pub use self::model_serving::{ModelServing, ModelServingRole};
