@@ -6,12 +6,11 @@
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
-use serde_json::Value;
-
 use crate::model::results::Results;
 use crate::model::world::{simulate, RunOptions};
+use crate::outputs::comparison::Row;
+use crate::outputs::summary::Summary;
 use crate::report::summary;
-use crate::scenario::assertion::Outcome;
 use crate::scenario::raw::RawScenario;
 use crate::scenario::setting::Setting;
 use crate::scenario::{self, Overrides, Scenario};
@@ -31,14 +30,25 @@ pub struct VariantRun {
     pub variant: Variant,
     pub scenario: Scenario,
     pub results: Results,
-    /// `summary.json` with the assertions' verdicts.
-    pub summary: Value,
-    pub outcomes: Vec<Outcome>,
+    /// `summary.json`, with the assertions' verdicts.
+    pub summary: Summary,
 }
 
 impl VariantRun {
     pub fn passed(&self) -> bool {
-        self.outcomes.iter().all(|o| o.passed)
+        self.summary.assertions.iter().all(|o| o.passed)
+    }
+
+    /// The variant's row of a comparison table, at `index` of all the variants.
+    pub fn row(&self, index: usize) -> Row {
+        let settings = self
+            .variant
+            .settings
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(" ");
+        Row::from_summary(index, &self.variant.name, settings, &self.summary)
     }
 }
 
@@ -109,19 +119,12 @@ pub fn run_variant(
     };
     let results = simulate(&scn.world, source, opts, &mut |_| {})
         .map_err(|e| format!("variant {}: {}: {e}", variant.name, path.display()))?;
-    let base_summary = summary::summary(&scn, &results);
-    let outcomes: Vec<Outcome> = scn
-        .assertions
-        .iter()
-        .map(|a| a.check(&base_summary))
-        .collect();
-    let summary = summary::with_assertions(base_summary, &outcomes);
+    let summary = summary::checked(&scn, &results);
     Ok(VariantRun {
         variant: variant.clone(),
         scenario: scn,
         results,
         summary,
-        outcomes,
     })
 }
 

@@ -278,12 +278,11 @@ pub fn expressions(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let first = text.lines().next().unwrap_or_default();
     if let Ok(a) = Assertion::parse(first) {
-        let summary = serde_json::json!({
-            "slo": {"attainment": 0.97},
-            "cost": {"total": 12.5, "by_serving": {"chat": 12.5}},
-            "latency": {"ttft": {"p99": 1.2}},
-            "requests": {"dropped": 0},
-        });
+        let mut summary = crate::outputs::summary::Summary::default();
+        summary.slo.attainment = 0.97;
+        summary.cost.total = 12.5;
+        summary.cost.by_serving.insert("chat".into(), 12.5);
+        summary.latency.ttft.p99 = Some(1.2);
         let _ = a.check(&summary);
     }
     let settings: Vec<Setting> = text.lines().filter_map(|l| l.parse().ok()).collect();

@@ -1,9 +1,32 @@
 //! kthena-sim: what will a Kthena autoscaling policy do, and what will it cost?
 //!
-//! The crate holds a bit-exact port of Kthena's autoscaler ([`engine`]), the reader and
-//! validator of real Kthena manifests ([`engine::policy`]), the replay of recorded metric
-//! ticks through either engine version ([`replay`]), and the command-line interface
-//! ([`cli`]).
+//! A bit-exact port of Kthena's autoscaler ([`engine`]) inside a deterministic
+//! discrete-event simulator of LLM serving ([`model`]), with the readers of the user's files
+//! ([`kthena`], [`scenario`], [`workload`]), the outputs ([`outputs`], [`report`], [`chart`])
+//! and the many-run commands ([`experiment`], [`plan`]) around it.
+//!
+//! The crate is built in layers; each module uses only modules below it (the README's "Code
+//! layout" table lists which, and `tests/it/layering.rs` keeps it true):
+//!
+//! ```text
+//!  cli  fuzzing   the command line (the only place with paths, anyhow, progress bars, exit
+//!                 codes); the fuzz targets' entry points
+//!  plan           the cheapest-configuration search
+//!  experiment     variants of a scenario run in parallel (compare, sweep, plan)
+//!  chart          figures (SVG, PNG) drawn from a run's output files
+//!  report         results to bytes: summary.json, CSV files, report.md, tables, JUnit
+//!  scenario       the user's YAML -> WorldSpec + workload + assertions + output
+//!  model          the simulated world, configured by its WorldSpec; World coordinates it
+//!  replay         recorded ticks through either engine version
+//!  golden         the golden JSON Lines format (replay reads it, the engine log writes it)
+//!  workload       request streams: synthetic generators and trace readers
+//!  kthena         Kthena manifests read and checked as the API server and webhooks do
+//!  engine         the port of Kthena's autoscaler: pure, no I/O, clock or randomness
+//!  sim  text  outputs  diagnostic
+//!                 leaves: the DES kernel, text files read whole, the output formats as
+//!                 types, problems with their file, place and field path
+//! ```
+#![forbid(unsafe_code)]
 
 pub mod chart;
 pub mod cli;
@@ -13,6 +36,7 @@ pub mod fuzzing;
 pub mod golden;
 pub mod kthena;
 pub mod model;
+pub mod outputs;
 pub mod plan;
 pub mod replay;
 pub mod report;

@@ -5,7 +5,7 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::data::LatencyMinute;
+use crate::outputs::rows::LatencyRow;
 use super::frame::{self, Mark, TimeAxis, BLUE, ORANGE, RED};
 use super::{ChartError, RunData};
 
@@ -14,8 +14,8 @@ const PANEL_HEIGHT: u32 = 300;
 /// A panel: its title, how to read its p50 and p99 from a minute, its SLO threshold.
 struct Metric {
     title: &'static str,
-    p50: fn(&LatencyMinute) -> Option<f64>,
-    p99: fn(&LatencyMinute) -> Option<f64>,
+    p50: fn(&LatencyRow) -> Option<f64>,
+    p99: fn(&LatencyRow) -> Option<f64>,
     slo: Option<f64>,
 }
 
@@ -90,8 +90,8 @@ fn decades(values: impl Iterator<Item = f64>) -> (f64, f64) {
 
 /// The runs of consecutive minutes with a value: lines break where no request completed.
 fn segments(
-    minutes: &[LatencyMinute],
-    value: fn(&LatencyMinute) -> Option<f64>,
+    minutes: &[LatencyRow],
+    value: fn(&LatencyRow) -> Option<f64>,
     time: TimeAxis,
 ) -> Vec<Vec<(f64, f64)>> {
     let mut out: Vec<Vec<(f64, f64)>> = Vec::new();
@@ -116,7 +116,7 @@ fn segments(
 fn panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     metric: &Metric,
-    minutes: &[LatencyMinute],
+    minutes: &[LatencyRow],
     time: TimeAxis,
 ) -> Result<(), ChartError> {
     let (lo, hi) = decades(

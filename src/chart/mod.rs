@@ -17,7 +17,7 @@ mod replicas;
 use plotters::drawing::DrawingAreaErrorKind;
 
 pub use data::RunData;
-pub use overlay::{render_overlays, render_pareto, Point, OVERLAYS, PARETO};
+pub use overlay::{points, render_overlays, render_pareto, Point, OVERLAYS, PARETO};
 
 /// The run's files the charts are drawn from.
 pub const INPUTS: [&str; 4] = ["summary.json", "timeline.csv", "latency.csv", "cost.csv"];
@@ -126,15 +126,54 @@ mod tests {
     /// A tiny run: one target over four ticks (one in panic mode), three minutes of latency
     /// with none completed in the middle one, and two ModelServings' costs.
     fn tiny_run() -> Vec<(String, Vec<u8>)> {
-        let summary = r#"{"scenario": "tiny", "engine": "head", "seed": 1, "duration_s": 180.0,
-            "slo": {"thresholds_s": {"ttft": 2.0, "tpot": null, "e2e": 30.0, "queue": null}}}"#;
-        let timeline = "\
-time_s,policy,target,spec_replicas,min_replicas,max_replicas,ready,starting,pending,terminating,metrics,unready,recommended,corrected,panic,skip,reason_code,reason,arrivals_per_s,waiting,running,kv_usage,cost_per_hour
-0.0,p,ns/chat,1,1,4,1,0,0,0,,,,,false,false,r,r,0.5,0,1,0.1,10.0
-45.0,p,ns/chat,3,1,4,1,2,0,0,,,,,true,false,r,r,4.0,12,8,0.6,30.0
-90.0,p,ns/chat,3,1,4,3,0,0,0,,,,,false,false,r,r,3.0,2,9,0.4,30.0
-135.0,p,ns/chat,2,1,4,3,0,0,1,,,,,false,false,r,r,1.0,0,3,0.2,30.0
-";
+        let mut summary = crate::outputs::summary::Summary {
+            scenario: "tiny".into(),
+            engine: "head".into(),
+            seed: 1,
+            duration_s: 180.0,
+            ..Default::default()
+        };
+        summary.slo.thresholds_s.ttft = Some(2.0);
+        summary.slo.thresholds_s.e2e = Some(30.0);
+        let summary = String::from_utf8(crate::outputs::json_bytes(&summary).unwrap()).unwrap();
+        let tick = |time_s, spec_replicas, ready, starting, terminating, panic, rate, waiting, running, kv| {
+            crate::outputs::rows::TimelineRow {
+                time_s,
+                policy: "p".into(),
+                target: "ns/chat".into(),
+                spec_replicas,
+                min_replicas: 1,
+                max_replicas: 4,
+                ready,
+                starting,
+                pending: 0,
+                terminating,
+                restarting: 0,
+                lost: 0,
+                restarted: 0,
+                metrics: String::new(),
+                unready: None,
+                recommended: None,
+                corrected: None,
+                panic,
+                skip: false,
+                reason_code: "r".into(),
+                reason: "r".into(),
+                arrivals_per_s: rate,
+                waiting,
+                running,
+                kv_usage: kv,
+                cost_per_hour: 10.0 * f64::from(spec_replicas),
+            }
+        };
+        let timeline = crate::outputs::csv_bytes([
+            tick(0.0, 1, 1, 0, 0, false, 0.5, 0, 1, 0.1),
+            tick(45.0, 3, 1, 2, 0, true, 4.0, 12, 8, 0.6),
+            tick(90.0, 3, 3, 0, 0, false, 3.0, 2, 9, 0.4),
+            tick(135.0, 2, 3, 0, 1, false, 1.0, 0, 3, 0.2),
+        ])
+        .unwrap();
+        let timeline = String::from_utf8(timeline).unwrap();
         let latency = "\
 time_s,completed,ttft_p50_s,ttft_p99_s,tpot_p50_s,tpot_p99_s,e2e_p50_s,e2e_p99_s
 0.0,10,0.2,0.9,0.05,0.08,5.0,12.0
@@ -151,8 +190,8 @@ time_s,serving,servers,cost_per_hour,cost
 180.0,batch,1,2.0,0.1
 ";
         [
-            ("summary.json", summary),
-            ("timeline.csv", timeline),
+            ("summary.json", summary.as_str()),
+            ("timeline.csv", timeline.as_str()),
             ("latency.csv", latency),
             ("cost.csv", cost),
         ]

@@ -7,6 +7,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::frame::{self, Mark, TimeAxis, GREY, RED, TEXT};
 use super::{ChartError, RunData};
+use crate::outputs::comparison::Row;
 
 /// The files [`render_overlays`] makes.
 pub const OVERLAYS: [&str; 6] = [
@@ -42,14 +43,24 @@ fn title_block<DB: DrawingBackend>(
     Ok(root.split_vertically(72).1)
 }
 
+/// The scenario, the seed (each seed when the variants differ in it) and the variants.
 fn subtitle(runs: &[(String, RunData)]) -> String {
+    let mut seeds: Vec<u64> = Vec::new();
+    for (_, r) in runs {
+        if !seeds.contains(&r.seed) {
+            seeds.push(r.seed);
+        }
+    }
+    let seeds = match seeds.as_slice() {
+        [one] => format!("seed {one}"),
+        many if many.len() <= 5 => format!(
+            "seeds {}",
+            many.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+        ),
+        many => format!("{} different seeds", many.len()),
+    };
     runs.first().map_or(String::new(), |(_, r)| {
-        format!(
-            "scenario {} · seed {} · {} variants",
-            r.scenario,
-            r.seed,
-            runs.len()
-        )
+        format!("scenario {} · {seeds} · {} variants", r.scenario, runs.len())
     })
 }
 
@@ -132,7 +143,7 @@ fn latency<DB: DrawingBackend>(
     let duration = runs.iter().map(|(_, r)| r.duration_s).fold(0.0, f64::max);
     let time = TimeAxis::new(duration);
     let panels = body.split_evenly((2, 1));
-    type Pick = fn(&super::data::LatencyMinute) -> Option<f64>;
+    type Pick = fn(&crate::outputs::rows::LatencyRow) -> Option<f64>;
     type Slo = fn(&RunData) -> Option<f64>;
     let metrics: [(&str, Pick, Slo); 2] = [
         ("time to first token p99", |m| m.ttft_p99_s, |r| r.slo.ttft),
@@ -257,6 +268,18 @@ pub struct Point {
     pub cost: f64,
     pub attainment: f64,
     pub pareto: bool,
+}
+
+/// The scatter's points: each row's cost, attainment and place on the Pareto front.
+pub fn points(rows: &[Row]) -> Vec<Point> {
+    rows.iter()
+        .map(|r| Point {
+            name: r.variant.clone(),
+            cost: r.cost,
+            attainment: r.attainment,
+            pareto: r.pareto,
+        })
+        .collect()
 }
 
 fn pareto<DB: DrawingBackend>(

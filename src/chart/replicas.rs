@@ -5,7 +5,8 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::data::{Target, Tick};
+use super::data::Target;
+use crate::outputs::rows::TimelineRow;
 use super::frame::{self, Mark, TimeAxis, BLUE, GREEN, GREY, ORANGE, RED};
 use super::{ChartError, RunData};
 
@@ -144,7 +145,7 @@ fn panel<DB: DrawingBackend>(
 
     let at = |t: f64| time.at(t);
     let end = time.end;
-    let step = |f: &dyn Fn(&Tick) -> i32| {
+    let step = |f: &dyn Fn(&TimelineRow) -> i32| {
         frame::steps(target.ticks.iter().map(|k| (at(k.time_s), f(k))), end)
     };
     let min = step(&|k| k.min_replicas);

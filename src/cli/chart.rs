@@ -1,45 +1,153 @@
-//! `kthena-sim chart OUTPUT_DIR`: draws a finished run's charts again from its output files
+//! `kthena-sim chart DIR`: draws the charts of a finished output folder again from its files
 //! (after a change to the charts, or for a folder copied from elsewhere), replacing the chart
-//! files in place. Exit 0, or 2 when a file is missing or unreadable.
+//! files in place: a run's four charts; for a comparison, every variant's charts, the overlays
+//! and the Pareto scatter; for a sweep, its variants' charts and the scatter; for a plan, the
+//! winner's (or closest candidate's) charts. Exit 0, or 2 when a file is missing or
+//! unreadable.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
+use anyhow::{bail, Context};
 
 use super::output::write_file;
-use crate::chart;
+use crate::chart::{self, ChartError, RunData};
+use crate::outputs::comparison::Table;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// A run's output folder (written by `kthena-sim run`).
+    /// An output folder of `run`, `compare`, `sweep` or `plan`.
     pub dir: PathBuf,
 }
 
-pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let inputs = chart::INPUTS
+/// What kind of output folder `dir` is, from the file that names it.
+enum Folder {
+    Run,
+    /// `comparison` or `sweep`: the table file's stem.
+    Table(&'static str),
+    Plan,
+}
+
+fn folder_kind(dir: &Path) -> anyhow::Result<Folder> {
+    if dir.join("summary.json").is_file() {
+        Ok(Folder::Run)
+    } else if dir.join("comparison.json").is_file() {
+        Ok(Folder::Table("comparison"))
+    } else if dir.join("sweep.json").is_file() {
+        Ok(Folder::Table("sweep"))
+    } else if dir.join("plan.json").is_file() {
+        Ok(Folder::Plan)
+    } else if !dir.is_dir() {
+        bail!("{}: not a folder", dir.display())
+    } else {
+        bail!(
+            "{}: not an output folder of run, compare, sweep or plan (no summary.json, comparison.json, sweep.json or plan.json)",
+            dir.display()
+        )
+    }
+}
+
+/// A chart error with the path of the file it is about in place of the file's name.
+fn placed(dir: &Path, e: ChartError) -> anyhow::Error {
+    match e.file() {
+        Some(file) => {
+            let message = e.to_string();
+            let rest = message.strip_prefix(file).unwrap_or(&message);
+            anyhow::anyhow!("{}{rest}", dir.join(file).display())
+        }
+        None => anyhow::anyhow!("{}: {e}", dir.display()),
+    }
+}
+
+/// The chart inputs of the run folder `dir`.
+fn inputs(dir: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    chart::INPUTS
         .iter()
         .map(|name| {
-            let path = args.dir.join(name);
+            let path = dir.join(name);
             let bytes =
                 std::fs::read(&path).with_context(|| format!("{}: cannot read", path.display()))?;
             Ok((name.to_string(), bytes))
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let charts = chart::render(&inputs).map_err(|e| match e.file() {
-        // The message starts with the file's name: its path takes its place.
-        Some(file) => {
-            let message = e.to_string();
-            let rest = message.strip_prefix(file).unwrap_or(&message);
-            anyhow::anyhow!("{}{rest}", args.dir.join(file).display())
-        }
-        None => anyhow::anyhow!("{}: {e}", args.dir.display()),
-    })?;
-    for (name, bytes) in &charts {
-        let path = args.dir.join(name);
+        .collect()
+}
+
+fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
+    for (name, bytes) in files {
+        let path = dir.join(name);
         write_file(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
     }
-    let names: Vec<&str> = charts.iter().map(|(n, _)| n.as_str()).collect();
-    println!("{}: {}", args.dir.display(), names.join(", "));
+    Ok(())
+}
+
+/// Redraws the charts of the run folder `dir`; returns its data for overlays.
+fn redraw_run(dir: &Path, drawn: &mut Vec<String>) -> anyhow::Result<RunData> {
+    let files = inputs(dir)?;
+    let data = chart::run_data(&files).map_err(|e| placed(dir, e))?;
+    let charts = chart::render(&files).map_err(|e| placed(dir, e))?;
+    write_all(dir, &charts)?;
+    drawn.push(format!(
+        "{}: {}",
+        dir.display(),
+        charts.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+    ));
+    Ok(data)
+}
+
+/// A comparison's or sweep's charts: its variants', their overlays (comparisons only) and
+/// the Pareto scatter of its table.
+fn redraw_table(dir: &Path, kind: &str, drawn: &mut Vec<String>) -> anyhow::Result<()> {
+    let path = dir.join(format!("{kind}.json"));
+    let bytes = std::fs::read(&path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let table: Table = serde_json::from_slice(&bytes)
+        .map_err(|e| anyhow::anyhow!("{}: not a {kind} table: {e}", path.display()))?;
+    let mut runs = Vec::new();
+    for row in &table.rows {
+        let variant = dir.join("variants").join(&row.variant);
+        if variant.join("summary.json").is_file() {
+            runs.push((row.variant.clone(), redraw_run(&variant, drawn)?));
+        }
+    }
+    let mut charts = Vec::new();
+    if kind == "comparison" && !runs.is_empty() {
+        charts.extend(chart::render_overlays(&runs).map_err(|e| placed(dir, e))?);
+    }
+    charts.extend(chart::render_pareto(&table.title, &chart::points(&table.rows)).map_err(|e| placed(dir, e))?);
+    write_all(dir, &charts)?;
+    drawn.push(format!(
+        "{}: {}",
+        dir.display(),
+        charts.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+    ));
+    Ok(())
+}
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let dir = &args.dir;
+    let mut drawn = Vec::new();
+    match folder_kind(dir)? {
+        Folder::Run => {
+            redraw_run(dir, &mut drawn)?;
+        }
+        Folder::Table(kind) => redraw_table(dir, kind, &mut drawn)?,
+        Folder::Plan => {
+            let chosen = ["winner", "closest"]
+                .iter()
+                .map(|f| dir.join(f))
+                .find(|d| d.join("summary.json").is_file());
+            match chosen {
+                Some(d) => {
+                    redraw_run(&d, &mut drawn)?;
+                }
+                None => bail!(
+                    "{}: a plan without a winner or closest candidate has no charts",
+                    dir.display()
+                ),
+            }
+        }
+    }
+    for line in drawn {
+        println!("{line}");
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -13,8 +13,9 @@ use super::run::output_files;
 use crate::chart;
 use crate::experiment::{run_all, scenario_variants, Variant, VariantRun};
 use crate::model::world::RunOptions;
-use crate::report::comparison::{self, Row};
-use crate::scenario::assertion::Outcome;
+use crate::outputs::comparison::Row;
+use crate::report::comparison;
+use crate::outputs::summary::AssertionOutcome;
 use crate::scenario::setting::Setting;
 use crate::scenario::Overrides;
 
@@ -174,16 +175,7 @@ pub(super) fn write_tables(
     common: &Common,
 ) -> anyhow::Result<ExitCode> {
     comparison::mark_pareto(&mut rows);
-    let points: Vec<chart::Point> = rows
-        .iter()
-        .map(|r| chart::Point {
-            name: r.variant.clone(),
-            cost: r.cost,
-            attainment: r.attainment,
-            pareto: r.pareto,
-        })
-        .collect();
-    extra.extend(chart::render_pareto(title, &points)?);
+    extra.extend(chart::render_pareto(title, &chart::points(&rows))?);
     let md = comparison::markdown(title, &rows);
     // The charts sit beside the page; the CI summary and the terminal get the table only.
     let mut page = format!("{md}\n## Charts\n\n![Cost vs SLO attainment](pareto.svg)\n");
@@ -192,7 +184,7 @@ pub(super) fn write_tables(
     }
     extra.push((format!("{kind}.md"), page.into_bytes()));
     extra.push((format!("{kind}.csv"), comparison::csv(&rows)?));
-    extra.push((format!("{kind}.json"), comparison::json(title, &rows)));
+    extra.push((format!("{kind}.json"), comparison::json(title, &rows)?));
     write_folder(out, extra, common.force)
         .with_context(|| format!("cannot write {}", out.display()))?;
     if let Some(path) = &common.markdown_summary {
@@ -200,7 +192,7 @@ pub(super) fn write_tables(
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
     if let Some(path) = &common.junit {
-        let suites: Vec<(&str, &[Outcome])> = rows
+        let suites: Vec<(&str, &[AssertionOutcome])> = rows
             .iter()
             .map(|r| (r.variant.as_str(), r.assertions.as_slice()))
             .collect();
@@ -247,7 +239,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rows = runs
         .iter()
         .enumerate()
-        .map(|(i, r)| Row::from_run(i, r))
+        .map(|(i, r)| r.row(i))
         .collect();
     finish(
         "comparison",

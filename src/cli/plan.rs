@@ -7,17 +7,18 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{anyhow, bail, Context};
-use serde_json::json;
 
 use super::compare::Common;
 use super::output::{write_file, write_folder};
 use super::run::output_files;
 use crate::experiment::{run_all, run_variant, variant_overrides, Variant};
 use crate::model::world::RunOptions;
-use crate::plan::report::{Evaluation, PlanReport, RUNNER_UPS};
-use crate::plan::search::{search, Candidate, SearchResult, Verdict};
+use crate::outputs::json_bytes;
+use crate::plan::report::{Evaluation, PlanReport};
+use crate::plan::search::{search, Candidate, Verdict};
 use crate::plan::Plan;
-use crate::report::comparison::{self, Row};
+use crate::outputs::comparison::Row;
+use crate::report::comparison;
 use crate::scenario::raw::RawScenario;
 use crate::scenario::setting::{apply_to_manifest, manifest_value, scenario_value, Scope};
 use crate::scenario::{self, Overrides};
@@ -147,10 +148,7 @@ fn evaluate(
     let runs =
         run_all(path, base, &variants, RunOptions::default(), jobs).map_err(|e| anyhow!(e))?;
     for ((k, _), run) in runnable.iter().zip(&runs) {
-        out[*k] = Some(Evaluation::Measured(Box::new(Row::from_run(
-            batch[*k].index,
-            run,
-        ))));
+        out[*k] = Some(Evaluation::Measured(Box::new(run.row(batch[*k].index))));
     }
     let mut verdicts = Vec::with_capacity(batch.len());
     for e in out {
@@ -200,59 +198,6 @@ fn winning_manifests(
         out.push((name, new.into_bytes()));
     }
     Ok(out)
-}
-
-fn candidate_json(c: &Candidate, evaluations: &[Evaluation]) -> serde_json::Value {
-    let mut v = json!({
-        "candidate": c.name(),
-        "purpose": c.purpose,
-        "settings": c.settings.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "verdict": match (&evaluations[c.index], c.meets()) {
-            (Evaluation::Refused(_), _) => "refused",
-            (_, true) => "meets",
-            _ => "fails",
-        },
-    });
-    match &evaluations[c.index] {
-        Evaluation::Measured(row) => {
-            v["cost"] = json!(row.cost);
-            v["attainment"] = json!(row.attainment);
-        }
-        Evaluation::Refused(e) => v["error"] = json!(e),
-    }
-    v
-}
-
-fn plan_json(
-    title: &str,
-    plan: &Plan,
-    result: &SearchResult,
-    evaluations: &[Evaluation],
-    rows: &[Row],
-) -> Vec<u8> {
-    let one = |i: Option<usize>| i.map(|i| candidate_json(&result.candidates[i], evaluations));
-    let v = json!({
-        "title": title,
-        "max_runs": plan.max_runs,
-        "budget_exhausted": result.budget_exhausted,
-        "dimensions": plan.dimensions.iter().map(|d| json!({
-            "key": d.key,
-            "monotone": d.monotone.map(|m| m.as_str()),
-            "values": d.values.iter().map(|s| s.text.clone()).collect::<Vec<_>>(),
-            "scenario_value": d.scenario_value,
-        })).collect::<Vec<_>>(),
-        "start": one(Some(0)),
-        "winner": one(result.winner),
-        "closest": one(result.winner.is_none().then(|| result.closest().map(|c| c.index)).flatten()),
-        "runner_ups": result.ranking().iter().skip(1).take(RUNNER_UPS)
-            .map(|c| candidate_json(c, evaluations)).collect::<Vec<_>>(),
-        "steps": result.steps,
-        "candidates": result.candidates.iter().map(|c| candidate_json(c, evaluations)).collect::<Vec<_>>(),
-        "rows": rows,
-    });
-    let mut b = serde_json::to_vec_pretty(&v).unwrap_or_default();
-    b.push(b'\n');
-    b
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -346,10 +291,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     comparison::mark_pareto(&mut rows);
     files.push(("plan.md".into(), md.clone().into_bytes()));
     files.push(("plan.csv".into(), comparison::csv(&rows)?));
-    files.push((
-        "plan.json".into(),
-        plan_json(&title, &plan, &result, &evaluations, &rows),
-    ));
+    files.push(("plan.json".into(), json_bytes(&report.file(&rows))?));
     write_folder(&out, &files, args.common.force)
         .with_context(|| format!("cannot write {}", out.display()))?;
     if let Some(p) = &args.common.markdown_summary {

@@ -13,6 +13,8 @@ use super::output::{check_target, write_file, write_folder};
 use crate::engine::EngineVersion;
 use crate::model::results::Results;
 use crate::model::world::{simulate, RunOptions};
+use crate::outputs::json_bytes;
+use crate::outputs::summary::Summary;
 use crate::report::{csv_out, markdown, summary};
 use crate::scenario::{self, Overrides, Scenario};
 use crate::sim::SimTime;
@@ -102,14 +104,10 @@ fn progress_bar(scn: &Scenario, quiet: bool) -> Option<ProgressBar> {
 pub(super) fn output_files(
     scn: &Scenario,
     results: &Results,
-    summary: &serde_json::Value,
+    summary: &Summary,
 ) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let mut files = vec![
-        ("summary.json".to_string(), {
-            let mut b = serde_json::to_vec_pretty(summary)?;
-            b.push(b'\n');
-            b
-        }),
+        ("summary.json".to_string(), json_bytes(summary)?),
         (
             "timeline.csv".to_string(),
             csv_out::timeline(&results.timeline)?,
@@ -183,9 +181,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let mut results = results.map_err(|e| anyhow::anyhow!("{}: {e}", args.scenario.display()))?;
 
-    let base = summary::summary(&scn, &results);
-    let outcomes: Vec<_> = scn.assertions.iter().map(|a| a.check(&base)).collect();
-    let summary = summary::with_assertions(base, &outcomes);
+    let summary = summary::checked(&scn, &results);
+    let outcomes = &summary.assertions;
     let files = output_files(&scn, &results, &summary)?;
     write_folder(&out_dir, &files, args.force)
         .with_context(|| format!("cannot write {}", out_dir.display()))?;
@@ -212,7 +209,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             scn.seed(),
             markdown::summary_table(&summary)
         );
-        for o in &outcomes {
+        for o in outcomes {
             let value = o.value.map_or("missing".to_string(), |v| format!("{v}"));
             md.push_str(&format!(
                 "\n- {} `{}` (measured {value})",
@@ -233,7 +230,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     );
     print!("{}", markdown::summary_table(&summary));
     let failed: Vec<_> = outcomes.iter().filter(|o| !o.passed).collect();
-    for o in &outcomes {
+    for o in outcomes {
         let value = o.value.map_or("missing".to_string(), |v| format!("{v}"));
         println!(
             "assertion {}: {} (measured {value})",

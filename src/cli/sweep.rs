@@ -11,7 +11,8 @@ use anyhow::{bail, Context};
 use super::compare::{finish, write_tables, Common};
 use crate::experiment::{run_all, Variant};
 use crate::model::world::RunOptions;
-use crate::report::comparison::{rows_from_json, Row};
+use crate::outputs::comparison::Row;
+use crate::report::comparison::table_from_json;
 use crate::scenario::setting::Setting;
 use crate::scenario::Overrides;
 
@@ -154,7 +155,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let rows: Vec<Row> = runs
         .iter()
         .zip(&picked)
-        .map(|(r, (i, _))| Row::from_run(*i, r))
+        .map(|(r, (i, _))| r.row(*i))
         .collect();
     finish(
         "sweep",
@@ -173,16 +174,13 @@ fn merge(m: MergeArgs) -> anyhow::Result<ExitCode> {
         let path = dir.join("sweep.json");
         let bytes =
             std::fs::read(&path).with_context(|| format!("{}: cannot read", path.display()))?;
-        let v: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-        let t = v["title"].as_str().unwrap_or_default().to_string();
-        if title_seen.as_ref().is_some_and(|x| *x != t) {
-            bail!("{}: a shard of another sweep ({t:?})", path.display());
+        let table = table_from_json(&bytes)
+            .map_err(|e| anyhow::anyhow!("{}: not a sweep table: {e}", path.display()))?;
+        if title_seen.as_ref().is_some_and(|x| *x != table.title) {
+            bail!("{}: a shard of another sweep ({:?})", path.display(), table.title);
         }
-        title_seen = Some(t);
-        rows.extend(
-            rows_from_json(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?,
-        );
+        title_seen = Some(table.title);
+        rows.extend(table.rows);
     }
     rows.sort_by_key(|r| r.index);
     if let Some(w) = rows.windows(2).find(|w| w[0].index == w[1].index) {

@@ -3,29 +3,13 @@
 
 use std::fmt;
 
-use serde::Serialize;
-
 use super::spec::{Slo, WorldSpec};
 use crate::sim::sketch::Samples;
 use crate::sim::time::micros_to_secs;
 use crate::sim::SimTime;
 
-/// How a request ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Outcome {
-    Completed,
-    /// Failed: prompt + output can never fit in the KV cache.
-    TooLong,
-    /// Failed: cut off when its server's termination grace ended.
-    Terminated,
-    /// Failed: its server's container crashed, or its node was lost.
-    Crashed,
-    /// Dropped by the router after its queue timeout.
-    Dropped,
-    /// Still queued or running when the run ended.
-    InFlight,
-}
+/// How a request ended (the `outcome` column of `requests.csv`).
+pub use crate::outputs::rows::RequestOutcome as Outcome;
 
 /// Timings of a completed request (µs).
 #[derive(Debug, Clone, Copy)]
@@ -93,55 +77,7 @@ impl fmt::Display for Notable {
     }
 }
 
-/// One row of `timeline.csv`: a controller tick for one policy.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TimelineRow {
-    pub time_s: f64,
-    pub policy: String,
-    /// The scaled ModelServing (`namespace/name`, `/role` for a role).
-    pub target: String,
-    pub spec_replicas: i32,
-    /// The policy's bounds for this target.
-    pub min_replicas: i32,
-    pub max_replicas: i32,
-    pub ready: u32,
-    pub starting: u32,
-    pub pending: u32,
-    pub terminating: u32,
-    /// Crashed containers being restarted.
-    pub restarting: u32,
-    /// Pods of lost nodes, not yet evicted.
-    pub lost: u32,
-    /// Pods with `restartCount > 0`: Kthena's collector counts them as failed.
-    pub restarted: u32,
-    /// The engine's metric inputs, `name=value` separated by `;`.
-    pub metrics: String,
-    pub unready: Option<i32>,
-    pub recommended: Option<i32>,
-    pub corrected: Option<i32>,
-    pub panic: bool,
-    pub skip: bool,
-    pub reason_code: String,
-    pub reason: String,
-    pub arrivals_per_s: f64,
-    pub waiting: u64,
-    pub running: u64,
-    pub kv_usage: f64,
-    pub cost_per_hour: f64,
-}
-
-/// One row of `cost.csv`: what one ModelServing has cost so far, at a controller tick (and at
-/// the end of the run, so that the last row equals the summary's cost).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct CostRow {
-    pub time_s: f64,
-    pub serving: String,
-    /// Live (billed) servers: pending, starting, ready or draining.
-    pub servers: u64,
-    pub cost_per_hour: f64,
-    /// Cumulative cost since the start.
-    pub cost: f64,
-}
+pub use crate::outputs::rows::{CostRow, TimelineRow};
 
 /// The latencies of the requests that completed in one minute (µs; TPOT fractional): the
 /// rows of `latency.csv`, computed when the minute closes so that only the open minute's

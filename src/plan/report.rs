@@ -5,7 +5,8 @@ use std::fmt::Write;
 
 use super::search::{Candidate, SearchResult};
 use super::Plan;
-use crate::report::comparison::Row;
+use crate::outputs::comparison::Row;
+use crate::outputs::plan::{PlanCandidate, PlanDimension, PlanFile};
 use crate::scenario::setting::Scope;
 
 /// How many runner-ups `plan.md` and the terminal show.
@@ -96,6 +97,69 @@ pub fn rerun_command(scenario: &str, c: &Candidate) -> String {
 }
 
 impl PlanReport<'_> {
+    /// `plan.json`, with `rows` the table of the candidates that ran.
+    pub fn file(&self, rows: &[Row]) -> PlanFile {
+        let one = |c: &Candidate| self.candidate(c);
+        let result = self.result;
+        PlanFile {
+            title: self.title.to_string(),
+            max_runs: self.plan.max_runs,
+            budget_exhausted: result.budget_exhausted,
+            dimensions: self
+                .plan
+                .dimensions
+                .iter()
+                .map(|d| PlanDimension {
+                    key: d.key.clone(),
+                    monotone: d.monotone.map(|m| m.as_str().to_string()),
+                    values: d.values.iter().map(|s| s.text.clone()).collect(),
+                    scenario_value: d.scenario_value.clone(),
+                })
+                .collect(),
+            start: result.candidates.first().map(one),
+            winner: result.winner.map(|w| one(&result.candidates[w])),
+            closest: result
+                .winner
+                .is_none()
+                .then(|| result.closest())
+                .flatten()
+                .map(one),
+            runner_ups: result
+                .ranking()
+                .iter()
+                .skip(1)
+                .take(RUNNER_UPS)
+                .map(|c| one(c))
+                .collect(),
+            steps: result.steps.clone(),
+            candidates: result.candidates.iter().map(one).collect(),
+            rows: rows.to_vec(),
+        }
+    }
+
+    fn candidate(&self, c: &Candidate) -> PlanCandidate {
+        let evaluation = self.evaluations.get(c.index);
+        let verdict = match (evaluation, c.meets()) {
+            (Some(Evaluation::Refused(_)), _) => "refused",
+            (_, true) => "meets",
+            _ => "fails",
+        };
+        let (cost, attainment, error) = match evaluation {
+            Some(Evaluation::Measured(row)) => (Some(row.cost), Some(row.attainment), None),
+            Some(Evaluation::Refused(e)) => (None, None, Some(e.clone())),
+            None => (None, None, None),
+        };
+        PlanCandidate {
+            candidate: c.name(),
+            purpose: c.purpose.clone(),
+            settings: c.settings.iter().map(ToString::to_string).collect(),
+            verdict: verdict.to_string(),
+            cost,
+            attainment,
+            error,
+        }
+    }
+
     /// The summary (winner, runner-ups, failures, search) — also printed on the terminal.
     pub fn summary(&self) -> String {
         let mut md = String::new();

@@ -4,126 +4,9 @@
 
 use std::fmt::Write;
 
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-
-use crate::experiment::VariantRun;
-use crate::scenario::assertion::Outcome;
-
-/// One variant's results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Row {
-    /// Position in the full list of variants (a sweep's grid order).
-    pub index: usize,
-    pub variant: String,
-    pub settings: String,
-    pub cost: f64,
-    pub attainment: f64,
-    pub goodput_rps: f64,
-    pub ttft_p50_s: Option<f64>,
-    pub ttft_p99_s: Option<f64>,
-    pub tpot_p50_s: Option<f64>,
-    pub e2e_p50_s: Option<f64>,
-    pub e2e_p99_s: Option<f64>,
-    pub replicas_peak: u64,
-    pub replicas_average: f64,
-    pub scale_events: u64,
-    pub panic_seconds: f64,
-    pub skipped_ticks: u64,
-    pub requests: u64,
-    pub failed: u64,
-    pub dropped: u64,
-    /// On the cost-vs-attainment Pareto front.
-    pub pareto: bool,
-    pub assertions: Vec<Outcome>,
-}
-
-/// A row as `comparison.csv` holds it: the assertions summarised.
-#[derive(Serialize)]
-struct CsvRow<'a> {
-    index: usize,
-    variant: &'a str,
-    settings: &'a str,
-    cost: f64,
-    attainment: f64,
-    goodput_rps: f64,
-    ttft_p50_s: Option<f64>,
-    ttft_p99_s: Option<f64>,
-    tpot_p50_s: Option<f64>,
-    e2e_p50_s: Option<f64>,
-    e2e_p99_s: Option<f64>,
-    replicas_peak: u64,
-    replicas_average: f64,
-    scale_events: u64,
-    panic_seconds: f64,
-    skipped_ticks: u64,
-    requests: u64,
-    failed: u64,
-    dropped: u64,
-    pareto: bool,
-    assertions_passed: usize,
-    assertions_total: usize,
-    failed_assertions: String,
-}
-
-fn f(v: &Value) -> f64 {
-    v.as_f64().unwrap_or(0.0)
-}
-
-impl Row {
-    pub fn from_run(index: usize, run: &VariantRun) -> Row {
-        let s = &run.summary;
-        let l = &s["latency"];
-        Row {
-            index,
-            variant: run.variant.name.clone(),
-            settings: run
-                .variant
-                .settings
-                .iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(" "),
-            cost: f(&s["cost"]["total"]),
-            attainment: f(&s["slo"]["attainment"]),
-            goodput_rps: f(&s["slo"]["goodput_rps"]),
-            ttft_p50_s: l["ttft"]["p50"].as_f64(),
-            ttft_p99_s: l["ttft"]["p99"].as_f64(),
-            tpot_p50_s: l["tpot"]["p50"].as_f64(),
-            e2e_p50_s: l["e2e"]["p50"].as_f64(),
-            e2e_p99_s: l["e2e"]["p99"].as_f64(),
-            replicas_peak: s["replicas"]["peak"].as_u64().unwrap_or(0),
-            replicas_average: f(&s["replicas"]["average"]),
-            scale_events: s["scaling"]["scale_events"].as_u64().unwrap_or(0),
-            panic_seconds: f(&s["scaling"]["panic_seconds"]),
-            skipped_ticks: s["scaling"]["skipped_ticks"].as_u64().unwrap_or(0),
-            requests: s["requests"]["total"].as_u64().unwrap_or(0),
-            failed: s["requests"]["failed"].as_u64().unwrap_or(0),
-            dropped: s["requests"]["dropped"].as_u64().unwrap_or(0),
-            pareto: false,
-            assertions: run.outcomes.clone(),
-        }
-    }
-
-    pub fn passed(&self) -> bool {
-        self.assertions.iter().all(|o| o.passed)
-    }
-
-    fn failed_assertions(&self) -> String {
-        self.assertions
-            .iter()
-            .filter(|o| !o.passed)
-            .map(|o| {
-                format!(
-                    "{} (measured {})",
-                    o.expr,
-                    o.value.map_or("missing".into(), |v| v.to_string())
-                )
-            })
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-}
+use crate::outputs::comparison::{Row, Table};
+use crate::outputs::summary::AssertionOutcome;
+use crate::outputs::{csv_bytes, json_bytes};
 
 /// Marks the rows no other row beats on both cost (lower) and attainment (higher).
 pub fn mark_pareto(rows: &mut [Row]) {
@@ -138,48 +21,19 @@ pub fn mark_pareto(rows: &mut [Row]) {
 }
 
 pub fn csv(rows: &[Row]) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        w.serialize(CsvRow {
-            index: r.index,
-            variant: &r.variant,
-            settings: &r.settings,
-            cost: r.cost,
-            attainment: r.attainment,
-            goodput_rps: r.goodput_rps,
-            ttft_p50_s: r.ttft_p50_s,
-            ttft_p99_s: r.ttft_p99_s,
-            tpot_p50_s: r.tpot_p50_s,
-            e2e_p50_s: r.e2e_p50_s,
-            e2e_p99_s: r.e2e_p99_s,
-            replicas_peak: r.replicas_peak,
-            replicas_average: r.replicas_average,
-            scale_events: r.scale_events,
-            panic_seconds: r.panic_seconds,
-            skipped_ticks: r.skipped_ticks,
-            requests: r.requests,
-            failed: r.failed,
-            dropped: r.dropped,
-            pareto: r.pareto,
-            assertions_passed: r.assertions.iter().filter(|o| o.passed).count(),
-            assertions_total: r.assertions.len(),
-            failed_assertions: r.failed_assertions(),
-        })?;
-    }
-    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+    csv_bytes(rows.iter().map(Row::csv_row))
 }
 
-pub fn json(title: &str, rows: &[Row]) -> Vec<u8> {
-    let mut b = serde_json::to_vec_pretty(&serde_json::json!({"title": title, "rows": rows}))
-        .unwrap_or_default();
-    b.push(b'\n');
-    b
+pub fn json(title: &str, rows: &[Row]) -> Result<Vec<u8>, serde_json::Error> {
+    json_bytes(&Table {
+        title: title.to_string(),
+        rows: rows.to_vec(),
+    })
 }
 
-/// Rows back from a `json` output (for `sweep merge`).
-pub fn rows_from_json(bytes: &[u8]) -> Result<Vec<Row>, String> {
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    serde_json::from_value(v["rows"].clone()).map_err(|e| e.to_string())
+/// A table back from a `json` output (for `sweep merge`).
+pub fn table_from_json(bytes: &[u8]) -> Result<Table, serde_json::Error> {
+    serde_json::from_slice(bytes)
 }
 
 fn opt(v: Option<f64>) -> String {
@@ -252,7 +106,7 @@ fn xml_escape(s: &str) -> String {
 
 /// JUnit XML: one test suite per variant, one test case per assertion (a variant without
 /// assertions gets one case, "run completed").
-pub fn junit(title: &str, runs: &[(&str, &[Outcome])]) -> String {
+pub fn junit(title: &str, runs: &[(&str, &[AssertionOutcome])]) -> String {
     let total: usize = runs.iter().map(|(_, o)| o.len().max(1)).sum();
     let failures: usize = runs
         .iter()
@@ -353,12 +207,12 @@ mod tests {
 
     #[test]
     fn junit_counts_cases_and_failures() {
-        let ok = Outcome {
+        let ok = AssertionOutcome {
             expr: "slo.attainment >= 0.9".into(),
             value: Some(0.95),
             passed: true,
         };
-        let bad = Outcome {
+        let bad = AssertionOutcome {
             expr: "cost.total <= 1".into(),
             value: Some(3.5),
             passed: false,

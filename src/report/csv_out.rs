@@ -1,22 +1,14 @@
-//! `timeline.csv`, `latency.csv`, `cost.csv` and `requests.csv`, through the `csv` crate from
-//! `Serialize` rows.
+//! `timeline.csv`, `latency.csv`, `cost.csv` and `requests.csv` from a run's results, as the
+//! row types of [`crate::outputs::rows`] with numbers rounded to six decimals. Every file has
+//! its header, rows or not.
 
-use serde::Serialize;
+use crate::model::results::{RequestRow, Results};
+use crate::outputs::rows::{CostRow, LatencyRow, RequestOutcome, RequestRecord, TimelineRow};
+use crate::outputs::{csv_bytes, round6};
 
-use super::round6;
-use crate::model::results::{CostRow, Outcome, RequestRow, Results, TimelineRow};
-
-fn to_bytes<T: Serialize>(rows: impl Iterator<Item = T>) -> Result<Vec<u8>, csv::Error> {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for r in rows {
-        w.serialize(r)?;
-    }
-    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
-}
-
-/// One row per controller tick per policy.
+/// One row per controller tick per scaled target.
 pub fn timeline(rows: &[TimelineRow]) -> Result<Vec<u8>, csv::Error> {
-    to_bytes(rows.iter().map(|r| TimelineRow {
+    csv_bytes(rows.iter().map(|r| TimelineRow {
         time_s: round6(r.time_s),
         arrivals_per_s: round6(r.arrivals_per_s),
         kv_usage: round6(r.kv_usage),
@@ -25,25 +17,11 @@ pub fn timeline(rows: &[TimelineRow]) -> Result<Vec<u8>, csv::Error> {
     }))
 }
 
-/// One row of `latency.csv`: the requests that completed in one minute and their latency
-/// percentiles in seconds (empty when none completed, TPOT also when all had one token).
-#[derive(Serialize)]
-struct LatencyCsv {
-    time_s: f64,
-    completed: usize,
-    ttft_p50_s: Option<f64>,
-    ttft_p99_s: Option<f64>,
-    tpot_p50_s: Option<f64>,
-    tpot_p99_s: Option<f64>,
-    e2e_p50_s: Option<f64>,
-    e2e_p99_s: Option<f64>,
-}
-
 /// One row per minute of the run, by completion time: the latency chart's data, kept
 /// whether or not `requests.csv` is written.
 pub fn latency(r: &Results) -> Result<Vec<u8>, csv::Error> {
     let s = |v: Option<f64>| v.map(|x| round6(x / 1e6));
-    to_bytes(r.minutes.iter().map(|m| LatencyCsv {
+    csv_bytes(r.minutes.iter().map(|m| LatencyRow {
         time_s: round6(m.start as f64 / 1e6),
         completed: m.completed,
         ttft_p50_s: s(m.ttft.0),
@@ -57,7 +35,7 @@ pub fn latency(r: &Results) -> Result<Vec<u8>, csv::Error> {
 
 /// One row per controller tick (and the end) per ModelServing: its cumulative cost.
 pub fn cost(rows: &[CostRow]) -> Result<Vec<u8>, csv::Error> {
-    to_bytes(rows.iter().map(|r| CostRow {
+    csv_bytes(rows.iter().map(|r| CostRow {
         time_s: round6(r.time_s),
         cost_per_hour: round6(r.cost_per_hour),
         cost: round6(r.cost),
@@ -65,29 +43,16 @@ pub fn cost(rows: &[CostRow]) -> Result<Vec<u8>, csv::Error> {
     }))
 }
 
-#[derive(Serialize)]
-struct RequestCsv<'a> {
-    arrival_s: f64,
-    input_tokens: u32,
-    output_tokens: u32,
-    server: &'a str,
-    queue_s: Option<f64>,
-    ttft_s: Option<f64>,
-    tpot_s: Option<f64>,
-    e2e_s: Option<f64>,
-    outcome: Outcome,
-}
-
 /// One row per request, in the order they ended.
 pub fn requests(rows: &[RequestRow]) -> Result<Vec<u8>, csv::Error> {
     let s = |us: i64| round6(us as f64 / 1e6);
-    to_bytes(rows.iter().map(|r| {
-        let completed = r.outcome == Outcome::Completed;
-        RequestCsv {
+    csv_bytes(rows.iter().map(|r| {
+        let completed = r.outcome == RequestOutcome::Completed;
+        RequestRecord {
             arrival_s: s(r.arrival),
             input_tokens: r.input_tokens,
             output_tokens: r.output_tokens,
-            server: r.server.as_deref().unwrap_or(""),
+            server: r.server.clone().unwrap_or_default(),
             queue_s: r.first_admit.map(|t| s(t - r.arrival)),
             ttft_s: r.first_token.map(|t| s(t - r.arrival)),
             tpot_s: match (completed, r.first_token) {

@@ -3,77 +3,64 @@
 
 use std::fmt::Write;
 
-use serde_json::Value;
-
 use crate::engine::EngineVersion;
 use crate::model::results::Results;
+use crate::outputs::summary::Summary;
 use crate::scenario::Scenario;
 
-fn num(v: &Value) -> String {
-    match v.as_f64() {
-        Some(x) if x.fract() == 0.0 && x.abs() < 1e15 => format!("{}", x as i64),
-        Some(x) => format!("{x:.3}"),
-        None => "–".into(),
+/// A number as the tables show it: whole numbers without decimals, others with three.
+fn num(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x:.3}")
     }
 }
 
+/// A number that may be missing (a latency without samples).
+fn opt(v: Option<f64>) -> String {
+    v.map_or("–".into(), num)
+}
+
 /// The short table printed after a run and placed in the report.
-pub fn summary_table(s: &Value) -> String {
+pub fn summary_table(s: &Summary) -> String {
     let mut t = String::new();
+    let r = &s.requests;
+    let l = &s.latency;
     let rows: [(&str, String); 10] = [
         (
             "requests",
             format!(
                 "{} total, {} completed, {} failed, {} dropped, {} in flight",
-                num(&s["requests"]["total"]),
-                num(&s["requests"]["completed"]),
-                num(&s["requests"]["failed"]),
-                num(&s["requests"]["dropped"]),
-                num(&s["requests"]["in_flight"])
+                r.total, r.completed, r.failed, r.dropped, r.in_flight
             ),
         ),
-        ("SLO attainment", num(&s["slo"]["attainment"])),
-        ("goodput (req/s)", num(&s["slo"]["goodput_rps"])),
+        ("SLO attainment", num(s.slo.attainment)),
+        ("goodput (req/s)", num(s.slo.goodput_rps)),
         (
             "TTFT p50 / p99 (s)",
-            format!(
-                "{} / {}",
-                num(&s["latency"]["ttft"]["p50"]),
-                num(&s["latency"]["ttft"]["p99"])
-            ),
+            format!("{} / {}", opt(l.ttft.p50), opt(l.ttft.p99)),
         ),
         (
             "TPOT p50 / p99 (s)",
-            format!(
-                "{} / {}",
-                num(&s["latency"]["tpot"]["p50"]),
-                num(&s["latency"]["tpot"]["p99"])
-            ),
+            format!("{} / {}", opt(l.tpot.p50), opt(l.tpot.p99)),
         ),
         (
             "end-to-end p50 / p99 (s)",
-            format!(
-                "{} / {}",
-                num(&s["latency"]["e2e"]["p50"]),
-                num(&s["latency"]["e2e"]["p99"])
-            ),
+            format!("{} / {}", opt(l.e2e.p50), opt(l.e2e.p99)),
         ),
-        ("cost", num(&s["cost"]["total"])),
+        ("cost", num(s.cost.total)),
         (
             "servers avg / peak",
-            format!(
-                "{} / {}",
-                num(&s["replicas"]["average"]),
-                num(&s["replicas"]["peak"])
-            ),
+            format!("{} / {}", num(s.replicas.average), s.replicas.peak),
         ),
-        ("scale events", num(&s["scaling"]["scale_events"])),
+        ("scale events", s.scaling.scale_events.to_string()),
         (
             "panic time (s) / skipped ticks",
             format!(
                 "{} / {}",
-                num(&s["scaling"]["panic_seconds"]),
-                num(&s["scaling"]["skipped_ticks"])
+                num(s.scaling.panic_seconds),
+                s.scaling.skipped_ticks
             ),
         ),
     ];
@@ -122,7 +109,7 @@ Cumulative cost per ModelServing:
 ";
 
 /// The report page.
-pub fn report(scn: &Scenario, summary: &Value, results: &Results) -> String {
+pub fn report(scn: &Scenario, summary: &Summary, results: &Results) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# {} — capacity review\n", scn.name);
     let servings: Vec<String> = scn
@@ -149,26 +136,26 @@ pub fn report(scn: &Scenario, summary: &Value, results: &Results) -> String {
         scn.world.router,
     );
     let _ = writeln!(md, "## Summary\n\n{}", summary_table(summary));
-    if let Some(by) = summary["by_serving"].as_object().filter(|b| b.len() > 1) {
+    if summary.by_serving.len() > 1 {
         let _ = writeln!(
             md,
             "## Per ModelServing\n\n| ModelServing | completed | SLO attainment | TTFT p50 / p99 (s) | TPOT p50 (s) | end-to-end p50 / p99 (s) | servers avg / peak | cost |\n|---|---|---|---|---|---|---|---|"
         );
-        for (name, v) in by {
-            let l = &v["latency"];
+        for (name, v) in &summary.by_serving {
+            let l = &v.latency;
             let _ = writeln!(
                 md,
                 "| `{name}` | {} | {} | {} / {} | {} | {} / {} | {} / {} | {} |",
-                num(&v["completed"]),
-                num(&v["slo_attainment"]),
-                num(&l["ttft"]["p50"]),
-                num(&l["ttft"]["p99"]),
-                num(&l["tpot"]["p50"]),
-                num(&l["e2e"]["p50"]),
-                num(&l["e2e"]["p99"]),
-                num(&v["replicas"]["average"]),
-                num(&v["replicas"]["peak"]),
-                num(&v["cost"]),
+                v.completed,
+                num(v.slo_attainment),
+                opt(l.ttft.p50),
+                opt(l.ttft.p99),
+                opt(l.tpot.p50),
+                opt(l.e2e.p50),
+                opt(l.e2e.p99),
+                num(v.replicas.average),
+                v.replicas.peak,
+                num(v.cost),
             );
         }
         md.push('\n');
@@ -177,23 +164,14 @@ pub fn report(scn: &Scenario, summary: &Value, results: &Results) -> String {
         faults_section(&mut md, summary);
     }
     let _ = writeln!(md, "## Charts\n\n{CHARTS}");
-    if let Some(a) = summary["assertions"].as_array().filter(|a| !a.is_empty()) {
+    if !summary.assertions.is_empty() {
         let _ = writeln!(
             md,
             "## Assertions\n\n| assertion | measured | verdict |\n|---|---|---|"
         );
-        for o in a {
-            let verdict = if o["passed"].as_bool() == Some(true) {
-                "pass"
-            } else {
-                "**FAIL**"
-            };
-            let _ = writeln!(
-                md,
-                "| `{}` | {} | {verdict} |",
-                o["expr"].as_str().unwrap_or(""),
-                num(&o["value"])
-            );
+        for o in &summary.assertions {
+            let verdict = if o.passed { "pass" } else { "**FAIL**" };
+            let _ = writeln!(md, "| `{}` | {} | {verdict} |", o.expr, opt(o.value));
         }
         md.push('\n');
     }
@@ -221,8 +199,8 @@ fn has_faults(scn: &Scenario) -> bool {
 }
 
 /// What the scenario's faults did, beside the requests they cost.
-fn faults_section(md: &mut String, summary: &Value) {
-    let f = &summary["faults"];
+fn faults_section(md: &mut String, summary: &Summary) {
+    let f = &summary.faults;
     let _ = writeln!(
         md,
         "## Faults\n\n| fault | effect |\n|---|---|\n\
@@ -230,14 +208,14 @@ fn faults_section(md: &mut String, summary: &Value) {
          | ticks skipped while a restarted pod was in the target | {} |\n\
          | nodes lost / pods lost | {} / {} |\n\
          | failed image pulls / pods delayed / total delay (s) | {} / {} / {} |\n",
-        num(&f["crashes"]),
-        num(&summary["requests"]["failed_crashed"]),
-        num(&f["ticks_skipped_with_restarted_pods"]),
-        num(&f["node_losses"]),
-        num(&f["pods_lost"]),
-        num(&f["image_pull_failures"]),
-        num(&f["image_pull_delayed_pods"]),
-        num(&f["image_pull_delay_s"]),
+        f.crashes,
+        summary.requests.failed_crashed,
+        f.ticks_skipped_with_restarted_pods,
+        f.node_losses,
+        f.pods_lost,
+        f.image_pull_failures,
+        f.image_pull_delayed_pods,
+        num(f.image_pull_delay_s),
     );
     let _ = writeln!(
         md,

@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use serde_json::{json, Value};
 
-use super::round6;
+use crate::outputs::round6;
 use crate::sim::{SimTime, MICROS_PER_SEC};
 use crate::workload::Request;
 

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use serde_json::Value;
+use crate::outputs::summary::{AssertionOutcome, Summary};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Op {
@@ -46,15 +46,6 @@ pub struct Assertion {
     pub value: f64,
 }
 
-/// The outcome of one assertion.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Outcome {
-    pub expr: String,
-    /// The measured value; `None` when the summary has no number there.
-    pub value: Option<f64>,
-    pub passed: bool,
-}
-
 impl Assertion {
     pub fn parse(expr: &str) -> Result<Self, String> {
         let (at, op, len) = Op::ALL
@@ -82,17 +73,9 @@ impl Assertion {
         })
     }
 
-    /// The value at the assertion's path in `summary`, if it is a number.
-    pub fn lookup(&self, summary: &Value) -> Option<f64> {
-        self.path
-            .iter()
-            .try_fold(summary, |v, k| v.get(k))?
-            .as_f64()
-    }
-
-    pub fn check(&self, summary: &Value) -> Outcome {
-        let value = self.lookup(summary);
-        Outcome {
+    pub fn check(&self, summary: &Summary) -> AssertionOutcome {
+        let value = summary.metric(&self.path);
+        AssertionOutcome {
             expr: self.expr.clone(),
             value,
             passed: value.is_some_and(|v| self.op.holds(v, self.value)),
@@ -109,14 +92,14 @@ impl fmt::Display for Assertion {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
 
     #[test]
     fn parses_and_checks() {
         let a = Assertion::parse("slo.attainment >= 0.95").unwrap();
         assert_eq!(a.path, vec!["slo", "attainment"]);
         assert_eq!(a.op, Op::Ge);
-        let s = json!({"slo": {"attainment": 0.97}});
+        let mut s = Summary::default();
+        s.slo.attainment = 0.97;
         assert!(a.check(&s).passed);
         assert!(
             !Assertion::parse("slo.attainment > 0.98")
@@ -138,7 +121,7 @@ mod tests {
     #[test]
     fn a_missing_metric_fails() {
         let a = Assertion::parse("latency.ttft.p99 <= 1").unwrap();
-        let o = a.check(&json!({"latency": {}}));
+        let o = a.check(&Summary::default());
         assert_eq!((o.value, o.passed), (None, false));
     }
 }

@@ -24,6 +24,7 @@ use crate::engine::policy::{
 use crate::engine::EngineVersion;
 use crate::model::metrics::exposed_families;
 use crate::model::router::RouterPolicy;
+use crate::outputs::summary::Summary;
 use crate::model::startup::Startup;
 use crate::sim::rng::fnv1a;
 use crate::sim::{SimTime, MICROS_PER_SEC};
@@ -420,13 +421,14 @@ fn build(
         };
     }
     let serving_names: Vec<String> = servings.iter().map(|s| s.name.clone()).collect();
+    let metrics = Summary::metric_names(&serving_names);
     let assertions: Vec<Assertion> = raw
         .assertions
         .iter()
         .enumerate()
         .filter_map(|(i, a)| match Assertion::parse(a) {
             Ok(a) => {
-                if !crate::report::summary::is_known_metric(&a.path, &serving_names) {
+                if !metrics.contains(&a.path.join(".")) {
                     p.add(
                         format!("assertions[{i}]"),
                         format!(

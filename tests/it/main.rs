@@ -5,6 +5,7 @@ mod faults;
 mod fuzz_regressions;
 mod golden;
 mod interrupt;
+mod layering;
 mod long_run;
 mod plan;
 mod replay;
