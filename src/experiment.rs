@@ -5,7 +5,6 @@
 
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
 use crate::model::results::Results;
 use crate::model::world::{simulate, RunOptions};
 use crate::outputs::comparison::Row;
@@ -14,6 +13,7 @@ use crate::report::summary;
 use crate::scenario::raw::RawScenario;
 use crate::scenario::setting::Setting;
 use crate::scenario::{self, Overrides, Scenario};
+use rayon::prelude::*;
 
 /// One variant to run.
 #[derive(Debug, Clone, PartialEq)]

@@ -11,13 +11,13 @@ use std::io::Cursor;
 use std::path::Path;
 
 use crate::engine::cluster::Families;
-use crate::kthena::manifest::ManifestSet;
 use crate::engine::policy::{Duration, Labels, Quantity};
 use crate::engine::EngineVersion;
+use crate::golden::format::Line;
+use crate::kthena::manifest::ManifestSet;
 use crate::model::metrics::{exposition, PodSeries, ServerGauges};
 use crate::model::prometheus::{Query, SeriesStore};
 use crate::replay::check::check_line;
-use crate::golden::format::Line;
 use crate::replay::replay_json;
 use crate::report::trace_stats::TraceStats;
 use crate::scenario::setting::{apply_to_manifest, apply_to_scenario, Setting};

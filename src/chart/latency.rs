@@ -5,9 +5,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use crate::outputs::rows::LatencyRow;
 use super::frame::{self, Mark, TimeAxis, BLUE, ORANGE, RED};
 use super::{ChartError, RunData};
+use crate::outputs::rows::LatencyRow;
 
 const PANEL_HEIGHT: u32 = 300;
 

@@ -136,7 +136,16 @@ mod tests {
         summary.slo.thresholds_s.ttft = Some(2.0);
         summary.slo.thresholds_s.e2e = Some(30.0);
         let summary = String::from_utf8(crate::outputs::json_bytes(&summary).unwrap()).unwrap();
-        let tick = |time_s, spec_replicas, ready, starting, terminating, panic, rate, waiting, running, kv| {
+        let tick = |time_s,
+                    spec_replicas,
+                    ready,
+                    starting,
+                    terminating,
+                    panic,
+                    rate,
+                    waiting,
+                    running,
+                    kv| {
             crate::outputs::rows::TimelineRow {
                 time_s,
                 policy: "p".into(),

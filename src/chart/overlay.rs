@@ -55,12 +55,19 @@ fn subtitle(runs: &[(String, RunData)]) -> String {
         [one] => format!("seed {one}"),
         many if many.len() <= 5 => format!(
             "seeds {}",
-            many.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")
+            many.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         many => format!("{} different seeds", many.len()),
     };
     runs.first().map_or(String::new(), |(_, r)| {
-        format!("scenario {} · {seeds} · {} variants", r.scenario, runs.len())
+        format!(
+            "scenario {} · {seeds} · {} variants",
+            r.scenario,
+            runs.len()
+        )
     })
 }
 
@@ -337,4 +344,39 @@ pub fn render_pareto(title: &str, points: &[Point]) -> Result<Vec<(String, Vec<u
         frame::png(size, |a| pareto(a, title, points))?,
     ];
     Ok(PARETO.iter().map(|n| n.to_string()).zip(bytes).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outputs::summary::Thresholds;
+
+    fn run(seed: u64) -> RunData {
+        RunData {
+            scenario: "spike".into(),
+            engine: "head".into(),
+            seed,
+            duration_s: 60.0,
+            slo: Thresholds::default(),
+            targets: Vec::new(),
+            latency: Vec::new(),
+            servings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_subtitle_names_every_seed_when_the_variants_differ_in_it() {
+        let same = [("a".to_string(), run(7)), ("b".to_string(), run(7))];
+        assert_eq!(subtitle(&same), "scenario spike · seed 7 · 2 variants");
+        let differ = [("a".to_string(), run(1)), ("b".to_string(), run(2))];
+        assert_eq!(
+            subtitle(&differ),
+            "scenario spike · seeds 1, 2 · 2 variants"
+        );
+        let many: Vec<_> = (0..7).map(|i| (i.to_string(), run(i))).collect();
+        assert_eq!(
+            subtitle(&many),
+            "scenario spike · 7 different seeds · 7 variants"
+        );
+    }
 }

@@ -6,9 +6,9 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::data::Target;
-use crate::outputs::rows::TimelineRow;
 use super::frame::{self, Mark, TimeAxis, BLUE, GREEN, GREY, ORANGE, RED};
 use super::{ChartError, RunData};
+use crate::outputs::rows::TimelineRow;
 
 const PANEL_HEIGHT: u32 = 420;
 /// At most this many points of request rate per panel: a day of 15-s ticks would draw a

@@ -89,7 +89,11 @@ fn redraw_run(dir: &Path, drawn: &mut Vec<String>) -> anyhow::Result<RunData> {
     drawn.push(format!(
         "{}: {}",
         dir.display(),
-        charts.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+        charts
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     Ok(data)
 }
@@ -112,12 +116,19 @@ fn redraw_table(dir: &Path, kind: &str, drawn: &mut Vec<String>) -> anyhow::Resu
     if kind == "comparison" && !runs.is_empty() {
         charts.extend(chart::render_overlays(&runs).map_err(|e| placed(dir, e))?);
     }
-    charts.extend(chart::render_pareto(&table.title, &chart::points(&table.rows)).map_err(|e| placed(dir, e))?);
+    charts.extend(
+        chart::render_pareto(&table.title, &chart::points(&table.rows))
+            .map_err(|e| placed(dir, e))?,
+    );
     write_all(dir, &charts)?;
     drawn.push(format!(
         "{}: {}",
         dir.display(),
-        charts.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+        charts
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
     ));
     Ok(())
 }

@@ -14,8 +14,8 @@ use crate::chart;
 use crate::experiment::{run_all, scenario_variants, Variant, VariantRun};
 use crate::model::world::RunOptions;
 use crate::outputs::comparison::Row;
-use crate::report::comparison;
 use crate::outputs::summary::AssertionOutcome;
+use crate::report::comparison;
 use crate::scenario::setting::Setting;
 use crate::scenario::Overrides;
 
@@ -236,11 +236,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         args.common.jobs,
     )
     .map_err(|e| anyhow::anyhow!(e))?;
-    let rows = runs
-        .iter()
-        .enumerate()
-        .map(|(i, r)| r.row(i))
-        .collect();
+    let rows = runs.iter().enumerate().map(|(i, r)| r.row(i)).collect();
     finish(
         "comparison",
         &format!("{stem}: comparison of {} variants", runs.len()),

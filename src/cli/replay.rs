@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 
 use crate::engine::EngineVersion;
-use crate::replay::check::{check_line, LineCheck};
 use crate::golden::format::Line;
+use crate::replay::check::{check_line, LineCheck};
 use crate::replay::replay_json;
 
 #[derive(Debug, clap::Args)]

@@ -177,7 +177,11 @@ fn merge(m: MergeArgs) -> anyhow::Result<ExitCode> {
         let table = table_from_json(&bytes)
             .map_err(|e| anyhow::anyhow!("{}: not a sweep table: {e}", path.display()))?;
         if title_seen.as_ref().is_some_and(|x| *x != table.title) {
-            bail!("{}: a shard of another sweep ({:?})", path.display(), table.title);
+            bail!(
+                "{}: a shard of another sweep ({:?})",
+                path.display(),
+                table.title
+            );
         }
         title_seen = Some(table.title);
         rows.extend(table.rows);

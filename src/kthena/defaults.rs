@@ -3,7 +3,9 @@
 //! whole-object defaults. The mutator is identical at both revisions.
 
 use super::spec::{BehaviorSpec, PanicPolicySpec, StablePolicySpec};
-use crate::engine::policy::{Behavior, Duration, PanicPolicy, ScaleUpBehavior, SelectPolicy, StablePolicy};
+use crate::engine::policy::{
+    Behavior, Duration, PanicPolicy, ScaleUpBehavior, SelectPolicy, StablePolicy,
+};
 
 /// Schema default of `tolerancePercent` (both generations).
 pub const DEFAULT_TOLERANCE_PERCENT: i32 = 10;

@@ -7,10 +7,10 @@ use std::collections::BTreeMap;
 use super::metrics::{exposition, PodSeries, ServerGauges};
 use super::prometheus::{Query, SeriesStore};
 use super::server::Server;
+use super::spec::Serving;
 use super::world::UnitState;
 use crate::engine::cluster::{Cluster, Families, ModelServingView, PodView, QueryResult, Scrape};
 use crate::engine::policy::Labels;
-use super::spec::Serving;
 use crate::sim::SimTime;
 
 /// One existing server, borrowed from the world while the view is built.

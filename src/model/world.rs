@@ -17,11 +17,11 @@ use super::prometheus::{Query, SeriesStore};
 use super::results::{CostRow, Notable, Outcome, Results, TimelineRow};
 use super::router::{Candidate, Router};
 use super::server::{Server, ServerEvent};
+use super::spec::{WorldSpec, MAX_SERVERS};
 use super::view::{Prometheus, TickView, UnitView};
 use crate::engine::cluster::{LABEL_ENTRY, LABEL_GROUP_NAME, LABEL_MODEL_SERVING_NAME, LABEL_ROLE};
 use crate::engine::policy::{Labels, MetricSource, Policy, ScalingTarget};
 use crate::engine::{Autoscaler, Decision};
-use super::spec::{WorldSpec, MAX_SERVERS};
 use crate::sim::cancel;
 use crate::sim::rng::{stream, Stream};
 use crate::sim::time::micros_to_secs;
@@ -448,7 +448,10 @@ impl<'s> World<'s> {
         }
         if !queries.is_empty() {
             let range = queries.values().map(Query::max_range).max().unwrap_or(0);
-            self.prometheus = Some((SeriesStore::new(range + self.spec.clock.sync_period), queries));
+            self.prometheus = Some((
+                SeriesStore::new(range + self.spec.clock.sync_period),
+                queries,
+            ));
         }
     }
 
@@ -826,8 +829,11 @@ impl<'s> World<'s> {
                         output_tokens: r.output,
                     };
                     let serving = self.units[unit as usize].serving;
-                    self.results
-                        .finish(&self.spec.slo, Outcome::Completed, Some((serving, timing)));
+                    self.results.finish(
+                        &self.spec.slo,
+                        Outcome::Completed,
+                        Some((serving, timing)),
+                    );
                     self.record_request(req, Outcome::Completed, at);
                     self.release(req);
                 }

@@ -271,7 +271,13 @@ mod tests {
         ] {
             assert!(names.iter().any(|x| x == n), "{n} not in {names:?}");
         }
-        for n in ["scenario", "engine", "latency.ttft", "cost.by_serving.other", "assertions"] {
+        for n in [
+            "scenario",
+            "engine",
+            "latency.ttft",
+            "cost.by_serving.other",
+            "assertions",
+        ] {
             assert!(!names.iter().any(|x| x == n), "{n} is not a metric");
         }
     }

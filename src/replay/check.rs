@@ -4,11 +4,11 @@
 
 use serde_json::Value;
 
-use crate::golden::format::Line;
-use crate::golden::output::tick_json;
 use super::world::ReplayError;
 use super::{replay, valid_for};
 use crate::engine::EngineVersion;
+use crate::golden::format::Line;
+use crate::golden::output::tick_json;
 
 const COMPARED: [&str; 7] = [
     "skip",

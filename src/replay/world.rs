@@ -9,18 +9,11 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::golden::format::{
-    BehaviorIn, Bound, MetricIn, MetricValueIn, PodIn, Scenario, StableIn, TargetIn, Tick,
-};
 use crate::engine::cluster::{
     Cluster, Families, MetricFamily, ModelServingView, PodView, QueryResult, Scrape, LABEL_ENTRY,
     LABEL_GROUP_NAME, LABEL_MODEL_SERVING_NAME, LABEL_ROLE,
 };
 use crate::engine::histogram::Snapshot;
-use crate::kthena::defaults::{
-    effective_behavior, DEFAULT_COST_EXPANSION_RATE_PERCENT, DEFAULT_TOLERANCE_PERCENT,
-};
-use crate::kthena::spec::{BehaviorSpec, PanicPolicySpec, ScaleUpSpec, StablePolicySpec};
 use crate::engine::policy::{
     DisaggregatedTarget, Duration, HeterogeneousParam, HeterogeneousTarget, HomogeneousTarget,
     Labels, MetricEndpoint, MetricSource, MetricTarget, ObjectReference, PodMetricSource, Policy,
@@ -28,6 +21,13 @@ use crate::engine::policy::{
     SelectPolicy, Target,
 };
 use crate::engine::EngineVersion;
+use crate::golden::format::{
+    BehaviorIn, Bound, MetricIn, MetricValueIn, PodIn, Scenario, StableIn, TargetIn, Tick,
+};
+use crate::kthena::defaults::{
+    effective_behavior, DEFAULT_COST_EXPANSION_RATE_PERCENT, DEFAULT_TOLERANCE_PERCENT,
+};
+use crate::kthena::spec::{BehaviorSpec, PanicPolicySpec, ScaleUpSpec, StablePolicySpec};
 
 /// Namespace of every replayed object.
 pub const NAMESPACE: &str = "default";

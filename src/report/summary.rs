@@ -3,8 +3,8 @@
 use crate::model::results::Results;
 use crate::outputs::round6;
 use crate::outputs::summary::{
-    AssertionOutcome, CostSummary, Faults, Latency, LatencyStats, Replicas, RequestCounts,
-    Scaling, ServingLatency, ServingSummary, SloSummary, Summary, Thresholds, PERCENTILES,
+    AssertionOutcome, CostSummary, Faults, Latency, LatencyStats, Replicas, RequestCounts, Scaling,
+    ServingLatency, ServingSummary, SloSummary, Summary, Thresholds, PERCENTILES,
 };
 use crate::scenario::Scenario;
 use crate::sim::sketch::Samples;

@@ -11,21 +11,21 @@ use std::path::{Path, PathBuf};
 use super::raw::{RawScenario, RawServing, RawStartup};
 use super::setting::{apply_to_manifest, apply_to_scenario, Scope, Setting};
 use super::{Assertion, Scenario};
-use crate::model::spec::{
-    Capacity, Clock, Disaggregation, Provisioning, Role, Serving, Slo, WorldSpec,
-    DEFAULT_EPOCH_MS, DEFAULT_METRICS_PATH, DEFAULT_METRICS_PORT, DEFAULT_SYNC_PERIOD,
-    DEFAULT_TERMINATION_GRACE, MAX_SERVERS,
-};
-use crate::kthena::manifest::{ApiGeneration, Location, ManifestSet, ModelServing};
 use crate::engine::policy::{
     Duration, MetricEndpoint, MetricSource, MetricTarget, PodMetricSource, Policy, ScalingTarget,
     Target,
 };
 use crate::engine::EngineVersion;
+use crate::kthena::manifest::{ApiGeneration, Location, ManifestSet, ModelServing};
 use crate::model::metrics::exposed_families;
 use crate::model::router::RouterPolicy;
-use crate::outputs::summary::Summary;
+use crate::model::spec::{
+    Capacity, Clock, Disaggregation, Provisioning, Role, Serving, Slo, WorldSpec, DEFAULT_EPOCH_MS,
+    DEFAULT_METRICS_PATH, DEFAULT_METRICS_PORT, DEFAULT_SYNC_PERIOD, DEFAULT_TERMINATION_GRACE,
+    MAX_SERVERS,
+};
 use crate::model::startup::Startup;
+use crate::outputs::summary::Summary;
 use crate::sim::rng::fnv1a;
 use crate::sim::{SimTime, MICROS_PER_SEC};
 use crate::workload::WorkloadSpec;

@@ -126,3 +126,67 @@ fn a_folder_without_the_charts_inputs_is_refused() {
         .code(2)
         .stderr(contains("latency.csv: cannot read"));
 }
+
+#[test]
+fn chart_redraws_a_comparison_folder_and_says_what_it_drew() {
+    let out = temp_dir("comparison");
+    let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/spike.yaml");
+    kthena_sim()
+        .arg("compare")
+        .arg(&scenario)
+        .args(["--duration", "10m", "--out"])
+        .arg(&out)
+        .args([
+            "--variant",
+            "a",
+            "--variant",
+            "b",
+            "--set",
+            "binding.maxReplicas=4",
+        ])
+        .assert()
+        .success();
+    let drawn = [
+        "overlay-replicas.svg",
+        "overlay-latency.png",
+        "pareto.svg",
+        "variants/a/replicas.svg",
+        "variants/b/cost.png",
+    ];
+    let before: Vec<Vec<u8>> = drawn
+        .iter()
+        .map(|n| std::fs::read(out.join(n)).expect(n))
+        .collect();
+    for n in drawn {
+        std::fs::remove_file(out.join(n)).expect("remove");
+    }
+    let assert = kthena_sim().arg("chart").arg(&out).assert().success();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    for what in [
+        "variants/a",
+        "variants/b",
+        "overlay-replicas.svg",
+        "pareto.png",
+    ] {
+        assert!(stdout.contains(what), "{what} not named in {stdout}");
+    }
+    let after: Vec<Vec<u8>> = drawn
+        .iter()
+        .map(|n| std::fs::read(out.join(n)).expect(n))
+        .collect();
+    assert_eq!(before, after, "the same files give the same charts");
+}
+
+#[test]
+fn a_folder_that_is_no_output_is_named_as_such() {
+    let out = temp_dir("not-output");
+    std::fs::write(out.join("notes.txt"), "hello").expect("write");
+    kthena_sim()
+        .arg("chart")
+        .arg(&out)
+        .assert()
+        .code(2)
+        .stderr(contains(
+            "not an output folder of run, compare, sweep or plan",
+        ));
+}

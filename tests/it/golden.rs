@@ -8,8 +8,8 @@ use std::path::PathBuf;
 
 use kthena_sim::engine::policy::{Duration, ScalingTarget, StablePolicy};
 use kthena_sim::engine::EngineVersion;
-use kthena_sim::replay::check::{check_line, LineCheck};
 use kthena_sim::golden::format::Line;
+use kthena_sim::replay::check::{check_line, LineCheck};
 use kthena_sim::replay::valid_for;
 use kthena_sim::replay::world::build_policy;
 use serde_json::{json, Value};

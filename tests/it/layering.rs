@@ -20,12 +20,27 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("replay", &["diagnostic", "engine", "golden", "kthena"]),
     (
         "model",
-        &["diagnostic", "engine", "golden", "kthena", "outputs", "sim", "workload"],
+        &[
+            "diagnostic",
+            "engine",
+            "golden",
+            "kthena",
+            "outputs",
+            "sim",
+            "workload",
+        ],
     ),
     (
         "scenario",
         &[
-            "diagnostic", "engine", "kthena", "model", "outputs", "sim", "text", "workload",
+            "diagnostic",
+            "engine",
+            "kthena",
+            "model",
+            "outputs",
+            "sim",
+            "text",
+            "workload",
         ],
     ),
     (
@@ -36,25 +51,62 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "experiment",
         &[
-            "diagnostic", "model", "outputs", "report", "scenario", "sim", "text", "workload",
+            "diagnostic",
+            "model",
+            "outputs",
+            "report",
+            "scenario",
+            "sim",
+            "text",
+            "workload",
         ],
     ),
     (
         "plan",
-        &["diagnostic", "experiment", "outputs", "report", "scenario", "text"],
+        &[
+            "diagnostic",
+            "experiment",
+            "outputs",
+            "report",
+            "scenario",
+            "text",
+        ],
     ),
     (
         "fuzzing",
         &[
-            "diagnostic", "engine", "golden", "kthena", "model", "outputs", "replay", "report",
-            "scenario", "sim", "text", "workload",
+            "diagnostic",
+            "engine",
+            "golden",
+            "kthena",
+            "model",
+            "outputs",
+            "replay",
+            "report",
+            "scenario",
+            "sim",
+            "text",
+            "workload",
         ],
     ),
     (
         "cli",
         &[
-            "chart", "diagnostic", "engine", "experiment", "golden", "kthena", "model",
-            "outputs", "plan", "replay", "report", "scenario", "sim", "text", "workload",
+            "chart",
+            "diagnostic",
+            "engine",
+            "experiment",
+            "golden",
+            "kthena",
+            "model",
+            "outputs",
+            "plan",
+            "replay",
+            "report",
+            "scenario",
+            "sim",
+            "text",
+            "workload",
         ],
     ),
 ];
@@ -203,7 +255,11 @@ fn every_module_uses_only_the_layers_below_it() {
             }
         }
     }
-    assert!(problems.is_empty(), "layering broken:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "layering broken:\n{}",
+        problems.join("\n")
+    );
 }
 
 #[test]
@@ -243,7 +299,10 @@ fn the_readme_shows_the_same_layers() {
         .iter()
         .map(|(m, uses)| (m.to_string(), uses.iter().map(|u| u.to_string()).collect()))
         .collect();
-    assert_eq!(shown, table, "README's Code layout table differs from the layer table");
+    assert_eq!(
+        shown, table,
+        "README's Code layout table differs from the layer table"
+    );
 }
 
 #[test]
@@ -270,5 +329,8 @@ fn the_crate_doc_shows_the_readme_picture() {
         .filter_map(|l| l.strip_prefix("//!"))
         .map(|l| format!("{}\n", l.strip_prefix(' ').unwrap_or(l)))
         .collect();
-    assert!(doc.contains(picture), "src/lib.rs's doc lacks the README's picture");
+    assert!(
+        doc.contains(picture),
+        "src/lib.rs's doc lacks the README's picture"
+    );
 }

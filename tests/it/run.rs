@@ -656,3 +656,90 @@ fn a_folder_that_is_not_results_is_kept_unless_forced() {
     assert!(notes.join("summary.json").is_file());
     assert!(!notes.join("plan.txt").exists());
 }
+
+#[test]
+fn a_scenario_without_policies_runs_and_writes_every_file_with_its_header() {
+    let dir = temp_dir("no-policies");
+    let text = std::fs::read_to_string(root().join("scenarios/steady.yaml"))
+        .expect("steady.yaml")
+        .lines()
+        .map(|l| {
+            if l.starts_with("policies:") {
+                "policies: []"
+            } else {
+                l
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let scenario = root()
+        .join("scenarios")
+        .join(format!("no-policies-{}.yaml", std::process::id()));
+    std::fs::write(&scenario, text).expect("write scenario");
+    let out = dir.join("out");
+    let o = run(&scenario, &out, &["--duration", "5m"]);
+    let _ = std::fs::remove_file(&scenario);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let timeline = std::fs::read_to_string(out.join("timeline.csv")).expect("timeline.csv");
+    assert!(timeline.starts_with("time_s,policy,target,"), "{timeline}");
+    assert_eq!(timeline.lines().count(), 1, "a header and no ticks");
+    let s = summary(&out);
+    assert_eq!(s["scaling"]["ticks"], 0);
+    assert!(s["requests"]["completed"].as_u64().unwrap() > 0);
+    assert!(out.join("replicas.svg").is_file());
+}
+
+/// Every metric the README documents for `summary.json` (`a.{b, c}` lists expanded) is a
+/// number or an object in a real run's summary, and every one is accepted by an assertion.
+#[test]
+fn every_documented_summary_metric_resolves_on_a_real_summary() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let start = readme
+        .find("- `summary.json`:")
+        .expect("the summary.json bullet");
+    let end = start + readme[start..].find("\n- `timeline.csv`").expect("its end");
+    let bullet = &readme[start..end];
+    // Backticked names, with `{x, y}` groups expanded; `<name>` stands for a serving.
+    let mut names = Vec::new();
+    for chunk in bullet.split('`').skip(3).step_by(2) {
+        let mut expanded = vec![String::new()];
+        let mut rest = chunk;
+        while let Some(open) = rest.find('{') {
+            let close = rest[open..].find('}').expect("closing brace") + open;
+            let prefix = &rest[..open];
+            let options: Vec<&str> = rest[open + 1..close].split(',').map(str::trim).collect();
+            expanded = expanded
+                .iter()
+                .flat_map(|e| options.iter().map(move |o| format!("{e}{prefix}{o}")))
+                .collect();
+            rest = &rest[close + 1..];
+        }
+        names.extend(
+            expanded
+                .into_iter()
+                .map(|e| format!("{e}{rest}"))
+                .filter(|n| {
+                    n.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || "_.<>".contains(c))
+                }),
+        );
+    }
+    assert!(names.len() > 60, "{names:?}");
+    let out = temp_dir("documented").join("out");
+    let o = run(
+        &root().join("scenarios/steady.yaml"),
+        &out,
+        &["--duration", "5m"],
+    );
+    assert!(o.status.success());
+    let s = summary(&out);
+    let serving = s["cost"]["by_serving"]
+        .as_object()
+        .and_then(|m| m.keys().next().cloned())
+        .expect("a serving");
+    for name in &names {
+        let name = name.replace("<name>", &serving);
+        let v = name.split('.').try_fold(&s, |v, k| v.get(k));
+        assert!(v.is_some(), "{name} is documented but not in summary.json");
+    }
+}

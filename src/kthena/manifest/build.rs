@@ -9,14 +9,14 @@ use super::raw::{
     Meta, RawBinding, RawDisaggregated, RawHeterogeneous, RawHomogeneous, RawMetric,
     RawMetricEndpoint, RawMetricSource, RawPolicyCurrent, RawPolicyV04, RawTarget,
 };
-use crate::kthena::defaults::{
-    effective_behavior, DEFAULT_COST_EXPANSION_RATE_PERCENT, DEFAULT_METRIC_ENDPOINT_PORT,
-    DEFAULT_METRIC_ENDPOINT_URI, DEFAULT_TOLERANCE_PERCENT,
-};
 use crate::engine::policy::{
     DisaggregatedTarget, HeterogeneousParam, HeterogeneousTarget, HomogeneousTarget,
     MetricEndpoint, MetricSource, MetricTarget, PodMetricSource, Policy, PrometheusMetricSource,
     RatioConstraint, RoleScalingParam, ScalingTarget, Target,
+};
+use crate::kthena::defaults::{
+    effective_behavior, DEFAULT_COST_EXPANSION_RATE_PERCENT, DEFAULT_METRIC_ENDPOINT_PORT,
+    DEFAULT_METRIC_ENDPOINT_URI, DEFAULT_TOLERANCE_PERCENT,
 };
 
 /// Schema defaults of a current-API `pod` metric source (engine.md §2.3).

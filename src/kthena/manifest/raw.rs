@@ -5,8 +5,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::kthena::spec::BehaviorSpec;
 use crate::engine::policy::{LabelSelector, ObjectReference, Quantity, SubTarget};
+use crate::kthena::spec::BehaviorSpec;
 
 /// `metadata`, with what the engine needs.
 #[derive(Debug, Clone, Default, PartialEq)]

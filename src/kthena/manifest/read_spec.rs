@@ -11,12 +11,12 @@ use super::raw::{
 };
 use super::yaml_walk::{Fields, Node};
 use super::ApiGeneration;
-use crate::kthena::field::Findings;
-use crate::kthena::spec::{BehaviorSpec, PanicPolicySpec, ScaleUpSpec, StablePolicySpec};
 use crate::engine::policy::{
     LabelSelector, LabelSelectorRequirement, ObjectReference, SelectPolicy, SelectorOperator,
     SubTarget,
 };
+use crate::kthena::field::Findings;
+use crate::kthena::spec::{BehaviorSpec, PanicPolicySpec, ScaleUpSpec, StablePolicySpec};
 
 pub(super) fn behavior(node: &Node, f: &mut Findings) -> Option<BehaviorSpec> {
     let mut o = node.fields(f)?;

@@ -1,15 +1,14 @@
 use super::*;
-use crate::kthena::defaults::{
-    webhook_scale_down, webhook_scale_up_panic, webhook_scale_up_stable,
-};
 use crate::engine::policy::{
     Duration, MetricSource, ObjectReference, PodMetricSource, PrometheusMetricSource,
     ScalingTarget, SelectPolicy, StablePolicy, SubTarget,
 };
+use crate::kthena::defaults::{
+    webhook_scale_down, webhook_scale_up_panic, webhook_scale_up_stable,
+};
 
 const V04_HOMOGENEOUS: &str = include_str!("../../../../shared/examples/v0.4/homogeneous.yaml");
-const V04_HETEROGENEOUS: &str =
-    include_str!("../../../../shared/examples/v0.4/heterogeneous.yaml");
+const V04_HETEROGENEOUS: &str = include_str!("../../../../shared/examples/v0.4/heterogeneous.yaml");
 const V04_ROLE_LEVEL: &str = include_str!("../../../../shared/examples/v0.4/role-level.yaml");
 const V04_GUIDE: &str =
     include_str!("../../../../shared/examples/v0.4/guide-example-as-written.yaml");

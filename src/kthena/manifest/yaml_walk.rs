@@ -7,8 +7,8 @@
 
 use yaml_serde::{Mapping, Value};
 
-use crate::kthena::field::{quote, FieldPath, Findings};
 use crate::engine::policy::{Duration, Quantity};
+use crate::kthena::field::{quote, FieldPath, Findings};
 
 /// A value and where it sits in the object.
 #[derive(Debug, Clone)]

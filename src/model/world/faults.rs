@@ -199,7 +199,10 @@ impl World<'_> {
             self.release(id);
         }
         let u: &mut Unit = &mut self.units[unit as usize];
-        u.server = Server::new(self.spec.servings[u.serving].server, !self.opts.step_by_step);
+        u.server = Server::new(
+            self.spec.servings[u.serving].server,
+            !self.opts.step_by_step,
+        );
         u.series = PodSeries::default();
         u.next_wake = SimTime::MIN;
     }

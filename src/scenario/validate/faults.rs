@@ -8,9 +8,9 @@ use crate::model::faults::{
     Crashes, ImagePull, NodeLoss, ServingFaults, DEFAULT_EVICTION, DEFAULT_PULL_ATTEMPT,
     KUBELET_BACKOFF, KUBELET_MAX_BACKOFF,
 };
+use crate::model::spec::Capacity;
 use crate::model::startup::Startup;
 use crate::scenario::raw::{RawNodeLoss, RawServingFaults};
-use crate::model::spec::Capacity;
 use crate::sim::SimTime;
 
 /// A serving's faults; `startup` is its startup model, the default restart time.
