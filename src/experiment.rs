@@ -129,12 +129,14 @@ pub fn run_variant(
 }
 
 /// Runs every variant on `jobs` threads (all cores when `None`); results in the given order.
+/// `done` is called as each variant finishes (in any order).
 pub fn run_all(
     path: &Path,
     base: &Overrides,
     variants: &[Variant],
     opts: RunOptions,
     jobs: Option<usize>,
+    done: &(dyn Fn() + Sync),
 ) -> Result<Vec<VariantRun>, String> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = jobs {
@@ -146,7 +148,11 @@ pub fn run_all(
     let runs: Vec<Result<VariantRun, String>> = pool.install(|| {
         variants
             .par_iter()
-            .map(|v| run_variant(path, base, v, opts))
+            .map(|v| {
+                let run = run_variant(path, base, v, opts);
+                done();
+                run
+            })
             .collect()
     });
     runs.into_iter().collect()

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 
-use super::output::write_file;
+use super::common::write_one;
 use crate::chart::{self, ChartError, RunData};
 use crate::outputs::comparison::Table;
 
@@ -74,8 +74,7 @@ fn inputs(dir: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
 
 fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
     for (name, bytes) in files {
-        let path = dir.join(name);
-        write_file(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+        write_one(&dir.join(name), bytes)?;
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! only layer that touches files, prints, and uses `anyhow`.
 
 mod chart;
+mod common;
 mod compare;
 mod output;
 mod plan;
@@ -18,6 +19,10 @@ use clap::{Parser, Subcommand};
 
 /// Exit code for bad input (unreadable or invalid files, bad arguments).
 pub const EXIT_BAD_INPUT: u8 = 2;
+
+/// Exit code when the machine fails the command, not its input: an output folder or file
+/// that cannot be written (no space, no permission), worker threads that cannot start.
+pub const EXIT_ENVIRONMENT: u8 = 3;
 
 /// Exit code after Ctrl-C or SIGTERM (128 + SIGINT, as shells report it).
 pub const EXIT_INTERRUPTED: u8 = 130;
@@ -62,10 +67,26 @@ fn parse_engine(s: &str) -> Result<crate::engine::EngineVersion, String> {
         .map_err(|e: crate::engine::UnknownEngineVersion| e.to_string())
 }
 
-/// `--format` of a trace: any name of the scenario file's `format` field.
+/// A failure of the environment (see [`EXIT_ENVIRONMENT`]).
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct EnvironmentError(String);
+
+/// An error that exits with [`EXIT_ENVIRONMENT`].
+fn environment(message: String) -> anyhow::Error {
+    anyhow::Error::new(EnvironmentError(message))
+}
+
+/// A trace format as a scenario's `format` field writes it, in YAML: a name (`azure`,
+/// `mooncake`, `burstgpt`, `generic`) or a mapped CSV (`csv: {arrival: 0, input: 1,
+/// output: 2}`).
 fn parse_trace_format(s: &str) -> Result<crate::workload::TraceFormat, String> {
-    serde_json::from_value(serde_json::Value::String(s.to_string()))
-        .map_err(|e| format!("unknown trace format {s:?}: {e}"))
+    let de = yaml_serde::Deserializer::from_str(s);
+    yaml_serde::with::singleton_map_recursive::deserialize(de).map_err(|e| {
+        format!(
+            "unknown trace format {s:?} (azure, mooncake, burstgpt, generic, or 'csv: {{arrival: COLUMN, input: COLUMN, output: COLUMN}}'): {e}"
+        )
+    })
 }
 
 /// A clap error as one line, as every other error is: its first paragraph (`error: ...`,
@@ -121,6 +142,10 @@ pub fn main() -> ExitCode {
         Err(_) if crate::sim::cancel::is_requested() => {
             eprintln!("interrupted: no results written");
             ExitCode::from(EXIT_INTERRUPTED)
+        }
+        Err(e) if e.is::<EnvironmentError>() => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(EXIT_ENVIRONMENT)
         }
         Err(e) => {
             eprintln!("error: {e:#}");

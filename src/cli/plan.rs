@@ -6,11 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::{anyhow, bail, Context};
+use anyhow::{anyhow, bail};
 
-use super::compare::Common;
-use super::output::{write_file, write_folder};
-use super::run::output_files;
+use super::common::{progress_bar, run_files, settings, stem, JobsArgs, OutputArgs, ScenarioArgs};
 use crate::experiment::{run_all, run_variant, variant_overrides, Variant};
 use crate::model::world::RunOptions;
 use crate::outputs::comparison::Row;
@@ -20,7 +18,7 @@ use crate::plan::search::{search, Candidate, Verdict};
 use crate::plan::Plan;
 use crate::report::comparison;
 use crate::scenario::raw::RawScenario;
-use crate::scenario::setting::{apply_to_manifest, manifest_value, scenario_value, Scope};
+use crate::scenario::setting::{apply_to_manifest, manifest_value, scenario_value, Scope, Setting};
 use crate::scenario::{self, Overrides};
 
 #[derive(Debug, clap::Args)]
@@ -30,8 +28,16 @@ pub struct Args {
     /// Evaluate at most N configurations (replaces the plan's `max_runs`).
     #[arg(long, value_name = "N")]
     pub max_runs: Option<usize>,
+    /// A setting applied before the search (repeatable): the plan starts from the scenario
+    /// with these settings, and the manifests it writes carry them.
+    #[arg(long, value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
     #[command(flatten)]
-    pub common: Common,
+    pub scenario_args: ScenarioArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub jobs: JobsArgs,
 }
 
 /// Problems as `file: path: message` lines, like the scenario's own.
@@ -58,8 +64,14 @@ fn manifest_files(raw: &RawScenario) -> Vec<&str> {
     files
 }
 
-/// Finds each dimension's value in the scenario as written.
-fn locate(plan: &mut Plan, text: &str, raw: &RawScenario, base: &Path) -> anyhow::Result<()> {
+/// Finds each dimension's value in the scenario as written, or as `--set` makes it.
+fn locate(
+    plan: &mut Plan,
+    text: &str,
+    raw: &RawScenario,
+    base: &Path,
+    fixed: &[Setting],
+) -> anyhow::Result<()> {
     let doc: yaml_serde::Value = yaml_serde::from_str(text)?;
     let manifests: Vec<String> = raw
         .policies
@@ -70,6 +82,10 @@ fn locate(plan: &mut Plan, text: &str, raw: &RawScenario, base: &Path) -> anyhow
         })
         .collect::<anyhow::Result<_>>()?;
     for d in &mut plan.dimensions {
+        if let Some(f) = fixed.iter().rev().find(|f| f.key == d.key) {
+            d.locate(Some(&f.value));
+            continue;
+        }
         let value = match d.values[0].scope() {
             Scope::Scenario => scenario_value(&doc, &d.key),
             _ => manifests
@@ -124,6 +140,7 @@ fn evaluate(
     jobs: Option<usize>,
     batch: &[Candidate],
     evaluations: &mut Vec<Evaluation>,
+    done: &(dyn Fn() + Sync),
 ) -> anyhow::Result<Vec<Option<Verdict>>> {
     if crate::sim::cancel::is_requested() {
         bail!("interrupted");
@@ -145,8 +162,8 @@ fn evaluate(
         }
     }
     let variants: Vec<Variant> = runnable.iter().map(|(_, v)| v.clone()).collect();
-    let runs =
-        run_all(path, base, &variants, RunOptions::default(), jobs).map_err(|e| anyhow!(e))?;
+    let runs = run_all(path, base, &variants, RunOptions::default(), jobs, done)
+        .map_err(|e| anyhow!(e))?;
     for ((k, _), run) in runnable.iter().zip(&runs) {
         out[*k] = Some(Evaluation::Measured(Box::new(run.row(batch[*k].index))));
     }
@@ -168,18 +185,21 @@ fn evaluate(
 
 /// The scenario's manifests with the winner's `policy.`/`binding.` settings applied, named
 /// by their file names (`manifests/<name>`).
+/// The scenario's manifests with `--set`'s settings and the winner's applied.
 fn winning_manifests(
     raw: &RawScenario,
     base: &Path,
+    fixed: &[Setting],
     winner: &Candidate,
     header: &str,
 ) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let mut out: Vec<(String, Vec<u8>)> = Vec::new();
+    let all: Vec<Setting> = fixed.iter().chain(&winner.settings).cloned().collect();
     for (k, f) in manifest_files(raw).into_iter().enumerate() {
         let p = base.join(f);
         let text = crate::text::read_text(&p).map_err(|e| anyhow!("{}: {e}", p.display()))?;
-        let mut matched = vec![false; winner.settings.len()];
-        let new = apply_to_manifest(&text, &winner.settings, &mut matched)
+        let mut matched = vec![false; all.len()];
+        let new = apply_to_manifest(&text, &all, &mut matched)
             .map_err(|e| anyhow!("{}: {e}", p.display()))?;
         let new = if matched.contains(&true) {
             format!("{header}{new}")
@@ -208,11 +228,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         yaml_serde::Deserializer::from_str(&text),
     )
     .map_err(|e| anyhow!("{file}: {e}"))?;
-    let base = Overrides {
-        seed: args.common.seed,
-        duration: args.common.duration.clone(),
-        ..Overrides::default()
-    };
+    let fixed = settings(&args.set)?;
+    let base = args.scenario_args.overrides(fixed.clone())?;
     scenario::load(path, &base).map_err(|e| anyhow!("{e}"))?;
     let mut plan =
         Plan::from_raw(raw.plan.as_ref(), &raw.assertions).map_err(|p| problems(&file, &p))?;
@@ -223,17 +240,32 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         plan.max_runs = n;
     }
     let base_dir = path.parent().unwrap_or(Path::new("."));
-    locate(&mut plan, &text, &raw, base_dir)?;
+    locate(&mut plan, &text, &raw, base_dir, &fixed)?;
     precheck(path, &base, &plan, &file)?;
-    let stem = path
-        .file_stem()
-        .map_or("scenario".into(), |s| s.to_string_lossy().to_string());
-    let out = args.common.out_dir(&format!("{stem}-plan"))?;
+    let stem = stem(path);
+    let out = args
+        .output
+        .out_dir(Path::new("output").join(format!("{stem}-plan")))?;
 
     let mut evaluations: Vec<Evaluation> = Vec::new();
+    let bar = progress_bar(
+        args.output.quiet,
+        plan.max_runs as u64,
+        "runs at most",
+        &stem,
+    );
+    let done = || {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    };
     let result = search(&plan, |batch| {
-        evaluate(path, &base, args.common.jobs, batch, &mut evaluations)
-    })?;
+        evaluate(path, &base, args.jobs.jobs, batch, &mut evaluations, &done)
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let result = result?;
 
     let title = format!("{stem}: the cheapest configuration that meets every assertion");
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
@@ -251,7 +283,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         let run =
             run_variant(path, &base, &variant, RunOptions::default()).map_err(|e| anyhow!(e))?;
-        for (name, bytes) in output_files(&run.scenario, &run.results, &run.summary)? {
+        for (name, bytes) in run_files(&run.scenario, &run.results, &run.summary)? {
             files.push((format!("{folder}/{name}"), bytes));
         }
         if result.winner.is_some() {
@@ -265,7 +297,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                     .collect::<Vec<_>>()
                     .join(" ")
             );
-            for (name, bytes) in winning_manifests(&raw, base_dir, c, &header)? {
+            for (name, bytes) in winning_manifests(&raw, base_dir, &fixed, c, &header)? {
                 files.push((format!("manifests/{name}"), bytes));
                 manifests.push(name);
             }
@@ -292,19 +324,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     files.push(("plan.md".into(), md.clone().into_bytes()));
     files.push(("plan.csv".into(), comparison::csv(&rows)?));
     files.push(("plan.json".into(), json_bytes(&report.file(&rows))?));
-    write_folder(&out, &files, args.common.force)
-        .with_context(|| format!("cannot write {}", out.display()))?;
-    if let Some(p) = &args.common.markdown_summary {
-        write_file(p, md.as_bytes()).with_context(|| format!("cannot write {}", p.display()))?;
-    }
-    if let (Some(p), Some((c, _))) = (&args.common.junit, chosen) {
+    args.output.write(&out, &files)?;
+    args.output.write_markdown_summary(&md)?;
+    if let Some((c, _)) = chosen {
         let outcomes = rows
             .iter()
             .find(|r| r.index == c.index)
             .map(|r| r.assertions.clone())
             .unwrap_or_default();
-        let xml = comparison::junit(&title, &[(c.name().as_str(), &outcomes)]);
-        write_file(p, xml.as_bytes()).with_context(|| format!("cannot write {}", p.display()))?;
+        args.output
+            .write_junit(&title, &[(c.name().as_str(), &outcomes)])?;
     }
     println!("{title} -> {}", out.display());
     print!("{}", report.summary());

@@ -2,53 +2,25 @@
 //! a short summary on stdout. Exit 0 when every assertion held, 1 when one failed, 2 on bad
 //! input (nothing is written then).
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
-use indicatif::{ProgressBar, ProgressStyle};
-
-use super::output::{check_target, write_file, write_folder};
-use crate::engine::EngineVersion;
-use crate::model::results::Results;
+use super::common::{
+    progress_bar, run_files, settings, write_one, JobsArgs, OutputArgs, ScenarioArgs,
+};
 use crate::model::world::{simulate, RunOptions};
-use crate::outputs::json_bytes;
-use crate::outputs::summary::Summary;
-use crate::report::{csv_out, markdown, summary};
-use crate::scenario::{self, Overrides, Scenario};
+use crate::report::{markdown, summary};
+use crate::scenario;
 use crate::sim::SimTime;
-use crate::workload::{StreamSpec, TraceFormat, TraceSpec, WorkloadSpec};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The scenario file (YAML).
     pub scenario: PathBuf,
-    /// Output folder (default: the scenario's `output.dir`, else `output/<name>`).
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-    /// Replace the output folder even when it holds files other than kthena-sim results.
-    #[arg(long)]
-    pub force: bool,
-    /// Replace the scenario's seed.
-    #[arg(long)]
-    pub seed: Option<u64>,
     /// A setting on the scenario or its manifests, e.g. `policy.metrics[0].targetValue=5`,
     /// `binding.maxReplicas=8`, `servings[chat].replicas=4` (repeatable).
     #[arg(long, value_name = "KEY=VALUE")]
     pub set: Vec<String>,
-    /// Replace the simulated duration (e.g. `10m` for a quick look).
-    #[arg(long)]
-    pub duration: Option<String>,
-    /// Replace the engine version (`v0.4` or `head`); the manifests are converted.
-    #[arg(long, value_parser = super::parse_engine)]
-    pub engine: Option<EngineVersion>,
-    /// Replace the scenario's workload by this trace (CSV).
-    #[arg(long)]
-    pub trace: Option<PathBuf>,
-    /// Format of `--trace`: `azure` or `generic` (default: from its header).
-    #[arg(long, value_parser = super::parse_trace_format, requires = "trace")]
-    pub trace_format: Option<TraceFormat>,
     /// Also write `requests.csv`, one row per request.
     #[arg(long)]
     pub requests: bool,
@@ -56,115 +28,29 @@ pub struct Args {
     /// format; `kthena-sim replay --check FILE` reproduces them).
     #[arg(long, value_name = "FILE")]
     pub engine_log: Option<PathBuf>,
-    /// Write JUnit XML: one test case per assertion.
-    #[arg(long, value_name = "FILE")]
-    pub junit: Option<PathBuf>,
-    /// Write a Markdown summary (e.g. to `$GITHUB_STEP_SUMMARY`).
-    #[arg(long, value_name = "FILE")]
-    pub markdown_summary: Option<PathBuf>,
-    /// No progress bar.
-    #[arg(long, short)]
-    pub quiet: bool,
-}
-
-/// The workload replacing the scenario's with `--trace`.
-fn trace_workload(path: &Path, format: Option<TraceFormat>) -> anyhow::Result<WorkloadSpec> {
-    let path =
-        std::path::absolute(path).with_context(|| format!("{}: bad path", path.display()))?;
-    Ok(WorkloadSpec {
-        streams: vec![StreamSpec::Trace(TraceSpec {
-            name: None,
-            path,
-            format,
-            window: None,
-            time_scale: 1.0,
-            ..Default::default()
-        })],
-        max_context: None,
-    })
-}
-
-/// A progress bar in simulated time, on stderr, only on a terminal.
-fn progress_bar(scn: &Scenario, quiet: bool) -> Option<ProgressBar> {
-    if quiet || !std::io::stderr().is_terminal() {
-        return None;
-    }
-    let bar = ProgressBar::new((scn.duration() / 1_000_000).max(1) as u64);
-    let style =
-        ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} s simulated ({elapsed})")
-            .map(|s| s.progress_chars("=> "))
-            .unwrap_or_else(|_| ProgressStyle::default_bar());
-    bar.set_style(style);
-    bar.set_message(scn.name.clone());
-    Some(bar)
-}
-
-/// The files of the output folder.
-/// The files of a run's output folder (also each variant's folder of `compare` and `sweep`).
-pub(super) fn output_files(
-    scn: &Scenario,
-    results: &Results,
-    summary: &Summary,
-) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let mut files = vec![
-        ("summary.json".to_string(), json_bytes(summary)?),
-        (
-            "timeline.csv".to_string(),
-            csv_out::timeline(&results.timeline)?,
-        ),
-        ("latency.csv".to_string(), csv_out::latency(results)?),
-        (
-            "cost.csv".to_string(),
-            csv_out::cost(&results.cost_timeline)?,
-        ),
-        (
-            "report.md".to_string(),
-            markdown::report(scn, summary, results).into_bytes(),
-        ),
-    ];
-    if scn.write_requests {
-        files.push((
-            "requests.csv".to_string(),
-            csv_out::requests(&results.requests)?,
-        ));
-    }
-    // Drawn from the files just made, as `kthena-sim chart` would draw them later.
-    let charts = crate::chart::render(&files)?;
-    files.extend(charts);
-    Ok(files)
+    #[command(flatten)]
+    pub scenario_args: ScenarioArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub jobs: JobsArgs,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let overrides = Overrides {
-        seed: args.seed,
-        engine: args.engine,
-        workload: args
-            .trace
-            .as_deref()
-            .map(|t| trace_workload(t, args.trace_format))
-            .transpose()?,
-        duration: args.duration.clone(),
-        settings: args
-            .set
-            .iter()
-            .map(|s| s.parse().map_err(|e| anyhow::anyhow!("--set {e}")))
-            .collect::<anyhow::Result<_>>()?,
-        ..Overrides::default()
-    };
+    let overrides = args.scenario_args.overrides(settings(&args.set)?)?;
     let mut scn = scenario::load(&args.scenario, &overrides).map_err(|e| anyhow::anyhow!("{e}"))?;
     scn.write_requests |= args.requests;
-    let out_dir = args
-        .out
+    let default_out = scn
+        .output_dir
         .clone()
-        .or_else(|| scn.output_dir.clone())
         .unwrap_or_else(|| Path::new("output").join(&scn.name));
-    check_target(&out_dir, args.force)
-        .with_context(|| format!("cannot write {}", out_dir.display()))?;
+    let out_dir = args.output.out_dir(default_out)?;
     let source = scn
         .workload
         .build(scn.seed(), &scn.base_dir, scn.duration())
         .map_err(|e| anyhow::anyhow!("{}: workload: {e}", args.scenario.display()))?;
-    let bar = progress_bar(&scn, args.quiet);
+    let seconds = (scn.duration() / 1_000_000).max(1) as u64;
+    let bar = progress_bar(args.output.quiet, seconds, "s simulated", &scn.name);
     let opts = RunOptions {
         step_by_step: false,
         record_requests: scn.write_requests,
@@ -183,25 +69,16 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
 
     let summary = summary::checked(&scn, &results);
     let outcomes = &summary.assertions;
-    let files = output_files(&scn, &results, &summary)?;
-    write_folder(&out_dir, &files, args.force)
-        .with_context(|| format!("cannot write {}", out_dir.display()))?;
+    let files = run_files(&scn, &results, &summary)?;
+    args.output.write(&out_dir, &files)?;
     if let (Some(path), Some(lines)) = (&args.engine_log, results.engine_log.take()) {
         let mut text = lines.join("\n");
         text.push('\n');
-        write_file(path, text.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        write_one(path, text.as_bytes())?;
     }
-
-    if let Some(path) = &args.junit {
-        let xml = crate::report::comparison::junit(
-            &scn.name,
-            &[(scn.name.as_str(), outcomes.as_slice())],
-        );
-        write_file(path, xml.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    if let Some(path) = &args.markdown_summary {
+    args.output
+        .write_junit(&scn.name, &[(scn.name.as_str(), outcomes.as_slice())])?;
+    if args.output.markdown_summary.is_some() {
         let mut md = format!(
             "## {} ({} engine, seed {})\n\n{}",
             scn.name,
@@ -218,8 +95,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             ));
         }
         md.push('\n');
-        write_file(path, md.as_bytes())
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        args.output.write_markdown_summary(&md)?;
     }
     println!(
         "{} ({} engine, seed {}) -> {}",

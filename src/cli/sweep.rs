@@ -3,18 +3,17 @@
 //! front; `--shard K/N` runs one deterministic slice, and `kthena-sim sweep merge DIR...`
 //! joins the slices into exactly the outputs of the whole sweep.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 
-use super::compare::{finish, write_tables, Common};
+use super::common::{progress_bar, stem, JobsArgs, OutputArgs, ScenarioArgs, TableOutput};
 use crate::experiment::{run_all, Variant};
 use crate::model::world::RunOptions;
 use crate::outputs::comparison::Row;
 use crate::report::comparison::table_from_json;
 use crate::scenario::setting::Setting;
-use crate::scenario::Overrides;
 
 #[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
@@ -23,15 +22,20 @@ pub struct Args {
     pub command: Option<SweepCommand>,
     /// The scenario file.
     pub scenario: Option<PathBuf>,
-    /// A dimension: `KEY=V1,V2,...` (keys as for `compare --set`). The grid is every
-    /// combination, the first dimension varying slowest.
+    /// A dimension: `KEY=V1,V2,...` (keys as for `compare --set`; one value is a setting of
+    /// every combination). The grid is every combination, the first dimension varying
+    /// slowest.
     #[arg(long, value_name = "KEY=V1,V2,...")]
     pub set: Vec<String>,
     /// Run only slice K of N (1-based): the combinations whose index modulo N is K-1.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<String>,
     #[command(flatten)]
-    pub common: Common,
+    pub scenario_args: ScenarioArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub jobs: JobsArgs,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -40,13 +44,14 @@ pub enum SweepCommand {
     Merge(MergeArgs),
 }
 
+/// `sweep merge` runs nothing: it takes only the options of its output.
 #[derive(Debug, clap::Args)]
 pub struct MergeArgs {
     /// The shards' output folders.
     #[arg(required = true)]
     pub dirs: Vec<PathBuf>,
     #[command(flatten)]
-    pub common: Common,
+    pub output: OutputArgs,
 }
 
 /// The grid's combinations, in order.
@@ -106,13 +111,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("sweep needs at least one --set KEY=V1,V2,...");
     }
     let combos = grid(&args.set)?;
+    let total = combos.len();
     let (k, n) = args
         .shard
         .as_deref()
         .map(parse_shard)
         .transpose()?
         .unwrap_or((1, 1));
-    let width = combos.len().to_string().len();
+    let width = total.to_string().len();
     let picked: Vec<(usize, Variant)> = combos
         .into_iter()
         .enumerate()
@@ -128,43 +134,44 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             )
         })
         .collect();
-    let total = grid(&args.set)?.len();
-    let stem = scenario
-        .file_stem()
-        .map_or("scenario".into(), |s| s.to_string_lossy().to_string());
+    let stem = stem(&scenario);
     let default_out = if n > 1 {
         format!("{stem}-sweep-{k}-of-{n}")
     } else {
         format!("{stem}-sweep")
     };
-    let out = args.common.out_dir(&default_out)?;
-    let base = Overrides {
-        seed: args.common.seed,
-        duration: args.common.duration.clone(),
-        ..Overrides::default()
-    };
+    let out = args.output.out_dir(Path::new("output").join(default_out))?;
+    let base = args.scenario_args.overrides(Vec::new())?;
     let variants: Vec<Variant> = picked.iter().map(|(_, v)| v.clone()).collect();
+    let bar = progress_bar(args.output.quiet, variants.len() as u64, "runs", &stem);
     let runs = run_all(
         &scenario,
         &base,
         &variants,
         RunOptions::default(),
-        args.common.jobs,
-    )
-    .map_err(|e| anyhow::anyhow!(e))?;
+        args.jobs.jobs,
+        &|| {
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+        },
+    );
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    let runs = runs.map_err(|e| anyhow::anyhow!(e))?;
     let rows: Vec<Row> = runs
         .iter()
         .zip(&picked)
         .map(|(r, (i, _))| r.row(*i))
         .collect();
-    finish(
-        "sweep",
-        &title(&stem, total),
-        &out,
-        &runs,
-        rows,
-        &args.common,
-    )
+    TableOutput {
+        kind: "sweep",
+        title: &title(&stem, total),
+        out: &out,
+        output: &args.output,
+    }
+    .finish(&runs, rows)
 }
 
 fn merge(m: MergeArgs) -> anyhow::Result<ExitCode> {
@@ -191,6 +198,12 @@ fn merge(m: MergeArgs) -> anyhow::Result<ExitCode> {
         bail!("combination {} appears in two shards", w[0].index);
     }
     let title = title_seen.unwrap_or_default();
-    let out = m.common.out_dir("sweep-merged")?;
-    write_tables("sweep", &title, &out, rows, &mut Vec::new(), &m.common)
+    let out = m.output.out_dir(Path::new("output").join("sweep-merged"))?;
+    TableOutput {
+        kind: "sweep",
+        title: &title,
+        out: &out,
+        output: &m.output,
+    }
+    .write_tables(rows, Vec::new())
 }

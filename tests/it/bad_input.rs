@@ -163,23 +163,36 @@ fn replay_case(name: &'static str, ticks: File, expected: &[&str]) -> Case {
     }
 }
 
-/// The files `chart` reads, as a run without scaled targets writes them.
-const CHART_FILES: [(&str, &str); 4] = [
-    (
-        "summary.json",
-        "{\"scenario\": \"s\", \"engine\": \"head\", \"seed\": 1, \"duration_s\": 60.0, \"slo\": {\"thresholds_s\": {}}}",
-    ),
-    ("timeline.csv", "time_s,policy,target,spec_replicas,min_replicas,max_replicas,ready,panic,arrivals_per_s,waiting,running,kv_usage\n"),
-    ("latency.csv", "time_s,completed,ttft_p50_s,ttft_p99_s,tpot_p50_s,tpot_p99_s,e2e_p50_s,e2e_p99_s\n"),
-    ("cost.csv", "time_s,serving,servers,cost_per_hour,cost\n"),
-];
+/// The files `chart` reads, as a run without scaled targets writes them (through the
+/// output types themselves).
+fn chart_files() -> Vec<(&'static str, String)> {
+    use kthena_sim::outputs::rows::{CostRow, LatencyRow, TimelineRow};
+    use kthena_sim::outputs::{columns, summary::Summary};
+    let summary = Summary {
+        scenario: "s".into(),
+        engine: "head".into(),
+        seed: 1,
+        duration_s: 60.0,
+        ..Summary::default()
+    };
+    let header = |columns: &[&str]| format!("{}\n", columns.join(","));
+    vec![
+        (
+            "summary.json",
+            serde_json::to_string(&summary).expect("JSON"),
+        ),
+        ("timeline.csv", header(columns::<TimelineRow>())),
+        ("latency.csv", header(columns::<LatencyRow>())),
+        ("cost.csv", header(columns::<CostRow>())),
+    ]
+}
 
 /// `chart` of a run folder whose `file` is `bad`.
 fn chart_case(name: &'static str, file: &'static str, bad: File, expected: &[&str]) -> Case {
-    let mut files: Vec<(&'static str, File)> = CHART_FILES
-        .iter()
+    let mut files: Vec<(&'static str, File)> = chart_files()
+        .into_iter()
         .filter(|(f, _)| *f != file)
-        .map(|&(f, text)| (f, File::Text(text.to_owned())))
+        .map(|(f, text)| (f, File::Text(text)))
         .collect();
     files.push((file, bad));
     Case {

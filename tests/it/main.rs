@@ -1,5 +1,6 @@
 mod bad_input;
 mod chart;
+mod cli;
 mod compare;
 mod faults;
 mod fuzz_regressions;

@@ -1,0 +1,285 @@
+//! What `run`, `compare`, `sweep` and `plan` share: the options that mean the same thing in
+//! each (declared once, flattened into each subcommand's `Args`), the files of a run's folder,
+//! the comparison tables and CI outputs, and the progress display. Sibling subcommands use
+//! this module, never each other.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::output::{check_target, write_file, write_folder};
+use super::{environment, parse_engine, parse_trace_format};
+use crate::chart;
+use crate::engine::EngineVersion;
+use crate::experiment::VariantRun;
+use crate::model::results::Results;
+use crate::outputs::comparison::Row;
+use crate::outputs::json_bytes;
+use crate::outputs::summary::{AssertionOutcome, Summary};
+use crate::report::{comparison, csv_out, markdown};
+use crate::scenario::setting::Setting;
+use crate::scenario::{Overrides, Scenario};
+use crate::workload::{StreamSpec, TraceFormat, TraceSpec, WorkloadSpec};
+
+/// Options that replace parts of the scenario, for every run of the command.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ScenarioArgs {
+    /// Replace the scenario's seed.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Replace the engine version (`v0.4` or `head`); the manifests are converted.
+    #[arg(long, value_parser = parse_engine)]
+    pub engine: Option<EngineVersion>,
+    /// Replace the simulated duration (e.g. `10m` for a quick look).
+    #[arg(long)]
+    pub duration: Option<String>,
+    /// Replace the scenario's workload by this trace.
+    #[arg(long, value_name = "FILE")]
+    pub trace: Option<PathBuf>,
+    /// Format of `--trace`: `azure`, `mooncake`, `burstgpt`, `generic`, or a mapped CSV as
+    /// YAML, e.g. `'csv: {arrival: ts, input: prompt, output: completion}'` (default: from
+    /// its header).
+    #[arg(long, value_parser = parse_trace_format, requires = "trace", value_name = "FORMAT")]
+    pub trace_format: Option<TraceFormat>,
+}
+
+impl ScenarioArgs {
+    /// The overrides these options make, with `settings` on top.
+    pub fn overrides(&self, settings: Vec<Setting>) -> anyhow::Result<Overrides> {
+        Ok(Overrides {
+            seed: self.seed,
+            engine: self.engine,
+            workload: self
+                .trace
+                .as_deref()
+                .map(|t| trace_workload(t, self.trace_format.clone()))
+                .transpose()?,
+            duration: self.duration.clone(),
+            settings,
+            ..Overrides::default()
+        })
+    }
+}
+
+/// Where the results go and how the command reports.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct OutputArgs {
+    /// Output folder.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace the output folder even when it holds files other than kthena-sim results.
+    #[arg(long)]
+    pub force: bool,
+    /// Write JUnit XML: one test case per assertion (per variant).
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// Write a Markdown summary (e.g. to `$GITHUB_STEP_SUMMARY`).
+    #[arg(long, value_name = "FILE")]
+    pub markdown_summary: Option<PathBuf>,
+    /// No progress bar (it is shown on stderr only on a terminal anyway).
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+impl OutputArgs {
+    /// The output folder (`--out`, else `default`), refused at once when it may not be
+    /// replaced.
+    pub fn out_dir(&self, default: PathBuf) -> anyhow::Result<PathBuf> {
+        let out = self.out.clone().unwrap_or(default);
+        check_target(&out, self.force)
+            .with_context(|| format!("cannot write {}", out.display()))?;
+        Ok(out)
+    }
+
+    /// Writes the folder `out`; a failure is the machine's (exit 3), not the input's.
+    pub fn write(&self, out: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
+        write_folder(out, files, self.force)
+            .map_err(|e| environment(format!("cannot write {}: {e}", out.display())))
+    }
+
+    /// Writes the JUnit XML of `suites` (name, assertion verdicts) if asked.
+    pub fn write_junit(
+        &self,
+        title: &str,
+        suites: &[(&str, &[AssertionOutcome])],
+    ) -> anyhow::Result<()> {
+        match &self.junit {
+            Some(path) => write_one(path, comparison::junit(title, suites).as_bytes()),
+            None => Ok(()),
+        }
+    }
+
+    /// Writes the Markdown summary `md` if asked.
+    pub fn write_markdown_summary(&self, md: &str) -> anyhow::Result<()> {
+        match &self.markdown_summary {
+            Some(path) => write_one(path, md.as_bytes()),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Worker threads.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct JobsArgs {
+    /// Worker threads (default: all cores). Results do not depend on it.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+/// Writes one file beside the output folder; a failure is the machine's.
+pub fn write_one(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_file(path, bytes)
+        .map_err(|e| environment(format!("cannot write {}: {e}", path.display())))
+}
+
+/// `KEY=VALUE` settings from the command line.
+pub fn settings(values: &[String]) -> anyhow::Result<Vec<Setting>> {
+    values
+        .iter()
+        .map(|s| s.parse().map_err(|e| anyhow::anyhow!("--set {e}")))
+        .collect()
+}
+
+/// The workload replacing the scenario's with `--trace`.
+fn trace_workload(path: &Path, format: Option<TraceFormat>) -> anyhow::Result<WorkloadSpec> {
+    let path =
+        std::path::absolute(path).with_context(|| format!("{}: bad path", path.display()))?;
+    Ok(WorkloadSpec {
+        streams: vec![StreamSpec::Trace(TraceSpec {
+            name: None,
+            path,
+            format,
+            window: None,
+            time_scale: 1.0,
+            ..Default::default()
+        })],
+        max_context: None,
+    })
+}
+
+/// The stem of the scenario file, naming default output folders.
+pub fn stem(scenario: &Path) -> String {
+    scenario
+        .file_stem()
+        .map_or("scenario".into(), |s| s.to_string_lossy().to_string())
+}
+
+/// A progress bar on stderr, only on a terminal and without `--quiet`: `len` units of
+/// `unit`, labelled `message`.
+pub fn progress_bar(quiet: bool, len: u64, unit: &str, message: &str) -> Option<ProgressBar> {
+    if quiet || !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(len.max(1));
+    let template = format!("{{msg}} [{{bar:40}}] {{pos}}/{{len}} {unit} ({{elapsed}})");
+    let style = ProgressStyle::with_template(&template)
+        .map(|s| s.progress_chars("=> "))
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+    bar.set_style(style);
+    bar.set_message(message.to_string());
+    Some(bar)
+}
+
+/// The files of a run's output folder (also each variant's folder of `compare` and `sweep`,
+/// and the winner's of `plan`), charts drawn from the files just made as `kthena-sim chart`
+/// would draw them later.
+pub fn run_files(
+    scn: &Scenario,
+    results: &Results,
+    summary: &Summary,
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let mut files = vec![
+        ("summary.json".to_string(), json_bytes(summary)?),
+        (
+            "timeline.csv".to_string(),
+            csv_out::timeline(&results.timeline)?,
+        ),
+        ("latency.csv".to_string(), csv_out::latency(results)?),
+        (
+            "cost.csv".to_string(),
+            csv_out::cost(&results.cost_timeline)?,
+        ),
+        (
+            "report.md".to_string(),
+            markdown::report(scn, summary, results).into_bytes(),
+        ),
+    ];
+    if scn.write_requests {
+        files.push((
+            "requests.csv".to_string(),
+            csv_out::requests(&results.requests)?,
+        ));
+    }
+    let charts = chart::render(&files)?;
+    files.extend(charts);
+    Ok(files)
+}
+
+/// The output of a comparison or sweep: `kind` (`comparison`, `sweep`) names its files.
+pub struct TableOutput<'a> {
+    pub kind: &'a str,
+    pub title: &'a str,
+    pub out: &'a Path,
+    pub output: &'a OutputArgs,
+}
+
+impl TableOutput<'_> {
+    /// Writes the variants' folders, the overlays (comparisons only: a sweep's grid is too
+    /// many lines for one chart), the table in three formats and the CI outputs; prints the
+    /// table; gives the exit code.
+    pub fn finish(&self, runs: &[VariantRun], rows: Vec<Row>) -> anyhow::Result<ExitCode> {
+        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+        let mut data = Vec::new();
+        for r in runs {
+            let own = run_files(&r.scenario, &r.results, &r.summary)?;
+            if self.kind == "comparison" {
+                data.push((r.variant.name.clone(), chart::run_data(&own)?));
+            }
+            files.extend(
+                own.into_iter()
+                    .map(|(name, bytes)| (format!("variants/{}/{name}", r.variant.name), bytes)),
+            );
+        }
+        if !data.is_empty() {
+            files.extend(chart::render_overlays(&data)?);
+        }
+        self.write_tables(rows, files)
+    }
+
+    /// Writes the table files of `rows` (and the CI outputs) with `files` into the folder.
+    pub fn write_tables(
+        &self,
+        mut rows: Vec<Row>,
+        mut files: Vec<(String, Vec<u8>)>,
+    ) -> anyhow::Result<ExitCode> {
+        let kind = self.kind;
+        comparison::mark_pareto(&mut rows);
+        files.extend(chart::render_pareto(self.title, &chart::points(&rows))?);
+        let md = comparison::markdown(self.title, &rows);
+        // The charts sit beside the page; the CI summary and the terminal get the table only.
+        let mut page = format!("{md}\n## Charts\n\n![Cost vs SLO attainment](pareto.svg)\n");
+        if files.iter().any(|(n, _)| n == "overlay-replicas.svg") {
+            page.push_str("![Replicas](overlay-replicas.svg)\n![Latency](overlay-latency.svg)\n![Cost](overlay-cost.svg)\n");
+        }
+        files.push((format!("{kind}.md"), page.into_bytes()));
+        files.push((format!("{kind}.csv"), comparison::csv(&rows)?));
+        files.push((format!("{kind}.json"), comparison::json(self.title, &rows)?));
+        self.output.write(self.out, &files)?;
+        self.output.write_markdown_summary(&md)?;
+        let suites: Vec<(&str, &[AssertionOutcome])> = rows
+            .iter()
+            .map(|r| (r.variant.as_str(), r.assertions.as_slice()))
+            .collect();
+        self.output.write_junit(self.title, &suites)?;
+        println!("{} -> {}", self.title, self.out.display());
+        print!("{md}");
+        Ok(if rows.iter().all(Row::passed) {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    }
+}
