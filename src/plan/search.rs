@@ -649,5 +649,4 @@ impl<E, F: FnMut(&[Candidate]) -> Result<Vec<Option<Verdict>>, E>> Searcher<'_, 
 }
 
 #[cfg(test)]
-#[path = "search_tests.rs"]
 mod tests;
