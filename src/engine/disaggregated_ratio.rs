@@ -137,5 +137,4 @@ pub fn enforce_ratio(
 }
 
 #[cfg(test)]
-#[path = "disaggregated_ratio_tests.rs"]
 mod go_tests;

@@ -93,5 +93,4 @@ pub fn quantile_in_diff(
 }
 
 #[cfg(test)]
-#[path = "histogram_tests.rs"]
 mod go_tests;

@@ -153,5 +153,4 @@ pub fn aggregate_external(samples: &BTreeMap<String, Vec<(f64, i32)>>) -> Metric
 }
 
 #[cfg(test)]
-#[path = "optimizer_tests.rs"]
 mod go_tests;

@@ -155,5 +155,4 @@ pub fn ceil_desired(v: f64) -> i32 {
 }
 
 #[cfg(test)]
-#[path = "recommendation_tests.rs"]
 mod go_tests;

@@ -180,5 +180,4 @@ impl CorrectedInstancesAlgorithm<'_> {
 }
 
 #[cfg(test)]
-#[path = "revision_tests.rs"]
 pub(crate) mod go_tests;

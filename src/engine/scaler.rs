@@ -105,5 +105,4 @@ pub struct Scaler {
 }
 
 #[cfg(test)]
-#[path = "scaler_tests.rs"]
 mod go_tests;

@@ -322,5 +322,4 @@ mod tests {
 }
 
 #[cfg(test)]
-#[path = "sliding_window_tests.rs"]
 mod go_tests;

@@ -76,5 +76,4 @@ impl Status {
 }
 
 #[cfg(test)]
-#[path = "status_tests.rs"]
 mod go_tests;
