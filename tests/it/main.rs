@@ -11,5 +11,6 @@ mod long_run;
 mod plan;
 mod replay;
 mod run;
+mod snapshots;
 mod trace;
 mod validate;
