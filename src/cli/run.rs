@@ -87,7 +87,7 @@ fn progress_bar(scn: &Scenario, quiet: bool) -> Option<ProgressBar> {
     if quiet || !std::io::stderr().is_terminal() {
         return None;
     }
-    let bar = ProgressBar::new((scn.duration() / 1_000_000).max(1) as u64);
+    let bar = ProgressBar::new((scn.duration().as_micros() / 1_000_000).max(1) as u64);
     let style =
         ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} s simulated ({elapsed})")
             .map(|s| s.progress_chars("=> "))
@@ -174,7 +174,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut progress = |t: SimTime| {
         if let Some(b) = &bar {
-            b.set_position((t / 1_000_000) as u64);
+            b.set_position((t.as_micros() / 1_000_000) as u64);
         }
     };
     let results = simulate(&scn.world, source, opts, &mut progress);

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::report::trace_stats::TraceStats;
 use crate::scenario::{self, Overrides};
-use crate::sim::SimTime;
+use crate::sim::SimDuration;
 use crate::workload::{
     open_trace, BoxedSource, GenericCsvWriter, RequestSource, TraceFormat, WorkloadSpec,
 };
@@ -169,7 +169,7 @@ fn gen(a: GenArgs) -> anyhow::Result<ExitCode> {
         .spec
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let (workload, seed, duration): (WorkloadSpec, u64, SimTime) = if doc.get("streams").is_some() {
+    let (workload, seed, duration): (WorkloadSpec, u64, SimDuration) = if doc.get("streams").is_some() {
         let de = yaml_serde::Deserializer::from_str(&text);
         let spec: SpecFile = yaml_serde::with::singleton_map_recursive::deserialize(de)
             .map_err(|e| anyhow::anyhow!("{}: {e}", a.spec.display()))?;
@@ -184,7 +184,11 @@ fn gen(a: GenArgs) -> anyhow::Result<ExitCode> {
         if d.as_nanos() <= 0 {
             bail!("--duration: must be greater than 0");
         }
-        (spec.workload, a.seed.unwrap_or(0), d.as_nanos() / 1_000)
+        (
+            spec.workload,
+            a.seed.unwrap_or(0),
+            SimDuration::from_micros(d.as_nanos() / 1_000),
+        )
     } else {
         let overrides = Overrides {
             seed: a.seed,

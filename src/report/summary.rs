@@ -8,6 +8,7 @@ use crate::model::results::Results;
 use crate::scenario::assertion::Outcome;
 use crate::scenario::Scenario;
 use crate::sim::sketch::Samples;
+use crate::sim::SimDuration;
 
 /// Percentiles reported for each latency.
 const PERCENTILES: [(&str, f64); 4] = [("p50", 0.50), ("p90", 0.90), ("p95", 0.95), ("p99", 0.99)];
@@ -72,7 +73,7 @@ pub fn is_known_metric(path: &[String], servings: &[String]) -> bool {
 
 /// The summary without assertions (they are checked against it).
 pub fn summary(scn: &Scenario, r: &Results) -> Value {
-    let duration_s = r.duration as f64 / 1e6;
+    let duration_s = r.duration.as_micros() as f64 / 1e6;
     let finished = r.completed + r.failed() + r.dropped;
     let attainment = if finished > 0 {
         r.slo_met as f64 / finished as f64
@@ -110,7 +111,7 @@ pub fn summary(scn: &Scenario, r: &Results) -> Value {
         })
         .collect();
     let slo = &scn.world.slo;
-    let secs = |t: Option<i64>| t.map(|t| round6(t as f64 / 1e6));
+    let secs = |t: Option<SimDuration>| t.map(|t| round6(t.as_micros() as f64 / 1e6));
     json!({
         "scenario": scn.name,
         "scenario_hash": scn.text_hash,
@@ -172,7 +173,7 @@ fn faults(r: &Results) -> Value {
         "pods_lost": f.pods_lost,
         "image_pull_failures": f.image_pull_failures,
         "image_pull_delayed_pods": f.image_pull_delayed_pods,
-        "image_pull_delay_s": round6(f.image_pull_delay as f64 / 1e6),
+        "image_pull_delay_s": round6(f.image_pull_delay.as_micros() as f64 / 1e6),
         "ticks_skipped_with_restarted_pods": frozen,
     })
 }
