@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use kthena_sim::engine::{Autoscaler, EngineVersion};
+use kthena_sim::engine::{Autoscaler, EngineVersion, UnixMillis};
 use kthena_sim::golden::format::Line;
 use kthena_sim::replay::world::{build_policy, TickCluster};
 use serde_json::json;
@@ -44,7 +44,11 @@ fn bench_tick(c: &mut Criterion, name: &str, line: &Line) {
         c.bench_function(&format!("engine tick/{name}/{version}"), |b| {
             b.iter(|| {
                 t += 15_000;
-                black_box(engine.reconcile(black_box(t), &policies, &cluster))
+                black_box(engine.reconcile(
+                    black_box(UnixMillis::from_millis(t)),
+                    &policies,
+                    &cluster,
+                ))
             })
         });
     }

@@ -5,7 +5,7 @@
 use std::hint::black_box;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use kthena_sim::sim::EventQueue;
+use kthena_sim::sim::{EventQueue, SimDuration, SimTime};
 
 /// A small `Copy` event, like the simulator's.
 #[derive(Clone, Copy)]
@@ -23,7 +23,11 @@ fn event_loop(c: &mut Criterion) {
             let mut q = EventQueue::new();
             let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
             for i in 0..PENDING {
-                q.push(i as i64, (i % 3) as u8, Ev { unit: i as u32 });
+                q.push(
+                    SimTime::from_micros(i as i64),
+                    (i % 3) as u8,
+                    Ev { unit: i as u32 },
+                );
             }
             let mut handled = 0u64;
             while handled < EVENTS {
@@ -33,7 +37,7 @@ fn event_loop(c: &mut Criterion) {
                 x ^= x >> 7;
                 x ^= x << 17;
                 q.push(
-                    t + 1 + (x & 0xFFFF) as i64,
+                    t + SimDuration::from_micros(1 + (x & 0xFFFF) as i64),
                     (ev.unit % 3) as u8,
                     Ev {
                         unit: black_box(ev.unit),

@@ -22,7 +22,7 @@ use crate::replay::replay_json;
 use crate::report::trace_stats::TraceStats;
 use crate::scenario::setting::{apply_to_manifest, apply_to_scenario, Setting};
 use crate::scenario::{Assertion, Overrides};
-use crate::sim::time::MICROS_PER_SEC;
+use crate::sim::{SimDuration, SimTime};
 use crate::workload::{
     ArrivalTime, Column, CsvColumns, RequestSource, SpecDuration, TraceFormat, TraceOptions,
     TraceSource, ZeroOutput,
@@ -78,14 +78,18 @@ pub fn trace(data: &[u8]) {
     let windowed = selector & 64 != 0;
     let options = TraceOptions {
         format,
-        from: if windowed { MICROS_PER_SEC } else { 0 },
-        to: windowed.then_some(10 * MICROS_PER_SEC),
+        from: if windowed {
+            SimDuration::from_secs(1)
+        } else {
+            SimDuration::ZERO
+        },
+        to: windowed.then_some(SimDuration::from_secs(10)),
         time_scale: if windowed { 2.5 } else { 1.0 },
         sort: selector & 16 != 0,
         looped: selector & 32 != 0,
         model: (selector & 128 != 0).then(|| "m".to_owned()),
         zero_output: (selector & 128 != 0).then_some(ZeroOutput::Skip),
-        end: 3_600 * MICROS_PER_SEC,
+        end: SimTime::from_secs(3_600),
     };
     pull(&body, options.clone());
     if options.format.is_some() {
@@ -163,7 +167,7 @@ fn pull(body: &[u8], options: TraceOptions) {
         return;
     };
     let mut stats = TraceStats::default();
-    let mut last = 0;
+    let mut last = SimTime::ZERO;
     for index in 1..=MAX_REQUESTS {
         match source.next_request() {
             Ok(Some(r)) => {
@@ -191,18 +195,19 @@ pub fn promql(data: &[u8]) {
         return;
     };
     let mut store = SeriesStore::new(query.max_range());
-    let step = 15 * MICROS_PER_SEC;
+    let step = SimDuration::from_secs(15);
     for tick in 0..3u64 {
         let pods: Vec<(Labels, Families)> = (0..4u64)
             .map(|i| (pod_labels(i), pod_families(tick * (i + 1))))
             .collect();
         store.record(
-            tick as i64 * step,
+            SimTime::ZERO + step * tick as i64,
             pods.iter().map(|(labels, families)| (labels, families)),
         );
     }
-    for now in [2 * step, 2 * step + 1, 10 * step] {
-        let _ = query.evaluate(&store, now);
+    let one = SimDuration::from_micros(1);
+    for since in [2 * step, 2 * step + one, 10 * step] {
+        let _ = query.evaluate(&store, since.after_start());
     }
 }
 

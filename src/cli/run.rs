@@ -49,7 +49,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .workload
         .build(scn.seed(), &scn.base_dir, scn.duration())
         .map_err(|e| anyhow::anyhow!("{}: workload: {e}", args.scenario.display()))?;
-    let seconds = (scn.duration() / 1_000_000).max(1) as u64;
+    let seconds = (scn.duration().as_micros() / 1_000_000).max(1) as u64;
     let bar = progress_bar(args.output.quiet, seconds, "s simulated", &scn.name);
     let opts = RunOptions {
         step_by_step: false,
@@ -58,7 +58,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let mut progress = |t: SimTime| {
         if let Some(b) = &bar {
-            b.set_position((t / 1_000_000) as u64);
+            b.set_position((t.as_micros() / 1_000_000) as u64);
         }
     };
     let results = simulate(&scn.world, source, opts, &mut progress);

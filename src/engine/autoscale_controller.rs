@@ -18,7 +18,7 @@ use super::recommendation::{Metrics, Recommendation, RecommendationInput};
 use super::revision::{CorrectedInstancesAlgorithm, Limit};
 use super::scaler::{record, scale_one_target, ScaleInput, Scaler};
 use super::status::Status;
-use super::EngineVersion;
+use super::{EngineVersion, UnixMillis};
 
 /// The API group a HEAD target reference must belong to when it names one.
 pub const WORKLOAD_GROUP: &str = "workload.serving.volcano.sh";
@@ -275,13 +275,14 @@ impl Autoscaler {
         }
     }
 
-    /// `Reconcile`: one pass at time `now` (Unix ms) over `policies` in lister order.
+    /// `Reconcile`: one pass at time `now` over `policies` in lister order.
     pub fn reconcile(
         &mut self,
-        now: i64,
+        now: UnixMillis,
         policies: &[Policy],
         cluster: &dyn Cluster,
     ) -> Vec<Decision> {
+        let now = now.as_millis();
         let keys: Vec<String> = policies.iter().map(Self::policy_key).collect();
         self.scalers.retain(|k, _| keys.contains(k));
         self.optimizers.retain(|k, _| keys.contains(k));

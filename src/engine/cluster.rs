@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::histogram::Snapshot;
 use super::policy::Labels;
+use super::UnixMillis;
 
 /// Label naming the ModelServing of a pod.
 pub const LABEL_MODEL_SERVING_NAME: &str = "modelserving.volcano.sh/name";
@@ -37,8 +38,8 @@ pub struct PodView {
     pub ready: bool,
     /// Phase `Failed`, deletion requested, or any container restarted (engine.md §5.1).
     pub failed: bool,
-    /// `status.startTime` in Unix milliseconds; `None` while unknown.
-    pub start_time_ms: Option<i64>,
+    /// `status.startTime`; `None` while unknown.
+    pub start_time_ms: Option<UnixMillis>,
 }
 
 /// One metric family of a Prometheus text exposition, by type, with its samples in order.

@@ -14,7 +14,7 @@ use super::histogram::{quantile_in_diff, Snapshot};
 use super::policy::{LabelSelector, MetricSource, PodMetricSource, PrometheusMetricSource, Target};
 use super::recommendation::Metrics;
 use super::sliding_window::SnapshotWindow;
-use super::EngineVersion;
+use super::{EngineVersion, UnixMillis};
 
 /// Age of the histogram baseline (`SloQuantileSlidingWindowSeconds`).
 pub const SLO_QUANTILE_WINDOW_MS: i64 = 60_000;
@@ -235,7 +235,11 @@ impl MetricCollector {
             if pod.failed && first_failed.is_none() {
                 first_failed = Some(pod.name.clone());
             }
-            let past_h = past_histograms_for(past, &pod.name, pod.start_time_ms);
+            let past_h = past_histograms_for(
+                past,
+                &pod.name,
+                pod.start_time_ms.map(UnixMillis::as_millis),
+            );
             let families = match cluster.scrape(i, uri, port) {
                 Scrape::Ok(f) => f,
                 Scrape::Failed => {
@@ -280,7 +284,7 @@ impl MetricCollector {
                 current.insert(
                     pod.name.clone(),
                     HistogramInfo {
-                        pod_start_time: pod.start_time_ms,
+                        pod_start_time: pod.start_time_ms.map(UnixMillis::as_millis),
                         histograms: cur_h,
                     },
                 );
@@ -428,7 +432,11 @@ fn collect_group(
         if !pod.ready {
             continue;
         }
-        let past_h = past_histograms_for(past, &pod.name, pod.start_time_ms);
+        let past_h = past_histograms_for(
+            past,
+            &pod.name,
+            pod.start_time_ms.map(UnixMillis::as_millis),
+        );
         let families = match cluster.scrape(i, uri, port) {
             Scrape::Ok(f) => f,
             Scrape::Failed | Scrape::Malformed => {
@@ -488,7 +496,7 @@ impl CurrentHistograms {
             .histograms
             .entry(pod.name.clone())
             .or_insert_with(|| HistogramInfo {
-                pod_start_time: pod.start_time_ms,
+                pod_start_time: pod.start_time_ms.map(UnixMillis::as_millis),
                 histograms: BTreeMap::new(),
             })
             .histograms

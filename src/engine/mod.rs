@@ -24,6 +24,22 @@ pub use decision::{Decision, Reason};
 use std::fmt;
 use std::str::FromStr;
 
+/// The engine's clock: Unix milliseconds, as Kthena's controller reads `time.Now()` and pod
+/// start times. The one time type at the engine's boundary; inside, the ported Go arithmetic
+/// keeps plain `i64` milliseconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UnixMillis(i64);
+
+impl UnixMillis {
+    pub const fn from_millis(ms: i64) -> Self {
+        UnixMillis(ms)
+    }
+
+    pub const fn as_millis(self) -> i64 {
+        self.0
+    }
+}
+
 /// The Kthena revision whose decisions the engine reproduces (engine.md, header table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EngineVersion {

@@ -21,7 +21,7 @@ use crate::engine::metric_collector::{DEFAULT_METRIC_PORT, DEFAULT_METRIC_URI};
 use crate::engine::policy::{
     Duration, LabelSelector, MetricSource, MetricTarget, Policy, ScalingTarget, StablePolicy,
 };
-use crate::engine::{Autoscaler, EngineVersion};
+use crate::engine::{Autoscaler, EngineVersion, UnixMillis};
 use crate::golden::output::tick_json;
 
 /// How one metric of a unit is read.
@@ -305,7 +305,7 @@ fn pods_json(view: &TickView<'_>, u: &Unit) -> Vec<Value> {
         o.insert("ready".into(), json!(pod.ready));
         o.insert("failed".into(), json!(pod.failed));
         if let Some(t) = pod.start_time_ms {
-            o.insert("startTime".into(), json!(t));
+            o.insert("startTime".into(), json!(t.as_millis()));
         }
         match view.endpoint(i) {
             Some((port, path, families)) if port == u.port && path == u.uri => {
@@ -410,7 +410,8 @@ impl EngineLog {
     }
 
     /// One controller tick: per policy, what its collectors saw and what the engine decided.
-    pub fn record(&mut self, now_ms: i64, view: &TickView<'_>, decisions: &[Decision]) {
+    pub fn record(&mut self, now: UnixMillis, view: &TickView<'_>, decisions: &[Decision]) {
+        let now_ms = now.as_millis();
         for (d, &seg) in decisions.iter().zip(&self.open) {
             let s = &mut self.segments[seg];
             let tick = match s.mode {

@@ -12,19 +12,18 @@ use rand::RngExt;
 
 use super::startup::Startup;
 use crate::sim::rng::Stream;
-use crate::sim::time::round_micros;
-use crate::sim::SimTime;
+use crate::sim::{SimDuration, SimTime};
 
 /// The kubelet's restart and image-pull back-off: 10 s, doubling, at most 5 min.
-pub const KUBELET_BACKOFF: SimTime = 10_000_000;
-pub const KUBELET_MAX_BACKOFF: SimTime = 300_000_000;
+pub const KUBELET_BACKOFF: SimDuration = SimDuration::from_secs(10);
+pub const KUBELET_MAX_BACKOFF: SimDuration = SimDuration::from_secs(300);
 /// A container that ran this long without a crash has its restart back-off reset.
-pub const BACKOFF_RESET: SimTime = 600_000_000;
+pub const BACKOFF_RESET: SimDuration = SimDuration::from_secs(600);
 /// How long pods of an unreachable node stay before they are evicted (deleted): the
 /// default `tolerationSeconds` of `node.kubernetes.io/unreachable`.
-pub const DEFAULT_EVICTION: SimTime = 300_000_000;
+pub const DEFAULT_EVICTION: SimDuration = SimDuration::from_secs(300);
 /// How long a failing image-pull attempt takes.
-pub const DEFAULT_PULL_ATTEMPT: SimTime = 5_000_000;
+pub const DEFAULT_PULL_ATTEMPT: SimDuration = SimDuration::from_secs(5);
 
 /// The faults of one serving's pods.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -37,24 +36,25 @@ pub struct ServingFaults {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Crashes {
     /// Mean time between crashes of one ready server.
-    pub mtbf: SimTime,
+    pub mtbf: SimDuration,
     /// From the container's restart to ready again (the engine loads its weights anew).
     pub restart: Startup,
 }
 
 impl Crashes {
     /// Time from becoming ready to the next crash.
-    pub fn time_to_crash(&self, rng: &mut Stream) -> SimTime {
+    pub fn time_to_crash(&self, rng: &mut Stream) -> SimDuration {
         // Inverse CDF of the exponential; 1 - u is in (0, 1].
         let u: f64 = rng.random();
-        round_micros(-(1.0 - u).ln() * self.mtbf as f64).max(1)
+        SimDuration::from_micros_f64(-(1.0 - u).ln() * self.mtbf.as_micros() as f64)
+            .max(SimDuration::from_micros(1))
     }
 }
 
 /// The kubelet's wait before restarting a container after its `n`-th crash in a row (n ≥ 1).
-pub fn restart_backoff(n: u32) -> SimTime {
+pub fn restart_backoff(n: u32) -> SimDuration {
     let doublings = n.saturating_sub(1).min(16);
-    (KUBELET_BACKOFF << doublings).min(KUBELET_MAX_BACKOFF)
+    SimDuration::from_micros(KUBELET_BACKOFF.as_micros() << doublings).min(KUBELET_MAX_BACKOFF)
 }
 
 /// Image pulls that fail: at random, and always during registry outages.
@@ -65,9 +65,9 @@ pub struct ImagePull {
     /// `[from, to)` windows in which every attempt fails.
     pub outages: Vec<(SimTime, SimTime)>,
     /// How long a failing attempt takes.
-    pub attempt: SimTime,
-    pub backoff: SimTime,
-    pub max_backoff: SimTime,
+    pub attempt: SimDuration,
+    pub backoff: SimDuration,
+    pub max_backoff: SimDuration,
 }
 
 /// The failed attempts before a pull that succeeds.
@@ -75,7 +75,7 @@ pub struct ImagePull {
 pub struct PullDelay {
     pub failures: u32,
     /// From the first attempt to the successful one.
-    pub delay: SimTime,
+    pub delay: SimDuration,
 }
 
 impl ImagePull {
@@ -111,10 +111,10 @@ pub struct NodeLoss {
     /// The node's GPUs: the capacity lost.
     pub gpus: u32,
     /// When the capacity comes back (a replacement node), if it does.
-    pub recovers_after: Option<SimTime>,
+    pub recovers_after: Option<SimDuration>,
     /// How long the lost node's pods stay (not ready) before they are deleted and their
     /// groups recreated.
-    pub eviction: SimTime,
+    pub eviction: SimDuration,
 }
 
 impl NodeLoss {
@@ -136,7 +136,9 @@ mod tests {
 
     #[test]
     fn restart_backoff_doubles_up_to_five_minutes() {
-        let secs: Vec<SimTime> = (1..=8).map(|n| restart_backoff(n) / 1_000_000).collect();
+        let secs: Vec<i64> = (1..=8)
+            .map(|n| restart_backoff(n) / SimDuration::from_secs(1))
+            .collect();
         assert_eq!(secs, [10, 20, 40, 80, 160, 300, 300, 300]);
         assert_eq!(restart_backoff(u32::MAX), KUBELET_MAX_BACKOFF);
     }
@@ -144,13 +146,13 @@ mod tests {
     #[test]
     fn crashes_are_exponential_with_the_given_mean() {
         let c = Crashes {
-            mtbf: 3_600_000_000,
-            restart: Startup::Constant(0),
+            mtbf: SimDuration::from_secs(3_600),
+            restart: Startup::Constant(SimDuration::ZERO),
         };
         let mut rng = stream(7, "failures");
         let n = 20_000;
         let mean = (0..n)
-            .map(|_| c.time_to_crash(&mut rng) as f64)
+            .map(|_| c.time_to_crash(&mut rng).as_micros() as f64)
             .sum::<f64>()
             / n as f64;
         assert!((mean / 3.6e9 - 1.0).abs() < 0.03, "mean {mean}");
@@ -170,17 +172,21 @@ mod tests {
     fn an_outage_delays_the_pull_by_attempts_and_backoffs() {
         // From 0 to 2 min every attempt fails: attempts at 0, 15, 40, 85 s (5 s + 10, 20,
         // 40 s back-off), then 170 s is after the outage and succeeds.
-        let p = pull(0.0, vec![(0, 120_000_000)]);
-        let d = p.delay(0, SimTime::MAX, &mut stream(1, "failures"));
+        let p = pull(0.0, vec![(SimTime::ZERO, SimTime::from_secs(120))]);
+        let d = p.delay(SimTime::ZERO, SimTime::MAX, &mut stream(1, "failures"));
         assert_eq!(d.failures, 4);
-        assert_eq!(d.delay, 170_000_000);
+        assert_eq!(d.delay, SimDuration::from_secs(170));
         // Outside the outage the first attempt succeeds.
-        let d = p.delay(120_000_000, SimTime::MAX, &mut stream(1, "failures"));
+        let d = p.delay(
+            SimTime::from_secs(120),
+            SimTime::MAX,
+            &mut stream(1, "failures"),
+        );
         assert_eq!(
             d,
             PullDelay {
                 failures: 0,
-                delay: 0
+                delay: SimDuration::ZERO
             }
         );
     }
@@ -191,7 +197,7 @@ mod tests {
         let mut rng = stream(3, "failures");
         let n = 20_000;
         let failures: u64 = (0..n)
-            .map(|_| u64::from(p.delay(0, SimTime::MAX, &mut rng).failures))
+            .map(|_| u64::from(p.delay(SimTime::ZERO, SimTime::MAX, &mut rng).failures))
             .sum();
         // Mean of a geometric number of failures before a success: p / (1 - p) = 1.
         let mean = failures as f64 / n as f64;
@@ -200,16 +206,21 @@ mod tests {
 
     #[test]
     fn an_endless_outage_gives_up_at_the_end_of_the_run() {
-        let p = pull(0.0, vec![(0, SimTime::MAX)]);
-        let d = p.delay(0, 3_600_000_000, &mut stream(1, "failures"));
-        assert!(d.delay > 3_600_000_000);
+        let p = pull(0.0, vec![(SimTime::ZERO, SimTime::MAX)]);
+        let hour = SimDuration::from_secs(3_600);
+        let d = p.delay(
+            SimTime::ZERO,
+            hour.after_start(),
+            &mut stream(1, "failures"),
+        );
+        assert!(d.delay > hour);
         assert!(d.failures < 20, "{d:?}");
     }
 
     #[test]
     fn a_node_holds_its_share_of_the_used_gpus() {
         let n = NodeLoss {
-            at: 0,
+            at: SimTime::ZERO,
             accelerator: "h100".into(),
             gpus: 8,
             recovers_after: None,

@@ -5,20 +5,19 @@ use std::fmt;
 
 use super::spec::{Slo, WorldSpec};
 use crate::sim::sketch::Samples;
-use crate::sim::time::micros_to_secs;
-use crate::sim::SimTime;
+use crate::sim::{SimDuration, SimTime};
 
 /// How a request ended (the `outcome` column of `requests.csv`).
 pub use crate::outputs::rows::RequestOutcome as Outcome;
 
-/// Timings of a completed request (µs).
+/// Timings of a completed request.
 #[derive(Debug, Clone, Copy)]
 pub struct Timing {
     /// When it completed.
     pub end: SimTime,
-    pub queue: SimTime,
-    pub ttft: SimTime,
-    pub e2e: SimTime,
+    pub queue: SimDuration,
+    pub ttft: SimDuration,
+    pub e2e: SimDuration,
     pub output_tokens: u32,
 }
 
@@ -108,7 +107,7 @@ impl OpenMinute {
             (v[0], v[1])
         };
         MinuteLatency {
-            start: self.index as SimTime * MINUTE,
+            start: SimTime::ZERO + MINUTE * self.index as i64,
             completed: self.ttft.len() as usize,
             ttft: p(&self.ttft),
             tpot: p(&self.tpot),
@@ -150,7 +149,7 @@ pub struct ServingResults {
 /// Everything a run measured.
 #[derive(Debug, Clone, Default)]
 pub struct Results {
-    pub duration: SimTime,
+    pub duration: SimDuration,
     pub arrived: u64,
     pub completed: u64,
     pub failed_too_long: u64,
@@ -196,9 +195,9 @@ pub struct FaultCounts {
     pub pods_lost: u64,
     /// Failed image-pull attempts, over all pods.
     pub image_pull_failures: u64,
-    /// Pods whose start was delayed by failed pulls, and the delay summed over them (µs).
+    /// Pods whose start was delayed by failed pulls, and the delay summed over them.
     pub image_pull_delayed_pods: u64,
-    pub image_pull_delay: SimTime,
+    pub image_pull_delay: SimDuration,
 }
 
 impl FaultCounts {
@@ -208,8 +207,8 @@ impl FaultCounts {
     }
 }
 
-/// One minute of simulated time (µs): the bucket of `latency.csv`.
-pub const MINUTE: SimTime = 60_000_000;
+/// One minute of simulated time: the bucket of `latency.csv`.
+pub const MINUTE: SimDuration = SimDuration::from_secs(60);
 
 /// At most this many notable events are kept (the first ones).
 const MAX_NOTABLE: usize = 100;
@@ -268,20 +267,20 @@ impl Results {
         let Some((serving, t)) = timing else { return };
         // Completions arrive in time order; one that arrives after a later minute opened
         // (events of one server step) joins that minute.
-        let minute = usize::try_from(t.end / MINUTE).unwrap_or(0);
+        let minute = usize::try_from(t.end.since_start() / MINUTE).unwrap_or(0);
         self.close_minutes_before(minute);
         let open = self.open_minute.get_or_insert_with(|| OpenMinute {
             index: minute,
             ..OpenMinute::default()
         });
-        let tpot =
-            (t.output_tokens > 1).then(|| (t.e2e - t.ttft) as f64 / f64::from(t.output_tokens - 1));
-        let (ttft, e2e) = (t.ttft as f64, t.e2e as f64);
+        let tpot = (t.output_tokens > 1)
+            .then(|| (t.e2e - t.ttft).as_micros() as f64 / f64::from(t.output_tokens - 1));
+        let (ttft, e2e) = (t.ttft.as_micros() as f64, t.e2e.as_micros() as f64);
         open.ttft.push(ttft);
         open.e2e.push(e2e);
         self.ttft.push(ttft);
         self.e2e.push(e2e);
-        self.queue.push(t.queue as f64);
+        self.queue.push(t.queue.as_micros() as f64);
         let per = &mut self.servings[serving];
         per.completed += 1;
         per.ttft.push(ttft);
@@ -291,11 +290,12 @@ impl Results {
             self.tpot.push(v);
             per.tpot.push(v);
         }
-        let within = |limit: Option<SimTime>, v: f64| limit.is_none_or(|l| v <= l as f64);
-        if within(slo.ttft, t.ttft as f64)
+        let within =
+            |limit: Option<SimDuration>, v: f64| limit.is_none_or(|l| v <= l.as_micros() as f64);
+        if within(slo.ttft, ttft)
             && tpot.is_none_or(|v| within(slo.tpot, v))
-            && within(slo.e2e, t.e2e as f64)
-            && within(slo.queue, t.queue as f64)
+            && within(slo.e2e, e2e)
+            && within(slo.queue, t.queue.as_micros() as f64)
         {
             self.slo_met += 1;
             self.servings[serving].slo_met += 1;
@@ -324,16 +324,17 @@ impl Results {
     }
 
     /// Ends the run at `duration`: closes the last minutes.
-    pub fn close(&mut self, duration: SimTime) {
+    pub fn close(&mut self, duration: SimDuration) {
         self.duration = duration;
-        let run_minutes = usize::try_from((duration + MINUTE - 1) / MINUTE).unwrap_or(0);
+        let one = SimDuration::from_micros(1);
+        let run_minutes = usize::try_from((duration + MINUTE - one) / MINUTE).unwrap_or(0);
         let last = self.open_minute.as_ref().map_or(0, |m| m.index + 1);
         self.close_minutes_before(run_minutes.max(last));
     }
 
     /// Average number of live (billed) servers over the run.
     pub fn average_servers(&self) -> f64 {
-        let d = micros_to_secs(self.duration);
+        let d = self.duration.as_secs_f64();
         if d > 0.0 {
             self.server_seconds / d
         } else {

@@ -69,7 +69,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::presets;
-use crate::sim::{SimTime, MICROS_PER_MS};
+use crate::sim::{SimDuration, SimTime, MICROS_PER_MS};
 
 /// Limits and step-cost model of one inference server.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -99,7 +99,7 @@ impl ServerParams {
         prefill_tokens: u64,
         decode_seqs: u64,
         context_tokens: u64,
-    ) -> SimTime {
+    ) -> SimDuration {
         self.duration_after(self.fixed_ms(prefill_tokens, decode_seqs), context_tokens)
     }
 
@@ -113,9 +113,9 @@ impl ServerParams {
 
     /// [`ServerParams::step_duration`] from its context-free terms `fixed` (added first, as
     /// there, so that the sum is the same bit for bit).
-    fn duration_after(&self, fixed: f64, context_tokens: u64) -> SimTime {
+    fn duration_after(&self, fixed: f64, context_tokens: u64) -> SimDuration {
         let ms = fixed + self.per_context_token_ms * context_tokens as f64;
-        round_half_up(ms * MICROS_PER_MS as f64).max(1)
+        SimDuration::from_micros(round_half_up(ms * MICROS_PER_MS as f64).max(1))
     }
 }
 
@@ -125,9 +125,9 @@ impl ServerParams {
 /// (`trunc(x)` of an `x` in the `i64` range is an integer `f64`, so it converts back exactly;
 /// below it, the saturated `i64::MIN` stays.)
 #[inline]
-fn round_half_up(us: f64) -> SimTime {
+fn round_half_up(us: f64) -> i64 {
     let x = us + 0.5;
-    let t = x as SimTime;
+    let t = x as i64;
     if t as f64 > x {
         t.saturating_sub(1)
     } else {
@@ -455,7 +455,7 @@ impl Server {
     }
 
     /// Duration of step `j` (0-based) of a decode run.
-    fn run_step_duration(&self, step: &Step, j: u32) -> SimTime {
+    fn run_step_duration(&self, step: &Step, j: u32) -> SimDuration {
         let context = step.context + u64::from(j) * step.decode_seqs;
         self.params.step_duration(0, step.decode_seqs, context)
     }
@@ -466,7 +466,8 @@ impl Server {
         if self.params.per_context_token_ms == 0.0 {
             // Every step of the run costs the same, bit for bit: the context term is exactly 0.
             let d = self.run_step_duration(step, 0);
-            let done = (t.saturating_sub(step.start).max(0) / d).min(i64::from(step.steps));
+            let since = t.saturating_since(step.start).max(SimDuration::ZERO);
+            let done = (since / d).min(i64::from(step.steps));
             let next = (done + 1).min(i64::from(step.steps));
             return (
                 done as u32,
@@ -503,7 +504,8 @@ impl Server {
                 let (mut context, seqs) = (step.context as f64, step.decode_seqs as f64);
                 for _ in 0..step.steps {
                     let ms = fixed + p.per_context_token_ms * context;
-                    let d = ((ms * MICROS_PER_MS as f64 + 0.5) as SimTime).max(1);
+                    let d =
+                        SimDuration::from_micros(((ms * MICROS_PER_MS as f64 + 0.5) as i64).max(1));
                     end = end.saturating_add(d);
                     self.run_ends.push(end);
                     context += seqs;

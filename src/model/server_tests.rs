@@ -9,7 +9,51 @@ use proptest::prelude::*;
 use rand::RngExt;
 use rand_distr::{Distribution, Exp};
 
-use ServerEvent::{Admitted, Finished, FirstToken, Preempted, TooLong};
+use Ev::{Admitted, Finished, FirstToken, Preempted, TooLong};
+
+/// A [`ServerEvent`] with its time in plain microseconds, for compact expectations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ev {
+    Admitted { req: u32, at: i64 },
+    FirstToken { req: u32, at: i64 },
+    Finished { req: u32, at: i64 },
+    Preempted { req: u32, at: i64 },
+    TooLong { req: u32, at: i64 },
+}
+
+fn plain(e: ServerEvent) -> Ev {
+    match e {
+        ServerEvent::Admitted { req, at } => Admitted {
+            req,
+            at: at.as_micros(),
+        },
+        ServerEvent::FirstToken { req, at } => FirstToken {
+            req,
+            at: at.as_micros(),
+        },
+        ServerEvent::Finished { req, at } => Finished {
+            req,
+            at: at.as_micros(),
+        },
+        ServerEvent::Preempted { req, at } => Preempted {
+            req,
+            at: at.as_micros(),
+        },
+        ServerEvent::TooLong { req, at } => TooLong {
+            req,
+            at: at.as_micros(),
+        },
+    }
+}
+
+fn plain_all(events: &[ServerEvent]) -> Vec<Ev> {
+    events.iter().copied().map(plain).collect()
+}
+
+/// The point `us` microseconds after the start.
+fn us(us: i64) -> SimTime {
+    SimTime::from_micros(us)
+}
 
 /// 10 ms a step, +10 µs per prompt token, +1 ms per decoding sequence, no context cost.
 fn simple(max_num_seqs: u32, max_num_batched_tokens: u32, kv_cache_tokens: u64) -> ServerParams {
@@ -24,16 +68,17 @@ fn simple(max_num_seqs: u32, max_num_batched_tokens: u32, kv_cache_tokens: u64) 
     }
 }
 
+/// Times in the test helpers are plain microseconds.
 #[derive(Debug, Clone, Copy)]
 struct Arrival {
-    at: SimTime,
+    at: i64,
     prompt: u32,
     output: u32,
     /// Delivered with [`Server::arrive_prefilled`]: prefilled elsewhere, its KV transferred.
     prefilled: bool,
 }
 
-fn arrival(at: SimTime, prompt: u32, output: u32) -> Arrival {
+fn arrival(at: i64, prompt: u32, output: u32) -> Arrival {
     Arrival {
         at,
         prompt,
@@ -43,7 +88,7 @@ fn arrival(at: SimTime, prompt: u32, output: u32) -> Arrival {
 }
 
 /// A request prefilled on another server (which emitted its first token), to decode here.
-fn prefilled(at: SimTime, prompt: u32, output: u32) -> Arrival {
+fn prefilled(at: i64, prompt: u32, output: u32) -> Arrival {
     Arrival {
         prefilled: true,
         ..arrival(at, prompt, output)
@@ -53,7 +98,7 @@ fn prefilled(at: SimTime, prompt: u32, output: u32) -> Arrival {
 /// What a server shows at a probe time.
 #[derive(Debug, Clone, PartialEq)]
 struct Observation {
-    at: SimTime,
+    at: i64,
     waiting: usize,
     running: usize,
     kv_used: u64,
@@ -64,13 +109,13 @@ struct Observation {
 
 #[derive(Debug, Clone, Copy)]
 struct Probe {
-    at: SimTime,
+    at: i64,
     evict: bool,
 }
 
 #[derive(Debug)]
 struct Trace {
-    events: Vec<ServerEvent>,
+    events: Vec<Ev>,
     observations: Vec<Observation>,
     wakes: usize,
 }
@@ -93,41 +138,43 @@ fn drive(
     let (mut next_arrival, mut next_probe) = (0, 0);
     loop {
         let t_arrival = arrivals.get(next_arrival).map(|a| a.at);
-        let t_event = match (t_arrival, server.next_wakeup()) {
+        let t_wake = server.next_wakeup().map(SimTime::as_micros);
+        let t_event = match (t_arrival, t_wake) {
             (Some(a), Some(w)) => Some(a.min(w)),
             (a, w) => a.or(w),
         };
         if let Some(probe) = probes.get(next_probe) {
             if t_event.is_none_or(|t| probe.at < t) {
-                let evicted = probe.evict.then(|| server.evict_all(probe.at));
+                let at = us(probe.at);
+                let evicted = probe.evict.then(|| server.evict_all(at));
                 observations.push(Observation {
                     at: probe.at,
                     waiting: server.waiting(),
                     running: server.running(),
-                    kv_used: server.kv_used_tokens(probe.at),
+                    kv_used: server.kv_used_tokens(at),
                     prompt_tokens: server.prompt_tokens_total(),
-                    generation_tokens: server.generation_tokens_total(probe.at),
+                    generation_tokens: server.generation_tokens_total(at),
                     evicted,
                 });
                 next_probe += 1;
                 continue;
             }
         }
-        let Some(t) = t_event else {
+        let Some(now) = t_event else {
             break;
         };
         let count = arrivals[next_arrival..]
             .iter()
-            .take_while(|a| a.at == t)
+            .take_while(|a| a.at == now)
             .count();
         for k in 0..=count {
-            if k == wake_after.min(count) && server.next_wakeup() == Some(t) {
-                server.wake(t, &mut events);
+            if k == wake_after.min(count) && t_wake == Some(now) {
+                server.wake(us(now), &mut events);
                 wakes += 1;
             }
             if k < count {
                 let a = arrivals[next_arrival];
-                deliver(&mut server, t, next_arrival as u32, a, &mut events);
+                deliver(&mut server, next_arrival as u32, a, &mut events);
                 next_arrival += 1;
             }
         }
@@ -135,18 +182,19 @@ fn drive(
     assert!(server.is_idle());
     assert_eq!((server.waiting(), server.running()), (0, 0));
     Trace {
-        events,
+        events: plain_all(&events),
         observations,
         wakes,
     }
 }
 
-/// Delivers an arrival the way it says: to be prefilled here, or already prefilled.
-fn deliver(server: &mut Server, t: SimTime, req: u32, a: Arrival, out: &mut Vec<ServerEvent>) {
+/// Delivers an arrival at its time the way it says: to be prefilled here, or already
+/// prefilled.
+fn deliver(server: &mut Server, req: u32, a: Arrival, out: &mut Vec<ServerEvent>) {
     if a.prefilled {
-        server.arrive_prefilled(t, req, a.prompt, a.output, out);
+        server.arrive_prefilled(us(a.at), req, a.prompt, a.output, out);
     } else {
-        server.arrive(t, req, a.prompt, a.output, out);
+        server.arrive(us(a.at), req, a.prompt, a.output, out);
     }
 }
 
@@ -159,7 +207,7 @@ fn drive_both(params: ServerParams, arrivals: &[Arrival], probes: &[Probe]) -> T
     coalesced
 }
 
-fn observe(at: SimTime) -> Probe {
+fn observe(at: i64) -> Probe {
     Probe { at, evict: false }
 }
 
@@ -395,17 +443,17 @@ fn reading_at_the_wake_up_instant_before_the_wake_up_sees_the_last_step_in_progr
     for coalesce in [true, false] {
         let mut server = Server::new(params, coalesce);
         let mut events = Vec::new();
-        server.arrive(0, 0, 10, 5, &mut events);
-        while let Some(w) = server.next_wakeup().filter(|&w| w < 50_000) {
+        server.arrive(us(0), 0, 10, 5, &mut events);
+        while let Some(w) = server.next_wakeup().filter(|&w| w < us(50_000)) {
             server.wake(w, &mut events);
         }
         // Tokens at 10, 20, 30 and 40 ms; the last one ends at 50 ms.
-        assert_eq!(server.next_wakeup(), Some(50_000));
-        assert_eq!(server.generation_tokens_total(50_000), 4);
-        assert_eq!(server.kv_used_tokens(50_000), 15);
-        server.wake(50_000, &mut events);
-        assert_eq!(server.generation_tokens_total(50_000), 5);
-        assert_eq!(server.kv_used_tokens(50_000), 0);
+        assert_eq!(server.next_wakeup(), Some(us(50_000)));
+        assert_eq!(server.generation_tokens_total(us(50_000)), 4);
+        assert_eq!(server.kv_used_tokens(us(50_000)), 15);
+        server.wake(us(50_000), &mut events);
+        assert_eq!(server.generation_tokens_total(us(50_000)), 5);
+        assert_eq!(server.kv_used_tokens(us(50_000)), 0);
     }
 }
 
@@ -413,11 +461,11 @@ fn reading_at_the_wake_up_instant_before_the_wake_up_sees_the_last_step_in_progr
 fn a_stale_wake_up_is_ignored() {
     let mut server = Server::new(simple(4, 8_192, 10_000), true);
     let mut events = Vec::new();
-    server.arrive(0, 7, 10, 50, &mut events);
+    server.arrive(us(0), 7, 10, 50, &mut events);
     let first = server.next_wakeup();
-    server.wake(1, &mut events);
+    server.wake(us(1), &mut events);
     assert_eq!(server.next_wakeup(), first);
-    assert_eq!(events, [Admitted { req: 7, at: 0 }]);
+    assert_eq!(plain_all(&events), [Admitted { req: 7, at: 0 }]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -709,7 +757,7 @@ fn arb_probes() -> impl Strategy<Value = Vec<Probe>> {
 
 /// Events in a canonical order: same-instant events from an arrival and from a wake-up come in
 /// delivery order, which is the caller's choice.
-fn canonical(events: &[ServerEvent]) -> Vec<(SimTime, u8, u32)> {
+fn canonical(events: &[Ev]) -> Vec<(i64, u8, u32)> {
     let mut v: Vec<_> = events
         .iter()
         .map(|e| match *e {
@@ -788,11 +836,11 @@ proptest! {
             let mut events = Vec::new();
             let (mut prompts, mut outputs) = (0u64, 0u64);
             for (id, a) in arrivals.iter().enumerate() {
-                while let Some(w) = check.next_wakeup().filter(|&w| w < a.at) {
+                while let Some(w) = check.next_wakeup().filter(|&w| w < us(a.at)) {
                     check.wake(w, &mut events);
                 }
-                deliver(&mut check, a.at, id as u32, *a, &mut events);
-                if events.last() != Some(&TooLong { req: id as u32, at: a.at }) {
+                deliver(&mut check, id as u32, *a, &mut events);
+                if events.last().copied().map(plain) != Some(TooLong { req: id as u32, at: a.at }) {
                     if a.prefilled {
                         outputs += u64::from(a.output.max(1) - 1);
                     } else {
@@ -942,7 +990,7 @@ fn one_slot_mean_wait(seed: u64) -> (f64, f64, f64) {
     let mut clock = 0.0;
     let mut record = |events: &mut Vec<ServerEvent>| {
         for e in events.drain(..) {
-            if let Admitted { req, at } = e {
+            if let Admitted { req, at } = plain(e) {
                 admitted_at[req as usize].get_or_insert(at);
             }
         }
@@ -950,13 +998,13 @@ fn one_slot_mean_wait(seed: u64) -> (f64, f64, f64) {
     for id in 0..REQUESTS {
         clock += exp.sample(&mut gaps);
         let at = round_micros(clock * 1e6);
-        while let Some(w) = server.next_wakeup().filter(|&w| w <= at) {
+        while let Some(w) = server.next_wakeup().filter(|&w| w <= us(at)) {
             server.wake(w, &mut events);
             record(&mut events);
         }
         let prompt = PROMPTS[lengths.random_range(0..PROMPTS.len())];
         let output = OUTPUTS[lengths.random_range(0..OUTPUTS.len())];
-        server.arrive(at, id as u32, prompt, output, &mut events);
+        server.arrive(us(at), id as u32, prompt, output, &mut events);
         record(&mut events);
         arrived_at.push(at);
     }
@@ -980,12 +1028,17 @@ fn one_slot_mean_wait(seed: u64) -> (f64, f64, f64) {
 
 /// The step cost as first written, rounded with [`round_micros`]: the reference the faster
 /// evaluation must equal bit for bit.
-fn step_duration_reference(p: &ServerParams, prefill: u64, decode: u64, context: u64) -> SimTime {
+fn step_duration_reference(
+    p: &ServerParams,
+    prefill: u64,
+    decode: u64,
+    context: u64,
+) -> SimDuration {
     let ms = p.base_ms
         + p.per_prefill_token_ms * prefill as f64
         + p.per_decode_seq_ms * decode as f64
         + p.per_context_token_ms * context as f64;
-    round_micros(ms * MICROS_PER_MS as f64).max(1)
+    SimDuration::from_micros(round_micros(ms * MICROS_PER_MS as f64).max(1))
 }
 
 /// Rounding without `floor` equals [`round_micros`] on every kind of `f64`: arbitrary bit
@@ -1128,8 +1181,8 @@ fn run_ends_are_the_running_sum_of_each_steps_duration() {
             _ => rng.random_range(0u64..1_000_000),
         };
         let step = Step {
-            start: rng.random_range(0i64..1_000_000_000_000),
-            end: 0,
+            start: us(rng.random_range(0i64..1_000_000_000_000)),
+            end: SimTime::ZERO,
             steps: rng.random_range(2u32..300),
             decode_seqs,
             context,
@@ -1149,7 +1202,8 @@ fn run_ends_are_the_running_sum_of_each_steps_duration() {
         }
         let mut previous = step.start;
         for (j, &e) in ends.iter().enumerate() {
-            assert_eq!(server.steps_ended_by(&step, e - 1), (j as u32, e));
+            let before = e - SimDuration::from_micros(1);
+            assert_eq!(server.steps_ended_by(&step, before), (j as u32, e));
             assert_eq!(server.steps_ended_by(&step, previous), (j as u32, e));
             previous = e;
         }
@@ -1172,9 +1226,9 @@ fn preset_alone_resolves_to_its_values() {
     }
     let a100 = presets::get("llama2-70b-8xa100").expect("preset");
     // A 1,000-token prompt in one step: 43 ms + 1000/5300 s.
-    assert_eq!(a100.step_duration(1_000, 0, 0), 231_679);
+    assert_eq!(a100.step_duration(1_000, 0, 0).as_micros(), 231_679);
     // 64 decoding sequences: 43 + 64 × 0.44 ms.
-    assert_eq!(a100.step_duration(0, 64, 0), 71_160);
+    assert_eq!(a100.step_duration(0, 64, 0).as_micros(), 71_160);
 }
 
 #[test]

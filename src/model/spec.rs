@@ -10,16 +10,16 @@ use super::router::RouterPolicy;
 use super::server::ServerParams;
 use super::startup::Startup;
 use crate::engine::policy::Policy;
-use crate::engine::EngineVersion;
-use crate::sim::SimTime;
+use crate::engine::{EngineVersion, UnixMillis};
+use crate::sim::{SimDuration, SimTime};
 
 /// Default autoscaler sync period.
-pub const DEFAULT_SYNC_PERIOD: SimTime = 15_000_000;
+pub const DEFAULT_SYNC_PERIOD: SimDuration = SimDuration::from_secs(15);
 /// Default engine clock at simulated time 0 (a realistic Unix time: the engine treats
 /// timestamp 0 as "empty").
-pub const DEFAULT_EPOCH_MS: i64 = 1_700_000_000_000;
+pub const DEFAULT_EPOCH_MS: UnixMillis = UnixMillis::from_millis(1_700_000_000_000);
 /// Default termination grace of a removed server.
-pub const DEFAULT_TERMINATION_GRACE: SimTime = 30_000_000;
+pub const DEFAULT_TERMINATION_GRACE: SimDuration = SimDuration::from_secs(30);
 /// The most servers (groups, or role instances) one ModelServing runs: a scenario's replicas
 /// are refused above it, and the simulated ModelServing controller creates no more even when
 /// a policy asks for more (its `maxReplicas` may reach Kthena's 1 000 000).
@@ -47,7 +47,7 @@ pub struct WorldSpec {
     /// Nodes lost during the run, by time.
     pub node_losses: Vec<NodeLoss>,
     pub router: RouterPolicy,
-    pub queue_timeout: Option<SimTime>,
+    pub queue_timeout: Option<SimDuration>,
     pub slo: Slo,
 }
 
@@ -55,12 +55,24 @@ pub struct WorldSpec {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Clock {
     /// Simulated time to run.
-    pub duration: SimTime,
+    pub duration: SimDuration,
     /// The autoscaler's period and its first tick.
-    pub sync_period: SimTime,
+    pub sync_period: SimDuration,
     pub first_tick: SimTime,
-    /// The engine's clock (Unix ms) at simulated time 0.
-    pub epoch_ms: i64,
+    /// The engine's clock at simulated time 0.
+    pub epoch_ms: UnixMillis,
+}
+
+impl Clock {
+    /// The end of the run: nothing happens after it.
+    pub fn end(&self) -> SimTime {
+        self.duration.after_start()
+    }
+
+    /// The engine's clock at `t`: the epoch plus whole milliseconds since the start.
+    pub fn engine_time(&self, t: SimTime) -> UnixMillis {
+        UnixMillis::from_millis(self.epoch_ms.as_millis() + t.as_micros() / 1_000)
+    }
 }
 
 /// A ModelServing and how its servers behave.
@@ -78,7 +90,7 @@ pub struct Serving {
     /// Price of one server per hour.
     pub price_per_hour: f64,
     pub startup: Startup,
-    pub termination_grace: SimTime,
+    pub termination_grace: SimDuration,
     pub server: ServerParams,
     pub metrics_port: i32,
     pub metrics_path: String,
@@ -92,16 +104,16 @@ pub struct Serving {
 pub struct Disaggregation {
     pub prefill_role: usize,
     pub decode_role: usize,
-    /// Fixed transfer set-up time (µs).
-    pub latency: SimTime,
+    /// Fixed transfer set-up time.
+    pub latency: SimDuration,
     /// Transfer time per prompt token (µs, fractional).
     pub per_token_us: f64,
 }
 
 impl Disaggregation {
     /// How long moving the KV cache of `prompt` tokens takes.
-    pub fn transfer_time(&self, prompt: u32) -> SimTime {
-        self.latency.saturating_add(crate::sim::time::round_micros(
+    pub fn transfer_time(&self, prompt: u32) -> SimDuration {
+        self.latency.saturating_add(SimDuration::from_micros_f64(
             self.per_token_us * f64::from(prompt),
         ))
     }
@@ -130,16 +142,16 @@ pub struct Capacity {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Provisioning {
-    pub delay: SimTime,
+    pub delay: SimDuration,
     pub step_gpus: u32,
     pub max_gpus: u32,
 }
 
-/// Per-request thresholds (µs); `None` = not checked.
+/// Per-request thresholds; `None` = not checked.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Slo {
-    pub ttft: Option<SimTime>,
-    pub tpot: Option<SimTime>,
-    pub e2e: Option<SimTime>,
-    pub queue: Option<SimTime>,
+    pub ttft: Option<SimDuration>,
+    pub tpot: Option<SimDuration>,
+    pub e2e: Option<SimDuration>,
+    pub queue: Option<SimDuration>,
 }

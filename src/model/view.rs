@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use super::metrics::{exposition, PodSeries, ServerGauges};
 use super::prometheus::{Query, SeriesStore};
 use super::server::Server;
+use super::spec::Clock;
 use super::spec::Serving;
 use super::world::UnitState;
 use crate::engine::cluster::{Cluster, Families, ModelServingView, PodView, QueryResult, Scrape};
@@ -48,10 +49,11 @@ pub struct Prometheus<'p> {
 }
 
 impl<'p> TickView<'p> {
-    /// `servings`: each ModelServing with its current `spec.replicas` and role replicas.
+    /// `servings`: each ModelServing with its current `spec.replicas` and role replicas; pod
+    /// start times are read on the engine's clock.
     pub fn new(
         now: SimTime,
-        epoch_ms: i64,
+        clock: &Clock,
         servings: &[(&Serving, i32, Vec<i32>)],
         units: Vec<UnitView<'_>>,
     ) -> Self {
@@ -96,7 +98,7 @@ impl<'p> TickView<'p> {
                 // Deletion requested or a container restarted: Kthena counts the pod as
                 // failed (engine.md §5.1); `restartCount` never goes back to 0.
                 failed: u.state == UnitState::Terminating || u.restarts > 0,
-                start_time_ms: u.start_time.map(|t| epoch_ms + t / 1_000),
+                start_time_ms: u.start_time.map(|t| clock.engine_time(t)),
             });
         }
         TickView {

@@ -24,8 +24,7 @@ use crate::engine::policy::{Labels, MetricSource, Policy, ScalingTarget};
 use crate::engine::{Autoscaler, Decision};
 use crate::sim::cancel;
 use crate::sim::rng::{stream, Stream};
-use crate::sim::time::micros_to_secs;
-use crate::sim::{EventQueue, SimTime};
+use crate::sim::{EventQueue, SimDuration, SimTime};
 use crate::workload::{Request, RequestSource, WorkloadError};
 
 /// Event classes: the order of simultaneous events.
@@ -175,8 +174,8 @@ struct Req {
     input: u32,
     output: u32,
     unit: u32,
-    first_admit: SimTime,
-    first_token: SimTime,
+    first_admit: Option<SimTime>,
+    first_token: Option<SimTime>,
     generation: u32,
     queued: bool,
     live: bool,
@@ -285,7 +284,7 @@ impl<'s> World<'s> {
         let mut w = World {
             spec,
             opts,
-            now: 0,
+            now: SimTime::ZERO,
             queue: EventQueue::new(),
             servings,
             units: Vec::new(),
@@ -309,10 +308,10 @@ impl<'s> World<'s> {
             results: Results::new(spec),
             engine_log: opts.engine_log.then(|| EngineLog::new(spec)),
             arrivals_since_tick: 0,
-            last_tick: 0,
+            last_tick: SimTime::ZERO,
             live_servers: 0,
             live_by_serving: vec![0; spec.servings.len()],
-            live_since: 0,
+            live_since: SimTime::ZERO,
             panic_by_policy: Vec::new(),
             speeds: spec
                 .servings
@@ -341,26 +340,26 @@ impl<'s> World<'s> {
         }
         self.started = true;
         self.pull_request()?;
-        if self.spec.clock.first_tick <= self.spec.clock.duration {
+        if self.spec.clock.first_tick <= self.spec.clock.end() {
             self.queue
                 .push(self.spec.clock.first_tick, CLASS_TICK, Event::Tick);
         }
         for (i, loss) in self.spec.node_losses.iter().enumerate() {
-            if loss.at <= self.spec.clock.duration {
+            if loss.at <= self.spec.clock.end() {
                 let index = i as u32;
                 self.queue
                     .push(loss.at, CLASS_POD, Event::NodeLost { index });
             }
         }
         for (i, (at, _)) in self.spec.policy_changes.iter().enumerate() {
-            if *at <= self.spec.clock.duration {
+            if *at <= self.spec.clock.end() {
                 self.queue
                     .push(*at, CLASS_POLICY, Event::PolicyChange { index: i as u32 });
             }
         }
-        let mut next_progress = 0;
+        let mut next_progress = SimTime::ZERO;
         while let Some(t) = self.queue.peek_time() {
-            if t > self.spec.clock.duration {
+            if t > self.spec.clock.end() {
                 break;
             }
             let Some((t, ev)) = self.queue.pop() else {
@@ -372,7 +371,7 @@ impl<'s> World<'s> {
                     return Err(RunError::Interrupted);
                 }
                 progress(t);
-                next_progress = t + self.spec.clock.duration / 200 + 1;
+                next_progress = t + self.spec.clock.duration / 200 + SimDuration::from_micros(1);
             }
             match ev {
                 Event::Wake { unit } => self.wake(unit),
@@ -396,7 +395,7 @@ impl<'s> World<'s> {
                 Event::Tick => self.tick(),
             }
         }
-        self.now = self.spec.clock.duration;
+        self.now = self.spec.clock.end();
         progress(self.now);
         self.finish()
     }
@@ -447,7 +446,11 @@ impl<'s> World<'s> {
             }
         }
         if !queries.is_empty() {
-            let range = queries.values().map(Query::max_range).max().unwrap_or(0);
+            let range = queries
+                .values()
+                .map(Query::max_range)
+                .max()
+                .unwrap_or(SimDuration::ZERO);
             self.prometheus = Some((
                 SeriesStore::new(range + self.spec.clock.sync_period),
                 queries,
@@ -491,7 +494,7 @@ impl<'s> World<'s> {
     fn pull_request(&mut self) -> Result<(), WorkloadError> {
         self.next_request = self.source.next_request()?;
         if let Some(r) = &self.next_request {
-            if r.arrival <= self.spec.clock.duration {
+            if r.arrival <= self.spec.clock.end() {
                 self.queue
                     .push(r.arrival.max(self.now), CLASS_ARRIVAL, Event::Arrival);
             } else {
@@ -517,8 +520,8 @@ impl<'s> World<'s> {
             input: r.input_tokens,
             output: r.output_tokens,
             unit: NONE,
-            first_admit: -1,
-            first_token: -1,
+            first_admit: None,
+            first_token: None,
             generation: 0,
             queued: false,
             live: true,
@@ -774,14 +777,14 @@ impl<'s> World<'s> {
             match ev {
                 ServerEvent::Admitted { req, at } => {
                     let r = &mut self.reqs[req as usize];
-                    if r.first_admit < 0 {
-                        r.first_admit = at;
+                    if r.first_admit.is_none() {
+                        r.first_admit = Some(at);
                     }
                 }
                 ServerEvent::FirstToken { req, at } => {
                     let r = &mut self.reqs[req as usize];
-                    if r.first_token < 0 {
-                        r.first_token = at;
+                    if r.first_token.is_none() {
+                        r.first_token = Some(at);
                     }
                 }
                 ServerEvent::Preempted { .. } => self.results.preemptions += 1,
@@ -795,11 +798,11 @@ impl<'s> World<'s> {
                     self.units[unit as usize]
                         .series
                         .ttft
-                        .observe(micros_to_secs(r.first_token - r.arrival));
+                        .observe((r.first_token.unwrap_or(r.arrival) - r.arrival).as_secs_f64());
                     let delay = spec
                         .disaggregation
                         .as_ref()
-                        .map_or(0, |d| d.transfer_time(r.input));
+                        .map_or(SimDuration::ZERO, |d| d.transfer_time(r.input));
                     self.queue.push(
                         at.saturating_add(delay),
                         CLASS_ARRIVAL,
@@ -812,18 +815,19 @@ impl<'s> World<'s> {
                 ServerEvent::Finished { req, at } => {
                     let r = self.reqs[req as usize];
                     let series = &mut self.units[unit as usize].series;
-                    let ttft = r.first_token - r.arrival;
+                    let first_token = r.first_token.unwrap_or(r.arrival);
+                    let ttft = first_token - r.arrival;
                     let e2e = at - r.arrival;
-                    series.ttft.observe(micros_to_secs(ttft));
-                    series.e2e.observe(micros_to_secs(e2e));
+                    series.ttft.observe(ttft.as_secs_f64());
+                    series.e2e.observe(e2e.as_secs_f64());
                     if r.output > 1 {
-                        let tpot = (at - r.first_token) as f64 / f64::from(r.output - 1);
+                        let tpot = (at - first_token).as_micros() as f64 / f64::from(r.output - 1);
                         series.tpot.observe(tpot / 1e6);
                     }
                     series.request_success_total += 1;
                     let timing = super::results::Timing {
                         end: at,
-                        queue: r.first_admit - r.arrival,
+                        queue: r.first_admit.unwrap_or(r.arrival) - r.arrival,
                         ttft,
                         e2e,
                         output_tokens: r.output,
@@ -857,8 +861,8 @@ impl<'s> World<'s> {
             input_tokens: r.input,
             output_tokens: r.output,
             server,
-            first_admit: (r.first_admit >= 0).then_some(r.first_admit),
-            first_token: (r.first_token >= 0).then_some(r.first_token),
+            first_admit: r.first_admit,
+            first_token: r.first_token,
             end: at,
             outcome,
         });
@@ -978,7 +982,7 @@ impl<'s> World<'s> {
             next_wake: SimTime::MIN,
             restarts: 0,
             crash_streak: 0,
-            ready_since: 0,
+            ready_since: SimTime::ZERO,
         });
         self.account_live(s, 1);
         let accel = self.capacity_index(&spec.accelerator);
@@ -1151,7 +1155,7 @@ impl<'s> World<'s> {
 
     /// What a unit has cost from its creation until now.
     fn unit_cost(&self, u: &Unit) -> f64 {
-        micros_to_secs(self.now - u.created) / 3600.0 * self.spec.servings[u.serving].price_per_hour
+        (self.now - u.created).as_secs_f64() / 3600.0 * self.spec.servings[u.serving].price_per_hour
     }
 
     /// Records each serving's cost so far (`cost.csv`): the billed cost of its gone units plus
@@ -1164,7 +1168,7 @@ impl<'s> World<'s> {
             cost[u.serving] += self.unit_cost(u);
             servers[u.serving] += 1;
         }
-        let time_s = micros_to_secs(self.now);
+        let time_s = (self.now).as_secs_f64();
         for (i, spec) in self.spec.servings.iter().enumerate() {
             self.results.cost_timeline.push(CostRow {
                 time_s,
@@ -1178,7 +1182,7 @@ impl<'s> World<'s> {
 
     /// Integrates the number of live (billed) servers over time, in all and per serving.
     fn account_live(&mut self, serving: usize, delta: i64) {
-        let dt = micros_to_secs(self.now - self.live_since);
+        let dt = (self.now - self.live_since).as_secs_f64();
         self.results.server_seconds += self.live_servers as f64 * dt;
         for (per, &n) in self.results.servings.iter_mut().zip(&self.live_by_serving) {
             per.server_seconds += n as f64 * dt;
@@ -1222,12 +1226,12 @@ impl<'s> World<'s> {
             .zip(&self.servings)
             .map(|(spec, st)| (spec, st.replicas, st.role_replicas.clone()))
             .collect::<Vec<_>>();
-        TickView::new(self.now, self.spec.clock.epoch_ms, &servings, units)
+        TickView::new(self.now, &self.spec.clock, &servings, units)
     }
 
     fn tick(&mut self) {
         self.record_cost();
-        let now_ms = self.spec.clock.epoch_ms + self.now / 1_000;
+        let now_ms = self.spec.clock.engine_time(self.now);
         let mut view = self.view();
         if let Some((store, queries)) = &mut self.prometheus {
             // Prometheus scrapes every running pod just before the controller queries it.
@@ -1251,7 +1255,7 @@ impl<'s> World<'s> {
             log.record(now_ms, &view, &decisions);
         }
         drop(view);
-        let elapsed = micros_to_secs(self.now - self.last_tick).max(1e-9);
+        let elapsed = (self.now - self.last_tick).as_secs_f64().max(1e-9);
         let arrivals_per_s = if self.now > self.last_tick {
             self.arrivals_since_tick as f64 / elapsed
         } else {
@@ -1277,14 +1281,14 @@ impl<'s> World<'s> {
             self.results.timeline.extend(rows);
         }
         let next = self.now.saturating_add(self.spec.clock.sync_period);
-        if next <= self.spec.clock.duration {
+        if next <= self.spec.clock.end() {
             self.queue.push(next, CLASS_TICK, Event::Tick);
         }
     }
 
     /// Writes the engine's decision to the ModelServing, which creates or removes servers.
     fn apply(&mut self, policy: usize, d: &Decision) {
-        let sync = micros_to_secs(self.spec.clock.sync_period);
+        let sync = (self.spec.clock.sync_period).as_secs_f64();
         if d.skip {
             self.results.skipped_ticks += 1;
         }
@@ -1418,7 +1422,7 @@ impl<'s> World<'s> {
             None => (String::new(), None),
         };
         TimelineRow {
-            time_s: micros_to_secs(self.now),
+            time_s: (self.now).as_secs_f64(),
             policy: d.key.clone(),
             target: match role_name {
                 Some(r) => format!("{}/{}/{r}", spec.namespace, spec.name),
@@ -1459,7 +1463,7 @@ impl<'s> World<'s> {
     fn finish(mut self) -> Result<Results, RunError> {
         self.account_live(0, 0);
         // The last cost rows are the final bill, taken just before it is added up below.
-        let end = micros_to_secs(self.now);
+        let end = (self.now).as_secs_f64();
         while (self.results.cost_timeline.last()).is_some_and(|r| r.time_s == end) {
             self.results.cost_timeline.pop();
         }
@@ -1661,7 +1665,7 @@ mod tests {
             for o in o_range.0..=o_range.1 {
                 let t = params.step_duration(u64::from(p), 0, 0)
                     + i64::from(o - 1) * params.step_duration(0, 1, 0);
-                let t = t as f64 / 1e6;
+                let t = t.as_micros() as f64 / 1e6;
                 s1 += t;
                 s2 += t * t;
                 n += 1.0;
@@ -1703,7 +1707,7 @@ mod tests {
             let e = per_server
                 .entry(row.server.clone().unwrap_or_default())
                 .or_default();
-            e.0 += (row.first_admit.unwrap_or(row.arrival) - row.arrival) as f64 / 1e6;
+            e.0 += (row.first_admit.unwrap_or(row.arrival) - row.arrival).as_micros() as f64 / 1e6;
             e.1 += 1.0;
         }
         assert_eq!(per_server.len(), servers as usize);

@@ -7,7 +7,7 @@ pub mod world;
 
 use serde_json::{json, Value};
 
-use crate::engine::{Autoscaler, Decision, EngineVersion};
+use crate::engine::{Autoscaler, Decision, EngineVersion, UnixMillis};
 use crate::golden::format::Line;
 use world::{build_policy, ReplayError, TickCluster};
 
@@ -29,7 +29,7 @@ pub fn replay(line: &Line, version: EngineVersion) -> Result<Vec<Decision>, Repl
         .enumerate()
         .map(|(i, tick)| {
             let cluster = TickCluster::new(tick, &units, i)?;
-            let mut d = engine.reconcile(tick.t, &policies, &cluster);
+            let mut d = engine.reconcile(UnixMillis::from_millis(tick.t), &policies, &cluster);
             Ok(d.remove(0))
         })
         .collect()

@@ -20,7 +20,7 @@ use crate::engine::policy::{
     PrometheusMetricSource, Quantity, RatioConstraint, RoleScalingParam, ScalingTarget,
     SelectPolicy, Target,
 };
-use crate::engine::EngineVersion;
+use crate::engine::{EngineVersion, UnixMillis};
 use crate::golden::format::{
     BehaviorIn, Bound, MetricIn, MetricValueIn, PodIn, Scenario, StableIn, TargetIn, Tick,
 };
@@ -481,7 +481,7 @@ impl TickCluster {
                 labels,
                 ready: p.ready,
                 failed: p.failed,
-                start_time_ms: p.start_time,
+                start_time_ms: p.start_time.map(UnixMillis::from_millis),
             });
         }
         Ok(())

@@ -22,7 +22,7 @@ pub fn timeline(rows: &[TimelineRow]) -> Result<Vec<u8>, csv::Error> {
 pub fn latency(r: &Results) -> Result<Vec<u8>, csv::Error> {
     let s = |v: Option<f64>| v.map(|x| round6(x / 1e6));
     csv_bytes(r.minutes.iter().map(|m| LatencyRow {
-        time_s: round6(m.start as f64 / 1e6),
+        time_s: round6(m.start.as_micros() as f64 / 1e6),
         completed: m.completed,
         ttft_p50_s: s(m.ttft.0),
         ttft_p99_s: s(m.ttft.1),
@@ -49,19 +49,19 @@ pub fn requests(rows: &[RequestRow]) -> Result<Vec<u8>, csv::Error> {
     csv_bytes(rows.iter().map(|r| {
         let completed = r.outcome == RequestOutcome::Completed;
         RequestRecord {
-            arrival_s: s(r.arrival),
+            arrival_s: s(r.arrival.as_micros()),
             input_tokens: r.input_tokens,
             output_tokens: r.output_tokens,
             server: r.server.clone().unwrap_or_default(),
-            queue_s: r.first_admit.map(|t| s(t - r.arrival)),
-            ttft_s: r.first_token.map(|t| s(t - r.arrival)),
+            queue_s: r.first_admit.map(|t| s((t - r.arrival).as_micros())),
+            ttft_s: r.first_token.map(|t| s((t - r.arrival).as_micros())),
             tpot_s: match (completed, r.first_token) {
                 (true, Some(ft)) if r.output_tokens > 1 => Some(round6(
-                    (r.end - ft) as f64 / 1e6 / f64::from(r.output_tokens - 1),
+                    (r.end - ft).as_micros() as f64 / 1e6 / f64::from(r.output_tokens - 1),
                 )),
                 _ => None,
             },
-            e2e_s: completed.then(|| s(r.end - r.arrival)),
+            e2e_s: completed.then(|| s((r.end - r.arrival).as_micros())),
             outcome: r.outcome,
         }
     }))

@@ -126,11 +126,11 @@ pub fn report(scn: &Scenario, summary: &Summary, results: &Results) -> String {
     let _ = writeln!(
         md,
         "Simulated {:.0} s of traffic (seed {}) against {} with the Kthena {} autoscaler engine (sync period {} s, {} polic{}), routing with {}.\n",
-        scn.duration() as f64 / 1e6,
+        scn.duration().as_micros() as f64 / 1e6,
         scn.seed(),
         servings.join(", "),
         scn.world.engine,
-        scn.world.clock.sync_period / 1_000_000,
+        scn.world.clock.sync_period.as_micros() / 1_000_000,
         scn.world.policies.len(),
         if scn.world.policies.len() == 1 { "y" } else { "ies" },
         scn.world.router,
@@ -180,7 +180,7 @@ pub fn report(scn: &Scenario, summary: &Summary, results: &Results) -> String {
         let _ = writeln!(md, "None.");
     }
     for (t, what) in &results.notable {
-        let _ = writeln!(md, "- t = {:.0} s: {what}", *t as f64 / 1e6);
+        let _ = writeln!(md, "- t = {:.0} s: {what}", t.as_micros() as f64 / 1e6);
     }
     let _ = writeln!(md, "\n## Engine caveats ({})\n", scn.world.engine);
     for c in caveats(scn.world.engine) {

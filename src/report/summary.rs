@@ -8,6 +8,7 @@ use crate::outputs::summary::{
 };
 use crate::scenario::Scenario;
 use crate::sim::sketch::Samples;
+use crate::sim::SimDuration;
 
 /// Percentiles, max and mean of samples in µs, in seconds; `None` without samples.
 fn latency_stats(samples: &Samples) -> LatencyStats {
@@ -26,7 +27,7 @@ fn latency_stats(samples: &Samples) -> LatencyStats {
 
 /// The summary of a run, with no assertion checked yet (they are checked against it).
 pub fn summary(scn: &Scenario, r: &Results) -> Summary {
-    let duration_s = r.duration as f64 / 1e6;
+    let duration_s = r.duration.as_micros() as f64 / 1e6;
     let finished = r.completed + r.failed() + r.dropped;
     let attainment = if finished > 0 {
         r.slo_met as f64 / finished as f64
@@ -69,7 +70,7 @@ pub fn summary(scn: &Scenario, r: &Results) -> Summary {
         })
         .collect();
     let slo = &scn.world.slo;
-    let secs = |t: Option<i64>| t.map(|t| round6(t as f64 / 1e6));
+    let secs = |t: Option<SimDuration>| t.map(|t| round6(t.as_micros() as f64 / 1e6));
     Summary {
         scenario: scn.name.clone(),
         scenario_hash: scn.text_hash.clone(),
@@ -148,7 +149,7 @@ fn faults(r: &Results) -> Faults {
         pods_lost: f.pods_lost,
         image_pull_failures: f.image_pull_failures,
         image_pull_delayed_pods: f.image_pull_delayed_pods,
-        image_pull_delay_s: round6(f.image_pull_delay as f64 / 1e6),
+        image_pull_delay_s: round6(f.image_pull_delay.as_micros() as f64 / 1e6),
         ticks_skipped_with_restarted_pods: frozen as u64,
     }
 }

@@ -8,7 +8,7 @@ use std::fmt::Write;
 use serde_json::{json, Value};
 
 use crate::outputs::round6;
-use crate::sim::{SimTime, MICROS_PER_SEC};
+use crate::sim::{SimDuration, SimTime, MICROS_PER_SEC};
 use crate::workload::Request;
 
 /// Percentiles reported for token lengths.
@@ -98,29 +98,29 @@ pub struct TraceStats {
 /// The longest span `trace stats` covers: its per-minute counts then take 2 MB. A longer span
 /// is almost surely a time column in other units than the format's (milliseconds read as
 /// seconds), and counting it minute by minute could take all the memory.
-pub const MAX_SPAN: SimTime = 366 * 24 * 3_600 * MICROS_PER_SEC;
+pub const MAX_SPAN: SimDuration = SimDuration::from_secs(366 * 24 * 3_600);
 
 impl TraceStats {
     /// Counts request `r` (arrivals never decrease), the `index`-th of the trace from 1;
     /// refuses one more than [`MAX_SPAN`] after the first.
     pub fn add(&mut self, r: &Request, index: u64) -> Result<(), String> {
         let first = *self.first.get_or_insert(r.arrival);
-        let offset = r.arrival.saturating_sub(first).max(0);
+        let offset = r.arrival.saturating_since(first).max(SimDuration::ZERO);
         if offset > MAX_SPAN {
             return Err(format!(
                 "request {index} arrives {:.0} days after the first: `trace stats` covers at most 366 days (is the time column in the format's unit?)",
-                offset as f64 / (86_400.0 * MICROS_PER_SEC as f64)
+                offset.as_micros() as f64 / (86_400.0 * MICROS_PER_SEC as f64)
             ));
         }
         if self.requests > 0 {
-            let gap = (r.arrival - self.last) as f64 / MICROS_PER_SEC as f64;
+            let gap = (r.arrival - self.last).as_micros() as f64 / MICROS_PER_SEC as f64;
             self.gaps.0 += 1;
             self.gaps.1 += gap;
             self.gaps.2 += gap * gap;
         }
         self.requests += 1;
         self.last = r.arrival;
-        let second = (offset / MICROS_PER_SEC) as u64;
+        let second = (offset.as_micros() / MICROS_PER_SEC) as u64;
         if second != self.second.0 {
             self.second = (second, 0);
         }
@@ -142,8 +142,9 @@ impl TraceStats {
 
     /// From the first to the last arrival, in seconds.
     pub fn span_s(&self) -> f64 {
-        self.first
-            .map_or(0.0, |f| (self.last - f) as f64 / MICROS_PER_SEC as f64)
+        self.first.map_or(0.0, |f| {
+            (self.last - f).as_micros() as f64 / MICROS_PER_SEC as f64
+        })
     }
 
     pub fn input(&self) -> &CountedValues {
@@ -268,9 +269,10 @@ pub fn sparkline(values: &[u32], width: usize) -> String {
 mod tests {
     use super::*;
 
-    fn req(t: SimTime, i: u32, o: u32) -> Request {
+    /// A request arriving `us` microseconds after the start.
+    fn req(us: i64, i: u32, o: u32) -> Request {
         Request {
-            arrival: t,
+            arrival: SimTime::from_micros(us),
             input_tokens: i,
             output_tokens: o,
         }
@@ -306,14 +308,14 @@ mod tests {
     fn a_span_beyond_a_year_is_refused_before_counting_it() {
         let mut s = TraceStats::default();
         s.add(&req(0, 1, 1), 1).unwrap();
-        s.add(&req(MAX_SPAN, 1, 1), 2).unwrap();
+        s.add(&req(MAX_SPAN.as_micros(), 1, 1), 2).unwrap();
         assert_eq!(s.per_minute().len(), 527_041);
-        let e = s.add(&req(MAX_SPAN + 1, 1, 1), 3).unwrap_err();
+        let e = s.add(&req(MAX_SPAN.as_micros() + 1, 1, 1), 3).unwrap_err();
         assert!(
             e.starts_with("request 3 arrives 366 days after the first"),
             "{e}"
         );
-        let e = s.add(&req(SimTime::MAX, 1, 1), 4).unwrap_err();
+        let e = s.add(&req(i64::MAX, 1, 1), 4).unwrap_err();
         assert!(e.starts_with("request 4 arrives 106751991 days"), "{e}");
     }
 }

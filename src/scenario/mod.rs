@@ -39,7 +39,7 @@ impl Scenario {
     }
 
     /// Simulated time to run.
-    pub fn duration(&self) -> crate::sim::SimTime {
+    pub fn duration(&self) -> crate::sim::SimDuration {
         self.world.clock.duration
     }
 }

@@ -15,7 +15,7 @@ use crate::engine::policy::{
     Duration, MetricEndpoint, MetricSource, MetricTarget, PodMetricSource, Policy, ScalingTarget,
     Target,
 };
-use crate::engine::EngineVersion;
+use crate::engine::{EngineVersion, UnixMillis};
 use crate::kthena::manifest::{ApiGeneration, Location, ManifestSet, ModelServing};
 use crate::model::metrics::exposed_families;
 use crate::model::router::RouterPolicy;
@@ -27,7 +27,7 @@ use crate::model::spec::{
 use crate::model::startup::Startup;
 use crate::outputs::summary::Summary;
 use crate::sim::rng::fnv1a;
-use crate::sim::{SimTime, MICROS_PER_SEC};
+use crate::sim::{SimDuration, SimTime};
 use crate::workload::WorkloadSpec;
 
 /// Why a scenario cannot be run. Each line of the message names the file and the field.
@@ -44,11 +44,11 @@ pub enum ScenarioError {
 
 /// The longest run: a month of simulated time, ticks and timeline rows (178 560 at the
 /// default sync period) bounded with it.
-const MAX_DURATION: SimTime = 744 * 3_600 * MICROS_PER_SEC;
+const MAX_DURATION: SimDuration = SimDuration::from_secs(744 * 3_600);
 
 /// The shortest autoscaler period: finer ticks only multiply the work and the timeline rows
 /// (Kthena's own default is 15s).
-const MIN_SYNC_PERIOD: SimTime = MICROS_PER_SEC;
+const MIN_SYNC_PERIOD: SimDuration = SimDuration::from_secs(1);
 
 /// Problems found so far, each `path: message`.
 #[derive(Default)]
@@ -60,7 +60,7 @@ impl Problems {
     }
 
     /// A duration field: Go syntax (`"90s"`, `"1m30s"`), not negative.
-    fn duration(&mut self, path: &str, text: &str) -> Option<SimTime> {
+    fn duration(&mut self, path: &str, text: &str) -> Option<SimDuration> {
         match Duration::parse(text) {
             Ok(d) if d.as_nanos() < 0 => {
                 self.add(
@@ -69,7 +69,7 @@ impl Problems {
                 );
                 None
             }
-            Ok(d) => Some(d.as_nanos() / 1_000),
+            Ok(d) => Some(SimDuration::from_micros(d.as_nanos() / 1_000)),
             Err(e) => {
                 self.add(
                     path,
@@ -81,7 +81,7 @@ impl Problems {
     }
 
     /// Whether duration `d` of field `path` is at most `max` (`shown`); a problem if not.
-    fn at_most(&mut self, path: &str, d: SimTime, max: SimTime, shown: &str) -> bool {
+    fn at_most(&mut self, path: &str, d: SimDuration, max: SimDuration, shown: &str) -> bool {
         if d > max {
             self.add(path, format!("must be at most {shown}"));
         }
@@ -89,16 +89,16 @@ impl Problems {
     }
 
     /// Whether duration `d` of field `path` is at least `min` (`shown`); a problem if not.
-    fn at_least(&mut self, path: &str, d: SimTime, min: SimTime, shown: &str) -> bool {
+    fn at_least(&mut self, path: &str, d: SimDuration, min: SimDuration, shown: &str) -> bool {
         if d < min {
             self.add(path, format!("must be at least {shown}"));
         }
         d >= min
     }
 
-    fn positive_duration(&mut self, path: &str, text: &str) -> Option<SimTime> {
+    fn positive_duration(&mut self, path: &str, text: &str) -> Option<SimDuration> {
         let d = self.duration(path, text)?;
-        if d == 0 {
+        if d == SimDuration::ZERO {
             self.add(path, "must be greater than 0");
             return None;
         }
@@ -286,11 +286,13 @@ fn build(
         None => Some(DEFAULT_SYNC_PERIOD),
     };
     let first_tick = match &raw.first_tick {
-        Some(s) => p.duration("first_tick", s),
-        None => Some(0),
+        Some(s) => p.duration("first_tick", s).map(SimDuration::after_start),
+        None => Some(SimTime::ZERO),
     };
-    let epoch_ms = raw.epoch_ms.unwrap_or(DEFAULT_EPOCH_MS);
-    if epoch_ms <= 0 {
+    let epoch_ms = raw
+        .epoch_ms
+        .map_or(DEFAULT_EPOCH_MS, UnixMillis::from_millis);
+    if epoch_ms.as_millis() <= 0 {
         p.add(
             "epoch_ms",
             "must be a positive Unix time in milliseconds (0 reads as \"empty\" to the engine)",
@@ -320,7 +322,7 @@ fn build(
             p,
         );
         if let (Some(at), Some(set)) = (at, set) {
-            changes.push((i, at, set));
+            changes.push((i, at.after_start(), set));
         }
     }
 
@@ -826,7 +828,7 @@ fn build_startup(r: &RawStartup, path: &str, p: &mut Problems) -> Option<Startup
                 p.add(format!("{path}.empirical"), "needs at least one duration");
                 return None;
             }
-            let d: Vec<Option<SimTime>> = v
+            let d: Vec<Option<SimDuration>> = v
                 .iter()
                 .enumerate()
                 .map(|(i, t)| p.duration(&format!("{path}.empirical[{i}]"), t))
@@ -916,7 +918,7 @@ fn build_serving(
     }
     let startup = match &s.startup {
         Some(r) => build_startup(r, &format!("{path}.startup"), p),
-        None => Some(Startup::Constant(0)),
+        None => Some(Startup::Constant(SimDuration::ZERO)),
     };
     let termination_grace = match &s.termination_grace {
         Some(t) => p.duration(&format!("{path}.termination_grace"), t),
@@ -982,7 +984,7 @@ fn build_serving(
         }
         let latency = match t.and_then(|t| t.latency.as_deref()) {
             Some(l) => p.duration(&format!("{path}.disaggregation.kv_transfer.latency"), l)?,
-            None => 1_000,
+            None => SimDuration::from_millis(1),
         };
         Some(Disaggregation {
             prefill_role: prefill_role?,

@@ -9,4 +9,4 @@ pub mod sketch;
 pub mod time;
 
 pub use queue::EventQueue;
-pub use time::{SimTime, MICROS_PER_MS, MICROS_PER_SEC};
+pub use time::{SimDuration, SimTime, MICROS_PER_MS, MICROS_PER_SEC};

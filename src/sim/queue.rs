@@ -97,11 +97,11 @@ mod tests {
         fn pops_in_time_class_sequence_order(events in prop::collection::vec((0i64..50, 0u8..3), 0..200)) {
             let mut q = EventQueue::new();
             for (i, &(t, c)) in events.iter().enumerate() {
-                q.push(t, c, i);
+                q.push(SimTime::from_micros(t), c, i);
             }
             let mut expected: Vec<(i64, u8, usize)> = events.iter().enumerate().map(|(i, &(t, c))| (t, c, i)).collect();
             expected.sort();
-            let got: Vec<(i64, u8, usize)> = std::iter::from_fn(|| q.pop()).map(|(t, i)| (t, events[i].1, i)).collect();
+            let got: Vec<(i64, u8, usize)> = std::iter::from_fn(|| q.pop()).map(|(t, i)| (t.as_micros(), events[i].1, i)).collect();
             prop_assert_eq!(got, expected);
         }
     }

@@ -77,6 +77,7 @@ impl RequestSource for ContextLimit {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sim::SimTime;
 
     /// Requests from a list, for tests.
     struct Listed(std::vec::IntoIter<Request>);
@@ -91,7 +92,7 @@ mod tests {
         let requests: Vec<Request> = arrivals
             .iter()
             .map(|&(arrival, tag)| Request {
-                arrival,
+                arrival: SimTime::from_micros(arrival),
                 input_tokens: tag,
                 output_tokens: tag,
             })
@@ -118,7 +119,7 @@ mod tests {
         .unwrap();
         let order: Vec<(i64, u32)> = drain(merged)
             .iter()
-            .map(|r| (r.arrival, r.input_tokens))
+            .map(|r| (r.arrival.as_micros(), r.input_tokens))
             .collect();
         assert_eq!(
             order,

@@ -11,7 +11,6 @@ use super::format::{ArrivalTime, Column, CsvColumns, TraceFormat};
 use super::rows::{parse_tokens, OrderCheck, Row, RowReader, RowSettings};
 use super::timestamp::{parse_decimal, parse_timestamp, DatetimePattern};
 use super::{RowProblem, WorkloadError};
-use crate::sim::SimTime;
 
 /// How the time column is written.
 #[derive(Debug)]
@@ -163,7 +162,7 @@ impl<R: Read> CsvRows<R> {
         })
     }
 
-    fn parse_time(&self, text: &str) -> Result<SimTime, RowProblem> {
+    fn parse_time(&self, text: &str) -> Result<i64, RowProblem> {
         let column = self.time.1.clone();
         match &self.clock {
             Clock::Azure => parse_timestamp(text).map_err(|reason| RowProblem::BadTimestamp {

@@ -9,7 +9,7 @@ use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::de::{self, Deserialize, Deserializer, Unexpected, Visitor};
 
 use crate::engine::policy::Duration;
-use crate::sim::SimTime;
+use crate::sim::SimDuration;
 
 /// What a duration looks like, for error messages and the schema.
 const EXPECTED: &str =
@@ -18,14 +18,14 @@ const EXPECTED: &str =
 /// A non-negative duration from the scenario file, in simulated microseconds (anything
 /// finer than a microsecond is dropped).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct SpecDuration(SimTime);
+pub struct SpecDuration(SimDuration);
 
 impl SpecDuration {
-    pub const fn from_micros(micros: SimTime) -> Self {
-        SpecDuration(micros)
+    pub const fn new(d: SimDuration) -> Self {
+        SpecDuration(d)
     }
 
-    pub const fn micros(self) -> SimTime {
+    pub const fn get(self) -> SimDuration {
         self.0
     }
 }
@@ -33,7 +33,7 @@ impl SpecDuration {
 /// Go's canonical form (`"10m0s"`), so messages quote durations the way they can be written.
 impl fmt::Display for SpecDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        Duration::from_nanos(self.0.saturating_mul(1_000)).fmt(f)
+        Duration::from_nanos(self.0.as_micros().saturating_mul(1_000)).fmt(f)
     }
 }
 
@@ -60,14 +60,14 @@ impl Visitor<'_> for SpecDurationVisitor {
                 &"a duration that is not negative",
             ));
         }
-        Ok(SpecDuration(d.as_nanos() / 1_000))
+        Ok(SpecDuration(SimDuration::from_micros(d.as_nanos() / 1_000)))
     }
 
     /// A bare `0` needs no unit, as in Go; any other bare number is refused, because a
     /// reader cannot tell whether `30` meant seconds or minutes.
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<SpecDuration, E> {
         if v == 0 {
-            Ok(SpecDuration(0))
+            Ok(SpecDuration(SimDuration::ZERO))
         } else {
             Err(E::invalid_value(Unexpected::Unsigned(v), &self))
         }
@@ -75,7 +75,7 @@ impl Visitor<'_> for SpecDurationVisitor {
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<SpecDuration, E> {
         if v == 0 {
-            Ok(SpecDuration(0))
+            Ok(SpecDuration(SimDuration::ZERO))
         } else {
             Err(E::invalid_value(Unexpected::Signed(v), &self))
         }
@@ -110,13 +110,15 @@ mod tests {
 
     #[test]
     fn go_syntax_in_microseconds() {
-        assert_eq!(parse("30s"), Ok(SpecDuration(30_000_000)));
-        assert_eq!(parse("1h30m"), Ok(SpecDuration(5_400_000_000)));
-        assert_eq!(parse("250ms"), Ok(SpecDuration(250_000)));
-        assert_eq!(parse("1.5us"), Ok(SpecDuration(1)));
-        assert_eq!(parse("0"), Ok(SpecDuration(0)));
-        assert_eq!(parse("\"0\""), Ok(SpecDuration(0)));
-        assert_eq!(SpecDuration(5_400_000_000).to_string(), "1h30m0s");
+        let us = |n| Ok(SpecDuration(SimDuration::from_micros(n)));
+        assert_eq!(parse("30s"), us(30_000_000));
+        assert_eq!(parse("1h30m"), us(5_400_000_000));
+        assert_eq!(parse("250ms"), us(250_000));
+        assert_eq!(parse("1.5us"), us(1));
+        assert_eq!(parse("0"), us(0));
+        assert_eq!(parse("\"0\""), us(0));
+        let d = SpecDuration(SimDuration::from_secs(5_400));
+        assert_eq!(d.to_string(), "1h30m0s");
     }
 
     #[test]

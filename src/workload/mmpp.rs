@@ -15,8 +15,7 @@ use rand_distr::{Distribution, Exp1};
 use super::lengths::{named_stream, Lengths};
 use super::{LengthDistribution, Request, RequestSource, WorkloadError};
 use crate::sim::rng::Stream;
-use crate::sim::time::round_micros;
-use crate::sim::{SimTime, MICROS_PER_SEC};
+use crate::sim::{SimDuration, SimTime, MICROS_PER_SEC};
 
 /// The two states of an MMPP, validated: rates >= 0 (not both 0), mean sojourns > 0.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,15 +25,18 @@ pub struct MmppParams {
     /// Arrival rate between bursts, requests per second.
     pub off_rps: f64,
     /// Mean length of a burst.
-    pub mean_on: SimTime,
+    pub mean_on: SimDuration,
     /// Mean time between bursts.
-    pub mean_off: SimTime,
+    pub mean_off: SimDuration,
 }
 
 impl MmppParams {
     /// The long-run mean rate, requests per second.
     pub fn mean_rps(&self) -> f64 {
-        let (on, off) = (self.mean_on as f64, self.mean_off as f64);
+        let (on, off) = (
+            self.mean_on.as_micros() as f64,
+            self.mean_off.as_micros() as f64,
+        );
         (self.on_rps * on + self.off_rps * off) / (on + off)
     }
 }
@@ -67,31 +69,32 @@ impl MmppSource {
         end: SimTime,
     ) -> Self {
         let mut phases = named_stream(seed, name, "phases");
-        let p_on = params.mean_on as f64 / (params.mean_on + params.mean_off) as f64;
+        let p_on = params.mean_on.as_micros() as f64
+            / (params.mean_on + params.mean_off).as_micros() as f64;
         let on = phases.random::<f64>() < p_on;
         let mut source = MmppSource {
             params,
             on,
-            state_end: 0,
-            clock: 0,
+            state_end: SimTime::ZERO,
+            clock: SimTime::ZERO,
             end,
             phases,
             arrivals: named_stream(seed, name, "arrivals"),
             lengths: Lengths::new(seed, name, input, output),
         };
-        source.state_end = source.sojourn();
+        source.state_end = SimTime::ZERO + source.sojourn();
         source
     }
 
     /// How long the current state lasts, from now.
-    fn sojourn(&mut self) -> SimTime {
+    fn sojourn(&mut self) -> SimDuration {
         let mean = if self.on {
             self.params.mean_on
         } else {
             self.params.mean_off
         };
         let draw: f64 = Exp1.sample(&mut self.phases);
-        round_micros(draw * mean as f64)
+        SimDuration::from_micros_f64(draw * mean.as_micros() as f64)
     }
 }
 
@@ -105,9 +108,9 @@ impl RequestSource for MmppSource {
             };
             if rate > 0.0 {
                 let draw: f64 = Exp1.sample(&mut self.arrivals);
-                let next = self
-                    .clock
-                    .saturating_add(round_micros(draw * MICROS_PER_SEC as f64 / rate));
+                let next = self.clock.saturating_add(SimDuration::from_micros_f64(
+                    draw * MICROS_PER_SEC as f64 / rate,
+                ));
                 // A candidate past the state's end is dropped: the gap is memoryless, so
                 // the next state starts afresh.
                 if next < self.state_end {
@@ -130,7 +133,7 @@ impl RequestSource for MmppSource {
 mod tests {
     use super::*;
 
-    const S: SimTime = MICROS_PER_SEC;
+    const S: SimDuration = SimDuration::from_secs(1);
 
     fn arrivals(params: MmppParams, end: SimTime) -> Vec<SimTime> {
         let mut source = MmppSource::new(
@@ -151,13 +154,13 @@ mod tests {
     const BURSTS: MmppParams = MmppParams {
         on_rps: 20.0,
         off_rps: 0.5,
-        mean_on: 30 * S,
-        mean_off: 120 * S,
+        mean_on: SimDuration::from_secs(30),
+        mean_off: SimDuration::from_secs(120),
     };
 
     #[test]
     fn the_long_run_rate_is_the_time_weighted_mean() {
-        let days = 10 * 86_400 * S;
+        let days = SimTime::ZERO + 10 * 86_400 * S;
         let n = arrivals(BURSTS, days).len() as f64;
         let expected = BURSTS.mean_rps() * 864_000.0;
         assert!((BURSTS.mean_rps() - 4.4).abs() < 1e-12);
@@ -168,11 +171,11 @@ mod tests {
 
     #[test]
     fn bursts_make_counts_overdispersed() {
-        let requests = arrivals(BURSTS, 6 * 3_600 * S);
+        let requests = arrivals(BURSTS, SimTime::ZERO + 6 * 3_600 * S);
         assert!(requests.windows(2).all(|w| w[0] <= w[1]));
         let mut counts = vec![0_f64; 6 * 360];
         for t in &requests {
-            counts[(t / (10 * S)) as usize] += 1.0;
+            counts[(t.since_start() / (10 * S)) as usize] += 1.0;
         }
         let n = counts.len() as f64;
         let mean = counts.iter().sum::<f64>() / n;
@@ -183,7 +186,7 @@ mod tests {
 
     #[test]
     fn changing_a_rate_keeps_the_bursts_in_place() {
-        let hour = 3_600 * S;
+        let hour = SimTime::ZERO + 3_600 * S;
         let doubled = MmppParams {
             on_rps: 40.0,
             off_rps: 0.0,
@@ -206,7 +209,7 @@ mod tests {
         for start in starts {
             assert!(
                 a.iter().any(|t| (start - S..=start + S).contains(t)),
-                "no burst at {start}"
+                "no burst at {start:?}"
             );
         }
     }

@@ -14,7 +14,6 @@ use super::format::{looks_binary, shorten};
 use super::rows::{OrderCheck, Row, RowReader, RowSettings};
 use super::timestamp::parse_decimal;
 use super::{RowProblem, WorkloadError};
-use crate::sim::SimTime;
 
 /// The longest line read: far above any real request (a long `hash_ids` list is a few
 /// kilobytes), and a bound on what a file without line breaks makes us hold.
@@ -146,14 +145,14 @@ impl<R: BufRead + Send> RowReader for MooncakeRows<R> {
 /// A JSON number of milliseconds >= 0 as microseconds, finer digits truncated. Numbers are
 /// read from their decimal text, so that `0.001` is exactly 1 µs; exponent forms fall back
 /// to floating point.
-fn milliseconds(value: &Value) -> Option<SimTime> {
+fn milliseconds(value: &Value) -> Option<i64> {
     let Value::Number(n) = value else {
         return None;
     };
     parse_decimal(&n.to_string(), 3).or_else(|| {
         let us = n.as_f64()? * 1_000.0;
         // Below 2^63 µs, so that the conversion cannot saturate.
-        (0.0..9.2e18).contains(&us).then_some(us as SimTime)
+        (0.0..9.2e18).contains(&us).then_some(us as i64)
     })
 }
 

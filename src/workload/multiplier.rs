@@ -5,6 +5,7 @@ use rand::RngExt;
 
 use super::{BoxedSource, Request, RequestSource, WorkloadError};
 use crate::sim::rng::Stream;
+use crate::sim::SimDuration;
 
 /// The largest multiplier accepted: beyond it the workload is no longer the trace's.
 pub const MAX_RATE_MULTIPLIER: f64 = 1_000.0;
@@ -69,12 +70,14 @@ impl RequestSource for RateMultiplier {
             if copies == 0 {
                 continue;
             }
-            let gap = self.head.map_or(0, |next| next.arrival - current.arrival);
+            let gap = self
+                .head
+                .map_or(SimDuration::ZERO, |next| next.arrival - current.arrival);
             for _ in 1..copies {
-                let delay = if gap > 0 {
-                    self.rng.random_range(0..gap)
+                let delay = if gap > SimDuration::ZERO {
+                    SimDuration::from_micros(self.rng.random_range(0..gap.as_micros()))
                 } else {
-                    0
+                    SimDuration::ZERO
                 };
                 self.pending.push(Request {
                     arrival: current.arrival + delay,
@@ -92,7 +95,7 @@ impl RequestSource for RateMultiplier {
 mod tests {
     use super::*;
     use crate::sim::rng::stream;
-    use crate::sim::{SimTime, MICROS_PER_SEC};
+    use crate::sim::SimTime;
     use crate::workload::{LengthDistribution, PoissonSource, RateProfile};
 
     /// Requests from a list, for tests.
@@ -111,7 +114,7 @@ mod tests {
             RateProfile::Constant(10.0),
             LengthDistribution::Uniform { min: 1, max: 1_000 },
             LengthDistribution::Uniform { min: 1, max: 100 },
-            3_600 * MICROS_PER_SEC,
+            SimTime::from_secs(3_600),
         ))
     }
 
@@ -189,11 +192,11 @@ mod tests {
 
     #[test]
     fn the_last_request_is_copied_at_its_own_instant() {
-        let listed = |arrivals: &[SimTime]| -> BoxedSource {
+        let listed = |arrivals: &[i64]| -> BoxedSource {
             let requests: Vec<Request> = arrivals
                 .iter()
                 .map(|&arrival| Request {
-                    arrival,
+                    arrival: SimTime::from_micros(arrival),
                     input_tokens: 7,
                     output_tokens: 3,
                 })
@@ -201,7 +204,7 @@ mod tests {
             Box::new(Listed(requests.into_iter()))
         };
         let out = drain(RateMultiplier::new(listed(&[5, 5, 9]), 3.0, stream(0, "x")));
-        let arrivals: Vec<SimTime> = out.iter().map(|r| r.arrival).collect();
+        let arrivals: Vec<i64> = out.iter().map(|r| r.arrival.as_micros()).collect();
         assert_eq!(arrivals.len(), 9);
         assert_eq!(&arrivals[..3], &[5, 5, 5]);
         assert!(arrivals[3..6].iter().all(|&t| (5..9).contains(&t)));

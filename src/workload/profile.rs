@@ -3,7 +3,7 @@
 
 use std::f64::consts::TAU;
 
-use crate::sim::SimTime;
+use crate::sim::{SimDuration, SimTime};
 
 /// A rate profile in requests per second, already validated.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,7 +19,7 @@ pub enum RateProfile {
         peak: f64,
         trough_ratio: f64,
         peak_at: SimTime,
-        period: SimTime,
+        period: SimDuration,
     },
 }
 
@@ -37,7 +37,8 @@ impl RateProfile {
                     (Some(i), Some(&(t1, r1))) => {
                         let (t0, r0) = points[i];
                         // t0 <= t < t1, so the span is never zero.
-                        r0 + (r1 - r0) * ((t - t0) as f64 / (t1 - t0) as f64)
+                        r0 + (r1 - r0)
+                            * ((t - t0).as_micros() as f64 / (t1 - t0).as_micros() as f64)
                     }
                 }
             }
@@ -48,7 +49,8 @@ impl RateProfile {
                 period,
             } => {
                 // The phase in integer time, so that a long run loses no precision.
-                let phase = (t - peak_at).rem_euclid(*period) as f64 / *period as f64;
+                let phase = (t - *peak_at).rem_euclid(*period).as_micros() as f64
+                    / period.as_micros() as f64;
                 let wave = 0.5 * (1.0 + (TAU * phase).cos());
                 peak * (trough_ratio + (1.0 - trough_ratio) * wave)
             }
@@ -83,53 +85,55 @@ impl RateProfile {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::MICROS_PER_SEC;
 
-    const S: SimTime = MICROS_PER_SEC;
+    /// `n` seconds after the start.
+    fn s(n: i64) -> SimTime {
+        SimTime::from_secs(n)
+    }
 
     #[test]
     fn points_are_linear_between_and_constant_outside() {
-        let p = RateProfile::Points(vec![(10 * S, 2.0), (20 * S, 4.0)]);
-        assert_eq!(p.rate_at(0), 2.0);
-        assert_eq!(p.rate_at(10 * S), 2.0);
-        assert_eq!(p.rate_at(15 * S), 3.0);
-        assert_eq!(p.rate_at(20 * S), 4.0);
-        assert_eq!(p.rate_at(1_000 * S), 4.0);
+        let p = RateProfile::Points(vec![(s(10), 2.0), (s(20), 4.0)]);
+        assert_eq!(p.rate_at(s(0)), 2.0);
+        assert_eq!(p.rate_at(s(10)), 2.0);
+        assert_eq!(p.rate_at(s(15)), 3.0);
+        assert_eq!(p.rate_at(s(20)), 4.0);
+        assert_eq!(p.rate_at(s(1_000)), 4.0);
         assert_eq!(p.peak(), 4.0);
     }
 
     #[test]
     fn two_points_at_one_instant_make_a_step() {
-        let p = RateProfile::Points(vec![(0, 1.0), (60 * S, 1.0), (60 * S, 9.0), (120 * S, 9.0)]);
-        assert_eq!(p.rate_at(60 * S - 1), 1.0);
-        assert_eq!(p.rate_at(60 * S), 9.0);
-        assert_eq!(p.rate_at(90 * S), 9.0);
+        let p = RateProfile::Points(vec![(s(0), 1.0), (s(60), 1.0), (s(60), 9.0), (s(120), 9.0)]);
+        assert_eq!(p.rate_at(s(60) - SimDuration::from_micros(1)), 1.0);
+        assert_eq!(p.rate_at(s(60)), 9.0);
+        assert_eq!(p.rate_at(s(90)), 9.0);
     }
 
     #[test]
     fn diurnal_peaks_at_peak_at_and_bottoms_half_a_period_later() {
-        let day = 86_400 * S;
+        let day = SimDuration::from_secs(86_400);
         let p = RateProfile::Diurnal {
             peak: 10.0,
             trough_ratio: 0.2,
-            peak_at: 14 * 3_600 * S,
+            peak_at: s(14 * 3_600),
             period: day,
         };
-        assert!((p.rate_at(14 * 3_600 * S) - 10.0).abs() < 1e-12);
-        assert!((p.rate_at(14 * 3_600 * S + day) - 10.0).abs() < 1e-12);
-        assert!((p.rate_at(2 * 3_600 * S) - 2.0).abs() < 1e-12);
-        assert!((p.rate_at(8 * 3_600 * S) - 6.0).abs() < 1e-9);
+        assert!((p.rate_at(s(14 * 3_600)) - 10.0).abs() < 1e-12);
+        assert!((p.rate_at(s(14 * 3_600) + day) - 10.0).abs() < 1e-12);
+        assert!((p.rate_at(s(2 * 3_600)) - 2.0).abs() < 1e-12);
+        assert!((p.rate_at(s(8 * 3_600)) - 6.0).abs() < 1e-9);
     }
 
     #[test]
     fn silence_is_found_only_when_it_lasts() {
         assert_eq!(RateProfile::Constant(0.0).silent_from(), Some(SimTime::MIN));
         assert_eq!(RateProfile::Constant(1.0).silent_from(), None);
-        let tail = RateProfile::Points(vec![(0, 5.0), (10 * S, 0.0), (20 * S, 0.0)]);
-        assert_eq!(tail.silent_from(), Some(10 * S));
-        let gap = RateProfile::Points(vec![(0, 5.0), (10 * S, 0.0), (20 * S, 3.0)]);
+        let tail = RateProfile::Points(vec![(s(0), 5.0), (s(10), 0.0), (s(20), 0.0)]);
+        assert_eq!(tail.silent_from(), Some(s(10)));
+        let gap = RateProfile::Points(vec![(s(0), 5.0), (s(10), 0.0), (s(20), 3.0)]);
         assert_eq!(gap.silent_from(), None);
-        let zero = RateProfile::Points(vec![(5 * S, 0.0)]);
+        let zero = RateProfile::Points(vec![(s(5), 0.0)]);
         assert_eq!(zero.silent_from(), Some(SimTime::MIN));
     }
 }

@@ -131,7 +131,7 @@ impl RenewalSource {
             warp: TimeWarp::new(profile),
             gaps,
             expected: 0.0,
-            clock: 0,
+            clock: SimTime::ZERO,
             end,
             arrivals: named_stream(seed, name, "arrivals"),
             lengths: Lengths::new(seed, name, input, output),
@@ -162,10 +162,15 @@ impl RequestSource for RenewalSource {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sim::MICROS_PER_SEC;
+    use crate::sim::SimDuration;
 
-    const S: SimTime = MICROS_PER_SEC;
-    const MIN: SimTime = 60 * S;
+    const S: SimDuration = SimDuration::from_secs(1);
+    const MIN: SimDuration = SimDuration::from_secs(60);
+
+    /// The point `d` after the start.
+    fn at(d: SimDuration) -> SimTime {
+        d.after_start()
+    }
 
     fn arrivals(profile: RateProfile, gaps: InterArrival, end: SimTime) -> Vec<SimTime> {
         let mut source = RenewalSource::new(
@@ -188,7 +193,7 @@ mod tests {
     fn gap_stats(arrivals: &[SimTime]) -> (f64, f64) {
         let gaps: Vec<f64> = arrivals
             .windows(2)
-            .map(|w| (w[1] - w[0]) as f64 / S as f64)
+            .map(|w| (w[1] - w[0]).as_secs_f64())
             .collect();
         let n = gaps.len() as f64;
         let mean = gaps.iter().sum::<f64>() / n;
@@ -235,7 +240,7 @@ mod tests {
         for cv in [0.5, 3.0] {
             for gaps in [InterArrival::gamma(cv), InterArrival::weibull(cv)] {
                 let gaps = gaps.unwrap();
-                let requests = arrivals(RateProfile::Constant(rate), gaps.clone(), 40_000 * S);
+                let requests = arrivals(RateProfile::Constant(rate), gaps.clone(), at(40_000 * S));
                 let (mean, measured) = gap_stats(&requests);
                 assert!(
                     (mean * rate - 1.0).abs() < 0.03,
@@ -254,7 +259,7 @@ mod tests {
         let requests = arrivals(
             RateProfile::Constant(10.0),
             InterArrival::gamma(1.0).unwrap(),
-            10_000 * S,
+            at(10_000 * S),
         );
         let n = requests.len() as f64;
         assert!((n - 100_000.0).abs() < 4.0 * 100_000_f64.sqrt(), "{n}");
@@ -265,23 +270,23 @@ mod tests {
     #[test]
     fn under_a_profile_per_minute_counts_follow_the_rate() {
         let profile = RateProfile::Points(vec![
-            (0, 2.0),
-            (20 * MIN, 2.0),
-            (40 * MIN, 20.0),
-            (40 * MIN, 8.0),
-            (60 * MIN, 8.0),
+            (SimTime::ZERO, 2.0),
+            (at(20 * MIN), 2.0),
+            (at(40 * MIN), 20.0),
+            (at(40 * MIN), 8.0),
+            (at(60 * MIN), 8.0),
         ]);
         let warp = TimeWarp::new(profile.clone());
-        let requests = arrivals(profile, InterArrival::gamma(2.0).unwrap(), 60 * MIN);
+        let requests = arrivals(profile, InterArrival::gamma(2.0).unwrap(), at(60 * MIN));
         let mut counts = [0_f64; 60];
         for t in &requests {
-            counts[(t / MIN) as usize] += 1.0;
+            counts[(t.since_start() / MIN) as usize] += 1.0;
         }
         // The count over a minute varies more than Poisson's (about cv² times): compare
         // ten-minute sums, each within 4 standard deviations.
         for ten in 0..6 {
             let n: f64 = counts[ten * 10..ten * 10 + 10].iter().sum();
-            let from = ten as SimTime * 10 * MIN;
+            let from = at(ten as i64 * 10 * MIN);
             let mean = warp.expected(from + 10 * MIN) - warp.expected(from);
             assert!(
                 (n - mean).abs() < 4.0 * (4.0 * mean).sqrt(),
@@ -297,15 +302,17 @@ mod tests {
             arrivals(
                 RateProfile::Constant(3.0),
                 InterArrival::weibull(2.0).unwrap(),
-                600 * S,
+                at(600 * S),
             )
         };
         let requests = run();
         assert!(requests.windows(2).all(|w| w[0] <= w[1]));
-        assert!(requests.iter().all(|&t| (0..600 * S).contains(&t)));
+        assert!(requests
+            .iter()
+            .all(|&t| (SimTime::ZERO..at(600 * S)).contains(&t)));
         assert_eq!(requests, run());
-        let silent = RateProfile::Points(vec![(0, 5.0), (60 * S, 0.0)]);
+        let silent = RateProfile::Points(vec![(SimTime::ZERO, 5.0), (at(60 * S), 0.0)]);
         let ended = arrivals(silent, InterArrival::gamma(2.0).unwrap(), SimTime::MAX);
-        assert!(ended.last().is_some_and(|&t| t < 60 * S));
+        assert!(ended.last().is_some_and(|&t| t < at(60 * S)));
     }
 }

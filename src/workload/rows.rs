@@ -3,14 +3,13 @@
 //! output tokens means, the model filter).
 
 use super::{RowProblem, WorkloadError, ZeroOutput};
-use crate::sim::SimTime;
 
 /// One request as a trace records it, before it is cut, shifted and scaled for the run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Row {
-    /// Microseconds since 1970 (formats with absolute timestamps) or since the start of the
-    /// trace (formats with relative times).
-    pub time: SimTime,
+    /// Trace time, not yet simulated time: microseconds since 1970 (formats with absolute
+    /// timestamps) or since the start of the trace (formats with relative times).
+    pub time: i64,
     /// At least 1.
     pub input_tokens: u32,
     /// At least 1.
@@ -50,7 +49,7 @@ pub(super) struct OrderCheck(Option<Previous>);
 
 #[derive(Debug)]
 struct Previous {
-    time: SimTime,
+    time: i64,
     line: u64,
     text: String,
 }
@@ -60,7 +59,7 @@ impl OrderCheck {
     /// it is earlier than the row before it.
     pub fn check(
         &mut self,
-        time: SimTime,
+        time: i64,
         line: u64,
         column: &str,
         text: &str,

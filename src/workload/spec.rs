@@ -16,7 +16,7 @@ use super::{
     MmppSource, MmppSpec, PoissonSource, PoissonSpec, RateMultiplier, RateProfile, RenewalSource,
     RenewalSpec, TraceFormat, TraceOptions, TraceSource, TraceSpec, WorkloadError,
 };
-use crate::sim::SimTime;
+use crate::sim::{SimDuration, SimTime};
 
 /// The requests a scenario sends: one or more streams, merged in arrival order (at equal
 /// times, the stream listed first goes first). Every stream stops at the end of the run.
@@ -133,7 +133,7 @@ impl WorkloadSpec {
         &self,
         seed: u64,
         base_dir: &Path,
-        duration: SimTime,
+        duration: SimDuration,
     ) -> Result<BoxedSource, WorkloadError> {
         let (plans, mut problems) = self.plan(base_dir);
         problems.0.extend(self.volume_problems(duration));
@@ -142,7 +142,7 @@ impl WorkloadSpec {
         }
         let mut sources = plans
             .into_iter()
-            .map(|plan| plan.open(seed, duration))
+            .map(|plan| plan.open(seed, duration.after_start()))
             .collect::<Result<Vec<_>, _>>()?;
         let source: BoxedSource = if sources.len() == 1 {
             sources.remove(0)
@@ -158,7 +158,7 @@ impl WorkloadSpec {
     /// The problem, as `(field path, message)`, of a workload that would send more than
     /// [`MAX_RUN_REQUESTS`] requests in a run of `duration` at its synthetic streams' peak
     /// rates (a trace sends what its file holds).
-    pub fn volume_problems(&self, duration: SimTime) -> Vec<(String, String)> {
+    pub fn volume_problems(&self, duration: SimDuration) -> Vec<(String, String)> {
         let peak: f64 = self
             .streams
             .iter()
@@ -172,7 +172,7 @@ impl WorkloadSpec {
                 StreamSpec::Trace(_) => 0.0,
             })
             .sum();
-        let requests = peak * duration as f64 / crate::sim::MICROS_PER_SEC as f64;
+        let requests = peak * duration.as_micros() as f64 / crate::sim::MICROS_PER_SEC as f64;
         if requests <= MAX_RUN_REQUESTS {
             return Vec::new();
         }
@@ -181,7 +181,7 @@ impl WorkloadSpec {
             format!(
                 "up to {requests:.3e} requests ({peak} per second at the peak over {}): a run \
                  sends at most {MAX_RUN_REQUESTS:.0e}; lower the rates or shorten the duration",
-                super::SpecDuration::from_micros(duration)
+                super::SpecDuration::new(duration)
             ),
         )]
     }
@@ -293,7 +293,7 @@ pub(super) fn check_trace_file(
 }
 
 impl Plan {
-    fn open(self, seed: u64, duration: SimTime) -> Result<BoxedSource, WorkloadError> {
+    fn open(self, seed: u64, end: SimTime) -> Result<BoxedSource, WorkloadError> {
         Ok(match self {
             Plan::Synthetic {
                 name,
@@ -304,14 +304,14 @@ impl Plan {
                 let input = input.load(seed, name, "input_tokens")?;
                 let output = output.load(seed, name, "output_tokens")?;
                 match arrivals {
-                    Arrivals::Poisson(profile) => Box::new(PoissonSource::new(
-                        seed, name, profile, input, output, duration,
-                    )),
+                    Arrivals::Poisson(profile) => {
+                        Box::new(PoissonSource::new(seed, name, profile, input, output, end))
+                    }
                     Arrivals::Renewal(profile, gaps) => Box::new(RenewalSource::new(
-                        seed, name, profile, gaps, input, output, duration,
+                        seed, name, profile, gaps, input, output, end,
                     )),
                     Arrivals::Mmpp(params) => {
-                        Box::new(MmppSource::new(seed, name, params, input, output, duration))
+                        Box::new(MmppSource::new(seed, name, params, input, output, end))
                     }
                 }
             }
@@ -321,13 +321,8 @@ impl Plan {
                 options,
                 rate_multiplier,
             } => {
-                let source: BoxedSource = Box::new(TraceSource::open(
-                    &path,
-                    TraceOptions {
-                        end: duration,
-                        ..options
-                    },
-                )?);
+                let source: BoxedSource =
+                    Box::new(TraceSource::open(&path, TraceOptions { end, ..options })?);
                 if rate_multiplier == 1.0 {
                     source
                 } else {

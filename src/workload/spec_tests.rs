@@ -2,13 +2,13 @@
 //! path), and what the built sources produce.
 
 use super::*;
-use crate::sim::MICROS_PER_SEC;
+use crate::sim::SimDuration;
 use crate::workload::{
     ArrivalTime, Column, CsvColumns, GapDistribution, PoissonSpec, RateSpec, Request, SpecDuration,
     ZeroOutput,
 };
 
-const MIN: SimTime = 60 * MICROS_PER_SEC;
+const MIN: SimDuration = SimDuration::from_secs(60);
 
 /// The folder holding the crate, so that `../shared/traces/...` resolves as in a scenario.
 fn base_dir() -> &'static Path {
@@ -91,14 +91,14 @@ fn every_kind_parses_validates_and_builds() {
         StreamSpec::Poisson(PoissonSpec {
             rate: RateSpec::Diurnal(d),
             ..
-        }) => assert_eq!(d.period.micros(), 24 * 60 * MIN),
+        }) => assert_eq!(d.period.get(), 24 * 60 * MIN),
         other => panic!("{other:?}"),
     }
     match &spec.streams[3] {
         StreamSpec::Trace(t) => {
             assert_eq!(t.time_scale, 2.0);
             assert_eq!(
-                t.window.and_then(|w| w.from).map(SpecDuration::micros),
+                t.window.and_then(|w| w.from).map(SpecDuration::get),
                 Some(10 * MIN)
             );
         }
@@ -107,7 +107,9 @@ fn every_kind_parses_validates_and_builds() {
     let requests = drain(spec.build(1, base_dir(), 30 * MIN).unwrap());
     assert!(requests.len() > 5_000);
     assert!(requests.windows(2).all(|w| w[0].arrival <= w[1].arrival));
-    assert!(requests.iter().all(|r| r.arrival < 30 * MIN));
+    assert!(requests
+        .iter()
+        .all(|r| r.arrival < (30 * MIN).after_start()));
     assert!(requests.iter().all(|r| r.input_tokens >= 1
         && r.output_tokens >= 1
         && r.input_tokens + r.output_tokens <= 8192));
@@ -117,7 +119,7 @@ fn every_kind_parses_validates_and_builds() {
 fn a_lone_stream_needs_no_name_and_a_trace_needs_no_options() {
     let spec = parse("streams: [{trace: {path: ../shared/traces/azure-llm-2023-code.csv}}]");
     assert_eq!(spec.validate(base_dir()), vec![]);
-    let requests = drain(spec.build(0, base_dir(), SimTime::MAX).unwrap());
+    let requests = drain(spec.build(0, base_dir(), SimDuration::MAX).unwrap());
     assert_eq!(requests.len(), 8_819);
 }
 
@@ -143,7 +145,7 @@ fn an_unnamed_lone_stream_draws_from_the_plain_stream_names() {
         RateProfile::Constant(3.0),
         LengthDistribution::Uniform { min: 1, max: 99 },
         LengthDistribution::Constant(5),
-        10 * MIN,
+        (10 * MIN).after_start(),
     )));
     assert_eq!(run(yaml("")), direct);
     assert_ne!(run(yaml("name: a,")), run(yaml("name: b,")));
@@ -589,7 +591,7 @@ fn a_looped_trace_fills_the_run() {
     let spec = azure(", loop: true, time_scale: 4");
     let requests = drain(spec.build(0, base_dir(), day).unwrap());
     // 8,819 requests every 57 minutes / 4: about 101 passes in a day.
-    assert!(requests.last().unwrap().arrival > day - MIN);
+    assert!(requests.last().unwrap().arrival > (day - MIN).after_start());
     let passes = requests.len() as f64 / 8_819.0;
     assert!((100.0..102.0).contains(&passes), "{passes}");
 }
@@ -601,7 +603,7 @@ fn empirical_lengths_follow_the_trace() {
     );
     assert_eq!(spec.validate(base_dir()), vec![]);
     let drawn = drain(spec.build(8, base_dir(), 60 * MIN).unwrap());
-    let trace = drain(azure("").build(0, base_dir(), SimTime::MAX).unwrap());
+    let trace = drain(azure("").build(0, base_dir(), SimDuration::MAX).unwrap());
     let quantile = |mut v: Vec<u32>, p: f64| {
         v.sort_unstable();
         f64::from(v[(p * (v.len() - 1) as f64) as usize])
@@ -657,7 +659,7 @@ streams:
 
 #[test]
 fn a_workload_of_more_than_a_hundred_million_requests_is_refused() {
-    const HOUR: SimTime = 60 * MIN;
+    const HOUR: SimDuration = SimDuration::from_secs(3_600);
     let spec = parse(
         r#"
 streams:

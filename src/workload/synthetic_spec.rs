@@ -14,7 +14,7 @@ use super::{
     InterArrival, LengthDistribution, MmppParams, RateProfile, SpecDuration, TraceFormat,
     TraceOptions,
 };
-use crate::sim::MICROS_PER_SEC;
+use crate::sim::SimDuration;
 
 /// Synthetic requests. Arrivals form a Poisson process whose rate follows `rate` (drawn by
 /// thinning against the profile's peak). Arrivals, prompt lengths and output lengths draw
@@ -146,7 +146,7 @@ pub struct DiurnalSpec {
 }
 
 fn one_day() -> SpecDuration {
-    SpecDuration::from_micros(24 * 3_600 * MICROS_PER_SEC)
+    SpecDuration::new(SimDuration::from_secs(24 * 3_600))
 }
 
 /// A token-length distribution. Draws are rounded half-up to whole tokens and clipped to at
@@ -312,7 +312,7 @@ impl MmppSpec {
         }
         for (field, duration) in [("mean_on", self.mean_on), ("mean_off", self.mean_off)] {
             problems.check(
-                duration.micros() > 0,
+                duration.get() > SimDuration::ZERO,
                 &format!("{path}.{field}"),
                 "must be longer than 0s",
             );
@@ -333,8 +333,8 @@ impl MmppSpec {
             arrivals: Arrivals::Mmpp(MmppParams {
                 on_rps: self.on_rps,
                 off_rps: self.off_rps,
-                mean_on: self.mean_on.micros(),
-                mean_off: self.mean_off.micros(),
+                mean_on: self.mean_on.get(),
+                mean_off: self.mean_off.get(),
             }),
             lengths: lengths?,
         })
@@ -397,7 +397,12 @@ impl RateSpec {
                         );
                     }
                 }
-                RateProfile::Points(points.iter().map(|p| (p.at.micros(), p.rps)).collect())
+                RateProfile::Points(
+                    points
+                        .iter()
+                        .map(|p| (p.at.get().after_start(), p.rps))
+                        .collect(),
+                )
             }
             RateSpec::Diurnal(d) => {
                 let path = format!("{path}.diurnal");
@@ -408,15 +413,15 @@ impl RateSpec {
                     "must be between 0 and 1",
                 );
                 problems.check(
-                    d.period.micros() > 0,
+                    d.period.get() > SimDuration::ZERO,
                     &format!("{path}.period"),
                     "must be longer than 0s",
                 );
                 RateProfile::Diurnal {
                     peak: d.peak_rps,
                     trough_ratio: d.trough_ratio,
-                    peak_at: d.peak_at.micros(),
-                    period: d.period.micros(),
+                    peak_at: d.peak_at.get().after_start(),
+                    period: d.period.get(),
                 }
             }
         };

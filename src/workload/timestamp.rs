@@ -3,12 +3,12 @@
 //! microseconds, and timestamps laid out by a strftime-style pattern. Finer digits than a
 //! microsecond are truncated (model-rules.md), never rounded.
 
-use crate::sim::{SimTime, MICROS_PER_SEC};
+use crate::sim::MICROS_PER_SEC;
 
 /// Parses `YYYY-MM-DD HH:MM:SS[.fraction][Z|±HH:MM]` (a `T` may replace the space) into
 /// microseconds since 1970-01-01 UTC, the fraction truncated to microseconds. Without an
 /// offset the time is taken as UTC; only differences between rows matter.
-pub(super) fn parse_timestamp(s: &str) -> Result<SimTime, &'static str> {
+pub(super) fn parse_timestamp(s: &str) -> Result<i64, &'static str> {
     let mut c = Cursor(s.as_bytes());
     let year = c.number(4).ok_or("malformed date")?;
     c.expect(b'-').ok_or("malformed date")?;
@@ -51,13 +51,13 @@ pub(super) fn parse_timestamp(s: &str) -> Result<SimTime, &'static str> {
 /// Parses a decimal number >= 0 (`12`, `12.5`, `.5`) of units worth `10^unit_digits`
 /// microseconds (6 for seconds, 3 for milliseconds, 0 for microseconds), truncating digits
 /// finer than a microsecond. `None` for anything else, signs and exponents included.
-pub(super) fn parse_decimal(s: &str, unit_digits: u32) -> Option<SimTime> {
+pub(super) fn parse_decimal(s: &str, unit_digits: u32) -> Option<i64> {
     let (whole, fraction) = s.split_once('.').unwrap_or((s, ""));
     let all_digits = |t: &str| t.bytes().all(|b| b.is_ascii_digit());
     if (whole.is_empty() && fraction.is_empty()) || !all_digits(whole) || !all_digits(fraction) {
         return None;
     }
-    let whole: SimTime = if whole.is_empty() {
+    let whole: i64 = if whole.is_empty() {
         0
     } else {
         whole.parse().ok()?
@@ -66,7 +66,7 @@ pub(super) fn parse_decimal(s: &str, unit_digits: u32) -> Option<SimTime> {
         .bytes()
         .chain(std::iter::repeat(b'0'))
         .take(unit_digits as usize)
-        .fold(0, |n, d| n * 10 + SimTime::from(d - b'0'));
+        .fold(0, |n, d| n * 10 + i64::from(d - b'0'));
     whole
         .checked_mul(10_i64.pow(unit_digits))?
         .checked_add(fraction)
@@ -158,7 +158,7 @@ impl DatetimePattern {
     }
 
     /// Microseconds since 1970-01-01 UTC, or why `s` does not fit the pattern.
-    pub(super) fn parse(&self, s: &str) -> Result<SimTime, &'static str> {
+    pub(super) fn parse(&self, s: &str) -> Result<i64, &'static str> {
         let mut c = Cursor(s.as_bytes());
         let mut t = Civil {
             year: 1970,
@@ -209,7 +209,7 @@ struct Civil {
 
 impl Civil {
     /// Microseconds since 1970-01-01 UTC, or which part is out of range.
-    fn micros(&self) -> Result<SimTime, &'static str> {
+    fn micros(&self) -> Result<i64, &'static str> {
         if !(1..=12).contains(&self.month) {
             return Err("month out of range");
         }

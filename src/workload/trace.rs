@@ -21,18 +21,18 @@ use std::path::{Path, PathBuf};
 use super::format::open_rows;
 use super::rows::{Row, RowReader};
 use super::{Request, RequestSource, TraceFormat, WorkloadError, ZeroOutput};
-use crate::sim::time::round_micros;
-use crate::sim::SimTime;
+use crate::sim::{SimDuration, SimTime};
 
 /// How a trace is read, cut and replayed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TraceOptions {
     /// The format the file must have; `None` tells it from the first line.
     pub format: Option<TraceFormat>,
-    /// Rows before this trace time are skipped; this instant becomes time 0.
-    pub from: SimTime,
+    /// Rows before this trace time (from the trace's origin) are skipped; this instant
+    /// becomes time 0.
+    pub from: SimDuration,
     /// Rows at or after this trace time end the replay (or the pass, when looping).
-    pub to: Option<SimTime>,
+    pub to: Option<SimDuration>,
     /// Replay speed: 2 replays twice as fast (each arrival at half its offset from `from`).
     pub time_scale: f64,
     /// Sort the rows by time (file order kept at equal times) instead of refusing a row
@@ -57,7 +57,7 @@ impl Default for TraceOptions {
     fn default() -> Self {
         TraceOptions {
             format: None,
-            from: 0,
+            from: SimDuration::ZERO,
             to: None,
             time_scale: 1.0,
             sort: false,
@@ -112,12 +112,12 @@ struct Pass {
     /// 0 for the first pass.
     index: i64,
     /// Offsets from `from` of the first pass's first and last replayed rows.
-    first: SimTime,
-    last: SimTime,
+    first: SimDuration,
+    last: SimDuration,
     /// Rows replayed in the first pass.
     count: u64,
     /// How far each pass is shifted from the one before, in trace time.
-    period: SimTime,
+    period: SimDuration,
 }
 
 /// Requests replayed from a trace file, one row at a time.
@@ -127,8 +127,8 @@ pub struct TraceSource {
     options: TraceOptions,
     format: TraceFormat,
     rows: Rows,
-    /// The trace time that is offset 0: the first row's (absolute formats), or 0.
-    origin: Option<SimTime>,
+    /// The trace time (µs) that is offset 0: the first row's (absolute formats), or 0.
+    origin: Option<i64>,
     pass: Pass,
     done: bool,
 }
@@ -215,12 +215,12 @@ impl TraceSource {
                     let mean_gap = if gaps > 0 {
                         (pass.last - pass.first) / gaps
                     } else {
-                        0
+                        SimDuration::ZERO
                     };
                     pass.last + mean_gap
                 }
             };
-            if period <= 0 {
+            if period <= SimDuration::ZERO {
                 return Err(WorkloadError::Trace {
                     path: self.path.clone(),
                     message: "cannot loop a trace whose requests all arrive at its start: set \
@@ -257,7 +257,7 @@ impl RequestSource for TraceSource {
             let origin = *self
                 .origin
                 .get_or_insert(if absolute { row.time } else { 0 });
-            let offset = row.time - origin;
+            let offset = SimDuration::from_micros(row.time - origin);
             if offset < self.options.from {
                 continue;
             }
@@ -275,10 +275,12 @@ impl RequestSource for TraceSource {
             }
             let shifted = self
                 .pass
-                .index
-                .saturating_mul(self.pass.period)
+                .period
+                .saturating_mul(self.pass.index)
                 .saturating_add(offset);
-            let arrival = round_micros(shifted as f64 / self.options.time_scale);
+            let arrival =
+                SimDuration::from_micros_f64(shifted.as_micros() as f64 / self.options.time_scale)
+                    .after_start();
             if arrival >= self.options.end {
                 break;
             }

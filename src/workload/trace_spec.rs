@@ -144,8 +144,8 @@ impl TraceSpec {
         }
         let options = TraceOptions {
             format: self.format.clone(),
-            from: from.micros(),
-            to: window.to.map(SpecDuration::micros),
+            from: from.get(),
+            to: window.to.map(SpecDuration::get),
             time_scale: self.time_scale,
             sort: self.sort,
             looped: self.looped,

@@ -4,12 +4,22 @@
 use std::io::Cursor;
 
 use super::*;
-use crate::sim::MICROS_PER_SEC;
+use crate::sim::{SimDuration, MICROS_PER_SEC};
 use crate::workload::{
     detect_format, ArrivalTime, Column, CsvColumns, GenericCsvWriter, RowProblem,
 };
 
-const S: SimTime = MICROS_PER_SEC;
+const S: i64 = MICROS_PER_SEC;
+
+/// The point `us` microseconds after the start.
+fn t(us: i64) -> SimTime {
+    SimTime::from_micros(us)
+}
+
+/// A span of `us` microseconds.
+fn d(us: i64) -> SimDuration {
+    SimDuration::from_micros(us)
+}
 
 const AZURE_2023_CODE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
@@ -62,10 +72,10 @@ fn with_format(format: TraceFormat) -> TraceOptions {
 }
 
 /// `(arrival, input, output)` of each request, for compact expectations.
-fn triples(requests: &[Request]) -> Vec<(SimTime, u32, u32)> {
+fn triples(requests: &[Request]) -> Vec<(i64, u32, u32)> {
     requests
         .iter()
-        .map(|r| (r.arrival, r.input_tokens, r.output_tokens))
+        .map(|r| (r.arrival.as_micros(), r.input_tokens, r.output_tokens))
         .collect()
 }
 
@@ -81,9 +91,9 @@ fn row_problem(result: Result<Vec<Request>, WorkloadError>) -> (u64, RowProblem)
 fn the_azure_2023_code_trace_replays_whole() {
     let requests = read_all(Path::new(AZURE_2023_CODE), TraceOptions::default()).unwrap();
     assert_eq!(requests.len(), 8_819);
-    assert_eq!(requests[0].arrival, 0);
+    assert_eq!(requests[0].arrival, t(0));
     // 2023-11-16 18:17:03.9799600 to 19:14:19.9280160.
-    assert_eq!(requests[requests.len() - 1].arrival, 3_435_948_056);
+    assert_eq!(requests[requests.len() - 1].arrival, t(3_435_948_056));
     assert!(requests.windows(2).all(|w| w[0].arrival <= w[1].arrival));
     let input: u64 = requests.iter().map(|r| u64::from(r.input_tokens)).sum();
     let output: u64 = requests.iter().map(|r| u64::from(r.output_tokens)).sum();
@@ -91,7 +101,7 @@ fn the_azure_2023_code_trace_replays_whole() {
     assert_eq!(
         requests[0],
         Request {
-            arrival: 0,
+            arrival: t(0),
             input_tokens: 4_808,
             output_tokens: 10
         }
@@ -108,7 +118,7 @@ fn the_azure_2023_code_trace_replays_whole() {
 fn a_window_is_cut_from_trace_time_and_starts_at_zero() {
     let path = Path::new(AZURE_2023_CODE);
     let whole = read_all(path, TraceOptions::default()).unwrap();
-    let (from, to) = (600 * S, 1_200 * S);
+    let (from, to) = (d(600 * S), d(1_200 * S));
     let window = TraceOptions {
         from,
         to: Some(to),
@@ -116,7 +126,7 @@ fn a_window_is_cut_from_trace_time_and_starts_at_zero() {
     };
     let expected: Vec<Request> = whole
         .iter()
-        .filter(|r| (from..to).contains(&r.arrival))
+        .filter(|r| (from..to).contains(&r.arrival.since_start()))
         .map(|r| Request {
             arrival: r.arrival - from,
             ..*r
@@ -133,19 +143,22 @@ fn a_window_is_cut_from_trace_time_and_starts_at_zero() {
         },
     )
     .unwrap();
-    let halved: Vec<SimTime> = expected.iter().map(|r| (r.arrival + 1) / 2).collect();
+    let halved: Vec<SimTime> = expected
+        .iter()
+        .map(|r| t((r.arrival.as_micros() + 1) / 2))
+        .collect();
     assert_eq!(faster.iter().map(|r| r.arrival).collect::<Vec<_>>(), halved);
 
     let ended = read_all(
         path,
         TraceOptions {
-            end: 60 * S,
+            end: t(60 * S),
             ..window
         },
     )
     .unwrap();
     assert_eq!(ended[..], expected[..ended.len()]);
-    assert!(expected[ended.len()].arrival >= 60 * S);
+    assert!(expected[ended.len()].arrival >= t(60 * S));
 }
 
 #[test]
@@ -292,7 +305,7 @@ fn the_format_is_told_by_the_header() {
     assert_eq!(
         source.next_request().unwrap(),
         Some(Request {
-            arrival: 250_000,
+            arrival: t(250_000),
             input_tokens: 5,
             output_tokens: 7
         })
@@ -533,7 +546,7 @@ fn burstgpt_skips_failures_and_can_keep_one_model() {
         },
     )
     .unwrap();
-    assert_eq!(failures_kept[1].arrival, 45 * S);
+    assert_eq!(failures_kept[1].arrival, t(45 * S));
     assert_eq!(failures_kept[1].output_tokens, 1);
     let gpt4 = read_all(
         &trace.0,
@@ -757,7 +770,7 @@ fn a_loop_fills_the_run_shifted_by_the_period() {
             text,
             TraceOptions {
                 looped: true,
-                end: 10 * S,
+                end: t(10 * S),
                 ..options
             },
         )
@@ -766,14 +779,17 @@ fn a_loop_fills_the_run_shifted_by_the_period() {
     // Without a window end, the period is the last row plus the mean gap: 3 s.
     let requests = looped(TraceOptions::default());
     assert_eq!(
-        requests.iter().map(|r| r.arrival / S).collect::<Vec<_>>(),
+        requests
+            .iter()
+            .map(|r| r.arrival.as_micros() / S)
+            .collect::<Vec<_>>(),
         [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]
     );
     assert_eq!(requests[4].input_tokens, 2);
     // With one, it is the window's length; time-scale applies to the looped trace.
     let requests = looped(TraceOptions {
-        from: S,
-        to: Some(5 * S),
+        from: d(S),
+        to: Some(d(5 * S)),
         time_scale: 2.0,
         ..TraceOptions::default()
     });
@@ -796,7 +812,7 @@ fn a_loop_fills_the_run_shifted_by_the_period() {
 
 #[test]
 fn a_looped_file_is_read_again_and_fills_the_duration() {
-    let end = 3 * 3_600 * S;
+    let end = t(3 * 3_600 * S);
     let options = TraceOptions {
         looped: true,
         end,
@@ -807,7 +823,7 @@ fn a_looped_file_is_read_again_and_fills_the_duration() {
     // The trace spans about 57 minutes; each pass is shifted by its last arrival plus the
     // mean gap, and the passes run until the end.
     let last = once[once.len() - 1].arrival;
-    let period = last + last / (once.len() as SimTime - 1);
+    let period = last.since_start() + last.since_start() / (once.len() as i64 - 1);
     let expected: Vec<Request> = (0..4)
         .flat_map(|k| {
             once.iter().map(move |r| Request {
@@ -819,7 +835,7 @@ fn a_looped_file_is_read_again_and_fills_the_duration() {
         .collect();
     assert_eq!(looped, expected);
     assert!(expected.len() > 3 * once.len());
-    assert!(expected.last().unwrap().arrival > end - 3 * 60 * S);
+    assert!(expected.last().unwrap().arrival > end - d(3 * 60 * S));
 }
 
 #[test]
@@ -827,7 +843,7 @@ fn a_loop_needs_a_span_and_an_empty_window_ends_it() {
     let instant = "arrival_s,input_tokens,output_tokens\n0,1,1\n0,2,2\n";
     let options = TraceOptions {
         looped: true,
-        end: 10 * S,
+        end: t(10 * S),
         ..TraceOptions::default()
     };
     let err = read_text(instant, options.clone()).unwrap_err();
@@ -836,7 +852,7 @@ fn a_loop_needs_a_span_and_an_empty_window_ends_it() {
     let requests = read_text(
         instant,
         TraceOptions {
-            to: Some(4 * S),
+            to: Some(d(4 * S)),
             ..options.clone()
         },
     )
@@ -846,7 +862,7 @@ fn a_loop_needs_a_span_and_an_empty_window_ends_it() {
     let empty = read_text(
         "arrival_s,input_tokens,output_tokens\n0,1,1\n",
         TraceOptions {
-            from: 5 * S,
+            from: d(5 * S),
             ..options
         },
     )
@@ -858,22 +874,22 @@ fn a_loop_needs_a_span_and_an_empty_window_ends_it() {
 fn a_generic_trace_reads_back_what_was_written() {
     let requests = vec![
         Request {
-            arrival: 0,
+            arrival: t(0),
             input_tokens: 1,
             output_tokens: 1,
         },
         Request {
-            arrival: 1,
+            arrival: t(1),
             input_tokens: 4_000,
             output_tokens: 300,
         },
         Request {
-            arrival: 1,
+            arrival: t(1),
             input_tokens: 2,
             output_tokens: 3,
         },
         Request {
-            arrival: 604_800_123_456,
+            arrival: t(604_800_123_456),
             input_tokens: u32::MAX,
             output_tokens: 17,
         },

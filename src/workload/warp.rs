@@ -7,7 +7,7 @@
 use std::f64::consts::TAU;
 
 use super::RateProfile;
-use crate::sim::{SimTime, MICROS_PER_SEC};
+use crate::sim::{SimDuration, SimTime, MICROS_PER_SEC};
 
 const SECS_PER_MICRO: f64 = 1.0 / MICROS_PER_SEC as f64;
 
@@ -29,8 +29,10 @@ impl TimeWarp {
             for &(at, rate) in points {
                 total += match previous {
                     // The rate before the first point is the first point's.
-                    None => rate * at as f64 * SECS_PER_MICRO,
-                    Some((t0, r0)) => 0.5 * (r0 + rate) * (at - t0) as f64 * SECS_PER_MICRO,
+                    None => rate * at.as_micros() as f64 * SECS_PER_MICRO,
+                    Some((t0, r0)) => {
+                        0.5 * (r0 + rate) * (at - t0).as_micros() as f64 * SECS_PER_MICRO
+                    }
                 };
                 at_points.push(total);
                 previous = Some((at, rate));
@@ -46,19 +48,19 @@ impl TimeWarp {
     /// The expected number of arrivals in `[0, t)`.
     pub fn expected(&self, t: SimTime) -> f64 {
         match &self.profile {
-            RateProfile::Constant(rate) => rate * t as f64 * SECS_PER_MICRO,
+            RateProfile::Constant(rate) => rate * t.as_micros() as f64 * SECS_PER_MICRO,
             RateProfile::Points(points) => {
                 let after = points.partition_point(|&(at, _)| at <= t);
                 match after.checked_sub(1) {
                     None => points
                         .first()
-                        .map_or(0.0, |&(_, r)| r * t as f64 * SECS_PER_MICRO),
+                        .map_or(0.0, |&(_, r)| r * t.as_micros() as f64 * SECS_PER_MICRO),
                     Some(i) => {
                         let (t0, r0) = points[i];
-                        let dt = (t - t0) as f64 * SECS_PER_MICRO;
+                        let dt = (t - t0).as_micros() as f64 * SECS_PER_MICRO;
                         let slope = points.get(after).map_or(0.0, |&(t1, r1)| {
                             // t0 <= t < t1, so the span is never zero.
-                            (r1 - r0) / ((t1 - t0) as f64 * SECS_PER_MICRO)
+                            (r1 - r0) / ((t1 - t0).as_micros() as f64 * SECS_PER_MICRO)
                         });
                         self.at_points[i] + r0 * dt + 0.5 * slope * dt * dt
                     }
@@ -73,13 +75,14 @@ impl TimeWarp {
                 // rate = peak · (mean + swing · cos(2π (t - peak_at) / period)).
                 let mean = 0.5 * (1.0 + trough_ratio);
                 let swing = 0.5 * (1.0 - trough_ratio);
-                let period_s = *period as f64 * SECS_PER_MICRO;
+                let period_s = period.as_micros() as f64 * SECS_PER_MICRO;
                 // Phases in integer time, so that a long run loses no precision.
                 let sine = |t: SimTime| {
-                    (TAU * (t - peak_at).rem_euclid(*period) as f64 / *period as f64).sin()
+                    let phase = (t - *peak_at).rem_euclid(*period).as_micros() as f64;
+                    (TAU * phase / period.as_micros() as f64).sin()
                 };
-                peak * (mean * t as f64 * SECS_PER_MICRO
-                    + swing * period_s / TAU * (sine(t) - sine(0)))
+                peak * (mean * t.as_micros() as f64 * SECS_PER_MICRO
+                    + swing * period_s / TAU * (sine(t) - sine(SimTime::ZERO)))
             }
         }
     }
@@ -93,7 +96,9 @@ impl TimeWarp {
         }
         // The rate never exceeds the peak, so the answer is at least this far away; steps
         // then double until they pass it, and a bisection on whole microseconds finds it.
-        let mut step = ((missing / self.peak) * MICROS_PER_SEC as f64).max(1.0) as SimTime;
+        let mut step = SimDuration::from_micros(
+            ((missing / self.peak) * MICROS_PER_SEC as f64).max(1.0) as i64,
+        );
         let mut low = after;
         loop {
             let high = low.saturating_add(step).min(end);
@@ -111,7 +116,8 @@ impl TimeWarp {
     /// The smallest `t` in `(low, high]` with `expected(t) >= target`, given
     /// `expected(low) < target <= expected(high)`.
     fn bisect(&self, target: f64, mut low: SimTime, mut high: SimTime) -> SimTime {
-        while high - low > 1 {
+        let one = SimDuration::from_micros(1);
+        while high - low > one {
             let middle = low + (high - low) / 2;
             if self.expected(middle) >= target {
                 high = middle;
@@ -127,13 +133,16 @@ impl TimeWarp {
 mod tests {
     use super::*;
 
-    const S: SimTime = MICROS_PER_SEC;
+    /// `n` seconds after the start.
+    fn s(n: i64) -> SimTime {
+        SimTime::from_secs(n)
+    }
 
     /// Λ by the midpoint rule on a fine grid, to check the closed forms against.
     fn integral(profile: &RateProfile, t: SimTime) -> f64 {
-        let step = S / 10;
-        (0..t / step)
-            .map(|i| profile.rate_at(i * step + step / 2) * 0.1)
+        let step = SimDuration::from_millis(100);
+        (0..t.since_start() / step)
+            .map(|i| profile.rate_at(SimTime::ZERO + i * step + step / 2) * 0.1)
             .sum()
     }
 
@@ -142,35 +151,26 @@ mod tests {
         let profiles = [
             RateProfile::Constant(2.5),
             RateProfile::Points(vec![
-                (60 * S, 1.0),
-                (120 * S, 5.0),
-                (300 * S, 5.0),
-                (300 * S, 0.0),
-                (400 * S, 3.0),
+                (s(60), 1.0),
+                (s(120), 5.0),
+                (s(300), 5.0),
+                (s(300), 0.0),
+                (s(400), 3.0),
             ]),
             RateProfile::Diurnal {
                 peak: 4.0,
                 trough_ratio: 0.25,
-                peak_at: 100 * S,
-                period: 600 * S,
+                peak_at: s(100),
+                period: SimDuration::from_secs(600),
             },
         ];
         for profile in profiles {
             let warp = TimeWarp::new(profile.clone());
-            for t in [
-                0,
-                30 * S,
-                60 * S,
-                90 * S,
-                299 * S,
-                300 * S,
-                350 * S,
-                1_000 * S,
-            ] {
+            for t in [0, 30, 60, 90, 299, 300, 350, 1_000].map(s) {
                 let (closed, numeric) = (warp.expected(t), integral(&profile, t));
                 assert!(
                     (closed - numeric).abs() < 1e-6 * numeric.max(1.0),
-                    "{profile:?} at {t}: {closed} vs {numeric}"
+                    "{profile:?} at {t:?}: {closed} vs {numeric}"
                 );
             }
         }
@@ -179,20 +179,23 @@ mod tests {
     #[test]
     fn reach_inverts_expected_to_the_microsecond() {
         let warp = TimeWarp::new(RateProfile::Points(vec![
-            (0, 1.0),
-            (100 * S, 9.0),
-            (100 * S, 0.0),
-            (200 * S, 0.0),
-            (200 * S, 2.0),
+            (s(0), 1.0),
+            (s(100), 9.0),
+            (s(100), 0.0),
+            (s(200), 0.0),
+            (s(200), 2.0),
         ]));
         for target in [0.5, 10.0, 499.9, 500.0, 500.5, 900.0] {
-            let t = warp.reach(target, 0, SimTime::MAX).unwrap();
-            assert!(warp.expected(t) >= target && warp.expected(t - 1) < target);
+            let t = warp.reach(target, s(0), SimTime::MAX).unwrap();
+            assert!(
+                warp.expected(t) >= target
+                    && warp.expected(t - SimDuration::from_micros(1)) < target
+            );
         }
         // Nothing arrives while the rate is zero.
-        let t = warp.reach(500.0 + 1e-9, 0, SimTime::MAX).unwrap();
-        assert!(t >= 200 * S, "{t}");
-        assert_eq!(warp.reach(10_000.0, 0, 300 * S), None);
-        assert_eq!(warp.reach(1.0, 50 * S, SimTime::MAX), Some(50 * S));
+        let t = warp.reach(500.0 + 1e-9, s(0), SimTime::MAX).unwrap();
+        assert!(t >= s(200), "{t:?}");
+        assert_eq!(warp.reach(10_000.0, s(0), s(300)), None);
+        assert_eq!(warp.reach(1.0, s(50), SimTime::MAX), Some(s(50)));
     }
 }

@@ -26,8 +26,8 @@ impl<W: Write> GenericCsvWriter<W> {
     pub fn write(&mut self, request: &Request) -> Result<(), csv::Error> {
         let seconds = format!(
             "{}.{:06}",
-            request.arrival.div_euclid(MICROS_PER_SEC),
-            request.arrival.rem_euclid(MICROS_PER_SEC)
+            request.arrival.as_micros().div_euclid(MICROS_PER_SEC),
+            request.arrival.as_micros().rem_euclid(MICROS_PER_SEC)
         );
         self.out.write_record([
             seconds,

@@ -3,15 +3,16 @@
 //! one series, the classic-histogram quantile, and compensated summation. Native histograms
 //! do not exist in the simulator and are left out.
 
-use crate::sim::time::{SimTime, MICROS_PER_SEC};
+use crate::sim::time::{SimDuration, SimTime, MICROS_PER_SEC};
 
 /// Seconds between two sample times, as Prometheus computes `float64(Δms) / 1000`.
-fn seconds(us: SimTime) -> f64 {
-    us as f64 / MICROS_PER_SEC as f64
+fn seconds(d: SimDuration) -> f64 {
+    d.as_micros() as f64 / MICROS_PER_SEC as f64
 }
 
 /// Go's `time.Duration.Seconds()`: whole seconds plus the fraction, added as floats.
-fn duration_seconds(us: SimTime) -> f64 {
+fn duration_seconds(d: SimDuration) -> f64 {
+    let us = d.as_micros();
     let whole = us / MICROS_PER_SEC;
     let nanos = (us % MICROS_PER_SEC) * 1_000;
     whole as f64 + nanos as f64 / 1e9
@@ -28,7 +29,7 @@ fn duration_seconds(us: SimTime) -> f64 {
 pub(super) fn extrapolated_rate(
     points: &[(SimTime, f64)],
     t: SimTime,
-    range: SimTime,
+    range: SimDuration,
     is_counter: bool,
     is_rate: bool,
 ) -> Option<f64> {
@@ -82,7 +83,7 @@ pub(super) fn instant_value(points: &[(SimTime, f64)]) -> Option<f64> {
         return None;
     };
     let sampled_interval = last_t - prev_t;
-    if sampled_interval == 0 {
+    if sampled_interval == SimDuration::ZERO {
         return None;
     }
     let increase = if last_v < prev_v {
@@ -212,10 +213,14 @@ pub(super) fn kahan_sum_inc(inc: f64, sum: f64, c: f64) -> (f64, f64) {
 mod tests {
     use super::*;
 
-    const S: SimTime = MICROS_PER_SEC;
+    const S: SimDuration = SimDuration::from_secs(1);
+
+    fn secs(n: i64) -> SimTime {
+        SimTime::from_secs(n)
+    }
 
     fn at(points: &[(i64, f64)]) -> Vec<(SimTime, f64)> {
-        points.iter().map(|&(s, v)| (s * S, v)).collect()
+        points.iter().map(|&(s, v)| (secs(s), v)).collect()
     }
 
     fn close(a: f64, b: f64) -> bool {
@@ -227,12 +232,12 @@ mod tests {
         // rate(x[1m]) at 75 s: samples at 30..75 s; the one at 15 s is on the open edge.
         // 35 over 45 s, extrapolated by 15 s to the start: 35 * 60/45.
         let p = at(&[(30, 125.0), (45, 130.0), (60, 150.0), (75, 160.0)]);
-        let inc = extrapolated_rate(&p, 75 * S, 60 * S, true, false).unwrap_or(f64::NAN);
+        let inc = extrapolated_rate(&p, secs(75), 60 * S, true, false).unwrap_or(f64::NAN);
         assert!(close(inc, 35.0 * 60.0 / 45.0), "{inc}");
-        let rate = extrapolated_rate(&p, 75 * S, 60 * S, true, true).unwrap_or(f64::NAN);
+        let rate = extrapolated_rate(&p, secs(75), 60 * S, true, true).unwrap_or(f64::NAN);
         assert!(close(rate, 35.0 / 45.0), "{rate}");
         // Between scrapes (80 s): 10 s to the start, 5 s to the end, the same 60 s in all.
-        let inc = extrapolated_rate(&p, 80 * S, 60 * S, true, false).unwrap_or(f64::NAN);
+        let inc = extrapolated_rate(&p, secs(80), 60 * S, true, false).unwrap_or(f64::NAN);
         assert!(close(inc, 35.0 * 60.0 / 45.0), "{inc}");
     }
 
@@ -240,11 +245,11 @@ mod tests {
     fn a_series_starting_inside_the_window_extrapolates_half_an_interval_or_to_zero() {
         // Starts at 45 s; 30 s to the window start is beyond 1.1 * 15 s, so only 7.5 s...
         let p = at(&[(45, 100.0), (60, 115.0), (75, 130.0)]);
-        let inc = extrapolated_rate(&p, 75 * S, 60 * S, true, false).unwrap_or(f64::NAN);
+        let inc = extrapolated_rate(&p, secs(75), 60 * S, true, false).unwrap_or(f64::NAN);
         assert!(close(inc, 30.0 * 37.5 / 30.0), "{inc}");
         // ...unless the counter would cross zero sooner: 5 at slope 1/s is zero 5 s earlier.
         let p = at(&[(45, 5.0), (60, 20.0), (75, 35.0)]);
-        let inc = extrapolated_rate(&p, 75 * S, 60 * S, true, false).unwrap_or(f64::NAN);
+        let inc = extrapolated_rate(&p, secs(75), 60 * S, true, false).unwrap_or(f64::NAN);
         assert!(close(inc, 35.0), "{inc}");
     }
 
@@ -252,7 +257,7 @@ mod tests {
     fn a_series_ending_inside_the_window_extrapolates_half_an_interval() {
         let p = at(&[(45, 100.0), (60, 115.0), (75, 130.0)]);
         // At 100 s the window is (40, 100]: 5 s to the start (full), 25 s to the end (7.5 s).
-        let inc = extrapolated_rate(&p, 100 * S, 60 * S, true, false).unwrap_or(f64::NAN);
+        let inc = extrapolated_rate(&p, secs(100), 60 * S, true, false).unwrap_or(f64::NAN);
         assert!(close(inc, 30.0 * (30.0 + 5.0 + 7.5) / 30.0), "{inc}");
     }
 
@@ -260,7 +265,7 @@ mod tests {
     fn a_counter_reset_adds_the_value_before_it() {
         // 125 -> 130 (+5), reset to 5 (+5), -> 20 (+15): 25 in 45 s, extrapolated to 60 s.
         let p = at(&[(30, 125.0), (45, 130.0), (60, 5.0), (75, 20.0)]);
-        let inc = extrapolated_rate(&p, 75 * S, 60 * S, true, false).unwrap_or(f64::NAN);
+        let inc = extrapolated_rate(&p, secs(75), 60 * S, true, false).unwrap_or(f64::NAN);
         assert!(close(inc, 25.0 * 60.0 / 45.0), "{inc}");
         assert_eq!(instant_value(&p), Some(1.0));
         assert_eq!(instant_value(&p[..3]), Some(5.0 / 15.0));
@@ -269,7 +274,7 @@ mod tests {
     #[test]
     fn fewer_than_two_samples_give_nothing() {
         let p = at(&[(30, 1.0)]);
-        assert_eq!(extrapolated_rate(&p, 30 * S, 60 * S, true, true), None);
+        assert_eq!(extrapolated_rate(&p, secs(30), 60 * S, true, true), None);
         assert_eq!(instant_value(&p), None);
         assert_eq!(instant_value(&[]), None);
     }
@@ -283,7 +288,10 @@ mod tests {
     #[test]
     fn duration_seconds_adds_the_fraction_like_go() {
         assert_eq!(duration_seconds(90 * S), 90.0);
-        assert_eq!(duration_seconds(1_100_000), 1.0 + 0.1);
+        assert_eq!(
+            duration_seconds(SimDuration::from_micros(1_100_000)),
+            1.0 + 0.1
+        );
     }
 
     #[test]

@@ -30,11 +30,11 @@ mod tests;
 pub use query::{Query, UnsupportedQuery};
 pub use store::SeriesStore;
 
-use crate::sim::time::{SimTime, MICROS_PER_SEC};
+use crate::sim::time::SimDuration;
 
 /// How far back an instant selector looks for a sample (Prometheus' default
 /// `--query.lookback-delta`).
-pub const LOOKBACK_DELTA: SimTime = 300 * MICROS_PER_SEC;
+pub const LOOKBACK_DELTA: SimDuration = SimDuration::from_secs(300);
 
 /// The label holding a classic histogram bucket's upper bound.
 const BUCKET_LABEL: &str = "le";

@@ -15,7 +15,7 @@ use promql_parser::parser::{
 use super::eval;
 use super::store::SeriesStore;
 use crate::engine::cluster::QueryResult;
-use crate::sim::time::SimTime;
+use crate::sim::time::{SimDuration, SimTime};
 
 /// Why a query cannot be evaluated by the simulator.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,14 +36,16 @@ fn unsupported<T>(construct: impl Into<String>) -> Result<T, UnsupportedQuery> {
 #[derive(Debug, Clone)]
 pub struct Query {
     plan: Plan,
-    max_range: SimTime,
+    max_range: SimDuration,
 }
 
 impl Query {
     /// Parses `text` and checks that every construct in it is supported.
     pub fn parse(text: &str) -> Result<Query, UnsupportedQuery> {
         let expr = parser::parse(text).map_err(UnsupportedQuery::Invalid)?;
-        let mut compiler = Compiler { max_range: 0 };
+        let mut compiler = Compiler {
+            max_range: SimDuration::ZERO,
+        };
         let plan = match compiler.expr(&expr)? {
             Typed::Scalar(e) => Plan::Scalar(e),
             Typed::Vector(e) => Plan::Vector(e),
@@ -58,7 +60,7 @@ impl Query {
 
     /// The longest range selector in the query (0 without any): how much history the store
     /// must keep for it, beyond the 5-minute lookback.
-    pub fn max_range(&self) -> SimTime {
+    pub fn max_range(&self) -> SimDuration {
         self.max_range
     }
 
@@ -95,7 +97,7 @@ pub(super) enum VectorExpr {
     Range {
         func: RangeFunction,
         selector: Selector,
-        range: SimTime,
+        range: SimDuration,
     },
     Aggregate {
         op: AggregateOp,
@@ -186,7 +188,10 @@ pub(super) enum Grouping {
 enum Typed {
     Scalar(ScalarExpr),
     Vector(VectorExpr),
-    Matrix { selector: Selector, range: SimTime },
+    Matrix {
+        selector: Selector,
+        range: SimDuration,
+    },
     String,
 }
 
@@ -202,7 +207,7 @@ impl Typed {
 }
 
 struct Compiler {
-    max_range: SimTime,
+    max_range: SimDuration,
 }
 
 impl Compiler {
@@ -213,7 +218,8 @@ impl Compiler {
             Expr::Paren(p) => self.expr(&p.expr)?,
             Expr::VectorSelector(vs) => Typed::Vector(VectorExpr::Select(selector(vs)?)),
             Expr::MatrixSelector(ms) => {
-                let range = SimTime::try_from(ms.range.as_micros()).unwrap_or(SimTime::MAX);
+                let range = i64::try_from(ms.range.as_micros())
+                    .map_or(SimDuration::MAX, SimDuration::from_micros);
                 self.max_range = self.max_range.max(range);
                 Typed::Matrix {
                     selector: selector(&ms.vs)?,

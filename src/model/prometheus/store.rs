@@ -10,7 +10,7 @@ use super::exposition::{for_each_series, format_le};
 use super::{BUCKET_LABEL, LOOKBACK_DELTA};
 use crate::engine::cluster::Families;
 use crate::engine::policy::Labels;
-use crate::sim::time::SimTime;
+use crate::sim::time::{SimDuration, SimTime};
 
 /// One stored sample.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,7 +50,7 @@ impl Series {
 
     /// The samples a range selector `[range]` sees at `t`: those in `(t - range, t]`, staleness
     /// markers left out, as `(time, value)`.
-    pub(super) fn range_points(&self, t: SimTime, range: SimTime) -> Vec<(SimTime, f64)> {
+    pub(super) fn range_points(&self, t: SimTime, range: SimDuration) -> Vec<(SimTime, f64)> {
         self.points
             .iter()
             .filter(|p| p.t > t.saturating_sub(range) && p.t <= t)
@@ -102,7 +102,7 @@ fn new_series(le: Option<f64>, value: f64, now: SimTime) -> Series {
 pub struct SeriesStore {
     /// How old a sample may get before it is dropped: the retention asked for, at least the
     /// lookback delta.
-    keep: SimTime,
+    keep: SimDuration,
     /// Targets by their (normalised) labels.
     targets: BTreeMap<Labels, Target>,
 }
@@ -111,7 +111,7 @@ impl SeriesStore {
     /// A store that keeps samples up to `retention` old (use the longest range of the queries
     /// it serves, see [`super::Query::max_range`]), and always enough for the 5-minute lookback
     /// of instant selectors.
-    pub fn new(retention: SimTime) -> Self {
+    pub fn new(retention: SimDuration) -> Self {
         SeriesStore {
             keep: retention.max(LOOKBACK_DELTA),
             targets: BTreeMap::new(),
@@ -230,10 +230,14 @@ mod tests {
     use super::*;
     use crate::engine::cluster::MetricFamily;
     use crate::engine::histogram::Snapshot;
-    use crate::sim::time::MICROS_PER_SEC;
     use promql_parser::label::MatchOp;
 
-    const S: SimTime = MICROS_PER_SEC;
+    const S: SimDuration = SimDuration::from_secs(1);
+
+    /// `n` seconds after the start.
+    fn at(n: i64) -> SimTime {
+        SimTime::from_secs(n)
+    }
 
     fn pod(name: &str) -> Labels {
         [("namespace", "llm"), ("pod", name)]
@@ -270,8 +274,8 @@ mod tests {
         let mut labels = pod("a");
         labels.insert("__meta_x".into(), "dropped".into());
         labels.insert("role".into(), String::new());
-        let mut store = SeriesStore::new(0);
-        store.record(0, [(&labels, &f)]);
+        let mut store = SeriesStore::new(SimDuration::ZERO);
+        store.record(at(0), [(&labels, &f)]);
         let all = store.select(None, &[Matcher::new(MatchOp::Equal, "pod", "a")]);
         let names: Vec<String> = all
             .iter()
@@ -297,50 +301,56 @@ mod tests {
     #[test]
     fn a_vanished_pod_is_stale_from_the_next_scrape_on() {
         let (a, b) = (pod("a"), pod("b"));
-        let mut store = SeriesStore::new(0);
-        store.record(0, [(&a, &gauge(1.0)), (&b, &gauge(2.0))]);
+        let mut store = SeriesStore::new(SimDuration::ZERO);
+        store.record(at(0), [(&a, &gauge(1.0)), (&b, &gauge(2.0))]);
         assert_eq!(
-            values(&store, 10 * S),
+            values(&store, at(10)),
             [("a".into(), Some(1.0)), ("b".into(), Some(2.0))]
         );
-        store.record(15 * S, [(&a, &gauge(3.0))]);
+        store.record(at(15), [(&a, &gauge(3.0))]);
         // Before the marker, the lookback still sees b's last sample; from it on, nothing.
-        assert_eq!(values(&store, 14 * S)[1], ("b".into(), Some(2.0)));
+        assert_eq!(values(&store, at(14))[1], ("b".into(), Some(2.0)));
         assert_eq!(
-            values(&store, 15 * S),
+            values(&store, at(15)),
             [("a".into(), Some(3.0)), ("b".into(), None)]
         );
         // The pod coming back starts its series again.
-        store.record(30 * S, [(&a, &gauge(3.0)), (&b, &gauge(5.0))]);
-        assert_eq!(values(&store, 30 * S)[1], ("b".into(), Some(5.0)));
+        store.record(at(30), [(&a, &gauge(3.0)), (&b, &gauge(5.0))]);
+        assert_eq!(values(&store, at(30))[1], ("b".into(), Some(5.0)));
     }
 
     #[test]
     fn a_family_dropped_from_a_live_pod_goes_stale_too() {
         let a = pod("a");
-        let mut store = SeriesStore::new(0);
-        store.record(0, [(&a, &gauge(1.0))]);
-        store.record(15 * S, [(&a, &Families::new())]);
-        assert_eq!(values(&store, 15 * S), [("a".into(), None)]);
+        let mut store = SeriesStore::new(SimDuration::ZERO);
+        store.record(at(0), [(&a, &gauge(1.0))]);
+        store.record(at(15), [(&a, &Families::new())]);
+        assert_eq!(values(&store, at(15)), [("a".into(), None)]);
     }
 
     #[test]
     fn the_lookback_is_five_minutes_left_open() {
         let a = pod("a");
-        let mut store = SeriesStore::new(0);
-        store.record(0, [(&a, &gauge(1.0))]);
-        assert_eq!(values(&store, 0), [("a".into(), Some(1.0))]);
-        assert_eq!(values(&store, 300 * S - 1), [("a".into(), Some(1.0))]);
-        assert_eq!(values(&store, 300 * S), [("a".into(), None)]);
-        assert_eq!(values(&store, -1), [("a".into(), None)]);
+        let mut store = SeriesStore::new(SimDuration::ZERO);
+        store.record(at(0), [(&a, &gauge(1.0))]);
+        assert_eq!(values(&store, at(0)), [("a".into(), Some(1.0))]);
+        assert_eq!(
+            values(&store, at(300) - SimDuration::from_micros(1)),
+            [("a".into(), Some(1.0))]
+        );
+        assert_eq!(values(&store, at(300)), [("a".into(), None)]);
+        assert_eq!(
+            values(&store, at(0) - SimDuration::from_micros(1)),
+            [("a".into(), None)]
+        );
     }
 
     #[test]
     fn a_repeated_timestamp_keeps_the_first_value() {
         let a = pod("a");
-        let mut store = SeriesStore::new(0);
-        store.record(0, [(&a, &gauge(1.0)), (&a, &gauge(2.0))]);
-        assert_eq!(values(&store, 0), [("a".into(), Some(1.0))]);
+        let mut store = SeriesStore::new(SimDuration::ZERO);
+        store.record(at(0), [(&a, &gauge(1.0)), (&a, &gauge(2.0))]);
+        assert_eq!(values(&store, at(0)), [("a".into(), Some(1.0))]);
     }
 
     #[test]
@@ -351,7 +361,7 @@ mod tests {
             let pods: Vec<(Labels, Families)> = (i.max(2) - 2..=i)
                 .map(|p| (pod(&format!("p{p}")), gauge(p as f64)))
                 .collect();
-            store.record(i * 15 * S, pods.iter().map(|(l, f)| (l, f)));
+            store.record(at(i * 15), pods.iter().map(|(l, f)| (l, f)));
         }
         // A pod's marker (its 4th point) is dropped 600 s = 40 scrapes after it is written:
         // the pods of the last 43 scrapes remain, not 1000.
@@ -362,21 +372,21 @@ mod tests {
     #[test]
     fn range_points_are_left_open_and_skip_markers() {
         let a = pod("a");
-        let mut store = SeriesStore::new(0);
+        let mut store = SeriesStore::new(SimDuration::ZERO);
         for (i, v) in [1.0, 2.0, 3.0].into_iter().enumerate() {
-            store.record(i as SimTime * 15 * S, [(&a, &gauge(v))]);
+            store.record(at(i as i64 * 15), [(&a, &gauge(v))]);
         }
-        store.record(45 * S, std::iter::empty());
+        store.record(at(45), std::iter::empty());
         let sel = store.select(Some("g"), &[]);
         let series = sel[0].1;
         assert_eq!(
-            series.range_points(45 * S, 30 * S),
-            [(30 * S, 3.0)],
+            series.range_points(at(45), 30 * S),
+            [(at(30), 3.0)],
             "the sample at 15 s is on the open edge, the marker at 45 s is skipped"
         );
         assert_eq!(
-            series.range_points(30 * S, 30 * S),
-            [(15 * S, 2.0), (30 * S, 3.0)]
+            series.range_points(at(30), 30 * S),
+            [(at(15), 2.0), (at(30), 3.0)]
         );
     }
 }

@@ -6,9 +6,14 @@ use crate::engine::cluster::{Families, MetricFamily, QueryResult};
 use crate::engine::histogram::Snapshot;
 use crate::engine::policy::Labels;
 use crate::model::metrics::{exposition, PodSeries, ServerGauges};
-use crate::sim::time::MICROS_PER_SEC;
+use crate::sim::time::SimTime;
 
-const S: SimTime = MICROS_PER_SEC;
+const S: SimDuration = SimDuration::from_secs(1);
+
+/// `n` seconds after the start.
+fn at(n: i64) -> SimTime {
+    SimTime::from_secs(n)
+}
 
 const DISAGGREGATED: &str = include_str!("../../../../shared/examples/current/disaggregated.yaml");
 
@@ -79,8 +84,8 @@ fn four_pods() -> SeriesStore {
         (pod("p3", "decode"), server(4, 40)),
         (pod("p4", "decode"), server(8, 80)),
     ];
-    let mut store = SeriesStore::new(0);
-    store.record(0, pods.iter().map(|(l, f)| (l, f)));
+    let mut store = SeriesStore::new(SimDuration::ZERO);
+    store.record(at(0), pods.iter().map(|(l, f)| (l, f)));
     store
 }
 
@@ -89,7 +94,7 @@ fn instant_selectors_and_label_matchers() {
     let mut store = four_pods();
     let other = labels(&[("namespace", "other"), ("pod", "p9")]);
     let f = server(16, 0);
-    store.record(0, [(&other, &f)]);
+    store.record(at(0), [(&other, &f)]);
     let cases: [(&str, &[f64]); 12] = [
         ("kthena:num_requests_waiting", &[1.0, 2.0, 4.0, 8.0, 16.0]),
         (
@@ -125,7 +130,7 @@ fn instant_selectors_and_label_matchers() {
         ("no_such_metric", &[]),
     ];
     for (text, want) in cases {
-        assert_eq!(vector(&store, 15 * S, text), want, "{text}");
+        assert_eq!(vector(&store, at(15), text), want, "{text}");
     }
 }
 
@@ -133,14 +138,14 @@ fn instant_selectors_and_label_matchers() {
 fn a_pod_that_disappears_is_gone_from_the_next_scrape() {
     let mut store = four_pods();
     let q = "count(kthena:num_requests_waiting)";
-    assert_eq!(vector(&store, 10 * S, q), [4.0]);
+    assert_eq!(vector(&store, at(10), q), [4.0]);
     let (p1, f) = (pod("p1", "prefill"), server(1, 10));
-    store.record(15 * S, [(&p1, &f)]);
-    assert_eq!(vector(&store, 10 * S, q), [4.0], "before the markers");
-    assert_eq!(vector(&store, 15 * S, q), [1.0]);
+    store.record(at(15), [(&p1, &f)]);
+    assert_eq!(vector(&store, at(10), q), [4.0], "before the markers");
+    assert_eq!(vector(&store, at(15), q), [1.0]);
     // Without a scrape the last sample stays visible for the 5-minute lookback only.
-    assert_eq!(vector(&store, 314 * S, q), [1.0]);
-    assert_eq!(vector(&store, 315 * S, q), Vec::<f64>::new());
+    assert_eq!(vector(&store, at(314), q), [1.0]);
+    assert_eq!(vector(&store, at(315), q), Vec::<f64>::new());
 }
 
 #[test]
@@ -177,7 +182,7 @@ fn aggregations_with_by_and_without() {
         (format!("sum(sum by (role) ({x}))"), vec![15.0]),
     ];
     for (text, want) in cases {
-        assert_eq!(vector(&store, 0, &text), want, "{text}");
+        assert_eq!(vector(&store, at(0), &text), want, "{text}");
     }
 }
 
@@ -186,7 +191,7 @@ fn counter_store(values: &[Option<f64>]) -> SeriesStore {
     let p1 = pod("p1", "prefill");
     let mut store = SeriesStore::new(query("rate(c[1m])").max_range());
     for (i, v) in values.iter().enumerate() {
-        let t = i as SimTime * 15 * S;
+        let t = at(i as i64 * 15);
         match v {
             Some(v) => {
                 let mut f = Families::new();
@@ -204,30 +209,34 @@ fn rate_irate_increase_on_a_regular_15s_scrape() {
     let store = counter_store(&[100.0, 110.0, 125.0, 130.0, 150.0, 160.0].map(Some));
     // At 75 s, [1m] sees 30, 45, 60, 75 s (15 s is on the open edge): 35 over 45 s, the
     // first sample within 1.1 intervals of the start, so extrapolated the full 15 s to 60 s.
-    let at = 75 * S;
+    let now = at(75);
     assert_close(
-        &vector(&store, at, "increase(c[1m])"),
+        &vector(&store, now, "increase(c[1m])"),
         &[35.0 * 60.0 / 45.0],
         "increase",
     );
-    assert_close(&vector(&store, at, "rate(c[1m])"), &[35.0 / 45.0], "rate");
-    assert_close(&vector(&store, at, "irate(c[1m])"), &[10.0 / 15.0], "irate");
+    assert_close(&vector(&store, now, "rate(c[1m])"), &[35.0 / 45.0], "rate");
+    assert_close(
+        &vector(&store, now, "irate(c[1m])"),
+        &[10.0 / 15.0],
+        "irate",
+    );
     // Between scrapes (80 s): 10 s before the first sample, 5 s after the last.
     assert_close(
-        &vector(&store, 80 * S, "increase(c[1m])"),
+        &vector(&store, at(80), "increase(c[1m])"),
         &[35.0 * 60.0 / 45.0],
         "80 s",
     );
     // [75s] at 75 s: the sample at 0 s is on the open edge; 15..75 s rise by 50 over 60 s,
     // extrapolated the full 15 s to the start.
     assert_close(
-        &vector(&store, at, "increase(c[75s])"),
+        &vector(&store, now, "increase(c[75s])"),
         &[50.0 * 75.0 / 60.0],
         "75s window",
     );
     // The metric name is dropped, so the result can be summed across pods.
     assert_close(
-        &vector(&store, at, "sum by (pod) (rate(c[1m]))"),
+        &vector(&store, now, "sum by (pod) (rate(c[1m]))"),
         &[35.0 / 45.0],
         "sum",
     );
@@ -236,16 +245,20 @@ fn rate_irate_increase_on_a_regular_15s_scrape() {
 #[test]
 fn rate_handles_a_counter_reset() {
     let store = counter_store(&[100.0, 110.0, 125.0, 130.0, 5.0, 20.0].map(Some));
-    let at = 75 * S;
+    let now = at(75);
     // 125 -> 130 (+5), reset -> 5 (+5), -> 20 (+15): 25 in 45 s.
     assert_close(
-        &vector(&store, at, "increase(c[1m])"),
+        &vector(&store, now, "increase(c[1m])"),
         &[25.0 * 60.0 / 45.0],
         "increase",
     );
-    assert_close(&vector(&store, at, "irate(c[1m])"), &[15.0 / 15.0], "irate");
     assert_close(
-        &vector(&store, 60 * S, "irate(c[1m])"),
+        &vector(&store, now, "irate(c[1m])"),
+        &[15.0 / 15.0],
+        "irate",
+    );
+    assert_close(
+        &vector(&store, at(60), "irate(c[1m])"),
         &[5.0 / 15.0],
         "irate at reset",
     );
@@ -256,7 +269,7 @@ fn rate_extrapolates_less_where_a_series_starts_or_ends_in_the_window() {
     // Appears at 45 s with 5: 30 s to the window start is more than 1.1 intervals, so half an
     // interval (7.5 s) would be added, but the counter was at zero only 5 s earlier.
     let store = counter_store(&[None, None, None, Some(5.0), Some(20.0), Some(35.0)]);
-    assert_close(&vector(&store, 75 * S, "increase(c[1m])"), &[35.0], "start");
+    assert_close(&vector(&store, at(75), "increase(c[1m])"), &[35.0], "start");
     // Gone at 90 s (stale): at 100 s the window (40, 100] holds 45..75 s; 5 s to the start
     // is extrapolated fully, 25 s to the end only by 7.5 s.
     let store = counter_store(&[
@@ -269,12 +282,12 @@ fn rate_extrapolates_less_where_a_series_starts_or_ends_in_the_window() {
         None,
     ]);
     assert_close(
-        &vector(&store, 100 * S, "increase(c[1m])"),
+        &vector(&store, at(100), "increase(c[1m])"),
         &[30.0 * (30.0 + 5.0 + 7.5) / 30.0],
         "end",
     );
     // One sample left in the window: no rate at all.
-    assert_eq!(vector(&store, 130 * S, "rate(c[1m])"), Vec::<f64>::new());
+    assert_eq!(vector(&store, at(130), "rate(c[1m])"), Vec::<f64>::new());
 }
 
 fn histogram(buckets: [i64; 4]) -> Families {
@@ -304,16 +317,16 @@ fn histogram_quantile_of_summed_bucket_rates() {
         let k = (i - 2).max(0);
         let fa = histogram(std::array::from_fn(|j| a0[j] + da[j] * k / 3));
         let fb = histogram(std::array::from_fn(|j| b0[j] + db[j] * k / 3));
-        store.record(i * 15 * S, [(&a, &fa), (&b, &fb)]);
+        store.record(at(i * 15), [(&a, &fa), (&b, &fb)]);
     }
     // Summed increases: 15, 40, 70, 80; each rate is that over 45 s (60 s extrapolated, per
     // 60 s). Rank 0.75 * 80 = 60 lies in (0.5, 1], 20 of its 30: 0.5 + 0.5 * 20/30.
     let q = "histogram_quantile(0.75, sum by (le) (rate(lat_bucket[1m])))";
-    assert_close(&vector(&store, 75 * S, q), &[0.5 + 0.5 * 20.0 / 30.0], q);
+    assert_close(&vector(&store, at(75), q), &[0.5 + 0.5 * 20.0 / 30.0], q);
     // Per pod: a's rank 45 of 60 lies in (0.5, 1], 15 of 20; b's 15 of 20 in (0.5, 1], 5 of 10.
     let q = "histogram_quantile(0.75, rate(lat_bucket[1m]))";
     assert_close(
-        &vector(&store, 75 * S, q),
+        &vector(&store, at(75), q),
         &[0.5 + 0.5 * 15.0 / 20.0, 0.5 + 0.5 * 5.0 / 10.0],
         q,
     );
@@ -333,17 +346,17 @@ fn histogram_quantile_of_summed_bucket_rates() {
             generation_tokens_total: 0,
         },
     );
-    let mut store = SeriesStore::new(0);
-    store.record(0, [(&a, &f)]);
+    let mut store = SeriesStore::new(SimDuration::ZERO);
+    store.record(at(0), [(&a, &f)]);
     // All 100 in (0.02, 0.04]: rank 99 is 0.02 + 0.02 * 99/100.
-    assert_close(&vector(&store, 0, q), &[0.02 + 0.02 * 0.99], q);
+    assert_close(&vector(&store, at(0), q), &[0.02 + 0.02 * 0.99], q);
 }
 
 #[test]
 fn scalar_and_vector_arithmetic() {
     let store = four_pods();
     let x = "kthena:num_requests_waiting";
-    let scalar = |text: &str| match eval(&store, 0, text) {
+    let scalar = |text: &str| match eval(&store, at(0), text) {
         QueryResult::Scalar(v) => v,
         other => panic!("{text}: expected a scalar, got {other:?}"),
     };
@@ -373,7 +386,7 @@ fn scalar_and_vector_arithmetic() {
         (format!("sum by (role) ({x}) / sum({x})"), Vec::new()),
     ];
     for (text, want) in cases {
-        assert_eq!(vector(&store, 0, &text), want, "{text}");
+        assert_eq!(vector(&store, at(0), &text), want, "{text}");
     }
 }
 
@@ -381,13 +394,13 @@ fn scalar_and_vector_arithmetic() {
 fn runtime_errors_are_prometheus_errors() {
     let store = four_pods();
     let two_names = r#"{__name__=~"kthena:num_requests_.*", pod="p1"}"#;
-    match eval(&store, 0, &format!("-{two_names}")) {
+    match eval(&store, at(0), &format!("-{two_names}")) {
         QueryResult::Error(e) => {
             assert_eq!(e, "vector cannot contain metrics with the same labelset")
         }
         other => panic!("{other:?}"),
     }
-    match eval(&store, 0, &format!("vector(1) + {two_names}")) {
+    match eval(&store, at(0), &format!("vector(1) + {two_names}")) {
         QueryResult::Error(e) => assert!(
             e.starts_with("found duplicate series for the match group {modelserving=\"ms-a\""),
             "{e}"
@@ -401,21 +414,27 @@ fn matrix_and_string_results_are_unsupported() {
     let store = four_pods();
     let q = query("kthena:num_requests_waiting[1m]");
     assert_eq!(q.max_range(), 60 * S);
-    assert_eq!(q.evaluate(&store, 0), QueryResult::Unsupported("matrix"));
     assert_eq!(
-        eval(&store, 0, r#""text""#),
+        q.evaluate(&store, at(0)),
+        QueryResult::Unsupported("matrix")
+    );
+    assert_eq!(
+        eval(&store, at(0), r#""text""#),
         QueryResult::Unsupported("string")
     );
 }
 
 #[test]
 fn max_range_is_the_longest_range_selector() {
-    assert_eq!(query("sum(x)").max_range(), 0);
+    assert_eq!(query("sum(x)").max_range(), SimDuration::ZERO);
     assert_eq!(
         query("rate(a[5m]) / increase(b[90s]) + irate(c[2m])").max_range(),
         300 * S
     );
-    assert_eq!(query("rate(a[1500ms])").max_range(), 1_500_000);
+    assert_eq!(
+        query("rate(a[1500ms])").max_range(),
+        SimDuration::from_millis(1_500)
+    );
 }
 
 #[test]
@@ -515,9 +534,9 @@ fn the_disaggregated_example_query_parses_and_evaluates() {
         ),
     ];
     let mut store = SeriesStore::new(query(text).max_range());
-    store.record(0, pods.iter().map(|(l, f)| (l, f)));
+    store.record(at(0), pods.iter().map(|(l, f)| (l, f)));
     assert_eq!(
-        query(text).evaluate(&store, 15 * S),
+        query(text).evaluate(&store, at(15)),
         QueryResult::Vector(vec![9.0])
     );
 }

@@ -8,7 +8,7 @@ use crate::model::faults::BACKOFF_RESET;
 use crate::model::metrics::PodSeries;
 use crate::model::results::{Notable, Outcome};
 use crate::model::server::Server;
-use crate::sim::SimTime;
+use crate::sim::{SimDuration, SimTime};
 
 use rand::RngExt;
 
@@ -23,7 +23,7 @@ impl World<'_> {
         let at = self
             .now
             .saturating_add(c.time_to_crash(&mut self.failure_rng));
-        if at <= self.spec.clock.duration {
+        if at <= self.spec.clock.end() {
             let restarts = u.restarts;
             self.queue
                 .push(at, CLASS_POD, Event::Crash { unit, restarts });
@@ -48,11 +48,9 @@ impl World<'_> {
         };
         let serving = u.serving;
         let spec = &self.spec.servings[serving];
-        let restart = spec
-            .faults
-            .crashes
-            .as_ref()
-            .map_or(0, |c| c.restart.sample(&mut self.failure_rng));
+        let restart = spec.faults.crashes.as_ref().map_or(SimDuration::ZERO, |c| {
+            c.restart.sample(&mut self.failure_rng)
+        });
         let back_at = self
             .now
             .saturating_add(restart_backoff(u.crash_streak))
@@ -75,15 +73,15 @@ impl World<'_> {
     }
 
     /// How long the image pulls of a pod scheduled now fail before one succeeds.
-    pub(super) fn image_pull_delay(&mut self, unit: u32) -> SimTime {
+    pub(super) fn image_pull_delay(&mut self, unit: u32) -> SimDuration {
         let serving = self.units[unit as usize].serving;
         let Some(pull) = &self.spec.servings[serving].faults.image_pull else {
-            return 0;
+            return SimDuration::ZERO;
         };
         if !self.started {
-            return 0;
+            return SimDuration::ZERO;
         }
-        let d = pull.delay(self.now, self.spec.clock.duration, &mut self.failure_rng);
+        let d = pull.delay(self.now, self.spec.clock.end(), &mut self.failure_rng);
         if d.failures > 0 {
             if self.results.faults.image_pull_failures == 0 {
                 let pod = self.units[unit as usize].pod_name.clone();
@@ -292,7 +290,7 @@ mod tests {
         let events: Vec<(i64, String)> = r
             .notable
             .iter()
-            .map(|(t, n)| (t / 1_000_000, n.to_string()))
+            .map(|(t, n)| (t.as_micros() / 1_000_000, n.to_string()))
             .collect();
         assert_eq!(
             events,

@@ -11,7 +11,7 @@ use crate::model::faults::{
 use crate::model::spec::Capacity;
 use crate::model::startup::Startup;
 use crate::scenario::raw::{RawNodeLoss, RawServingFaults};
-use crate::sim::SimTime;
+use crate::sim::SimDuration;
 
 /// A serving's faults; `startup` is its startup model, the default restart time.
 pub(super) fn serving_faults(
@@ -57,11 +57,11 @@ pub(super) fn serving_faults(
                     if to <= from {
                         p.add(format!("{at}.outages[{k}].to"), "must be after from");
                     }
-                    outages.push((from, to));
+                    outages.push((from.after_start(), to.after_start()));
                 }
             }
             let duration =
-                |field: &str, v: &Option<String>, default: SimTime, p: &mut Problems| match v {
+                |field: &str, v: &Option<String>, default: SimDuration, p: &mut Problems| match v {
                     Some(t) => p.positive_duration(&format!("{at}.{field}"), t),
                     None => Some(default),
                 };
@@ -129,7 +129,7 @@ pub(super) fn node_losses(
         }
         if let (Some(at), Some(recovers_after), Some(eviction)) = (at, recovers_after, eviction) {
             out.push(NodeLoss {
-                at,
+                at: at.after_start(),
                 accelerator: n.accelerator.clone(),
                 gpus: n.gpus,
                 recovers_after,
