@@ -82,6 +82,12 @@ impl From<&str> for FieldPath {
     }
 }
 
+impl From<&FieldPath> for FieldPath {
+    fn from(p: &FieldPath) -> Self {
+        p.clone()
+    }
+}
+
 impl From<String> for FieldPath {
     fn from(s: String) -> Self {
         FieldPath(s)
@@ -171,6 +177,12 @@ impl Diagnostic {
         self
     }
 
+    /// The diagnostic with its path under `prefix`.
+    pub fn with_path_under(mut self, prefix: &FieldPath) -> Self {
+        self.path = self.path.under(prefix);
+        self
+    }
+
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
@@ -237,10 +249,8 @@ impl Diagnostics {
 
     /// Adds `other`'s diagnostics with their paths under `prefix`.
     pub fn extend_under(&mut self, prefix: &FieldPath, other: Diagnostics) {
-        self.0.extend(other.0.into_iter().map(|mut d| {
-            d.path = d.path.under(prefix);
-            d
-        }));
+        self.0
+            .extend(other.0.into_iter().map(|d| d.with_path_under(prefix)));
     }
 
     /// Names the file of every diagnostic that does not name one yet.
@@ -312,28 +322,49 @@ mod tests {
 
     #[test]
     fn paths_render_as_kubernetes_field_paths() {
-        let p = FieldPath::new("spec").child("metrics").index(1).child("name");
+        let p = FieldPath::new("spec")
+            .child("metrics")
+            .index(1)
+            .child("name");
         assert_eq!(p.as_str(), "spec.metrics[1].name");
-        assert_eq!(FieldPath::new("roles").key("prefill").as_str(), "roles[prefill]");
+        assert_eq!(
+            FieldPath::new("roles").key("prefill").as_str(),
+            "roles[prefill]"
+        );
         let rel = FieldPath::new("streams").index(0).child("rate");
-        assert_eq!(rel.under(&"workload".into()).as_str(), "workload.streams[0].rate");
-        assert_eq!(FieldPath::new("[2]").under(&"policies".into()).as_str(), "policies[2]");
+        assert_eq!(
+            rel.under(&"workload".into()).as_str(),
+            "workload.streams[0].rate"
+        );
+        assert_eq!(
+            FieldPath::new("[2]").under(&"policies".into()).as_str(),
+            "policies[2]"
+        );
     }
 
     #[test]
     fn a_diagnostic_shows_the_parts_it_knows() {
         let d = Diagnostic::error("spec.minReplicas", "Invalid value: 0")
             .in_file("p.yaml")
-            .at(Place::Document { document: 2, line: 14 });
+            .at(Place::Document {
+                document: 2,
+                line: 14,
+            });
         assert_eq!(
             d.to_string(),
             "p.yaml: document 2 (line 14): spec.minReplicas: Invalid value: 0"
         );
         let d = Diagnostic::warning("", "no rows")
             .in_file("t.csv")
-            .at(Place::Line { line: 3, column: Some(7) })
+            .at(Place::Line {
+                line: 3,
+                column: Some(7),
+            })
             .with_hint("did you mean `x`?");
-        assert_eq!(d.to_string(), "t.csv: line 3, column 7: no rows; did you mean `x`?");
+        assert_eq!(
+            d.to_string(),
+            "t.csv: line 3, column 7: no rows; did you mean `x`?"
+        );
         assert_eq!(Diagnostic::error("seed", "bad").to_string(), "seed: bad");
     }
 

@@ -30,6 +30,7 @@
 
 pub mod chart;
 pub mod cli;
+pub mod diagnostic;
 pub mod engine;
 pub mod experiment;
 pub mod fuzzing;

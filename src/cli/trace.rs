@@ -200,8 +200,12 @@ fn gen(a: GenArgs) -> anyhow::Result<ExitCode> {
             (scn.workload.clone(), scn.seed(), scn.duration())
         };
     let problems = workload.validate(&base);
-    if let Some((path, msg)) = problems.first() {
-        bail!("{}: workload.{path}: {msg}", a.spec.display());
+    if let Some(first) = problems.errors().next() {
+        bail!(
+            "{}: {}",
+            a.spec.display(),
+            first.clone().with_path_under(&"workload".into())
+        );
     }
     let mut source = workload
         .build(seed, &base, duration)

@@ -27,7 +27,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use super::EXIT_BAD_INPUT;
-use crate::kthena::manifest::{Location, ManifestObject, ManifestSet, ObjectKind};
+use crate::diagnostic::Diagnostic;
+use crate::kthena::manifest::{document_of, Location, ManifestObject, ManifestSet, ObjectKind};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -59,7 +60,7 @@ fn report(files: &[PathBuf], out: &mut impl Write) -> std::io::Result<bool> {
         names.push(name.clone());
         match crate::text::read_text(path) {
             Ok(text) => sources.push((name, text)),
-            Err(why) => unreadable.push((name, why)),
+            Err(why) => unreadable.push((name, why.to_string())),
         }
     }
     let set = ManifestSet::from_sources(&sources);
@@ -79,11 +80,12 @@ fn report(files: &[PathBuf], out: &mut impl Write) -> std::io::Result<bool> {
         {
             lines.push((o.location.document, ok_line(o)));
         }
-        for p in set.problems().iter().filter(|p| in_file(&p.location)) {
-            lines.push((p.location.document, p.to_string()));
+        let in_this = |d: &&Diagnostic| d.file.as_deref() == Some(name.as_str());
+        for p in set.problems().iter().filter(in_this) {
+            lines.push((document_of(p), p.to_string()));
         }
-        for n in set.notes().iter().filter(|n| in_file(&n.location)) {
-            lines.push((n.location.document, format!("note: {n}")));
+        for n in set.notes().iter().filter(in_this) {
+            lines.push((document_of(n), format!("note: {n}")));
         }
         if lines.is_empty() {
             // As `kubectl apply` refuses a file without objects: most likely the wrong file.

@@ -28,6 +28,7 @@ use self::raw::{Meta, RawBinding, RawPolicyCurrent, RawPolicyV04};
 use self::yaml_walk::Node;
 use super::field::{FieldPath, Findings};
 use super::validation;
+use crate::diagnostic::{Diagnostic, Place};
 use crate::engine::policy::Policy;
 use crate::engine::EngineVersion;
 
@@ -130,48 +131,26 @@ pub struct ManifestObject {
     pub valid: bool,
 }
 
-/// Something the API server or a webhook would refuse.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub location: Location,
-    /// Field path such as `spec.metrics[1].name`; `""` for the document as a whole.
-    pub path: String,
-    pub message: String,
-}
+impl Location {
+    /// Where in its file the document is, for diagnostics.
+    pub fn place(&self) -> Place {
+        Place::Document {
+            document: self.document,
+            line: self.line,
+        }
+    }
 
-/// Something accepted that may not do what the author meant (an unknown field, an ignored
-/// kind, a replaced object).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Note {
-    pub location: Location,
-    pub path: String,
-    pub message: String,
-}
-
-fn fmt_finding(
-    f: &mut fmt::Formatter<'_>,
-    location: &Location,
-    path: &str,
-    message: &str,
-) -> fmt::Result {
-    if path.is_empty() {
-        write!(f, "{location}: {message}")
-    } else {
-        write!(f, "{location}: {path}: {message}")
+    /// Whether diagnostic `d` is about this document's file.
+    pub fn same_file(&self, d: &Diagnostic) -> bool {
+        d.file.as_deref() == Some(self.file.as_str())
     }
 }
 
-/// `FILE: document N (line L): FIELD.PATH: message`.
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt_finding(f, &self.location, &self.path, &self.message)
-    }
-}
-
-/// `FILE: document N (line L): FIELD.PATH: message`.
-impl fmt::Display for Note {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt_finding(f, &self.location, &self.path, &self.message)
+/// The document (1-based) a diagnostic of a manifest set points at.
+pub fn document_of(d: &Diagnostic) -> usize {
+    match d.place {
+        Place::Document { document, .. } => document,
+        _ => 0,
     }
 }
 
@@ -190,15 +169,18 @@ pub struct LoadedPolicy {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ManifestError {
     #[error("{count} problem(s) in the manifests, the first: {first}")]
-    Invalid { count: usize, first: Box<Problem> },
+    Invalid {
+        count: usize,
+        first: Box<Diagnostic>,
+    },
 }
 
 /// A set of manifests checked together.
 #[derive(Debug, Clone, Default)]
 pub struct ManifestSet {
     objects: Vec<ManifestObject>,
-    problems: Vec<Problem>,
-    notes: Vec<Note>,
+    problems: Vec<Diagnostic>,
+    notes: Vec<Diagnostic>,
     policies: Vec<LoadedPolicy>,
     model_servings: Vec<ModelServing>,
 }
@@ -275,13 +257,15 @@ impl ManifestSet {
         &self.objects
     }
 
-    /// Every problem, in document order.
-    pub fn problems(&self) -> &[Problem] {
+    /// Every problem (an error: the API server or a webhook would refuse the object), in
+    /// document order, each with its file, document and field path.
+    pub fn problems(&self) -> &[Diagnostic] {
         &self.problems
     }
 
-    /// Every note, in document order.
-    pub fn notes(&self) -> &[Note] {
+    /// Every note (accepted, but worth knowing: an unknown field, an ignored kind, a
+    /// replaced object), in document order.
+    pub fn notes(&self) -> &[Diagnostic] {
         &self.notes
     }
 
@@ -326,17 +310,14 @@ impl ManifestSet {
                     valid: doc.findings.problems.is_empty(),
                 });
             }
+            let placed = |d: &Diagnostic| {
+                d.clone()
+                    .in_file(location.file.clone())
+                    .at(location.place())
+            };
             set.problems
-                .extend(doc.findings.problems.iter().map(|p| Problem {
-                    location: location.clone(),
-                    path: p.path.clone(),
-                    message: p.message.clone(),
-                }));
-            set.notes.extend(doc.findings.notes.iter().map(|n| Note {
-                location: location.clone(),
-                path: n.path.clone(),
-                message: n.message.clone(),
-            }));
+                .extend(doc.findings.problems.iter().map(placed));
+            set.notes.extend(doc.findings.notes.iter().map(placed));
         }
         if set.problems.is_empty() {
             set.build(docs);

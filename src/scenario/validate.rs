@@ -11,12 +11,13 @@ use std::path::{Path, PathBuf};
 use super::raw::{RawScenario, RawServing, RawStartup};
 use super::setting::{apply_to_manifest, apply_to_scenario, Scope, Setting};
 use super::{Assertion, Scenario};
+use crate::diagnostic::{Diagnostics, FieldPath};
 use crate::engine::policy::{
     Duration, MetricEndpoint, MetricSource, MetricTarget, PodMetricSource, Policy, ScalingTarget,
     Target,
 };
 use crate::engine::{EngineVersion, UnixMillis};
-use crate::kthena::manifest::{ApiGeneration, Location, ManifestSet, ModelServing};
+use crate::kthena::manifest::{ApiGeneration, ManifestSet, ModelServing};
 use crate::model::metrics::exposed_families;
 use crate::model::router::RouterPolicy;
 use crate::model::spec::{
@@ -28,18 +29,21 @@ use crate::model::startup::Startup;
 use crate::outputs::summary::Summary;
 use crate::sim::rng::fnv1a;
 use crate::sim::{SimDuration, SimTime};
+use crate::text::TextError;
 use crate::workload::WorkloadSpec;
 
 /// Why a scenario cannot be run. Each line of the message names the file and the field.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ScenarioError {
     /// The file cannot be read, or is not text.
-    #[error("{file}: {message}")]
-    Read { file: String, message: String },
+    #[error("{file}: {source}")]
+    Read { file: String, source: TextError },
+    /// Not YAML, or not the shape of a scenario (an unknown key, a wrong type).
     #[error("{file}: {message}")]
     Syntax { file: String, message: String },
-    #[error("{}", problems.iter().map(|p| format!("{file}: {p}")).collect::<Vec<_>>().join("\n"))]
-    Invalid { file: String, problems: Vec<String> },
+    /// Every problem found, each with the file and its field path.
+    #[error("{0}")]
+    Invalid(Diagnostics),
 }
 
 /// The longest run: a month of simulated time, ticks and timeline rows (178 560 at the
@@ -50,21 +54,21 @@ const MAX_DURATION: SimDuration = SimDuration::from_secs(744 * 3_600);
 /// (Kthena's own default is 15s).
 const MIN_SYNC_PERIOD: SimDuration = SimDuration::from_secs(1);
 
-/// Problems found so far, each `path: message`.
+/// The diagnostics found so far, and the checks of the scenario's value formats.
 #[derive(Default)]
-struct Problems(Vec<String>);
+struct Problems(Diagnostics);
 
 impl Problems {
-    fn add(&mut self, path: impl fmt::Display, message: impl fmt::Display) {
-        self.0.push(format!("{path}: {message}"));
+    fn add(&mut self, path: impl Into<FieldPath>, message: impl fmt::Display) {
+        self.0.error(path, message.to_string());
     }
 
     /// A duration field: Go syntax (`"90s"`, `"1m30s"`), not negative.
-    fn duration(&mut self, path: &str, text: &str) -> Option<SimDuration> {
+    fn duration(&mut self, path: &FieldPath, text: &str) -> Option<SimDuration> {
         match Duration::parse(text) {
             Ok(d) if d.as_nanos() < 0 => {
                 self.add(
-                    path,
+                    path.clone(),
                     format!("{text:?} is negative; durations must be >= 0"),
                 );
                 None
@@ -72,7 +76,7 @@ impl Problems {
             Ok(d) => Some(SimDuration::from_micros(d.as_nanos() / 1_000)),
             Err(e) => {
                 self.add(
-                    path,
+                    path.clone(),
                     format!("{e} (write durations like \"90s\", \"15m\", \"1h30m\")"),
                 );
                 None
@@ -81,25 +85,31 @@ impl Problems {
     }
 
     /// Whether duration `d` of field `path` is at most `max` (`shown`); a problem if not.
-    fn at_most(&mut self, path: &str, d: SimDuration, max: SimDuration, shown: &str) -> bool {
+    fn at_most(&mut self, path: &FieldPath, d: SimDuration, max: SimDuration, shown: &str) -> bool {
         if d > max {
-            self.add(path, format!("must be at most {shown}"));
+            self.add(path.clone(), format!("must be at most {shown}"));
         }
         d <= max
     }
 
     /// Whether duration `d` of field `path` is at least `min` (`shown`); a problem if not.
-    fn at_least(&mut self, path: &str, d: SimDuration, min: SimDuration, shown: &str) -> bool {
+    fn at_least(
+        &mut self,
+        path: &FieldPath,
+        d: SimDuration,
+        min: SimDuration,
+        shown: &str,
+    ) -> bool {
         if d < min {
-            self.add(path, format!("must be at least {shown}"));
+            self.add(path.clone(), format!("must be at least {shown}"));
         }
         d >= min
     }
 
-    fn positive_duration(&mut self, path: &str, text: &str) -> Option<SimDuration> {
+    fn positive_duration(&mut self, path: &FieldPath, text: &str) -> Option<SimDuration> {
         let d = self.duration(path, text)?;
         if d == SimDuration::ZERO {
-            self.add(path, "must be greater than 0");
+            self.add(path.clone(), "must be greater than 0");
             return None;
         }
         Some(d)
@@ -123,9 +133,9 @@ pub struct Overrides {
 /// Reads and validates the scenario file at `path`.
 pub fn load(path: &Path, overrides: &Overrides) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
-    let text = crate::text::read_text(path).map_err(|message| ScenarioError::Read {
+    let text = crate::text::read_text(path).map_err(|source| ScenarioError::Read {
         file: file.clone(),
-        message,
+        source,
     })?;
     let base = path
         .parent()
@@ -207,21 +217,18 @@ pub fn parse(
         }
     }
     match scenario {
-        Some(mut s) if p.0.is_empty() => {
+        Some(mut s) if !p.0.has_errors() => {
             s.text_hash = format!("{:016x}", fnv1a(text.as_bytes()));
             Ok(s)
         }
-        _ => Err(ScenarioError::Invalid {
-            file: file.into(),
-            problems: p.0,
-        }),
+        _ => Err(ScenarioError::Invalid(p.0.in_file(file))),
     }
 }
 
 fn read_manifests(
     base: &Path,
     files: &[String],
-    field: &str,
+    field: &FieldPath,
     settings: &[Setting],
     matched: &mut [bool],
     p: &mut Problems,
@@ -232,9 +239,9 @@ fn read_manifests(
         match crate::text::read_text(&path) {
             Ok(text) => match apply_to_manifest(&text, settings, matched) {
                 Ok(text) => sources.push((path.display().to_string(), text)),
-                Err(e) => p.add(format!("{field}[{i}]"), e),
+                Err(e) => p.add(field.index(i), e),
             },
-            Err(e) => p.add(format!("{field}[{i}]"), format!("{}: {e}", path.display())),
+            Err(e) => p.add(field.index(i), format!("{}: {e}", path.display())),
         }
     }
     if sources.len() != files.len() {
@@ -245,20 +252,21 @@ fn read_manifests(
     // wrong file, which would silently leave its servings unscaled.
     let mut empty = false;
     for (i, (name, _)) in sources.iter().enumerate() {
-        let here = |l: &Location| l.file == *name;
-        if !set.objects().iter().any(|o| here(&o.location))
-            && !set.problems().iter().any(|x| here(&x.location))
-            && !set.notes().iter().any(|n| here(&n.location))
+        let here = |file: &str| file == *name;
+        let diagnosed = |d: &crate::diagnostic::Diagnostic| d.file.as_deref().is_some_and(here);
+        if !set.objects().iter().any(|o| here(&o.location.file))
+            && !set.problems().iter().any(diagnosed)
+            && !set.notes().iter().any(diagnosed)
         {
             p.add(
-                format!("{field}[{i}]"),
+                field.index(i),
                 format!("{name}: no Kubernetes objects in the file"),
             );
             empty = true;
         }
     }
     for problem in set.problems() {
-        p.add(field, problem);
+        p.add(field.clone(), problem);
     }
     (set.is_valid() && !empty).then_some(set)
 }
@@ -276,17 +284,20 @@ fn build(
             "must be a non-empty name without slashes (it names the output folder)",
         );
     }
+    let at = FieldPath::new;
     let duration = p
-        .positive_duration("duration", &raw.duration)
-        .filter(|&d| p.at_most("duration", d, MAX_DURATION, "31 days (744h)"));
+        .positive_duration(&at("duration"), &raw.duration)
+        .filter(|&d| p.at_most(&at("duration"), d, MAX_DURATION, "31 days (744h)"));
     let sync_period = match &raw.sync_period {
         Some(s) => p
-            .positive_duration("sync_period", s)
-            .filter(|&d| p.at_least("sync_period", d, MIN_SYNC_PERIOD, "1s")),
+            .positive_duration(&at("sync_period"), s)
+            .filter(|&d| p.at_least(&at("sync_period"), d, MIN_SYNC_PERIOD, "1s")),
         None => Some(DEFAULT_SYNC_PERIOD),
     };
     let first_tick = match &raw.first_tick {
-        Some(s) => p.duration("first_tick", s).map(SimDuration::after_start),
+        Some(s) => p
+            .duration(&at("first_tick"), s)
+            .map(SimDuration::after_start),
         None => Some(SimTime::ZERO),
     };
     let epoch_ms = raw
@@ -309,14 +320,17 @@ fn build(
         },
     };
 
-    let manifests = read_manifests(base, &raw.policies, "policies", settings, matched, p);
+    let manifests = read_manifests(base, &raw.policies, &at("policies"), settings, matched, p);
     let mut changes = Vec::new();
     for (i, c) in raw.policy_changes.iter().enumerate() {
-        let at = p.duration(&format!("policy_changes[{i}].at"), &c.at);
+        let at = p.duration(
+            &FieldPath::new("policy_changes").index(i).child("at"),
+            &c.at,
+        );
         let set = read_manifests(
             base,
             &c.policies,
-            &format!("policy_changes[{i}].policies"),
+            &FieldPath::new("policy_changes").index(i).child("policies"),
             settings,
             matched,
             p,
@@ -334,12 +348,12 @@ fn build(
     let engine_or_default = engine.unwrap_or(EngineVersion::Head);
     let policies = manifests
         .as_ref()
-        .map(|m| engine_policies(m, engine_or_default, "policies", known, p))
+        .map(|m| engine_policies(m, engine_or_default, &at("policies"), known, p))
         .unwrap_or_default();
     let policy_changes: Vec<(SimTime, Vec<Policy>)> = changes
         .iter()
         .map(|(i, at, set)| {
-            let field = format!("policy_changes[{i}].policies");
+            let field = FieldPath::new("policy_changes").index(*i).child("policies");
             (
                 *at,
                 engine_policies(set, engine_or_default, &field, known, p),
@@ -354,15 +368,19 @@ fn build(
             c.accelerators
                 .iter()
                 .map(|(name, a)| {
-                    let path = format!("cluster.accelerators.{name}");
+                    let path = FieldPath::new("cluster").child("accelerators").child(name);
                     let provisioning = a.provisioning.as_ref().and_then(|pr| {
-                        let delay = p.duration(&format!("{path}.provisioning.delay"), &pr.delay)?;
+                        let delay =
+                            p.duration(&path.child("provisioning").child("delay"), &pr.delay)?;
                         if pr.max_gpus < a.gpus {
-                            p.add(format!("{path}.provisioning.max_gpus"), "must be >= gpus");
+                            p.add(
+                                path.child("provisioning").child("max_gpus"),
+                                "must be >= gpus",
+                            );
                         }
                         if pr.step_gpus == 0 {
                             p.add(
-                                format!("{path}.provisioning.step_gpus"),
+                                path.child("provisioning").child("step_gpus"),
                                 "must be greater than 0",
                             );
                         }
@@ -400,20 +418,18 @@ fn build(
         .router
         .as_ref()
         .and_then(|r| r.queue_timeout.as_deref())
-        .and_then(|s| p.positive_duration("router.queue_timeout", s));
+        .and_then(|s| p.positive_duration(&at("router").child("queue_timeout"), s));
 
-    for (path, message) in raw.workload.validate(base) {
-        p.add(format!("workload.{path}"), message);
-    }
-    for (path, message) in duration.map_or_else(Vec::new, |d| raw.workload.volume_problems(d)) {
-        p.add(format!("workload.{path}"), message);
+    p.0.extend_under(&at("workload"), raw.workload.validate(base));
+    if let Some(d) = duration {
+        p.0.extend_under(&at("workload"), raw.workload.volume_problems(d));
     }
 
     let mut slo = Slo::default();
     if let Some(s) = &raw.slo {
         let mut field = |name: &str, v: &Option<String>| {
             v.as_deref()
-                .and_then(|t| p.positive_duration(&format!("slo.{name}"), t))
+                .and_then(|t| p.positive_duration(&FieldPath::new("slo").child(name), t))
         };
         slo = Slo {
             ttft: field("ttft", &s.ttft),
@@ -432,7 +448,7 @@ fn build(
             Ok(a) => {
                 if !metrics.contains(&a.path.join(".")) {
                     p.add(
-                        format!("assertions[{i}]"),
+                        FieldPath::new("assertions").index(i),
                         format!(
                             "{:?} is not a metric of summary.json (e.g. slo.attainment, cost.total, latency.ttft.p99, replicas.peak)",
                             a.path.join(".")
@@ -442,7 +458,7 @@ fn build(
                 Some(a)
             }
             Err(e) => {
-                p.add(format!("assertions[{i}]"), e);
+                p.add(FieldPath::new("assertions").index(i), e);
                 None
             }
         })
@@ -517,7 +533,7 @@ fn choose_engine(
 fn engine_policies(
     set: &ManifestSet,
     engine: EngineVersion,
-    field: &str,
+    field: &FieldPath,
     servings: Option<&[Serving]>,
     p: &mut Problems,
 ) -> Vec<Policy> {
@@ -526,7 +542,7 @@ fn engine_policies(
     };
     if loaded.is_empty() && !set.objects().is_empty() {
         p.add(
-            field,
+            field.clone(),
             "no AutoscalingPolicy (with its binding) in these files",
         );
     }
@@ -534,14 +550,17 @@ fn engine_policies(
     loaded
         .iter()
         .filter_map(|l| {
-            let at = format!(
-                "{field}: {} {}/{}",
-                l.location.file, l.policy.namespace, l.policy.name
-            );
+            let at = PolicyAt {
+                field,
+                policy: format!(
+                    "{} {}/{}",
+                    l.location.file, l.policy.namespace, l.policy.name
+                ),
+            };
             let policy = match convert(&l.policy, l.api, engine) {
                 Ok(policy) => policy,
                 Err(e) => {
-                    p.add(&at, e);
+                    at.add(p, e);
                     return None;
                 }
             };
@@ -551,6 +570,19 @@ fn engine_policies(
             Some(policy)
         })
         .collect()
+}
+
+/// Where a policy's problems are reported: the scenario field that lists its file, and the
+/// policy (`FILE NAMESPACE/NAME`) at the start of each message.
+struct PolicyAt<'f> {
+    field: &'f FieldPath,
+    policy: String,
+}
+
+impl PolicyAt<'_> {
+    fn add(&self, p: &mut Problems, message: impl fmt::Display) {
+        p.add(self.field.clone(), format!("{}: {message}", self.policy));
+    }
 }
 
 /// The scrape family and metric key of each metric of a target: `Some(family)` for a pod
@@ -585,13 +617,13 @@ fn check_against_servings(
     engine: EngineVersion,
     servings: &[Serving],
     exposed: &[String],
-    at: &str,
+    at: &PolicyAt,
     p: &mut Problems,
 ) {
     for unit in policy.scaled_targets() {
         let r = &unit.target.target_ref;
         if r.name.is_empty() {
-            p.add(at, "a target names no ModelServing (`targetRef.name`)");
+            at.add(p, "a target names no ModelServing (`targetRef.name`)");
             continue;
         }
         let ns = if r.namespace.is_empty() {
@@ -607,8 +639,8 @@ fn check_against_servings(
                 .iter()
                 .map(|s| format!("{}/{}", s.namespace, s.name))
                 .collect();
-            p.add(
-                at,
+            at.add(
+                p,
                 format!(
                     "targets ModelServing {ns}/{} which is not among the scenario's servings ({})",
                     r.name,
@@ -620,8 +652,8 @@ fn check_against_servings(
         if let Some(role) = unit.role {
             if !serving.roles.iter().any(|x| x.name == role) {
                 let roles: Vec<&str> = serving.roles.iter().map(|x| x.name.as_str()).collect();
-                p.add(
-                    at,
+                at.add(
+                    p,
                     format!(
                         "scales role {role:?}, which serving {} does not have (its roles: {})",
                         serving.name,
@@ -637,12 +669,11 @@ fn check_against_servings(
                         unit.target.metric_sources.as_ref().and_then(|s| s.get(&key))
                     {
                         if let Err(e) = check_prometheus(&src.query) {
-                            p.add(at, format!("metric {key:?}: {e}"));
+                            at.add(p, format!("metric {key:?}: {e}"));
                         }
                     }
                 }
-                Some(f) if !exposed.contains(&f) => p.add(
-                    at,
+                Some(f) if !exposed.contains(&f) => at.add(p,
                     format!(
                         "metric {key:?} reads family {f:?}, which the simulated pods do not expose (they expose {})",
                         exposed.join(", ")
@@ -762,12 +793,12 @@ fn build_servings(
         .unwrap_or_default();
     let mut out: Vec<Serving> = Vec::new();
     for (i, s) in raw.servings.iter().enumerate() {
-        let path = format!("servings[{i}]");
+        let path = &FieldPath::new("servings").index(i);
         let manifest = match &s.manifest {
             Some(f) => read_manifests(
                 base,
                 std::slice::from_ref(f),
-                &format!("{path}.manifest"),
+                &path.child("manifest"),
                 &[],
                 &mut [],
                 p,
@@ -779,20 +810,20 @@ fn build_servings(
             })
             .or_else(|| {
                 p.add(
-                    format!("{path}.manifest"),
+                    path.child("manifest"),
                     format!("no ModelServing named {:?} in {f}", s.name),
                 );
                 None
             }),
             None => in_policies.iter().find(|m| m.name == s.name).cloned(),
         };
-        if let Some(serving) = build_serving(s, manifest.as_ref(), &path, p) {
+        if let Some(serving) = build_serving(s, manifest.as_ref(), path, p) {
             if out
                 .iter()
                 .any(|o| o.name == serving.name && o.namespace == serving.namespace)
             {
                 p.add(
-                    format!("{path}.name"),
+                    path.child("name"),
                     format!("duplicate serving {:?}", serving.name),
                 );
             }
@@ -802,36 +833,36 @@ fn build_servings(
     out
 }
 
-fn build_startup(r: &RawStartup, path: &str, p: &mut Problems) -> Option<Startup> {
+fn build_startup(r: &RawStartup, path: &FieldPath, p: &mut Problems) -> Option<Startup> {
     Some(match r {
-        RawStartup::Constant(d) => Startup::Constant(p.duration(&format!("{path}.constant"), d)?),
+        RawStartup::Constant(d) => Startup::Constant(p.duration(&path.child("constant"), d)?),
         RawStartup::Lognormal { median, p99 } => {
-            let m = p.positive_duration(&format!("{path}.lognormal.median"), median)?;
-            let q = p.positive_duration(&format!("{path}.lognormal.p99"), p99)?;
+            let m = p.positive_duration(&path.child("lognormal").child("median"), median)?;
+            let q = p.positive_duration(&path.child("lognormal").child("p99"), p99)?;
             if q < m {
-                p.add(format!("{path}.lognormal.p99"), "must be >= median");
+                p.add(path.child("lognormal").child("p99"), "must be >= median");
                 return None;
             }
             Startup::lognormal(m, q)
         }
         RawStartup::Uniform { min, max } => {
-            let lo = p.duration(&format!("{path}.uniform.min"), min)?;
-            let hi = p.duration(&format!("{path}.uniform.max"), max)?;
+            let lo = p.duration(&path.child("uniform").child("min"), min)?;
+            let hi = p.duration(&path.child("uniform").child("max"), max)?;
             if hi < lo {
-                p.add(format!("{path}.uniform.max"), "must be >= min");
+                p.add(path.child("uniform").child("max"), "must be >= min");
                 return None;
             }
             Startup::Uniform { min: lo, max: hi }
         }
         RawStartup::Empirical(v) => {
             if v.is_empty() {
-                p.add(format!("{path}.empirical"), "needs at least one duration");
+                p.add(path.child("empirical"), "needs at least one duration");
                 return None;
             }
             let d: Vec<Option<SimDuration>> = v
                 .iter()
                 .enumerate()
-                .map(|(i, t)| p.duration(&format!("{path}.empirical[{i}]"), t))
+                .map(|(i, t)| p.duration(&path.child("empirical").index(i), t))
                 .collect();
             Startup::Empirical(d.into_iter().collect::<Option<Vec<_>>>()?)
         }
@@ -840,7 +871,11 @@ fn build_startup(r: &RawStartup, path: &str, p: &mut Problems) -> Option<Startup
             for (i, ph) in phases.iter().enumerate() {
                 out.push((
                     ph.name.clone(),
-                    build_startup(&ph.duration, &format!("{path}.phases[{i}].duration"), p)?,
+                    build_startup(
+                        &ph.duration,
+                        &path.child("phases").index(i).child("duration"),
+                        p,
+                    )?,
                 ));
             }
             Startup::Phases(out)
@@ -851,11 +886,11 @@ fn build_startup(r: &RawStartup, path: &str, p: &mut Problems) -> Option<Startup
 fn build_serving(
     s: &RawServing,
     manifest: Option<&ModelServing>,
-    path: &str,
+    path: &FieldPath,
     p: &mut Problems,
 ) -> Option<Serving> {
     if s.name.is_empty() {
-        p.add(format!("{path}.name"), "must not be empty");
+        p.add(path.child("name"), "must not be empty");
     }
     let replicas = s
         .replicas
@@ -864,7 +899,7 @@ fn build_serving(
     let most = MAX_SERVERS as i32;
     if !(0..=most).contains(&replicas) {
         p.add(
-            format!("{path}.replicas"),
+            path.child("replicas"),
             format!("must be between 0 and {most}"),
         );
     }
@@ -895,7 +930,7 @@ fn build_serving(
     for (i, r) in roles.iter().enumerate() {
         if !(0..=most).contains(&r.replicas) {
             p.add(
-                format!("{path}.roles[{i}].replicas"),
+                path.child("roles").index(i).child("replicas"),
                 format!("must be between 0 and {most}"),
             );
         }
@@ -903,7 +938,7 @@ fn build_serving(
     let pods_per_server = s.pods_per_server.unwrap_or(1);
     let gpus_per_pod = s.gpus_per_pod.unwrap_or(1);
     if pods_per_server == 0 {
-        p.add(format!("{path}.pods_per_server"), "must be at least 1");
+        p.add(path.child("pods_per_server"), "must be at least 1");
     }
     let price_per_hour = match (s.price_per_hour, s.price_per_gpu_hour) {
         (Some(h), _) => h,
@@ -911,23 +946,20 @@ fn build_serving(
         (None, None) => 0.0,
     };
     if !(price_per_hour.is_finite() && price_per_hour >= 0.0) {
-        p.add(
-            format!("{path}.price_per_hour"),
-            "must be a finite number >= 0",
-        );
+        p.add(path.child("price_per_hour"), "must be a finite number >= 0");
     }
     let startup = match &s.startup {
-        Some(r) => build_startup(r, &format!("{path}.startup"), p),
+        Some(r) => build_startup(r, &path.child("startup"), p),
         None => Some(Startup::Constant(SimDuration::ZERO)),
     };
     let termination_grace = match &s.termination_grace {
-        Some(t) => p.duration(&format!("{path}.termination_grace"), t),
+        Some(t) => p.duration(&path.child("termination_grace"), t),
         None => Some(DEFAULT_TERMINATION_GRACE),
     };
     let server = match s.server.resolve() {
         Ok(params) => Some(params),
         Err(e) => {
-            p.add(format!("{path}.server"), e);
+            p.add(path.child("server"), e);
             None
         }
     };
@@ -943,7 +975,7 @@ fn build_serving(
         .unwrap_or_else(|| DEFAULT_METRICS_PATH.into());
     if !(1..=65535).contains(&metrics_port) {
         p.add(
-            format!("{path}.metrics.port"),
+            path.child("metrics").child("port"),
             "must be between 1 and 65535",
         );
     }
@@ -953,7 +985,7 @@ fn build_serving(
             if i.is_none() {
                 let names: Vec<&str> = roles.iter().map(|r| r.name.as_str()).collect();
                 p.add(
-                    format!("{path}.disaggregation.{field}"),
+                    path.child("disaggregation").child(field),
                     format!("no role {name:?} (roles: {})", names.join(", ")),
                 );
             }
@@ -963,7 +995,7 @@ fn build_serving(
         let decode_role = role(&d.decode_role, "decode_role", p);
         if d.prefill_role == d.decode_role {
             p.add(
-                format!("{path}.disaggregation.decode_role"),
+                path.child("disaggregation").child("decode_role"),
                 "must differ from prefill_role",
             );
         }
@@ -972,18 +1004,28 @@ fn build_serving(
         let bytes = t.and_then(|t| t.bytes_per_token).unwrap_or(327_680.0);
         if !(gbps.is_finite() && gbps > 0.0) {
             p.add(
-                format!("{path}.disaggregation.kv_transfer.gbps"),
+                path.child("disaggregation")
+                    .child("kv_transfer")
+                    .child("gbps"),
                 "must be a number > 0",
             );
         }
         if !(bytes.is_finite() && bytes >= 0.0) {
             p.add(
-                format!("{path}.disaggregation.kv_transfer.bytes_per_token"),
+                path.child("disaggregation")
+                    .child("kv_transfer")
+                    .child("bytes_per_token"),
                 "must be a number >= 0",
             );
         }
         let latency = match t.and_then(|t| t.latency.as_deref()) {
-            Some(l) => p.duration(&format!("{path}.disaggregation.kv_transfer.latency"), l)?,
+            Some(l) => p.duration(
+                &path
+                    .child("disaggregation")
+                    .child("kv_transfer")
+                    .child("latency"),
+                l,
+            )?,
             None => SimDuration::from_millis(1),
         };
         Some(Disaggregation {

@@ -37,6 +37,7 @@ mod writer;
 
 use std::path::PathBuf;
 
+use crate::diagnostic::Diagnostics;
 use crate::sim::SimTime;
 
 pub use combine::{ContextLimit, Merge};
@@ -96,7 +97,7 @@ pub enum WorkloadError {
     /// The workload description does not validate: each entry is a field path relative to
     /// the workload and what is wrong with it (see [`WorkloadSpec::validate`]).
     #[error("invalid workload: {}", join_problems(.0))]
-    Invalid(Vec<(String, String)>),
+    Invalid(Diagnostics),
     /// A trace file cannot be opened.
     #[error("{}: cannot open trace: {source}", path.display())]
     Open {
@@ -193,10 +194,10 @@ pub enum RowProblem {
     Empty,
 }
 
-fn join_problems(problems: &[(String, String)]) -> String {
+fn join_problems(problems: &Diagnostics) -> String {
     problems
         .iter()
-        .map(|(path, message)| format!("{path}: {message}"))
+        .map(ToString::to_string)
         .collect::<Vec<_>>()
         .join("; ")
 }

@@ -16,6 +16,7 @@ use super::{
     MmppSource, MmppSpec, PoissonSource, PoissonSpec, RateMultiplier, RateProfile, RenewalSource,
     RenewalSpec, TraceFormat, TraceOptions, TraceSource, TraceSpec, WorkloadError,
 };
+use crate::diagnostic::{Diagnostics, FieldPath};
 use crate::sim::{SimDuration, SimTime};
 
 /// The requests a scenario sends: one or more streams, merged in arrival order (at equal
@@ -96,35 +97,15 @@ pub(super) enum LengthPlan {
 }
 
 /// Every problem found, each with its field path relative to the workload.
-#[derive(Default)]
-pub(super) struct Problems(Vec<(String, String)>);
-
-impl Problems {
-    pub fn add(&mut self, path: &str, message: impl Into<String>) {
-        self.0.push((path.to_owned(), message.into()));
-    }
-
-    /// Adds `message` unless `ok`; returns `ok`.
-    pub fn check(&mut self, ok: bool, path: &str, message: &str) -> bool {
-        if !ok {
-            self.add(path, message);
-        }
-        ok
-    }
-
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-}
+pub(super) use crate::diagnostic::Diagnostics as Problems;
 
 impl WorkloadSpec {
-    /// Every problem of the workload, as `(field path, message)` with paths relative to the
-    /// workload (`streams[1].poisson.rate.points[2].rps`); empty when it is valid. Trace
-    /// files are resolved against `base_dir` (the scenario file's folder) and their headers
-    /// read.
-    pub fn validate(&self, base_dir: &Path) -> Vec<(String, String)> {
+    /// Every problem of the workload, with field paths relative to the workload
+    /// (`streams[1].poisson.rate.points[2].rps`); empty when it is valid. Trace files are
+    /// resolved against `base_dir` (the scenario file's folder) and their headers read.
+    pub fn validate(&self, base_dir: &Path) -> Diagnostics {
         let (_, problems) = self.plan(base_dir);
-        problems.0
+        problems
     }
 
     /// The request source of a run seeded with `seed` and lasting `duration`: no request
@@ -136,9 +117,9 @@ impl WorkloadSpec {
         duration: SimDuration,
     ) -> Result<BoxedSource, WorkloadError> {
         let (plans, mut problems) = self.plan(base_dir);
-        problems.0.extend(self.volume_problems(duration));
-        if !problems.0.is_empty() {
-            return Err(WorkloadError::Invalid(problems.0));
+        problems.extend(self.volume_problems(duration));
+        if problems.has_errors() {
+            return Err(WorkloadError::Invalid(problems));
         }
         let mut sources = plans
             .into_iter()
@@ -158,7 +139,7 @@ impl WorkloadSpec {
     /// The problem, as `(field path, message)`, of a workload that would send more than
     /// [`MAX_RUN_REQUESTS`] requests in a run of `duration` at its synthetic streams' peak
     /// rates (a trace sends what its file holds).
-    pub fn volume_problems(&self, duration: SimDuration) -> Vec<(String, String)> {
+    pub fn volume_problems(&self, duration: SimDuration) -> Diagnostics {
         let peak: f64 = self
             .streams
             .iter()
@@ -173,24 +154,26 @@ impl WorkloadSpec {
             })
             .sum();
         let requests = peak * duration.as_micros() as f64 / crate::sim::MICROS_PER_SEC as f64;
-        if requests <= MAX_RUN_REQUESTS {
-            return Vec::new();
+        let mut problems = Diagnostics::new();
+        if requests > MAX_RUN_REQUESTS {
+            problems.error(
+                "streams",
+                format!(
+                    "up to {requests:.3e} requests ({peak} per second at the peak over {}): a \
+                     run sends at most {MAX_RUN_REQUESTS:.0e}; lower the rates or shorten the \
+                     duration",
+                    super::SpecDuration::new(duration)
+                ),
+            );
         }
-        vec![(
-            "streams".to_owned(),
-            format!(
-                "up to {requests:.3e} requests ({peak} per second at the peak over {}): a run \
-                 sends at most {MAX_RUN_REQUESTS:.0e}; lower the rates or shorten the duration",
-                super::SpecDuration::new(duration)
-            ),
-        )]
+        problems
     }
 
     /// Validation and construction in one pass: a plan per stream that has no problem.
     fn plan(&self, base_dir: &Path) -> (Vec<Plan>, Problems) {
         let mut problems = Problems::default();
         if self.streams.is_empty() {
-            problems.add("streams", "needs at least one stream");
+            problems.error("streams", "needs at least one stream");
         }
         if let Some(max) = self.max_context {
             problems.check(
@@ -199,7 +182,7 @@ impl WorkloadSpec {
                 "must be >= 2 (one prompt token and one output token)",
             );
         }
-        let mut names: Vec<(&str, String)> = Vec::new();
+        let mut names: Vec<(&str, FieldPath)> = Vec::new();
         let mut plans = Vec::new();
         for (i, stream) in self.streams.iter().enumerate() {
             let (kind, name) = match stream {
@@ -208,19 +191,19 @@ impl WorkloadSpec {
                 StreamSpec::Mmpp(m) => ("mmpp", &m.name),
                 StreamSpec::Trace(t) => ("trace", &t.name),
             };
-            let path = format!("streams[{i}].{kind}");
-            let name_path = format!("{path}.name");
+            let path = FieldPath::new("streams").index(i).child(kind);
+            let name_path = path.child("name");
             match name {
-                Some(name) if name.is_empty() => problems.add(&name_path, "must not be empty"),
+                Some(name) if name.is_empty() => problems.error(&name_path, "must not be empty"),
                 Some(name) => match names.iter().find(|(seen, _)| *seen == name.as_str()) {
-                    Some((_, first)) => problems.add(
+                    Some((_, first)) => problems.error(
                         &name_path,
                         format!("`{name}` is already the name of {first}"),
                     ),
                     None => names.push((name, path.clone())),
                 },
                 None if self.streams.len() > 1 => {
-                    problems.add(&name_path, "required when the workload has several streams")
+                    problems.error(&name_path, "required when the workload has several streams")
                 }
                 None => {}
             }
@@ -239,7 +222,7 @@ impl WorkloadSpec {
 /// Checks that `value` is finite and at least (or, `strict`, above) `min`.
 pub(super) fn check_number(
     problems: &mut Problems,
-    path: &str,
+    path: &FieldPath,
     value: f64,
     min: f64,
     strict: bool,
@@ -259,7 +242,7 @@ pub(super) fn check_number(
 /// file is then not read. `None` after a problem.
 pub(super) fn check_trace_file(
     problems: &mut Problems,
-    path: &str,
+    path: &FieldPath,
     field: &str,
     file: &Path,
     options: &TraceOptions,
@@ -268,25 +251,25 @@ pub(super) fn check_trace_file(
         let mapping = columns.problems();
         let valid = mapping.is_empty();
         for (column, message) in mapping {
-            problems.add(&format!("{path}.format.csv.{column}"), message);
+            problems.error(path.child("format").child("csv").child(column), message);
         }
         if !valid {
             return None;
         }
     }
-    let at = format!("{path}.{field}");
+    let at = path.child(field);
     if !file.exists() {
-        problems.add(&at, format!("file not found: {}", file.display()));
+        problems.error(&at, format!("file not found: {}", file.display()));
         return None;
     }
     if file.is_dir() {
-        problems.add(&at, format!("is a folder, not a file: {}", file.display()));
+        problems.error(&at, format!("is a folder, not a file: {}", file.display()));
         return None;
     }
     match TraceSource::open(file, options.clone()) {
         Ok(_) => Some(()),
         Err(e) => {
-            problems.add(&at, e.to_string());
+            problems.error(&at, e.to_string());
             None
         }
     }

@@ -11,6 +11,13 @@ use crate::workload::{
 const MIN: SimDuration = SimDuration::from_secs(60);
 
 /// The folder holding the crate, so that `../shared/traces/...` resolves as in a scenario.
+/// Diagnostics as (field path, message) pairs, as the tables below write them.
+fn pairs(d: crate::diagnostic::Diagnostics) -> Vec<(String, String)> {
+    d.into_iter()
+        .map(|d| (d.path.to_string(), d.message))
+        .collect()
+}
+
 fn base_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -85,7 +92,7 @@ streams:
 #[test]
 fn every_kind_parses_validates_and_builds() {
     let spec = parse(EVERY_KIND);
-    assert_eq!(spec.validate(base_dir()), vec![]);
+    assert_eq!(pairs(spec.validate(base_dir())), vec![]);
     assert_eq!(spec.max_context, Some(8192));
     match &spec.streams[1] {
         StreamSpec::Poisson(PoissonSpec {
@@ -118,7 +125,7 @@ fn every_kind_parses_validates_and_builds() {
 #[test]
 fn a_lone_stream_needs_no_name_and_a_trace_needs_no_options() {
     let spec = parse("streams: [{trace: {path: ../shared/traces/azure-llm-2023-code.csv}}]");
-    assert_eq!(spec.validate(base_dir()), vec![]);
+    assert_eq!(pairs(spec.validate(base_dir())), vec![]);
     let requests = drain(spec.build(0, base_dir(), SimDuration::MAX).unwrap());
     assert_eq!(requests.len(), 8_819);
 }
@@ -195,7 +202,7 @@ streams:
       time_scale: 0
 "#,
     );
-    let problems = spec.validate(base_dir());
+    let problems = pairs(spec.validate(base_dir()));
     let missing = base_dir().join("no/such/trace.csv");
     let expected: Vec<(String, String)> = [
         (
@@ -278,27 +285,27 @@ streams:
     assert_eq!(problems, expected);
     assert!(matches!(
         spec.build(0, base_dir(), MIN),
-        Err(WorkloadError::Invalid(p)) if p == expected
+        Err(WorkloadError::Invalid(p)) if pairs(p.clone()) == expected
     ));
 }
 
 #[test]
 fn a_trace_with_a_foreign_header_is_refused_at_validation() {
     let spec = parse("streams: [{trace: {path: Cargo.toml}}]");
-    let problems = spec.validate(base_dir());
+    let problems = pairs(spec.validate(base_dir()));
     assert_eq!(problems.len(), 1);
     assert_eq!(problems[0].0, "streams[0].trace.path");
     assert!(problems[0]
         .1
         .contains("is not recognised: expected `TIMESTAMP,ContextTokens,GeneratedTokens`"));
 
-    let folder = parse("streams: [{trace: {path: src}}]").validate(base_dir());
+    let folder = pairs(parse("streams: [{trace: {path: src}}]").validate(base_dir()));
     assert!(folder[0].1.starts_with("is a folder, not a file: "));
 
     let generic_only = parse(
         "streams: [{trace: {path: ../shared/traces/azure-llm-2023-code.csv, format: generic}}]",
     );
-    let problems = generic_only.validate(base_dir());
+    let problems = pairs(generic_only.validate(base_dir()));
     assert!(
         problems[0]
             .1
@@ -480,7 +487,7 @@ streams:
       format: {csv: {arrival: ts, input: 1, output: 2, header: false, delimiter: "é", time: {datetime: "%Y %q"}}}
 "#,
     );
-    let problems = spec.validate(base_dir());
+    let problems = pairs(spec.validate(base_dir()));
     let trace = base_dir().join("../shared/traces/azure-llm-2023-code.csv");
     let expected: Vec<(String, String)> = [
         (
@@ -562,7 +569,7 @@ fn a_rate_multiplier_scales_the_count_and_keeps_the_lengths() {
     let base = drain(azure("").build(1, base_dir(), hour).unwrap());
     for (multiplier, tolerance) in [(2.0, 0.0), (0.5, 0.02), (1.25, 0.02)] {
         let spec = azure(&format!(", rate_multiplier: {multiplier}"));
-        assert_eq!(spec.validate(base_dir()), vec![]);
+        assert_eq!(pairs(spec.validate(base_dir())), vec![]);
         let out = drain(spec.build(1, base_dir(), hour).unwrap());
         let ratio = out.len() as f64 / base.len() as f64;
         assert!(
@@ -601,7 +608,7 @@ fn empirical_lengths_follow_the_trace() {
     let spec = parse(
         "streams: [{poisson: {rate: {constant: 20}, input_tokens: {empirical: {trace: ../shared/traces/azure-llm-2023-code.csv, column: input}}, output_tokens: {empirical: {trace: ../shared/traces/azure-llm-2023-code.csv, column: output}}}}]",
     );
-    assert_eq!(spec.validate(base_dir()), vec![]);
+    assert_eq!(pairs(spec.validate(base_dir())), vec![]);
     let drawn = drain(spec.build(8, base_dir(), 60 * MIN).unwrap());
     let trace = drain(azure("").build(0, base_dir(), SimDuration::MAX).unwrap());
     let quantile = |mut v: Vec<u32>, p: f64| {
@@ -635,7 +642,7 @@ streams:
   - mmpp: {name: m, on_rps: 10, mean_on: 20s, mean_off: 100s, input_tokens: {constant: 20}, output_tokens: {constant: 5}}
 "#,
     );
-    assert_eq!(spec.validate(base_dir()), vec![]);
+    assert_eq!(pairs(spec.validate(base_dir())), vec![]);
     match &spec.streams[0] {
         StreamSpec::Renewal(r) => assert_eq!(r.distribution, GapDistribution::Gamma),
         other => panic!("{other:?}"),
@@ -680,7 +687,7 @@ streams:
     );
     // 30 000 requests per second at the peak: 108 million in an hour, 54 million in half.
     assert!(spec.volume_problems(HOUR / 2).is_empty());
-    let problems = spec.volume_problems(HOUR);
+    let problems = pairs(spec.volume_problems(HOUR));
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert_eq!(problems[0].0, "streams");
     assert!(
@@ -691,7 +698,7 @@ streams:
         problems[0].1
     );
     match spec.build(0, base_dir(), HOUR) {
-        Err(WorkloadError::Invalid(found)) => assert_eq!(found, problems),
+        Err(WorkloadError::Invalid(found)) => assert_eq!(pairs(found), problems),
         Err(e) => panic!("{e}"),
         Ok(_) => panic!("built"),
     }

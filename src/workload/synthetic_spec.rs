@@ -14,6 +14,7 @@ use super::{
     InterArrival, LengthDistribution, MmppParams, RateProfile, SpecDuration, TraceFormat,
     TraceOptions,
 };
+use crate::diagnostic::FieldPath;
 use crate::sim::SimDuration;
 
 /// Synthetic requests. Arrivals form a Poisson process whose rate follows `rate` (drawn by
@@ -232,11 +233,11 @@ pub enum LengthColumn {
 impl PoissonSpec {
     pub(super) fn plan(
         &self,
-        path: &str,
+        path: &FieldPath,
         base_dir: &Path,
         problems: &mut Problems,
     ) -> Option<Plan> {
-        let profile = self.rate.profile(&format!("{path}.rate"), problems);
+        let profile = self.rate.profile(&path.child("rate"), problems);
         let lengths = plan_lengths(
             &self.input_tokens,
             &self.output_tokens,
@@ -255,23 +256,23 @@ impl PoissonSpec {
 impl RenewalSpec {
     pub(super) fn plan(
         &self,
-        path: &str,
+        path: &FieldPath,
         base_dir: &Path,
         problems: &mut Problems,
     ) -> Option<Plan> {
-        let profile = self.rate.profile(&format!("{path}.rate"), problems);
+        let profile = self.rate.profile(&path.child("rate"), problems);
         let (low, high) = CV_RANGE;
         let gaps = problems
             .check(
                 (low..=high).contains(&self.cv),
-                &format!("{path}.cv"),
+                &path.child("cv"),
                 &format!("must be between {low} and {high}"),
             )
             .then(|| match self.distribution {
                 GapDistribution::Gamma => InterArrival::gamma(self.cv),
                 GapDistribution::Weibull => InterArrival::weibull(self.cv),
             })
-            .and_then(|gaps| constructed(gaps, &format!("{path}.cv"), problems));
+            .and_then(|gaps| constructed(gaps, &path.child("cv"), problems));
         let lengths = plan_lengths(
             &self.input_tokens,
             &self.output_tokens,
@@ -290,30 +291,24 @@ impl RenewalSpec {
 impl MmppSpec {
     pub(super) fn plan(
         &self,
-        path: &str,
+        path: &FieldPath,
         base_dir: &Path,
         problems: &mut Problems,
     ) -> Option<Plan> {
         let before = problems.len();
-        let on_ok = check_number(problems, &format!("{path}.on_rps"), self.on_rps, 0.0, false);
-        let off_ok = check_number(
-            problems,
-            &format!("{path}.off_rps"),
-            self.off_rps,
-            0.0,
-            false,
-        );
+        let on_ok = check_number(problems, &path.child("on_rps"), self.on_rps, 0.0, false);
+        let off_ok = check_number(problems, &path.child("off_rps"), self.off_rps, 0.0, false);
         if on_ok && off_ok {
             problems.check(
                 self.on_rps + self.off_rps > 0.0,
-                &format!("{path}.on_rps"),
+                &path.child("on_rps"),
                 "on_rps and off_rps are both 0: the stream would send no request",
             );
         }
         for (field, duration) in [("mean_on", self.mean_on), ("mean_off", self.mean_off)] {
             problems.check(
                 duration.get() > SimDuration::ZERO,
-                &format!("{path}.{field}"),
+                &path.child(field),
                 "must be longer than 0s",
             );
         }
@@ -345,12 +340,12 @@ impl MmppSpec {
 fn plan_lengths(
     input: &LengthSpec,
     output: &LengthSpec,
-    path: &str,
+    path: &FieldPath,
     base_dir: &Path,
     problems: &mut Problems,
 ) -> Option<[LengthPlan; 2]> {
-    let input = input.plan(&format!("{path}.input_tokens"), base_dir, problems);
-    let output = output.plan(&format!("{path}.output_tokens"), base_dir, problems);
+    let input = input.plan(&path.child("input_tokens"), base_dir, problems);
+    let output = output.plan(&path.child("output_tokens"), base_dir, problems);
     Some([input?, output?])
 }
 
@@ -366,29 +361,29 @@ impl RateSpec {
         }
     }
 
-    fn profile(&self, path: &str, problems: &mut Problems) -> Option<RateProfile> {
+    fn profile(&self, path: &FieldPath, problems: &mut Problems) -> Option<RateProfile> {
         let before = problems.len();
         let profile = match self {
             RateSpec::Constant(rps) => {
-                check_number(problems, &format!("{path}.constant"), *rps, 0.0, false);
+                check_number(problems, &path.child("constant"), *rps, 0.0, false);
                 RateProfile::Constant(*rps)
             }
             RateSpec::Points(points) => {
-                let path = format!("{path}.points");
+                let path = path.child("points");
                 problems.check(!points.is_empty(), &path, "needs at least one point");
                 for (i, point) in points.iter().enumerate() {
-                    check_number(problems, &format!("{path}[{i}].rps"), point.rps, 0.0, false);
-                    let at = format!("{path}[{i}].at");
+                    check_number(problems, &path.index(i).child("rps"), point.rps, 0.0, false);
+                    let at = path.index(i).child("at");
                     if let Some(previous) = i.checked_sub(1).map(|j| points[j].at) {
                         if point.at < previous {
-                            problems.add(
+                            problems.error(
                                 &at,
                                 format!("must not be before points[{}].at ({previous})", i - 1),
                             );
                         }
                     }
                     if i >= 2 && points[i - 2].at == point.at {
-                        problems.add(
+                        problems.error(
                             &at,
                             format!(
                                 "a third point at {}: a step is two points at one instant",
@@ -405,16 +400,16 @@ impl RateSpec {
                 )
             }
             RateSpec::Diurnal(d) => {
-                let path = format!("{path}.diurnal");
-                check_number(problems, &format!("{path}.peak_rps"), d.peak_rps, 0.0, true);
+                let path = path.child("diurnal");
+                check_number(problems, &path.child("peak_rps"), d.peak_rps, 0.0, true);
                 problems.check(
                     (0.0..=1.0).contains(&d.trough_ratio),
-                    &format!("{path}.trough_ratio"),
+                    &path.child("trough_ratio"),
                     "must be between 0 and 1",
                 );
                 problems.check(
                     d.period.get() > SimDuration::ZERO,
-                    &format!("{path}.period"),
+                    &path.child("period"),
                     "must be longer than 0s",
                 );
                 RateProfile::Diurnal {
@@ -440,29 +435,33 @@ impl RateSpec {
 
 impl LengthSpec {
     /// The distribution, or for `empirical` the trace to read it from when the run starts.
-    fn plan(&self, path: &str, base_dir: &Path, problems: &mut Problems) -> Option<LengthPlan> {
+    fn plan(
+        &self,
+        path: &FieldPath,
+        base_dir: &Path,
+        problems: &mut Problems,
+    ) -> Option<LengthPlan> {
         let distribution = match *self {
             LengthSpec::Empirical(ref spec) => {
-                return spec.plan(&format!("{path}.empirical"), base_dir, problems)
+                return spec.plan(&path.child("empirical"), base_dir, problems)
             }
             LengthSpec::Constant(n) => problems
-                .check(n >= 1, &format!("{path}.constant"), "must be >= 1")
+                .check(n >= 1, &path.child("constant"), "must be >= 1")
                 .then_some(LengthDistribution::Constant(n)),
             LengthSpec::Uniform(UniformSpec { min, max }) => {
-                let path = format!("{path}.uniform");
-                let min_ok = problems.check(min >= 1, &format!("{path}.min"), "must be >= 1");
+                let path = path.child("uniform");
+                let min_ok = problems.check(min >= 1, &path.child("min"), "must be >= 1");
                 let max_ok = problems.check(
                     max >= min,
-                    &format!("{path}.max"),
+                    &path.child("max"),
                     &format!("must be >= min ({min})"),
                 );
                 (min_ok && max_ok).then_some(LengthDistribution::Uniform { min, max })
             }
             LengthSpec::Normal(NormalSpec { mean, std_dev }) => {
-                let path = format!("{path}.normal");
-                let mean_ok = check_number(problems, &format!("{path}.mean"), mean, 0.0, true);
-                let std_ok =
-                    check_number(problems, &format!("{path}.std_dev"), std_dev, 0.0, false);
+                let path = path.child("normal");
+                let mean_ok = check_number(problems, &path.child("mean"), mean, 0.0, true);
+                let std_ok = check_number(problems, &path.child("std_dev"), std_dev, 0.0, false);
                 if !(mean_ok && std_ok) {
                     return None;
                 }
@@ -470,27 +469,26 @@ impl LengthSpec {
                     .map(LengthDistribution::Normal)
             }
             LengthSpec::Lognormal(LognormalSpec { median, sigma, p99 }) => {
-                let path = format!("{path}.lognormal");
-                let median_ok =
-                    check_number(problems, &format!("{path}.median"), median, 0.0, true);
+                let path = path.child("lognormal");
+                let median_ok = check_number(problems, &path.child("median"), median, 0.0, true);
                 let sigma = match (sigma, p99) {
                     (Some(_), Some(_)) => {
-                        problems.add(&path, "give `sigma` or `p99`, not both");
+                        problems.error(&path, "give `sigma` or `p99`, not both");
                         None
                     }
                     (None, None) => {
-                        problems.add(&path, "needs `sigma` or `p99` for the spread");
+                        problems.error(&path, "needs `sigma` or `p99` for the spread");
                         None
                     }
                     (Some(sigma), None) => {
-                        check_number(problems, &format!("{path}.sigma"), sigma, 0.0, false)
+                        check_number(problems, &path.child("sigma"), sigma, 0.0, false)
                             .then_some(sigma)
                     }
                     // Compared with the median only when the median itself is valid.
                     (None, Some(p99)) => problems
                         .check(
                             p99.is_finite() && (!median_ok || p99 > median),
-                            &format!("{path}.p99"),
+                            &path.child("p99"),
                             &format!("must be a finite number > the median ({median})"),
                         )
                         .then(|| (p99 / median).ln() / Z99),
@@ -507,7 +505,12 @@ impl LengthSpec {
 }
 
 impl EmpiricalSpec {
-    fn plan(&self, path: &str, base_dir: &Path, problems: &mut Problems) -> Option<LengthPlan> {
+    fn plan(
+        &self,
+        path: &FieldPath,
+        base_dir: &Path,
+        problems: &mut Problems,
+    ) -> Option<LengthPlan> {
         let file = base_dir.join(&self.trace);
         let options = TraceOptions {
             format: self.format.clone(),
@@ -525,8 +528,8 @@ impl EmpiricalSpec {
 /// The distribution, or its constructor's refusal as a problem at `path`.
 fn constructed<D, E: std::fmt::Display>(
     result: Result<D, E>,
-    path: &str,
+    path: &FieldPath,
     problems: &mut Problems,
 ) -> Option<D> {
-    result.map_err(|e| problems.add(path, e.to_string())).ok()
+    result.map_err(|e| problems.error(path, e.to_string())).ok()
 }

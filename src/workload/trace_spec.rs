@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::multiplier::MAX_RATE_MULTIPLIER;
 use super::spec::{check_number, check_trace_file, Plan, Problems};
 use super::{SpecDuration, TraceFormat, TraceOptions, ZeroOutput};
+use crate::diagnostic::FieldPath;
 use crate::sim::SimTime;
 
 /// A recorded trace, replayed row by row (see `format` for the formats read). Trace time 0
@@ -101,28 +102,28 @@ pub struct WindowSpec {
 impl TraceSpec {
     pub(super) fn plan(
         &self,
-        path: &str,
+        path: &FieldPath,
         base_dir: &Path,
         problems: &mut Problems,
     ) -> Option<Plan> {
         let before = problems.len();
         check_number(
             problems,
-            &format!("{path}.time_scale"),
+            &path.child("time_scale"),
             self.time_scale,
             0.0,
             true,
         );
         if check_number(
             problems,
-            &format!("{path}.rate_multiplier"),
+            &path.child("rate_multiplier"),
             self.rate_multiplier,
             0.0,
             true,
         ) {
             problems.check(
                 self.rate_multiplier <= MAX_RATE_MULTIPLIER,
-                &format!("{path}.rate_multiplier"),
+                &path.child("rate_multiplier"),
                 &format!("must be <= {MAX_RATE_MULTIPLIER}"),
             );
         }
@@ -131,16 +132,12 @@ impl TraceSpec {
         if let Some(to) = window.to {
             problems.check(
                 to > from,
-                &format!("{path}.window.to"),
+                &path.child("window").child("to"),
                 &format!("must be after window.from ({from})"),
             );
         }
         if let Some(model) = &self.model {
-            problems.check(
-                !model.is_empty(),
-                &format!("{path}.model"),
-                "must not be empty",
-            );
+            problems.check(!model.is_empty(), &path.child("model"), "must not be empty");
         }
         let options = TraceOptions {
             format: self.format.clone(),

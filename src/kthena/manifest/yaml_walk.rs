@@ -373,8 +373,8 @@ mod tests {
         assert!(obj.take("a").is_some());
         assert!(obj.require("b", &mut f).is_none());
         obj.finish(&mut f);
-        assert_eq!(f.problems[0].path, "spec.b");
+        assert_eq!(f.problems[0].path.as_str(), "spec.b");
         assert_eq!(f.notes.len(), 1);
-        assert_eq!(f.notes[0].path, "spec.c");
+        assert_eq!(f.notes[0].path.as_str(), "spec.c");
     }
 }

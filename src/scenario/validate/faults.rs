@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{build_startup, Problems};
+use crate::diagnostic::FieldPath;
 use crate::model::faults::{
     Crashes, ImagePull, NodeLoss, ServingFaults, DEFAULT_EVICTION, DEFAULT_PULL_ATTEMPT,
     KUBELET_BACKOFF, KUBELET_MAX_BACKOFF,
@@ -17,7 +18,7 @@ use crate::sim::SimDuration;
 pub(super) fn serving_faults(
     raw: Option<&RawServingFaults>,
     startup: Option<&Startup>,
-    path: &str,
+    path: &FieldPath,
     p: &mut Problems,
 ) -> Option<ServingFaults> {
     let Some(raw) = raw else {
@@ -26,10 +27,10 @@ pub(super) fn serving_faults(
     let crashes = match &raw.crashes {
         None => None,
         Some(c) => {
-            let at = format!("{path}.faults.crashes");
-            let mtbf = p.positive_duration(&format!("{at}.mtbf"), &c.mtbf);
+            let at = path.child("faults").child("crashes");
+            let mtbf = p.positive_duration(&at.child("mtbf"), &c.mtbf);
             let restart = match &c.restart {
-                Some(r) => build_startup(r, &format!("{at}.restart"), p),
+                Some(r) => build_startup(r, &at.child("restart"), p),
                 None => startup.cloned(),
             };
             Some(Crashes {
@@ -41,28 +42,31 @@ pub(super) fn serving_faults(
     let image_pull = match &raw.image_pull {
         None => None,
         Some(i) => {
-            let at = format!("{path}.faults.image_pull");
+            let at = path.child("faults").child("image_pull");
             let probability = i.failure_probability.unwrap_or(0.0);
             if !(0.0..1.0).contains(&probability) {
                 p.add(
-                    format!("{at}.failure_probability"),
+                    at.child("failure_probability"),
                     format!("{probability} is out of range; must be >= 0 and < 1"),
                 );
             }
             let mut outages = Vec::new();
             for (k, w) in i.outages.iter().enumerate() {
-                let from = p.duration(&format!("{at}.outages[{k}].from"), &w.from);
-                let to = p.duration(&format!("{at}.outages[{k}].to"), &w.to);
+                let from = p.duration(&at.child("outages").index(k).child("from"), &w.from);
+                let to = p.duration(&at.child("outages").index(k).child("to"), &w.to);
                 if let (Some(from), Some(to)) = (from, to) {
                     if to <= from {
-                        p.add(format!("{at}.outages[{k}].to"), "must be after from");
+                        p.add(
+                            at.child("outages").index(k).child("to"),
+                            "must be after from",
+                        );
                     }
                     outages.push((from.after_start(), to.after_start()));
                 }
             }
             let duration =
                 |field: &str, v: &Option<String>, default: SimDuration, p: &mut Problems| match v {
-                    Some(t) => p.positive_duration(&format!("{at}.{field}"), t),
+                    Some(t) => p.positive_duration(&at.child(field), t),
                     None => Some(default),
                 };
             let attempt = duration("attempt", &i.attempt, DEFAULT_PULL_ATTEMPT, p);
@@ -70,7 +74,7 @@ pub(super) fn serving_faults(
             let max_backoff = duration("max_backoff", &i.max_backoff, KUBELET_MAX_BACKOFF, p);
             if let (Some(b), Some(m)) = (backoff, max_backoff) {
                 if m < b {
-                    p.add(format!("{at}.max_backoff"), "must be >= backoff");
+                    p.add(at.child("max_backoff"), "must be >= backoff");
                 }
             }
             Some(ImagePull {
@@ -96,23 +100,23 @@ pub(super) fn node_losses(
 ) -> Vec<NodeLoss> {
     let mut out = Vec::new();
     for (i, n) in raw.iter().enumerate() {
-        let path = format!("cluster.node_losses[{i}]");
-        let at = p.duration(&format!("{path}.at"), &n.at);
+        let path = FieldPath::new("cluster").child("node_losses").index(i);
+        let at = p.duration(&path.child("at"), &n.at);
         let recovers_after = match &n.recovers_after {
             Some(t) => p
-                .positive_duration(&format!("{path}.recovers_after"), t)
+                .positive_duration(&path.child("recovers_after"), t)
                 .map(Some),
             None => Some(None),
         };
         let eviction = match &n.eviction {
-            Some(t) => p.duration(&format!("{path}.eviction"), t),
+            Some(t) => p.duration(&path.child("eviction"), t),
             None => Some(DEFAULT_EVICTION),
         };
         match capacity.get(&n.accelerator) {
             None => {
                 let known: Vec<&str> = capacity.keys().map(String::as_str).collect();
                 p.add(
-                    format!("{path}.accelerator"),
+                    path.child("accelerator"),
                     format!(
                         "{:?} has no capacity in cluster.accelerators (known: {})",
                         n.accelerator,
@@ -124,7 +128,7 @@ pub(super) fn node_losses(
                     ),
                 );
             }
-            Some(_) if n.gpus == 0 => p.add(format!("{path}.gpus"), "must be greater than 0"),
+            Some(_) if n.gpus == 0 => p.add(path.child("gpus"), "must be greater than 0"),
             Some(_) => {}
         }
         if let (Some(at), Some(recovers_after), Some(eviction)) = (at, recovers_after, eviction) {
