@@ -15,6 +15,36 @@ use crate::scenario::setting::Setting;
 use crate::scenario::{self, Overrides, Scenario};
 use rayon::prelude::*;
 
+/// Why variants could not be run.
+#[derive(Debug, thiserror::Error)]
+pub enum ExperimentError {
+    /// The scenario's `variants:` cannot be read.
+    #[error("{file}: {message}")]
+    Variants { file: String, message: String },
+    /// A variant's scenario is refused.
+    #[error("variant {variant}: {source}")]
+    Scenario {
+        variant: String,
+        source: crate::scenario::ScenarioError,
+    },
+    /// A variant's workload cannot be built.
+    #[error("variant {variant}: {file}: workload: {source}")]
+    Workload {
+        variant: String,
+        file: String,
+        source: Box<crate::workload::WorkloadError>,
+    },
+    /// A variant's run stopped (a trace row, an interruption).
+    #[error("variant {variant}: {file}: {source}")]
+    Run {
+        variant: String,
+        file: String,
+        source: Box<crate::model::world::RunError>,
+    },
+    #[error("cannot start worker threads: {0}")]
+    Threads(String),
+}
+
 /// One variant to run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Variant {
@@ -54,11 +84,16 @@ impl VariantRun {
 
 /// The variants a scenario file lists under `variants:` (policy paths made relative to the
 /// current directory).
-pub fn scenario_variants(path: &Path) -> Result<Vec<Variant>, String> {
-    let text = crate::text::read_text(path).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn scenario_variants(path: &Path) -> Result<Vec<Variant>, ExperimentError> {
+    let file = path.display().to_string();
+    let refused = |message: String| ExperimentError::Variants {
+        file: file.clone(),
+        message,
+    };
+    let text = crate::text::read_text(path).map_err(|e| refused(e.to_string()))?;
     let de = yaml_serde::Deserializer::from_str(&text);
     let raw: RawScenario = yaml_serde::with::singleton_map_recursive::deserialize(de)
-        .map_err(|e| format!("{}: {e}", path.display()))?;
+        .map_err(|e| refused(e.to_string()))?;
     let base = path.parent().unwrap_or(Path::new("."));
     raw.variants
         .iter()
@@ -69,9 +104,9 @@ pub fn scenario_variants(path: &Path) -> Result<Vec<Variant>, String> {
                 .iter()
                 .map(|s| {
                     s.parse()
-                        .map_err(|e| format!("{}: variants[{i}].set: {e}", path.display()))
+                        .map_err(|e| refused(format!("variants[{i}].set: {e}")))
                 })
-                .collect::<Result<Vec<Setting>, String>>()?;
+                .collect::<Result<Vec<Setting>, ExperimentError>>()?;
             Ok(Variant {
                 name: v.name.clone(),
                 policies: (!v.policies.is_empty())
@@ -94,31 +129,36 @@ pub fn variant_overrides(base: &Overrides, variant: &Variant) -> Overrides {
 }
 
 /// Runs one variant of the scenario at `path`; `base` holds the command line's overrides.
-/// The error is the one-line-per-problem message of a bad variant.
 pub fn run_variant(
     path: &Path,
     base: &Overrides,
     variant: &Variant,
     opts: RunOptions,
-) -> Result<VariantRun, String> {
-    let scn = scenario::load(path, &variant_overrides(base, variant))
-        .map_err(|e| format!("variant {}: {e}", variant.name))?;
+) -> Result<VariantRun, ExperimentError> {
+    let scn = scenario::load(path, &variant_overrides(base, variant)).map_err(|source| {
+        ExperimentError::Scenario {
+            variant: variant.name.clone(),
+            source,
+        }
+    })?;
     let source = scn
         .workload
         .build(scn.seed(), &scn.base_dir, scn.duration())
-        .map_err(|e| {
-            format!(
-                "variant {}: {}: workload: {e}",
-                variant.name,
-                path.display()
-            )
+        .map_err(|source| ExperimentError::Workload {
+            variant: variant.name.clone(),
+            file: path.display().to_string(),
+            source: Box::new(source),
         })?;
     let opts = RunOptions {
         record_requests: scn.write_requests || opts.record_requests,
         ..opts
     };
-    let results = simulate(&scn.world, source, opts, &mut |_| {})
-        .map_err(|e| format!("variant {}: {}: {e}", variant.name, path.display()))?;
+    let results =
+        simulate(&scn.world, source, opts, &mut |_| {}).map_err(|source| ExperimentError::Run {
+            variant: variant.name.clone(),
+            file: path.display().to_string(),
+            source: Box::new(source),
+        })?;
     let summary = summary::checked(&scn, &results);
     Ok(VariantRun {
         variant: variant.clone(),
@@ -137,15 +177,15 @@ pub fn run_all(
     opts: RunOptions,
     jobs: Option<usize>,
     done: &(dyn Fn() + Sync),
-) -> Result<Vec<VariantRun>, String> {
+) -> Result<Vec<VariantRun>, ExperimentError> {
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = jobs {
         builder = builder.num_threads(n.max(1));
     }
     let pool = builder
         .build()
-        .map_err(|e| format!("cannot start worker threads: {e}"))?;
-    let runs: Vec<Result<VariantRun, String>> = pool.install(|| {
+        .map_err(|e| ExperimentError::Threads(e.to_string()))?;
+    let runs: Vec<Result<VariantRun, ExperimentError>> = pool.install(|| {
         variants
             .par_iter()
             .map(|v| {

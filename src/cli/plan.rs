@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{anyhow, bail};
 
 use super::common::{progress_bar, run_files, settings, stem, JobsArgs, OutputArgs, ScenarioArgs};
+use crate::diagnostic::{Diagnostics, FieldPath};
 use crate::experiment::{run_all, run_variant, variant_overrides, Variant};
 use crate::model::world::RunOptions;
 use crate::outputs::comparison::Row;
@@ -38,15 +39,6 @@ pub struct Args {
     pub output: OutputArgs,
     #[command(flatten)]
     pub jobs: JobsArgs,
-}
-
-/// Problems as `file: path: message` lines, like the scenario's own.
-fn problems(file: &str, lines: &[String]) -> anyhow::Error {
-    anyhow!(lines
-        .iter()
-        .map(|l| format!("{file}: {l}"))
-        .collect::<Vec<_>>()
-        .join("\n"))
 }
 
 /// The manifest files the scenario reads (policies, then policy changes), each once.
@@ -100,7 +92,7 @@ fn locate(
 /// Refuses a dimension none of whose values the scenario accepts on its own (a key that
 /// addresses nothing, values of the wrong type): bad input, not a configuration that fails.
 fn precheck(path: &Path, base: &Overrides, plan: &Plan, file: &str) -> anyhow::Result<()> {
-    let mut bad = Vec::new();
+    let mut bad = Diagnostics::new();
     for (i, d) in plan.dimensions.iter().enumerate() {
         let mut first_error = None;
         let accepted = d.values.iter().any(|v| {
@@ -119,16 +111,16 @@ fn precheck(path: &Path, base: &Overrides, plan: &Plan, file: &str) -> anyhow::R
         if let (false, Some(e)) = (accepted, first_error) {
             let e = e.lines().next().unwrap_or_default();
             let e = e.strip_prefix(&format!("{file}: ")).unwrap_or(e);
-            bad.push(format!(
-                "plan.dimensions[{i}]: the scenario refuses every value of `{}`: {e}",
-                d.key
-            ));
+            bad.error(
+                FieldPath::new("plan").child("dimensions").index(i),
+                format!("the scenario refuses every value of `{}`: {e}", d.key),
+            );
         }
     }
     if bad.is_empty() {
         Ok(())
     } else {
-        Err(problems(file, &bad))
+        Err(anyhow!(bad.in_file(file)))
     }
 }
 
@@ -231,8 +223,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let fixed = settings(&args.set)?;
     let base = args.scenario_args.overrides(fixed.clone())?;
     scenario::load(path, &base).map_err(|e| anyhow!("{e}"))?;
-    let mut plan =
-        Plan::from_raw(raw.plan.as_ref(), &raw.assertions).map_err(|p| problems(&file, &p))?;
+    let mut plan = Plan::from_raw(raw.plan.as_ref(), &raw.assertions)
+        .map_err(|p| anyhow!(p.in_file(&file)))?;
     if let Some(n) = args.max_runs {
         if n == 0 {
             bail!("--max-runs: must be at least 1");

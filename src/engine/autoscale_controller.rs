@@ -18,6 +18,7 @@ use super::recommendation::{Metrics, Recommendation, RecommendationInput};
 use super::revision::{CorrectedInstancesAlgorithm, Limit};
 use super::scaler::{record, scale_one_target, ScaleInput, Scaler};
 use super::status::Status;
+use super::GoError;
 use super::{EngineVersion, UnixMillis};
 
 /// The API group a HEAD target reference must belong to when it names one.
@@ -108,13 +109,16 @@ impl CurrentReplicas {
     }
 }
 
-fn unsupported(r: &ObjectReference) -> String {
-    format!("target ref kind {}, name: {} not supported", r.kind, r.name)
+fn unsupported(r: &ObjectReference) -> GoError {
+    GoError(format!(
+        "target ref kind {}, name: {} not supported",
+        r.kind, r.name
+    ))
 }
 
 /// HEAD `checkModelServingTargetRef`: kind `""`/`ModelServing`, and an apiVersion, when set,
 /// of the workload group.
-fn check_target_ref(r: &ObjectReference) -> Result<(), String> {
+fn check_target_ref(r: &ObjectReference) -> Result<(), GoError> {
     if !r.kind.is_empty() && r.kind != "ModelServing" {
         return Err(unsupported(r));
     }
@@ -122,13 +126,18 @@ fn check_target_ref(r: &ObjectReference) -> Result<(), String> {
         let group = match r.api_version.matches('/').count() {
             0 => "",
             1 => r.api_version.split('/').next().unwrap_or(""),
-            _ => return Err(format!("unexpected GroupVersion string: {}", r.api_version)),
+            _ => {
+                return Err(GoError(format!(
+                    "unexpected GroupVersion string: {}",
+                    r.api_version
+                )))
+            }
         };
         if group != WORKLOAD_GROUP {
-            return Err(format!(
+            return Err(GoError(format!(
                 "target ref apiVersion {} is not in group {WORKLOAD_GROUP}",
                 r.api_version
-            ));
+            )));
         }
     }
     Ok(())
@@ -138,10 +147,10 @@ fn lookup<'c>(
     cluster: &'c dyn Cluster,
     ns: &str,
     name: &str,
-) -> Result<&'c ModelServingView, String> {
+) -> Result<&'c ModelServingView, GoError> {
     cluster
         .model_serving(ns, name)
-        .ok_or_else(|| format!("modelserving {ns}/{name} not found"))
+        .ok_or_else(|| GoError(format!("modelserving {ns}/{name} not found")))
 }
 
 /// Reads the current count of a homogeneous target or heterogeneous param (engine.md §4.3).
@@ -150,7 +159,7 @@ fn read_current(
     policy: &Policy,
     target: Option<&Target>,
     cluster: &dyn Cluster,
-) -> Result<CurrentReplicas, String> {
+) -> Result<CurrentReplicas, GoError> {
     let default_target = Target::default();
     let target = target.unwrap_or(&default_target);
     let r = &target.target_ref;
@@ -210,9 +219,9 @@ fn base_decision(key: String, mode: TargetMode) -> Decision {
     }
 }
 
-fn error_decision(key: String, mode: TargetMode, error: String) -> Decision {
+fn error_decision(key: String, mode: TargetMode, error: GoError) -> Decision {
     Decision {
-        reason: Reason::Error(error),
+        reason: Reason::Error(error.0),
         ..base_decision(key, mode)
     }
 }
@@ -639,10 +648,10 @@ impl Autoscaler {
                     return error_decision(
                         key,
                         mode,
-                        format!(
+                        GoError(format!(
                             "role {name} not found in modelserving {ns}/{}",
                             t.target_ref.name
-                        ),
+                        )),
                     )
                 }
             }
@@ -684,7 +693,7 @@ impl Autoscaler {
                 },
                 ..base_decision(key, mode)
             },
-            Err(DisaggregatedSkip::Ratio(e)) => error_decision(key, mode, e.to_string()),
+            Err(DisaggregatedSkip::Ratio(e)) => error_decision(key, mode, GoError(e.to_string())),
             Err(DisaggregatedSkip::Collect(e)) => collect_error_decision(key, mode, e),
         }
     }
@@ -692,7 +701,7 @@ impl Autoscaler {
 
 fn collect_error_decision(key: String, mode: TargetMode, e: CollectError) -> Decision {
     match e {
-        CollectError::Selector(s) => error_decision(key, mode, s),
+        CollectError::Selector(s) => error_decision(key, mode, GoError(s)),
         CollectError::Crash(_) | CollectError::Hang(_) => Decision {
             reason: Reason::ControllerDown(e.to_string()),
             ..base_decision(key, mode)

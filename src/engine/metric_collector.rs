@@ -14,6 +14,7 @@ use super::histogram::{quantile_in_diff, Snapshot};
 use super::policy::{LabelSelector, MetricSource, PodMetricSource, PrometheusMetricSource, Target};
 use super::recommendation::Metrics;
 use super::sliding_window::SnapshotWindow;
+use super::GoError;
 use super::{EngineVersion, UnixMillis};
 
 /// Age of the histogram baseline (`SloQuantileSlidingWindowSeconds`).
@@ -322,7 +323,7 @@ impl MetricCollector {
                 }
                 Err(error) => out.issues.push(Issue::Prometheus {
                     metric: key.clone(),
-                    error,
+                    error: error.0,
                 }),
             }
         }
@@ -531,29 +532,33 @@ fn extract(
 }
 
 /// `promQuery`: one finite sample, or an error.
-fn prom_query(cluster: &dyn Cluster, src: &PrometheusMetricSource) -> Result<f64, String> {
+fn prom_query(cluster: &dyn Cluster, src: &PrometheusMetricSource) -> Result<f64, GoError> {
     if !(src.server_url.starts_with("http://") || src.server_url.starts_with("https://")) {
-        return Err(format!(
+        return Err(GoError(format!(
             "invalid prometheus server URL {:?}",
             src.server_url
-        ));
+        )));
     }
     let v = match cluster.query(&src.server_url, &src.query) {
         QueryResult::Scalar(v) => v,
         QueryResult::Vector(v) if v.len() == 1 => v[0],
         QueryResult::Vector(v) => {
-            return Err(format!(
+            return Err(GoError(format!(
                 "prometheus query must return a single sample vector, got {} samples",
                 v.len()
-            ))
+            )))
         }
         QueryResult::Unsupported(kind) => {
-            return Err(format!("unsupported prometheus query result type {kind}"))
+            return Err(GoError(format!(
+                "unsupported prometheus query result type {kind}"
+            )))
         }
-        QueryResult::Error(e) => return Err(e),
+        QueryResult::Error(e) => return Err(GoError(e)),
     };
     if !v.is_finite() {
-        return Err(format!("prometheus query returned a non-finite value {v}"));
+        return Err(GoError(format!(
+            "prometheus query returned a non-finite value {v}"
+        )));
     }
     Ok(v)
 }

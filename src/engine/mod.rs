@@ -24,6 +24,17 @@ pub use decision::{Decision, Reason};
 use std::fmt;
 use std::str::FromStr;
 
+/// An `error` value of the ported Go code: its message, which the decision's reason carries
+/// as Go's `err.Error()` would.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GoError(pub String);
+
+impl fmt::Display for GoError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// The engine's clock: Unix milliseconds, as Kthena's controller reads `time.Now()` and pod
 /// start times. The one time type at the engine's boundary; inside, the ported Go arithmetic
 /// keeps plain `i64` milliseconds.

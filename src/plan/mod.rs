@@ -11,6 +11,7 @@ pub mod search;
 
 use yaml_serde::Value as Yaml;
 
+use crate::diagnostic::{Diagnostics, FieldPath};
 use crate::scenario::raw::{RawDimension, RawPlan, RawRange};
 use crate::scenario::setting::Setting;
 
@@ -110,44 +111,44 @@ pub fn candidate_name(index: usize) -> String {
 }
 
 impl Plan {
-    /// Validates the scenario's `plan:` section against its `assertions`; each problem is
-    /// `path: message`.
-    pub fn from_raw(plan: Option<&RawPlan>, assertions: &[String]) -> Result<Plan, Vec<String>> {
-        let mut problems = Vec::new();
+    /// Validates the scenario's `plan:` section against its `assertions`; every problem with
+    /// its field path.
+    pub fn from_raw(plan: Option<&RawPlan>, assertions: &[String]) -> Result<Plan, Diagnostics> {
+        let mut problems = Diagnostics::new();
         if assertions.is_empty() {
-            problems.push(
-                "assertions: plan needs at least one assertion to meet, e.g. \"slo.attainment >= 0.95\""
-                    .to_string(),
+            problems.error(
+                "assertions",
+                "plan needs at least one assertion to meet, e.g. \"slo.attainment >= 0.95\"",
             );
         }
         let Some(raw) = plan else {
-            problems.push(
-                "plan: missing: list the free dimensions, e.g. `plan: {dimensions: [{key: binding.maxReplicas, range: {min: 2, max: 12, step: 1}, monotone: cost_increasing}]}`"
-                    .to_string(),
+            problems.error(
+                "plan",
+                "missing: list the free dimensions, e.g. `plan: {dimensions: [{key: binding.maxReplicas, range: {min: 2, max: 12, step: 1}, monotone: cost_increasing}]}`",
             );
             return Err(problems);
         };
+        let at = FieldPath::new("plan");
         if raw.max_runs == Some(0) {
-            problems.push("plan.max_runs: must be at least 1".to_string());
+            problems.error(at.child("max_runs"), "must be at least 1");
         }
         if raw.dimensions.is_empty() {
-            problems.push("plan.dimensions: must list at least one dimension".to_string());
+            problems.error(at.child("dimensions"), "must list at least one dimension");
         }
         let mut dimensions = Vec::new();
         for (i, d) in raw.dimensions.iter().enumerate() {
-            let path = format!("plan.dimensions[{i}]");
+            let path = at.child("dimensions").index(i);
             if let Some(j) = raw.dimensions[..i].iter().position(|e| e.key == d.key) {
-                problems.push(format!(
-                    "{path}.key: {:?} is already plan.dimensions[{j}]",
-                    d.key
-                ));
+                problems.error(
+                    path.child("key"),
+                    format!("{:?} is already plan.dimensions[{j}]", d.key),
+                );
             }
-            match dimension(d, &path) {
-                Ok(dim) => dimensions.push(dim),
-                Err(mut p) => problems.append(&mut p),
+            if let Some(dim) = dimension(d, &path, &mut problems) {
+                dimensions.push(dim);
             }
         }
-        if !problems.is_empty() {
+        if problems.has_errors() {
             return Err(problems);
         }
         Ok(Plan {
@@ -157,56 +158,59 @@ impl Plan {
     }
 }
 
-fn dimension(d: &RawDimension, path: &str) -> Result<Dimension, Vec<String>> {
-    let mut problems = Vec::new();
+/// One dimension, or `None` with its problems added.
+fn dimension(d: &RawDimension, path: &FieldPath, problems: &mut Diagnostics) -> Option<Dimension> {
+    let before = problems.len();
     if let Err(e) = format!("{}=0", d.key).parse::<Setting>() {
-        problems.push(format!("{path}.key: {e}"));
+        problems.error(path.child("key"), e.to_string());
     }
     let (values, values_path) = match (&d.values, &d.range) {
-        (Some(v), None) => (v.clone(), format!("{path}.values")),
-        (None, Some(r)) => match range_values(r, &format!("{path}.range")) {
-            Ok(v) => (v, format!("{path}.range")),
-            Err(e) => {
-                problems.push(e);
-                return Err(problems);
-            }
-        },
+        (Some(v), None) => (v.clone(), path.child("values")),
+        (None, Some(r)) => {
+            let at = path.child("range");
+            (range_values(r, &at, problems)?, at)
+        }
         (Some(_), Some(_)) => {
-            problems.push(format!("{path}: give `values` or `range`, not both"));
-            return Err(problems);
+            problems.error(path, "give `values` or `range`, not both");
+            return None;
         }
         (None, None) => {
-            problems.push(format!(
-                "{path}: give the candidate values: `values: [...]` or `range: {{min, max, step}}`"
-            ));
-            return Err(problems);
+            problems.error(
+                path,
+                "give the candidate values: `values: [...]` or `range: {min, max, step}`",
+            );
+            return None;
         }
     };
     if values.is_empty() {
-        problems.push(format!("{values_path}: must list at least one value"));
+        problems.error(&values_path, "must list at least one value");
     }
     if values.len() > MAX_VALUES {
-        problems.push(format!(
-            "{values_path}: {} values; at most {MAX_VALUES}",
-            values.len()
-        ));
+        problems.error(
+            &values_path,
+            format!("{} values; at most {MAX_VALUES}", values.len()),
+        );
     }
     for (j, v) in values.iter().enumerate() {
         if let Some(k) = values[..j].iter().position(|w| w == v) {
-            problems.push(format!("{values_path}[{j}]: {v} repeats [{k}]"));
+            problems.error(values_path.index(j), format!("{v} repeats [{k}]"));
         }
     }
     if d.monotone.is_some() {
         let numbers: Vec<Option<f64>> = values.iter().map(serde_json::Value::as_f64).collect();
         for (j, n) in numbers.iter().enumerate() {
             match (n, j.checked_sub(1).and_then(|k| numbers[k])) {
-                (None, _) => problems.push(format!(
-                    "{values_path}[{j}]: {} is not a number; a monotone dimension needs numbers",
-                    values[j]
-                )),
-                (Some(x), Some(prev)) if *x <= prev => problems.push(format!(
-                    "{values_path}[{j}]: {x} after {prev}; a monotone dimension's values must increase"
-                )),
+                (None, _) => problems.error(
+                    values_path.index(j),
+                    format!(
+                        "{} is not a number; a monotone dimension needs numbers",
+                        values[j]
+                    ),
+                ),
+                (Some(x), Some(prev)) if *x <= prev => problems.error(
+                    values_path.index(j),
+                    format!("{x} after {prev}; a monotone dimension's values must increase"),
+                ),
                 _ => {}
             }
         }
@@ -221,14 +225,14 @@ fn dimension(d: &RawDimension, path: &str) -> Result<Dimension, Vec<String>> {
             };
             format!("{}={text}", d.key)
                 .parse::<Setting>()
-                .map_err(|e| problems.push(format!("{values_path}[{j}]: {e}")))
+                .map_err(|e| problems.error(values_path.index(j), e.to_string()))
                 .ok()
         })
         .collect();
-    if !problems.is_empty() {
-        return Err(problems);
+    if problems.len() > before {
+        return None;
     }
-    Ok(Dimension {
+    Some(Dimension {
         key: d.key.clone(),
         values: settings,
         monotone: d.monotone,
@@ -238,46 +242,67 @@ fn dimension(d: &RawDimension, path: &str) -> Result<Dimension, Vec<String>> {
 }
 
 /// The values `min, min + step, …, max` (integers when all three are integers; decimals
-/// rounded to 9 places so that `0.1` steps print as written).
-fn range_values(r: &RawRange, path: &str) -> Result<Vec<serde_json::Value>, String> {
+/// rounded to 9 places so that `0.1` steps print as written), or `None` with the range's
+/// problem added.
+fn range_values(
+    r: &RawRange,
+    path: &FieldPath,
+    problems: &mut Diagnostics,
+) -> Option<Vec<serde_json::Value>> {
     if let (Some(min), Some(max), Some(step)) = (r.min.as_i64(), r.max.as_i64(), r.step.as_i64()) {
-        check_range(min as f64, max as f64, step as f64, path)?;
+        check_range(min as f64, max as f64, step as f64, path, problems)?;
         let n = (max - min) / step;
-        return Ok((0..=n).map(|i| (min + i * step).into()).collect());
+        return Some((0..=n).map(|i| (min + i * step).into()).collect());
     }
     let (min, max, step) = (as_f64(&r.min), as_f64(&r.max), as_f64(&r.step));
-    let n = check_range(min, max, step, path)?;
-    (0..=n)
-        .map(|i| {
-            let x = ((min + i as f64 * step) * 1e9).round() / 1e9;
-            serde_json::Number::from_f64(x)
-                .map(serde_json::Value::Number)
-                .ok_or_else(|| format!("{path}: {x} is not a finite number"))
-        })
-        .collect()
+    let n = check_range(min, max, step, path, problems)?;
+    let mut values = Vec::new();
+    for i in 0..=n {
+        let x = ((min + i as f64 * step) * 1e9).round() / 1e9;
+        match serde_json::Number::from_f64(x) {
+            Some(n) => values.push(serde_json::Value::Number(n)),
+            None => {
+                problems.error(path, format!("{x} is not a finite number"));
+                return None;
+            }
+        }
+    }
+    Some(values)
 }
 
 fn as_f64(n: &serde_json::Number) -> f64 {
     n.as_f64().unwrap_or(f64::NAN)
 }
 
-/// Checks a range and gives its number of steps.
-fn check_range(min: f64, max: f64, step: f64, path: &str) -> Result<usize, String> {
+/// Checks a range and gives its number of steps, or `None` with its problem added.
+fn check_range(
+    min: f64,
+    max: f64,
+    step: f64,
+    path: &FieldPath,
+    problems: &mut Diagnostics,
+) -> Option<usize> {
     if !(step > 0.0 && step.is_finite()) {
-        return Err(format!("{path}.step: must be greater than 0"));
+        problems.error(path.child("step"), "must be greater than 0");
+        return None;
     }
     if !(max >= min && min.is_finite() && max.is_finite()) {
-        return Err(format!("{path}.max: must be at least min ({min})"));
+        problems.error(path.child("max"), format!("must be at least min ({min})"));
+        return None;
     }
     // A tolerance so that `max` is included despite rounding (0.1 + 0.2 …).
     let steps = ((max - min) / step + 1e-9).floor();
     if steps + 1.0 > MAX_VALUES as f64 {
-        return Err(format!(
-            "{path}: {:.3e} values; at most {MAX_VALUES} (a larger step?)",
-            steps + 1.0
-        ));
+        problems.error(
+            path,
+            format!(
+                "{:.3e} values; at most {MAX_VALUES} (a larger step?)",
+                steps + 1.0
+            ),
+        );
+        return None;
     }
-    Ok(steps as usize)
+    Some(steps as usize)
 }
 
 #[cfg(test)]
@@ -293,6 +318,7 @@ mod tests {
 
     fn plan(yaml: &str) -> Result<Plan, Vec<String>> {
         Plan::from_raw(Some(&raw(yaml)), &["slo.attainment >= 0.9".to_string()])
+            .map_err(|d| d.iter().map(ToString::to_string).collect())
     }
 
     fn texts(d: &Dimension) -> Vec<&str> {
@@ -333,7 +359,11 @@ mod tests {
         for w in want {
             assert!(e.iter().any(|p| p.starts_with(w)), "{w} in {e:#?}");
         }
-        let none = Plan::from_raw(None, &[]).unwrap_err();
+        let none: Vec<String> = Plan::from_raw(None, &[])
+            .unwrap_err()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert!(none[0].starts_with("assertions: plan needs at least one assertion"));
         assert!(none[1].starts_with("plan: missing"));
     }

@@ -100,17 +100,25 @@ pub struct TraceStats {
 /// seconds), and counting it minute by minute could take all the memory.
 pub const MAX_SPAN: SimDuration = SimDuration::from_secs(366 * 24 * 3_600);
 
+/// A request too long after the first for `trace stats` (see [`MAX_SPAN`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("request {index} arrives {days:.0} days after the first: `trace stats` covers at most 366 days (is the time column in the format's unit?)")]
+pub struct SpanTooLong {
+    pub index: u64,
+    pub days: f64,
+}
+
 impl TraceStats {
     /// Counts request `r` (arrivals never decrease), the `index`-th of the trace from 1;
     /// refuses one more than [`MAX_SPAN`] after the first.
-    pub fn add(&mut self, r: &Request, index: u64) -> Result<(), String> {
+    pub fn add(&mut self, r: &Request, index: u64) -> Result<(), SpanTooLong> {
         let first = *self.first.get_or_insert(r.arrival);
         let offset = r.arrival.saturating_since(first).max(SimDuration::ZERO);
         if offset > MAX_SPAN {
-            return Err(format!(
-                "request {index} arrives {:.0} days after the first: `trace stats` covers at most 366 days (is the time column in the format's unit?)",
-                offset.as_micros() as f64 / (86_400.0 * MICROS_PER_SEC as f64)
-            ));
+            return Err(SpanTooLong {
+                index,
+                days: offset.as_micros() as f64 / (86_400.0 * MICROS_PER_SEC as f64),
+            });
         }
         if self.requests > 0 {
             let gap = (r.arrival - self.last).as_micros() as f64 / MICROS_PER_SEC as f64;
@@ -310,12 +318,15 @@ mod tests {
         s.add(&req(0, 1, 1), 1).unwrap();
         s.add(&req(MAX_SPAN.as_micros(), 1, 1), 2).unwrap();
         assert_eq!(s.per_minute().len(), 527_041);
-        let e = s.add(&req(MAX_SPAN.as_micros() + 1, 1, 1), 3).unwrap_err();
+        let e = s
+            .add(&req(MAX_SPAN.as_micros() + 1, 1, 1), 3)
+            .unwrap_err()
+            .to_string();
         assert!(
             e.starts_with("request 3 arrives 366 days after the first"),
             "{e}"
         );
-        let e = s.add(&req(i64::MAX, 1, 1), 4).unwrap_err();
+        let e = s.add(&req(i64::MAX, 1, 1), 4).unwrap_err().to_string();
         assert!(e.starts_with("request 4 arrives 106751991 days"), "{e}");
     }
 }

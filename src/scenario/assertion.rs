@@ -46,25 +46,33 @@ pub struct Assertion {
     pub value: f64,
 }
 
+/// An assertion that cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AssertionError {
+    #[error("{0:?}: expected `METRIC OP NUMBER` with OP one of <=, <, >=, >, ==, !=")]
+    NoOperator(String),
+    #[error("{0:?}: missing or malformed metric name before the operator")]
+    NoMetric(String),
+    #[error("{expr:?}: {number:?} is not a number")]
+    NotANumber { expr: String, number: String },
+}
+
 impl Assertion {
-    pub fn parse(expr: &str) -> Result<Self, String> {
+    pub fn parse(expr: &str) -> Result<Self, AssertionError> {
         let (at, op, len) = Op::ALL
             .iter()
             .filter_map(|(s, op)| expr.find(s).map(|i| (i, *op, s.len())))
             .min_by_key(|&(i, _, len)| (i, std::cmp::Reverse(len)))
-            .ok_or_else(|| {
-                format!("{expr:?}: expected `METRIC OP NUMBER` with OP one of <=, <, >=, >, ==, !=")
-            })?;
+            .ok_or_else(|| AssertionError::NoOperator(expr.to_string()))?;
         let path = expr[..at].trim();
         let number = expr[at + len..].trim();
         if path.is_empty() || path.split('.').any(str::is_empty) {
-            return Err(format!(
-                "{expr:?}: missing or malformed metric name before the operator"
-            ));
+            return Err(AssertionError::NoMetric(expr.to_string()));
         }
-        let value: f64 = number
-            .parse()
-            .map_err(|_| format!("{expr:?}: {number:?} is not a number"))?;
+        let value: f64 = number.parse().map_err(|_| AssertionError::NotANumber {
+            expr: expr.to_string(),
+            number: number.to_string(),
+        })?;
         Ok(Assertion {
             expr: expr.trim().to_string(),
             path: path.split('.').map(str::to_string).collect(),

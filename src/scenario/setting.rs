@@ -24,15 +24,35 @@ pub struct Setting {
     pub text: String,
 }
 
+/// Why a setting cannot be read or applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SettingError {
+    #[error("{0:?}: expected KEY=VALUE")]
+    NotKeyValue(String),
+    #[error(
+        "{0:?}: malformed key (e.g. `policy.metrics[0].targetValue`, `servings[gpu].replicas`)"
+    )]
+    MalformedKey(String),
+    /// The key does not fit the document it addresses (`reason` names the part).
+    #[error("--set {setting}: {reason}")]
+    Apply { setting: String, reason: String },
+    /// A manifest the setting should change is not YAML.
+    #[error("{0}")]
+    NotYaml(String),
+}
+
+/// Why a key does not fit a document: the message, with the path it is about.
+struct PathProblem(String);
+
 impl FromStr for Setting {
-    type Err = String;
+    type Err = SettingError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let (key, text) = s
             .split_once('=')
-            .ok_or_else(|| format!("{s:?}: expected KEY=VALUE"))?;
+            .ok_or_else(|| SettingError::NotKeyValue(s.to_string()))?;
         let key = key.trim();
         if key.is_empty() || parse_path(key).is_err() {
-            return Err(format!("{s:?}: malformed key (e.g. `policy.metrics[0].targetValue`, `servings[gpu].replicas`)"));
+            return Err(SettingError::MalformedKey(s.to_string()));
         }
         let value =
             yaml_serde::from_str::<Value>(text).unwrap_or_else(|_| Value::String(text.to_string()));
@@ -69,6 +89,13 @@ impl Setting {
         }
     }
 
+    fn failed(&self, problem: PathProblem) -> SettingError {
+        SettingError::Apply {
+            setting: self.to_string(),
+            reason: problem.0,
+        }
+    }
+
     /// The path within the addressed document (without `policy.` / `binding.`).
     fn local_key(&self) -> &str {
         match self.scope() {
@@ -86,7 +113,7 @@ enum Step {
     Named(String),
 }
 
-fn parse_path(path: &str) -> Result<Vec<Step>, String> {
+fn parse_path(path: &str) -> Result<Vec<Step>, PathProblem> {
     let mut steps = Vec::new();
     for part in path.split('.') {
         let (name, mut rest) = match part.find('[') {
@@ -94,7 +121,7 @@ fn parse_path(path: &str) -> Result<Vec<Step>, String> {
             None => (part, ""),
         };
         if name.is_empty() && steps.is_empty() {
-            return Err(format!("{path:?}: empty segment"));
+            return Err(PathProblem(format!("{path:?}: empty segment")));
         }
         if !name.is_empty() {
             steps.push(Step::Key(name.to_string()));
@@ -102,24 +129,24 @@ fn parse_path(path: &str) -> Result<Vec<Step>, String> {
         while let Some(stripped) = rest.strip_prefix('[') {
             let end = stripped
                 .find(']')
-                .ok_or_else(|| format!("{path:?}: missing `]`"))?;
+                .ok_or_else(|| PathProblem(format!("{path:?}: missing `]`")))?;
             let sel = &stripped[..end];
             steps.push(match sel.parse::<usize>() {
                 Ok(i) => Step::Index(i),
                 Err(_) if !sel.is_empty() => Step::Named(sel.to_string()),
-                Err(_) => return Err(format!("{path:?}: empty `[]`")),
+                Err(_) => return Err(PathProblem(format!("{path:?}: empty `[]`"))),
             });
             rest = &stripped[end + 1..];
         }
         if !rest.is_empty() {
-            return Err(format!("{path:?}: unexpected {rest:?}"));
+            return Err(PathProblem(format!("{path:?}: unexpected {rest:?}")));
         }
     }
     Ok(steps)
 }
 
 /// Sets `path` in `doc` to `value`, creating missing mapping keys on the way.
-fn set_path(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
+fn set_path(doc: &mut Value, path: &str, value: Value) -> Result<(), PathProblem> {
     let steps = parse_path(path)?;
     let mut cur = doc;
     for (i, step) in steps.iter().enumerate() {
@@ -130,7 +157,9 @@ fn set_path(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
                     *cur = Value::Mapping(Mapping::new());
                 }
                 let Value::Mapping(m) = cur else {
-                    return Err(format!("{path}: `{k}` is not inside a mapping"));
+                    return Err(PathProblem(format!(
+                        "{path}: `{k}` is not inside a mapping"
+                    )));
                 };
                 let key = Value::String(k.clone());
                 if last {
@@ -141,11 +170,13 @@ fn set_path(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
             }
             Step::Index(n) => {
                 let Value::Sequence(s) = cur else {
-                    return Err(format!("{path}: `[{n}]` is not a list"));
+                    return Err(PathProblem(format!("{path}: `[{n}]` is not a list")));
                 };
                 let len = s.len();
                 let elem = s.get_mut(*n).ok_or_else(|| {
-                    format!("{path}: index {n} out of range (the list has {len})")
+                    PathProblem(format!(
+                        "{path}: index {n} out of range (the list has {len})"
+                    ))
                 })?;
                 if last {
                     *elem = value;
@@ -155,12 +186,12 @@ fn set_path(doc: &mut Value, path: &str, value: Value) -> Result<(), String> {
             }
             Step::Named(name) => {
                 let Value::Sequence(s) = cur else {
-                    return Err(format!("{path}: `[{name}]` is not a list"));
+                    return Err(PathProblem(format!("{path}: `[{name}]` is not a list")));
                 };
                 let elem = s
                     .iter_mut()
                     .find(|e| e.get("name").and_then(Value::as_str) == Some(name.as_str()))
-                    .ok_or_else(|| format!("{path}: no element named {name:?}"))?;
+                    .ok_or_else(|| PathProblem(format!("{path}: no element named {name:?}")))?;
                 if last {
                     *elem = value;
                     return Ok(());
@@ -194,9 +225,9 @@ pub fn scenario_value(doc: &Value, key: &str) -> Option<Value> {
 }
 
 /// Applies the scenario-scoped settings to the scenario document.
-pub fn apply_to_scenario(doc: &mut Value, settings: &[Setting]) -> Result<(), String> {
+pub fn apply_to_scenario(doc: &mut Value, settings: &[Setting]) -> Result<(), SettingError> {
     for s in settings.iter().filter(|s| s.scope() == Scope::Scenario) {
-        set_path(doc, &s.key, s.value.clone()).map_err(|e| format!("--set {s}: {e}"))?;
+        set_path(doc, &s.key, s.value.clone()).map_err(|e| s.failed(e))?;
     }
     Ok(())
 }
@@ -244,7 +275,7 @@ pub fn apply_to_manifest(
     text: &str,
     settings: &[Setting],
     matched: &mut [bool],
-) -> Result<String, String> {
+) -> Result<String, SettingError> {
     let relevant: Vec<(usize, &Setting)> = settings
         .iter()
         .enumerate()
@@ -255,7 +286,7 @@ pub fn apply_to_manifest(
     }
     let mut docs: Vec<Value> = Vec::new();
     for de in yaml_serde::Deserializer::from_str(text) {
-        docs.push(Value::deserialize(de).map_err(|e| e.to_string())?);
+        docs.push(Value::deserialize(de).map_err(|e| SettingError::NotYaml(e.to_string()))?);
     }
     for doc in &mut docs {
         let kind = doc
@@ -270,7 +301,7 @@ pub fn apply_to_manifest(
             let Some(path) = spec_path(s, &kind, spec) else {
                 continue;
             };
-            set_path(spec, &path, s.value.clone()).map_err(|e| format!("--set {s}: {e}"))?;
+            set_path(spec, &path, s.value.clone()).map_err(|e| s.failed(e))?;
             matched[i] = true;
         }
     }
@@ -279,7 +310,7 @@ pub fn apply_to_manifest(
         if i > 0 {
             out.push_str("---\n");
         }
-        out.push_str(&yaml_serde::to_string(d).map_err(|e| e.to_string())?);
+        out.push_str(&yaml_serde::to_string(d).map_err(|e| SettingError::NotYaml(e.to_string()))?);
     }
     Ok(out)
 }
@@ -322,7 +353,7 @@ mod tests {
         assert_eq!(doc["servings"][0]["price_per_hour"].as_i64(), Some(3));
         assert_eq!(doc["seed"].as_i64(), Some(9));
         let err = apply_to_scenario(&mut doc, &[set("servings[c].replicas=1")]).unwrap_err();
-        assert!(err.contains("no element named \"c\""), "{err}");
+        assert!(err.to_string().contains("no element named \"c\""), "{err}");
     }
 
     #[test]

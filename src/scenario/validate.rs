@@ -168,7 +168,7 @@ pub fn parse(
     {
         let mut doc: yaml_serde::Value =
             yaml_serde::from_str(text).map_err(|e| syntax(e.to_string()))?;
-        apply_to_scenario(&mut doc, &overrides.settings).map_err(syntax)?;
+        apply_to_scenario(&mut doc, &overrides.settings).map_err(|e| syntax(e.to_string()))?;
         yaml_serde::with::singleton_map_recursive::deserialize(doc).map_err(|e| {
             // A document without positions: the file's own error has one, if it has one;
             // otherwise a setting made the document wrong, and is named.
@@ -668,7 +668,7 @@ fn check_against_servings(
                     if let Some(MetricSource::Prometheus(src)) =
                         unit.target.metric_sources.as_ref().and_then(|s| s.get(&key))
                     {
-                        if let Err(e) = check_prometheus(&src.query) {
+                        if let Err(e) = crate::model::prometheus::Query::parse(&src.query) {
                             at.add(p, format!("metric {key:?}: {e}"));
                         }
                     }
@@ -685,16 +685,26 @@ fn check_against_servings(
     }
 }
 
-/// A Prometheus source's query must be one the simulated Prometheus can evaluate.
-fn check_prometheus(query: &str) -> Result<(), String> {
-    crate::model::prometheus::Query::parse(query)
-        .map(|_| ())
-        .map_err(|e| e.to_string())
+/// Why a policy cannot run on the other engine version than its API generation's.
+#[derive(Debug, thiserror::Error)]
+enum ConversionError {
+    #[error("role-level (`subTargets`) bindings have no current-API equivalent; run them with `engine: v0.4`")]
+    RoleLevel,
+    #[error("metric {0:?} comes from Prometheus, which the v0.4 engine cannot read")]
+    PrometheusOnV04(String),
+    #[error("v0.4 scrapes one endpoint per target; these metrics come from different endpoints")]
+    SeveralEndpoints,
+    #[error("disaggregated targets exist only in the current API; run them with `engine: head`")]
+    Disaggregated,
 }
 
 /// The policy as the other API generation would hold it, when the engine differs from the
 /// manifests' generation: v0.x `metricEndpoint` ⇔ current `metricSources` (pod sources).
-fn convert(policy: &Policy, api: ApiGeneration, engine: EngineVersion) -> Result<Policy, String> {
+fn convert(
+    policy: &Policy,
+    api: ApiGeneration,
+    engine: EngineVersion,
+) -> Result<Policy, ConversionError> {
     let mut out = policy.clone();
     match (api, engine) {
         (ApiGeneration::V0_4, EngineVersion::V0_4)
@@ -703,7 +713,7 @@ fn convert(policy: &Policy, api: ApiGeneration, engine: EngineVersion) -> Result
             let metrics = policy.metrics.clone();
             for t in targets_mut(&mut out)? {
                 if t.sub_target.as_ref().is_some_and(|s| s.kind == "Role") {
-                    return Err("role-level (`subTargets`) bindings have no current-API equivalent; run them with `engine: v0.4`".into());
+                    return Err(ConversionError::RoleLevel);
                 }
                 let endpoint = t.metric_endpoint.take().unwrap_or_default();
                 t.metric_sources = Some(
@@ -735,7 +745,7 @@ fn convert(policy: &Policy, api: ApiGeneration, engine: EngineVersion) -> Result
                         continue;
                     };
                     let MetricSource::Pod(pod) = src else {
-                        return Err(format!("metric {key:?} comes from Prometheus, which the v0.4 engine cannot read"));
+                        return Err(ConversionError::PrometheusOnV04(key.clone()));
                     };
                     let e = MetricEndpoint {
                         uri: pod.uri.clone(),
@@ -743,7 +753,7 @@ fn convert(policy: &Policy, api: ApiGeneration, engine: EngineVersion) -> Result
                         label_selector: pod.label_selector.clone(),
                     };
                     if endpoint.as_ref().is_some_and(|x| *x != e) {
-                        return Err("v0.4 scrapes one endpoint per target; these metrics come from different endpoints".into());
+                        return Err(ConversionError::SeveralEndpoints);
                     }
                     endpoint = Some(e);
                     if !pod.name.is_empty() {
@@ -763,7 +773,7 @@ fn convert(policy: &Policy, api: ApiGeneration, engine: EngineVersion) -> Result
     Ok(out)
 }
 
-fn targets_mut(policy: &mut Policy) -> Result<Vec<&mut Target>, String> {
+fn targets_mut(policy: &mut Policy) -> Result<Vec<&mut Target>, ConversionError> {
     match &mut policy.target {
         ScalingTarget::Homogeneous(h) => Ok(h.target.iter_mut().collect()),
         ScalingTarget::Heterogeneous(h) => Ok(h
@@ -771,10 +781,7 @@ fn targets_mut(policy: &mut Policy) -> Result<Vec<&mut Target>, String> {
             .iter_mut()
             .filter_map(|p| p.target.as_mut())
             .collect()),
-        ScalingTarget::Disaggregated(_) => Err(
-            "disaggregated targets exist only in the current API; run them with `engine: head`"
-                .into(),
-        ),
+        ScalingTarget::Disaggregated(_) => Err(ConversionError::Disaggregated),
     }
 }
 

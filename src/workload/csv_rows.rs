@@ -333,7 +333,7 @@ fn mapped(path: &Path, mapping: &CsvColumns) -> Result<Layout, WorkloadError> {
         ArrivalTime::Datetime(layout) => Clock::Pattern(
             DatetimePattern::compile(layout).map_err(|message| WorkloadError::Trace {
                 path: path.to_path_buf(),
-                message,
+                message: message.to_string(),
             })?,
             layout.clone(),
         ),

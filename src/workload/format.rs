@@ -225,7 +225,7 @@ impl CsvColumns {
         }
         if let ArrivalTime::Datetime(pattern) = &self.time {
             if let Err(e) = DatetimePattern::compile(pattern) {
-                problems.push(("time.datetime", e));
+                problems.push(("time.datetime", e.to_string()));
             }
         }
         problems

@@ -31,21 +31,26 @@ pub enum InterArrival {
     Weibull(Weibull<f64>),
 }
 
+/// A CV the gap distribution cannot be built with (outside [`CV_RANGE`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct GapError(String);
+
 impl InterArrival {
     /// Gamma gaps with this CV (within [`CV_RANGE`]).
-    pub fn gamma(cv: f64) -> Result<Self, String> {
+    pub fn gamma(cv: f64) -> Result<Self, GapError> {
         let shape = 1.0 / (cv * cv);
         Gamma::new(shape, cv * cv)
             .map(InterArrival::Gamma)
-            .map_err(|e| e.to_string())
+            .map_err(|e| GapError(e.to_string()))
     }
 
     /// Weibull gaps with this CV (within [`CV_RANGE`]).
-    pub fn weibull(cv: f64) -> Result<Self, String> {
+    pub fn weibull(cv: f64) -> Result<Self, GapError> {
         let shape = weibull_shape(cv);
         Weibull::new((-ln_gamma(1.0 + 1.0 / shape)).exp(), shape)
             .map(InterArrival::Weibull)
-            .map_err(|e| e.to_string())
+            .map_err(|e| GapError(e.to_string()))
     }
 
     fn sample(&self, rng: &mut Stream) -> f64 {

@@ -265,7 +265,7 @@ impl RenewalSpec {
         let gaps = problems
             .check(
                 (low..=high).contains(&self.cv),
-                &path.child("cv"),
+                path.child("cv"),
                 &format!("must be between {low} and {high}"),
             )
             .then(|| match self.distribution {
@@ -301,14 +301,14 @@ impl MmppSpec {
         if on_ok && off_ok {
             problems.check(
                 self.on_rps + self.off_rps > 0.0,
-                &path.child("on_rps"),
+                path.child("on_rps"),
                 "on_rps and off_rps are both 0: the stream would send no request",
             );
         }
         for (field, duration) in [("mean_on", self.mean_on), ("mean_off", self.mean_off)] {
             problems.check(
                 duration.get() > SimDuration::ZERO,
-                &path.child(field),
+                path.child(field),
                 "must be longer than 0s",
             );
         }
@@ -404,12 +404,12 @@ impl RateSpec {
                 check_number(problems, &path.child("peak_rps"), d.peak_rps, 0.0, true);
                 problems.check(
                     (0.0..=1.0).contains(&d.trough_ratio),
-                    &path.child("trough_ratio"),
+                    path.child("trough_ratio"),
                     "must be between 0 and 1",
                 );
                 problems.check(
                     d.period.get() > SimDuration::ZERO,
-                    &path.child("period"),
+                    path.child("period"),
                     "must be longer than 0s",
                 );
                 RateProfile::Diurnal {
@@ -446,14 +446,14 @@ impl LengthSpec {
                 return spec.plan(&path.child("empirical"), base_dir, problems)
             }
             LengthSpec::Constant(n) => problems
-                .check(n >= 1, &path.child("constant"), "must be >= 1")
+                .check(n >= 1, path.child("constant"), "must be >= 1")
                 .then_some(LengthDistribution::Constant(n)),
             LengthSpec::Uniform(UniformSpec { min, max }) => {
                 let path = path.child("uniform");
-                let min_ok = problems.check(min >= 1, &path.child("min"), "must be >= 1");
+                let min_ok = problems.check(min >= 1, path.child("min"), "must be >= 1");
                 let max_ok = problems.check(
                     max >= min,
-                    &path.child("max"),
+                    path.child("max"),
                     &format!("must be >= min ({min})"),
                 );
                 (min_ok && max_ok).then_some(LengthDistribution::Uniform { min, max })
@@ -488,7 +488,7 @@ impl LengthSpec {
                     (None, Some(p99)) => problems
                         .check(
                             p99.is_finite() && (!median_ok || p99 > median),
-                            &path.child("p99"),
+                            path.child("p99"),
                             &format!("must be a finite number > the median ({median})"),
                         )
                         .then(|| (p99 / median).ln() / Z99),

@@ -101,9 +101,14 @@ enum Item {
 /// The directives a pattern may use, for error messages and docs.
 pub(super) const DIRECTIVES: &str = "%Y %m %d %H %M %S %.f %f %z %T %F %%";
 
+/// A datetime pattern with a directive that is not supported (the directive).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a supported directive: use {DIRECTIVES}")]
+pub(super) struct PatternError(String);
+
 impl DatetimePattern {
     /// Compiles `pattern`, or says which directive is not supported.
-    pub(super) fn compile(pattern: &str) -> Result<Self, String> {
+    pub(super) fn compile(pattern: &str) -> Result<Self, PatternError> {
         let mut items = Vec::new();
         let mut rest = pattern;
         while let Some(i) = rest.find('%') {
@@ -145,9 +150,7 @@ impl DatetimePattern {
                 ),
                 _ => {
                     let shown: String = directive.chars().take(2).collect();
-                    return Err(format!(
-                        "`{shown}` is not a supported directive: use {DIRECTIVES}"
-                    ));
+                    return Err(PatternError(shown));
                 }
             };
             items.extend_from_slice(expanded);
@@ -473,7 +476,8 @@ mod tests {
         for (pattern, shown) in [("%Y-%j", "%j"), ("%s", "%s"), ("%Y %", "%"), ("%:Y", "%:")] {
             let err = DatetimePattern::compile(pattern).unwrap_err();
             assert!(
-                err.starts_with(&format!("`{shown}` is not a supported directive")),
+                err.to_string()
+                    .starts_with(&format!("`{shown}` is not a supported directive")),
                 "{pattern}: {err}"
             );
         }

@@ -123,7 +123,7 @@ impl TraceSpec {
         ) {
             problems.check(
                 self.rate_multiplier <= MAX_RATE_MULTIPLIER,
-                &path.child("rate_multiplier"),
+                path.child("rate_multiplier"),
                 &format!("must be <= {MAX_RATE_MULTIPLIER}"),
             );
         }
@@ -132,12 +132,12 @@ impl TraceSpec {
         if let Some(to) = window.to {
             problems.check(
                 to > from,
-                &path.child("window").child("to"),
+                path.child("window").child("to"),
                 &format!("must be after window.from ({from})"),
             );
         }
         if let Some(model) = &self.model {
-            problems.check(!model.is_empty(), &path.child("model"), "must not be empty");
+            problems.check(!model.is_empty(), path.child("model"), "must not be empty");
         }
         let options = TraceOptions {
             format: self.format.clone(),
