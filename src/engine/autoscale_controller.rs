@@ -2,6 +2,8 @@
 //! policies — cached scalers keyed and reset by generation, reading the current replica
 //! counts, the homogeneous, heterogeneous and disaggregated flows, and the replica writes
 //! (engine.md §4).
+//!
+//! Long because it ports one Go file whole, with both revisions side by side.
 
 use std::collections::BTreeMap;
 

@@ -2,6 +2,8 @@
 //! `pkg/autoscaler/util`: which pods count, how their metrics are scraped and summed, and the
 //! histogram baselines (engine.md §5). The two revisions differ in almost every rule
 //! (§12.3), so each has its own `update_metrics_*` function over shared helpers.
+//!
+//! Long because it ports one Go file whole, with both revisions side by side.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

@@ -7,6 +7,9 @@
 //! [`policy_v04`], [`binding`] and [`policy_current`] run the webhook checks only when the object
 //! has no problem yet. This also keeps the webhooks' repeats of CEL rules (the binding's
 //! one-of target, `numeratorRole != denominatorRole`) from being reported twice.
+//!
+//! Long because it is one list of rules in the API server's order: split, the order would be
+//! harder to check against Kthena's.
 
 use super::defaults::effective_behavior;
 use super::field::{quote, FieldPath, Findings};

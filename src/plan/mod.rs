@@ -6,6 +6,7 @@
 //! This module turns the raw section into a validated [`Plan`]; [`search`] is the algorithm
 //! (pure: it sees configurations and verdicts, never files); [`report`] writes `plan.md`.
 
+pub mod bisection;
 pub mod report;
 pub mod search;
 

@@ -1,5 +1,7 @@
 //! The workload's scenario format: what parses, what validates (every problem, with its
 //! path), and what the built sources produce.
+//!
+//! Long because every stream kind and every refusal has its case.
 
 use super::*;
 use crate::sim::SimDuration;

@@ -1,5 +1,7 @@
 //! The trace adapters and transforms: each format on a small sample, its malformed inputs
 //! (named by file and line, never a panic), format detection, sorting, windows and loops.
+//!
+//! Long because every trace format and every malformed row has its case.
 
 use std::io::Cursor;
 

@@ -10,6 +10,8 @@
 //!   commit 7af50b81, field `ReadyInstancesCounts`);
 //! * `givenReporterCounts_whenSomeInstancesDoNotReport_thenWeightMissingInstances` (commit
 //!   0250f2c7, fields `MetricReporterCounts` / `MetricUnreadyCounts`).
+//!
+//! Long because it is an upstream table, kept whole and in its order.
 
 use super::*;
 

@@ -15,6 +15,8 @@
 //! (expects 5) and "when stable scale up and unknown select policy then no constraint
 //! applied" (expects 20). They set `SelectPolicy: "Unknown"`, which this engine's
 //! `SelectPolicy` enum cannot represent (engine.md §8.2: any other string means no limit).
+//!
+//! Long because it is an upstream table, kept whole and in its order.
 
 use super::*;
 use crate::engine::policy::{Behavior, Duration, PanicPolicy, ScaleUpBehavior, StablePolicy};

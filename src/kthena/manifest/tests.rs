@@ -1,3 +1,5 @@
+//! The manifest reader on whole manifests. Long because each case is a manifest.
+
 use super::*;
 use crate::engine::policy::{
     Duration, MetricSource, ObjectReference, PodMetricSource, PrometheusMetricSource,

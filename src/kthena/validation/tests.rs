@@ -1,6 +1,8 @@
 //! Each schema rule, CEL rule and webhook check, with its exact message, through whole
 //! manifests (so the field paths are the reader's) and, where the pipeline cannot reach a
 //! check, by calling it directly.
+//!
+//! Long because every rule has its case.
 
 use super::*;
 use crate::kthena::manifest::raw::RawHomogeneous;

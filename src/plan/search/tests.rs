@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::*;
+use crate::plan::bisection::Bisection;
 use crate::plan::{Dimension, Monotone, Plan};
 
 fn dim(key: &str, values: &[&str], monotone: Option<Monotone>, current: usize) -> Dimension {

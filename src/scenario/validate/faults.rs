@@ -3,7 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{build_startup, Problems};
+use super::servings::build_startup;
+use super::Problems;
 use crate::diagnostic::FieldPath;
 use crate::model::faults::{
     Crashes, ImagePull, NodeLoss, ServingFaults, DEFAULT_EVICTION, DEFAULT_PULL_ATTEMPT,
