@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::count::Count;
 use super::summary::{AssertionOutcome, Summary};
 
 /// One variant's results.
@@ -22,14 +23,14 @@ pub struct Row {
     pub tpot_p50_s: Option<f64>,
     pub e2e_p50_s: Option<f64>,
     pub e2e_p99_s: Option<f64>,
-    pub replicas_peak: u64,
+    pub replicas_peak: Count,
     pub replicas_average: f64,
-    pub scale_events: u64,
+    pub scale_events: Count,
     pub panic_seconds: f64,
-    pub skipped_ticks: u64,
-    pub requests: u64,
-    pub failed: u64,
-    pub dropped: u64,
+    pub skipped_ticks: Count,
+    pub requests: Count,
+    pub failed: Count,
+    pub dropped: Count,
     /// On the cost-vs-attainment Pareto front.
     pub pareto: bool,
     pub assertions: Vec<AssertionOutcome>,
@@ -56,14 +57,14 @@ pub struct CsvRow {
     pub tpot_p50_s: Option<f64>,
     pub e2e_p50_s: Option<f64>,
     pub e2e_p99_s: Option<f64>,
-    pub replicas_peak: u64,
+    pub replicas_peak: Count,
     pub replicas_average: f64,
-    pub scale_events: u64,
+    pub scale_events: Count,
     pub panic_seconds: f64,
-    pub skipped_ticks: u64,
-    pub requests: u64,
-    pub failed: u64,
-    pub dropped: u64,
+    pub skipped_ticks: Count,
+    pub requests: Count,
+    pub failed: Count,
+    pub dropped: Count,
     pub pareto: bool,
     pub assertions_passed: usize,
     pub assertions_total: usize,

@@ -4,6 +4,7 @@
 //! exists in one place only. A leaf: it knows nothing of the simulator.
 
 pub mod comparison;
+pub mod count;
 pub mod plan;
 pub mod rows;
 pub mod summary;

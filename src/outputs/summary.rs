@@ -6,6 +6,8 @@
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
+use super::count::Count;
+
 /// Percentiles reported for each latency, with their quantiles.
 pub const PERCENTILES: [(&str, f64); 4] =
     [("p50", 0.50), ("p90", 0.90), ("p95", 0.95), ("p99", 0.99)];
@@ -37,14 +39,14 @@ pub struct Summary {
 /// Request outcomes: `total = completed + failed + dropped + in_flight`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RequestCounts {
-    pub total: u64,
-    pub completed: u64,
-    pub failed: u64,
-    pub failed_too_long: u64,
-    pub failed_terminated: u64,
-    pub failed_crashed: u64,
-    pub dropped: u64,
-    pub in_flight: u64,
+    pub total: Count,
+    pub completed: Count,
+    pub failed: Count,
+    pub failed_too_long: Count,
+    pub failed_terminated: Count,
+    pub failed_crashed: Count,
+    pub dropped: Count,
+    pub in_flight: Count,
 }
 
 /// Percentiles (linear interpolation between closest ranks, as numpy), max and mean;
@@ -81,7 +83,7 @@ pub struct Thresholds {
 pub struct SloSummary {
     pub thresholds_s: Thresholds,
     /// Completed requests within every threshold.
-    pub met: u64,
+    pub met: Count,
     /// `met / (completed + failed + dropped)`.
     pub attainment: f64,
     pub goodput_rps: f64,
@@ -97,41 +99,41 @@ pub struct CostSummary {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Replicas {
     pub average: f64,
-    pub peak: u64,
+    pub peak: Count,
     pub replica_hours: f64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Scaling {
     /// Timeline rows: controller ticks × scaled targets.
-    pub ticks: u64,
-    pub scale_events: u64,
+    pub ticks: Count,
+    pub scale_events: Count,
     pub panic_seconds: f64,
-    pub skipped_ticks: u64,
+    pub skipped_ticks: Count,
     /// Requests preempted by their server (KV cache full).
-    pub preemptions: u64,
+    pub preemptions: Count,
 }
 
 /// What the scenario's faults did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Faults {
-    pub crashes: u64,
-    pub node_losses: u64,
-    pub pods_lost: u64,
-    pub image_pull_failures: u64,
-    pub image_pull_delayed_pods: u64,
+    pub crashes: Count,
+    pub node_losses: Count,
+    pub pods_lost: Count,
+    pub image_pull_failures: Count,
+    pub image_pull_delayed_pods: Count,
     pub image_pull_delay_s: f64,
     /// Ticks the engine skipped while a pod with a restarted container (failed, to Kthena's
     /// collector) was in its target.
-    pub ticks_skipped_with_restarted_pods: u64,
+    pub ticks_skipped_with_restarted_pods: Count,
 }
 
 /// One ModelServing's share of the run.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServingSummary {
     pub cost: f64,
-    pub crashes: u64,
-    pub completed: u64,
+    pub crashes: Count,
+    pub completed: Count,
     /// Of its completed requests, the fraction within the SLO.
     pub slo_attainment: f64,
     pub replicas: Replicas,

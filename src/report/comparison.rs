@@ -161,6 +161,7 @@ pub fn junit(title: &str, runs: &[(&str, &[AssertionOutcome])]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::outputs::count::Count;
 
     fn row(variant: &str, cost: f64, attainment: f64) -> Row {
         Row {
@@ -175,14 +176,14 @@ mod tests {
             tpot_p50_s: None,
             e2e_p50_s: None,
             e2e_p99_s: None,
-            replicas_peak: 0,
+            replicas_peak: Count(0.0),
             replicas_average: 0.0,
-            scale_events: 0,
+            scale_events: Count(0.0),
             panic_seconds: 0.0,
-            skipped_ticks: 0,
-            requests: 0,
-            failed: 0,
-            dropped: 0,
+            skipped_ticks: Count(0.0),
+            requests: Count(0.0),
+            failed: Count(0.0),
+            dropped: Count(0.0),
             pareto: false,
             assertions: Vec::new(),
         }

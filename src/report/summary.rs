@@ -1,6 +1,7 @@
 //! `summary.json` from a run's results: the figures of [`Summary`], rounded to six decimals.
 
 use crate::model::results::Results;
+use crate::outputs::count::Count;
 use crate::outputs::round6;
 use crate::outputs::summary::{
     AssertionOutcome, CostSummary, Faults, Latency, LatencyStats, Replicas, RequestCounts, Scaling,
@@ -52,12 +53,12 @@ pub fn summary(scn: &Scenario, r: &Results) -> Summary {
             };
             let v = ServingSummary {
                 cost: round6(s.cost),
-                crashes: *crashes,
-                completed: s.completed,
+                crashes: Count::from(*crashes),
+                completed: Count::from(s.completed),
                 slo_attainment: round6(slo_attainment),
                 replicas: Replicas {
                     average: round6(average),
-                    peak: s.peak_servers,
+                    peak: Count::from(s.peak_servers),
                     replica_hours: round6(s.server_seconds / 3600.0),
                 },
                 latency: ServingLatency {
@@ -78,14 +79,14 @@ pub fn summary(scn: &Scenario, r: &Results) -> Summary {
         engine: scn.world.engine.as_str().to_string(),
         duration_s: round6(duration_s),
         requests: RequestCounts {
-            total: r.arrived,
-            completed: r.completed,
-            failed: r.failed(),
-            failed_too_long: r.failed_too_long,
-            failed_terminated: r.failed_terminated,
-            failed_crashed: r.failed_crashed,
-            dropped: r.dropped,
-            in_flight: r.in_flight,
+            total: Count::from(r.arrived),
+            completed: Count::from(r.completed),
+            failed: Count::from(r.failed()),
+            failed_too_long: Count::from(r.failed_too_long),
+            failed_terminated: Count::from(r.failed_terminated),
+            failed_crashed: Count::from(r.failed_crashed),
+            dropped: Count::from(r.dropped),
+            in_flight: Count::from(r.in_flight),
         },
         latency: Latency {
             ttft: latency_stats(&r.ttft),
@@ -100,7 +101,7 @@ pub fn summary(scn: &Scenario, r: &Results) -> Summary {
                 e2e: secs(slo.e2e),
                 queue: secs(slo.queue),
             },
-            met: r.slo_met,
+            met: Count::from(r.slo_met),
             attainment: round6(attainment),
             goodput_rps: round6(if duration_s > 0.0 {
                 r.slo_met as f64 / duration_s
@@ -118,15 +119,15 @@ pub fn summary(scn: &Scenario, r: &Results) -> Summary {
         },
         replicas: Replicas {
             average: round6(r.average_servers()),
-            peak: r.peak_servers,
+            peak: Count::from(r.peak_servers),
             replica_hours: round6(r.server_seconds / 3600.0),
         },
         scaling: Scaling {
-            ticks: r.timeline.len() as u64,
-            scale_events: r.scale_events,
+            ticks: Count::from(r.timeline.len() as u64),
+            scale_events: Count::from(r.scale_events),
             panic_seconds: round6(r.panic_seconds),
-            skipped_ticks: r.skipped_ticks,
-            preemptions: r.preemptions,
+            skipped_ticks: Count::from(r.skipped_ticks),
+            preemptions: Count::from(r.preemptions),
         },
         faults: faults(r),
         by_serving,
@@ -144,13 +145,13 @@ fn faults(r: &Results) -> Faults {
         .filter(|row| row.skip && row.restarted > 0)
         .count();
     Faults {
-        crashes: f.crashes(),
-        node_losses: f.node_losses,
-        pods_lost: f.pods_lost,
-        image_pull_failures: f.image_pull_failures,
-        image_pull_delayed_pods: f.image_pull_delayed_pods,
+        crashes: Count::from(f.crashes()),
+        node_losses: Count::from(f.node_losses),
+        pods_lost: Count::from(f.pods_lost),
+        image_pull_failures: Count::from(f.image_pull_failures),
+        image_pull_delayed_pods: Count::from(f.image_pull_delayed_pods),
         image_pull_delay_s: round6(f.image_pull_delay.as_micros() as f64 / 1e6),
-        ticks_skipped_with_restarted_pods: frozen as u64,
+        ticks_skipped_with_restarted_pods: Count::from(frozen as u64),
     }
 }
 
