@@ -22,9 +22,10 @@
 //!  workload       request streams: synthetic generators and trace readers
 //!  kthena         Kthena manifests read and checked as the API server and webhooks do
 //!  engine         the port of Kthena's autoscaler: pure, no I/O, clock or randomness
-//!  sim  text  outputs  diagnostic
-//!                 leaves: the DES kernel, text files read whole, the output formats as
-//!                 types, problems with their file, place and field path
+//!  sim  text  stats  outputs  diagnostic
+//!                 leaves: the DES kernel, text files read whole, estimates over
+//!                 replications, the output formats as types, problems with their file,
+//!                 place and field path
 //! ```
 #![forbid(unsafe_code)]
 
@@ -43,5 +44,6 @@ pub mod replay;
 pub mod report;
 pub mod scenario;
 pub mod sim;
+pub mod stats;
 pub mod text;
 pub mod workload;

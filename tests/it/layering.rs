@@ -13,6 +13,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("text", &[]),
     ("diagnostic", &[]),
     ("outputs", &[]),
+    ("stats", &[]),
     ("engine", &[]),
     ("kthena", &["diagnostic", "engine", "text"]),
     ("workload", &["diagnostic", "engine", "sim", "text"]),
@@ -45,9 +46,11 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "report",
-        &["engine", "model", "outputs", "scenario", "sim", "workload"],
+        &[
+            "engine", "model", "outputs", "scenario", "sim", "stats", "workload",
+        ],
     ),
-    ("chart", &["outputs"]),
+    ("chart", &["outputs", "stats"]),
     (
         "experiment",
         &[
