@@ -169,7 +169,7 @@ fn gen(a: GenArgs) -> anyhow::Result<ExitCode> {
         .spec
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let (workload, seed, duration): (WorkloadSpec, u64, SimDuration) = if doc.get("streams").is_some() {
+    let (workload, seed, duration) = if doc.get("streams").is_some() {
         let de = yaml_serde::Deserializer::from_str(&text);
         let spec: SpecFile = yaml_serde::with::singleton_map_recursive::deserialize(de)
             .map_err(|e| anyhow::anyhow!("{}: {e}", a.spec.display()))?;

@@ -235,7 +235,11 @@ impl MetricCollector {
             if pod.failed && first_failed.is_none() {
                 first_failed = Some(pod.name.clone());
             }
-            let past_h = past_histograms_for(past, &pod.name, pod.start_time_ms.map(UnixMillis::as_millis));
+            let past_h = past_histograms_for(
+                past,
+                &pod.name,
+                pod.start_time_ms.map(UnixMillis::as_millis),
+            );
             let families = match cluster.scrape(i, uri, port) {
                 Scrape::Ok(f) => f,
                 Scrape::Failed => {
@@ -428,7 +432,11 @@ fn collect_group(
         if !pod.ready {
             continue;
         }
-        let past_h = past_histograms_for(past, &pod.name, pod.start_time_ms.map(UnixMillis::as_millis));
+        let past_h = past_histograms_for(
+            past,
+            &pod.name,
+            pod.start_time_ms.map(UnixMillis::as_millis),
+        );
         let families = match cluster.scrape(i, uri, port) {
             Scrape::Ok(f) => f,
             Scrape::Failed | Scrape::Malformed => {

@@ -140,7 +140,9 @@ impl Dispatch {
                 self.decode_queue.pop_front();
                 continue;
             };
-            let serving = r.decode_serving.expect("a prefilled request has a decode serving");
+            let serving = r
+                .decode_serving
+                .expect("a prefilled request has a decode serving");
             self.candidates(ends, &[UnitKind::Decode], Some(serving), now);
             let unit = self.router.pick(&self.cands)?;
             self.decode_queue.pop_front();
@@ -272,10 +274,7 @@ mod tests {
         ready.add(2, UnitKind::Prefill, 1);
         // Round robin over the entry servers 0 and 2, the decode server aside.
         let served: Vec<_> = std::iter::from_fn(|| d.next_queued(&table, &ready, now)).collect();
-        assert_eq!(
-            served,
-            [(ids[1], UnitId::new(0)), (ids[2], UnitId::new(2))]
-        );
+        assert_eq!(served, [(ids[1], UnitId::new(0)), (ids[2], UnitId::new(2))]);
         assert_eq!(d.waiting(), 0);
         // A served request's timeout comes to nothing.
         assert!(!d.time_out(table.ticket(ids[1]), &table));
@@ -294,7 +293,10 @@ mod tests {
         d.enqueue(table.ticket(b));
         ready.add(4, UnitKind::Serve, 0);
         // The stale entry goes first, then the new request is served.
-        assert_eq!(d.next_queued(&table, &ready, now), Some((b, UnitId::new(4))));
+        assert_eq!(
+            d.next_queued(&table, &ready, now),
+            Some((b, UnitId::new(4)))
+        );
         assert_eq!(d.next_queued(&table, &ready, now), None);
     }
 
@@ -311,7 +313,11 @@ mod tests {
         assert_eq!(d.place_prefilled(table.ticket(a), s1, &ready, now), None);
         assert_eq!(d.place_prefilled(table.ticket(b), s1, &ready, now), None);
         table.release(a);
-        assert_eq!(d.next_prefilled(&table, &ready, now), None, "serving 0's only");
+        assert_eq!(
+            d.next_prefilled(&table, &ready, now),
+            None,
+            "serving 0's only"
+        );
         ready.add(3, UnitKind::Decode, 1);
         assert_eq!(
             d.next_prefilled(&table, &ready, now),

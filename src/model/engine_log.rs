@@ -10,6 +10,7 @@
 
 use serde_json::{json, Map, Value};
 
+use super::spec::WorldSpec;
 use super::view::TickView;
 use crate::engine::cluster::{
     Cluster, MetricFamily, QueryResult, LABEL_ENTRY, LABEL_GROUP_NAME, LABEL_MODEL_SERVING_NAME,
@@ -22,7 +23,6 @@ use crate::engine::policy::{
 };
 use crate::engine::{Autoscaler, EngineVersion, UnixMillis};
 use crate::golden::output::tick_json;
-use super::spec::WorldSpec;
 
 /// How one metric of a unit is read.
 #[derive(Debug, Clone)]

@@ -276,7 +276,11 @@ mod tests {
         assert_eq!(d.failures, 4);
         assert_eq!(d.delay, SimDuration::from_secs(170));
         // Outside the outage the first attempt succeeds.
-        let d = p.delay(SimTime::from_secs(120), SimTime::MAX, &mut stream(1, "failures"));
+        let d = p.delay(
+            SimTime::from_secs(120),
+            SimTime::MAX,
+            &mut stream(1, "failures"),
+        );
         assert_eq!(
             d,
             PullDelay {
@@ -303,7 +307,11 @@ mod tests {
     fn an_endless_outage_gives_up_at_the_end_of_the_run() {
         let p = pull(0.0, vec![(SimTime::ZERO, SimTime::MAX)]);
         let hour = SimDuration::from_secs(3_600);
-        let d = p.delay(SimTime::ZERO, hour.after_start(), &mut stream(1, "failures"));
+        let d = p.delay(
+            SimTime::ZERO,
+            hour.after_start(),
+            &mut stream(1, "failures"),
+        );
         assert!(d.delay > hour);
         assert!(d.failures < 20, "{d:?}");
     }

@@ -172,9 +172,6 @@ mod tests {
             }
         );
         assert_eq!(rows[1].cost, 0.0);
-        assert_eq!(
-            l.cost(a, at(0), at(0) + SimDuration::from_secs(900)),
-            0.5
-        );
+        assert_eq!(l.cost(a, at(0), at(0) + SimDuration::from_secs(900)), 0.5);
     }
 }

@@ -96,8 +96,7 @@ impl PolicySet {
             }
         }
         if !queries.is_empty() {
-            let range = (queries.values().map(Query::max_range).max())
-                .unwrap_or(SimDuration::ZERO);
+            let range = (queries.values().map(Query::max_range).max()).unwrap_or(SimDuration::ZERO);
             self.prometheus = Some((SeriesStore::new(range + sync_period), queries));
         }
     }

@@ -163,13 +163,7 @@ mod tests {
     use super::*;
 
     fn pool(gpus: u32, provisioning: Option<Provisioning>) -> (AcceleratorPool, AcceleratorIdx) {
-        let capacity = BTreeMap::from([(
-            "h100".to_string(),
-            Capacity {
-                gpus,
-                provisioning,
-            },
-        )]);
+        let capacity = BTreeMap::from([("h100".to_string(), Capacity { gpus, provisioning })]);
         let p = AcceleratorPool::new(&capacity);
         let a = p.find("h100").expect("listed");
         assert_eq!(p.find("a100"), None);

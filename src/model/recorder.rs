@@ -117,8 +117,8 @@ pub struct TickTarget<'a> {
 pub fn timeline_row(t: TickTarget<'_>) -> TimelineRow {
     let (d, spec) = (t.decision, t.serving);
     let role_name = t.role.map(|r| spec.roles[r].name.as_str());
-    let role_decision = (d.roles.as_ref())
-        .and_then(|rs| rs.iter().find(|r| Some(r.name.as_str()) == role_name));
+    let role_decision =
+        (d.roles.as_ref()).and_then(|rs| rs.iter().find(|r| Some(r.name.as_str()) == role_name));
     let (recommended, corrected, panic, reason, alg_input) = match (&d.split, role_decision) {
         (Some(split), _) => (
             d.recommended,

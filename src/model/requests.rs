@@ -30,7 +30,9 @@ impl Req {
     /// (a transferred request's came from its prefill server), so it is known whenever this
     /// is asked.
     pub fn ttft(&self) -> SimDuration {
-        self.first_token.expect("the first token comes before the end") - self.arrival
+        self.first_token
+            .expect("the first token comes before the end")
+            - self.arrival
     }
 
     /// Time from arrival to first admission, asked of completed requests (always admitted).
@@ -163,7 +165,9 @@ mod tests {
     #[test]
     fn freed_slots_are_reused_last_freed_first() {
         let mut t = RequestTable::default();
-        let ids: Vec<SlotId> = (0..3).map(|i| t.admit(SimTime::ZERO, &request(i))).collect();
+        let ids: Vec<SlotId> = (0..3)
+            .map(|i| t.admit(SimTime::ZERO, &request(i)))
+            .collect();
         t.release(ids[0]);
         t.release(ids[2]);
         assert_eq!(t.admit(SimTime::ZERO, &request(9)), ids[2]);

@@ -506,7 +506,8 @@ impl Server {
                 let (mut context, seqs) = (step.context as f64, step.decode_seqs as f64);
                 for _ in 0..step.steps {
                     let ms = fixed + p.per_context_token_ms * context;
-                    let d = SimDuration::from_micros(((ms * MICROS_PER_MS as f64 + 0.5) as i64).max(1));
+                    let d =
+                        SimDuration::from_micros(((ms * MICROS_PER_MS as f64 + 0.5) as i64).max(1));
                     end = end.saturating_add(d);
                     self.run_ends.push(end);
                     context += seqs;

@@ -24,11 +24,26 @@ enum Ev {
 fn plain(e: ServerEvent) -> Ev {
     let id = |req: SlotId| req.index() as u32;
     match e {
-        ServerEvent::Admitted { req, at } => Admitted { req: id(req), at: at.as_micros() },
-        ServerEvent::FirstToken { req, at } => FirstToken { req: id(req), at: at.as_micros() },
-        ServerEvent::Finished { req, at } => Finished { req: id(req), at: at.as_micros() },
-        ServerEvent::Preempted { req, at } => Preempted { req: id(req), at: at.as_micros() },
-        ServerEvent::TooLong { req, at } => TooLong { req: id(req), at: at.as_micros() },
+        ServerEvent::Admitted { req, at } => Admitted {
+            req: id(req),
+            at: at.as_micros(),
+        },
+        ServerEvent::FirstToken { req, at } => FirstToken {
+            req: id(req),
+            at: at.as_micros(),
+        },
+        ServerEvent::Finished { req, at } => Finished {
+            req: id(req),
+            at: at.as_micros(),
+        },
+        ServerEvent::Preempted { req, at } => Preempted {
+            req: id(req),
+            at: at.as_micros(),
+        },
+        ServerEvent::TooLong { req, at } => TooLong {
+            req: id(req),
+            at: at.as_micros(),
+        },
     }
 }
 

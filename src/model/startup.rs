@@ -56,9 +56,9 @@ impl Startup {
                     v[rng.random_range(0..v.len())]
                 }
             }
-            Startup::Phases(p) => p
-                .iter()
-                .fold(SimDuration::ZERO, |t, (_, s)| t.saturating_add(s.sample(rng))),
+            Startup::Phases(p) => p.iter().fold(SimDuration::ZERO, |t, (_, s)| {
+                t.saturating_add(s.sample(rng))
+            }),
         }
     }
 }
@@ -102,7 +102,13 @@ mod tests {
         let us = SimDuration::from_micros;
         let s = Startup::Phases(vec![
             ("pull".into(), Startup::Constant(us(5))),
-            ("load".into(), Startup::Uniform { min: us(10), max: us(10) }),
+            (
+                "load".into(),
+                Startup::Uniform {
+                    min: us(10),
+                    max: us(10),
+                },
+            ),
         ]);
         assert_eq!(s.sample(&mut stream(1, "startup")), us(15));
     }

@@ -8,9 +8,9 @@ use super::metrics::{exposition, PodSeries, ServerGauges};
 use super::prometheus::{Query, SeriesStore};
 use super::server::Server;
 use super::servings::UnitState;
+use super::spec::{Clock, Serving};
 use crate::engine::cluster::{Cluster, Families, ModelServingView, PodView, QueryResult, Scrape};
 use crate::engine::policy::Labels;
-use super::spec::{Clock, Serving};
 use crate::sim::SimTime;
 
 /// One existing server, borrowed from the world while the view is built.

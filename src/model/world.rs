@@ -13,6 +13,7 @@
 //! and the recorder. Each event handler asks them in a fixed order, which is what keeps runs
 //! reproducible to the byte: the order of events, of random draws and of float sums.
 
+mod pods;
 mod tick;
 
 use super::dispatch::Dispatch;
@@ -21,13 +22,13 @@ use super::faults::FaultInjector;
 use super::ids::{AcceleratorIdx, ServingIdx, SlotId, UnitId};
 use super::ledger::Ledger;
 use super::policies::PolicySet;
-use super::pool::{AcceleratorPool, Placement};
+use super::pool::AcceleratorPool;
 use super::recorder::Recorder;
 use super::requests::{RequestTable, Ticket};
 use super::results::{Notable, Outcome, RequestRow, Results, Timing};
 use super::router::Router;
 use super::server::ServerEvent;
-use super::servings::{GroupSlot, Servings, UnitKind, UnitState};
+use super::servings::{Servings, UnitKind, UnitState};
 use super::spec::WorldSpec;
 use crate::engine::policy::Policy;
 use crate::sim::cancel;
@@ -45,23 +46,48 @@ const CLASS_TICK: u8 = 5;
 
 #[derive(Debug, Clone, Copy)]
 enum Event {
-    Wake { unit: UnitId },
+    Wake {
+        unit: UnitId,
+    },
     Arrival,
-    Ready { unit: UnitId },
-    GraceEnd { unit: UnitId },
-    Provision { accelerator: AcceleratorIdx },
-    QueueTimeout { ticket: Ticket },
+    Ready {
+        unit: UnitId,
+    },
+    GraceEnd {
+        unit: UnitId,
+    },
+    Provision {
+        accelerator: AcceleratorIdx,
+    },
+    QueueTimeout {
+        ticket: Ticket,
+    },
     /// A prefilled request's KV cache reached the decode side.
-    KvTransferred { ticket: Ticket },
-    PolicyChange { index: u32 },
+    KvTransferred {
+        ticket: Ticket,
+    },
+    PolicyChange {
+        index: u32,
+    },
     /// The container of a ready server crashes (if it has not restarted since).
-    Crash { unit: UnitId, restarts: u32 },
+    Crash {
+        unit: UnitId,
+        restarts: u32,
+    },
     /// A crashed container is ready again.
-    Restarted { unit: UnitId },
-    NodeLost { index: u32 },
-    NodeRecovered { index: u32 },
+    Restarted {
+        unit: UnitId,
+    },
+    NodeLost {
+        index: u32,
+    },
+    NodeRecovered {
+        index: u32,
+    },
     /// A pod of a lost node is deleted.
-    Evicted { unit: UnitId },
+    Evicted {
+        unit: UnitId,
+    },
     Tick,
 }
 
@@ -134,9 +160,7 @@ impl<'s> World<'s> {
                 !opts.step_by_step,
             ),
             pool: AcceleratorPool::new(&spec.capacity),
-            ledger: Ledger::new(
-                (spec.servings.iter()).map(|s| (s.name.clone(), s.price_per_hour)),
-            ),
+            ledger: Ledger::new((spec.servings.iter()).map(|s| (s.name.clone(), s.price_per_hour))),
             faults: FaultInjector::new(stream(spec.seed, "failures"), spec.servings.len()),
             policies: PolicySet::new(spec.engine),
             recorder: Recorder::new(
@@ -172,13 +196,15 @@ impl<'s> World<'s> {
         for (i, loss) in self.spec.node_losses.iter().enumerate() {
             if loss.at <= end {
                 let index = i as u32;
-                self.queue.push(loss.at, CLASS_POD, Event::NodeLost { index });
+                self.queue
+                    .push(loss.at, CLASS_POD, Event::NodeLost { index });
             }
         }
         for (i, (at, _)) in self.spec.policy_changes.iter().enumerate() {
             if *at <= end {
                 let index = i as u32;
-                self.queue.push(*at, CLASS_POLICY, Event::PolicyChange { index });
+                self.queue
+                    .push(*at, CLASS_POLICY, Event::PolicyChange { index });
             }
         }
         let mut next_progress = SimTime::ZERO;
@@ -208,11 +234,7 @@ impl<'s> World<'s> {
         match ev {
             Event::Wake { unit } => self.wake(unit),
             Event::Arrival => self.arrival()?,
-            Event::Ready { unit } => {
-                if matches!(self.state(unit), UnitState::Starting { .. }) {
-                    self.make_ready(unit);
-                }
-            }
+            Event::Ready { unit } => self.started_up(unit),
             Event::GraceEnd { unit } => self.grace_end(unit),
             Event::Provision { accelerator } => self.provision(accelerator),
             Event::QueueTimeout { ticket } => self.queue_timeout(ticket),
@@ -224,19 +246,10 @@ impl<'s> World<'s> {
                 self.set_policies(policies);
             }
             Event::Crash { unit, restarts } => self.crash(unit, restarts),
-            Event::Restarted { unit } => {
-                if matches!(self.state(unit), UnitState::Restarting { .. }) {
-                    self.make_ready(unit);
-                }
-            }
+            Event::Restarted { unit } => self.restarted(unit),
             Event::NodeLost { index } => self.node_lost(index as usize),
             Event::NodeRecovered { index } => self.node_recovered(index as usize),
-            Event::Evicted { unit } => {
-                if matches!(self.state(unit), UnitState::Lost { .. }) {
-                    self.servings.set_gone(unit);
-                    self.reconcile(self.servings.unit(unit).serving);
-                }
-            }
+            Event::Evicted { unit } => self.evicted(unit),
             Event::Tick => self.tick(),
         }
         Ok(())
@@ -304,7 +317,9 @@ impl<'s> World<'s> {
                 r.decode_serving = Some(u.serving);
                 u.server.arrive(self.now, id, input, 1, &mut events);
             }
-            UnitKind::Decode => (u.server).arrive_prefilled(self.now, id, input, output, &mut events),
+            UnitKind::Decode => {
+                (u.server).arrive_prefilled(self.now, id, input, output, &mut events)
+            }
             UnitKind::Serve | UnitKind::Idle => {
                 u.server.arrive(self.now, id, input, output, &mut events)
             }
@@ -320,7 +335,9 @@ impl<'s> World<'s> {
         let Some(r) = self.requests.live(ticket) else {
             return;
         };
-        let serving = r.decode_serving.expect("a prefilled request has a decode serving");
+        let serving = r
+            .decode_serving
+            .expect("a prefilled request has a decode serving");
         let placed = (self.dispatch).place_prefilled(ticket, serving, &self.servings, self.now);
         if let Some(unit) = placed {
             self.send(ticket.slot, unit);
@@ -332,7 +349,9 @@ impl<'s> World<'s> {
     fn drain_queue(&mut self, kind: UnitKind) {
         loop {
             let next = match kind {
-                UnitKind::Decode => (self.dispatch).next_prefilled(&self.requests, &self.servings, self.now),
+                UnitKind::Decode => {
+                    (self.dispatch).next_prefilled(&self.requests, &self.servings, self.now)
+                }
                 _ => (self.dispatch).next_queued(&self.requests, &self.servings, self.now),
             };
             let Some((id, unit)) = next else { break };
@@ -433,8 +452,8 @@ impl<'s> World<'s> {
         let u = self.servings.unit_mut(unit);
         u.series.ttft.observe(r.ttft().as_secs_f64());
         let spec = self.servings.spec(self.servings.unit(unit).serving);
-        let delay = (spec.disaggregation.as_ref())
-            .map_or(SimDuration::ZERO, |d| d.transfer_time(r.input));
+        let delay =
+            (spec.disaggregation.as_ref()).map_or(SimDuration::ZERO, |d| d.transfer_time(r.input));
         let ticket = self.requests.ticket(id);
         self.queue.push(
             at.saturating_add(delay),
@@ -466,267 +485,6 @@ impl<'s> World<'s> {
         (self.results).finish(&self.spec.slo, Outcome::Completed, Some((serving, timing)));
         self.record_request(id, Outcome::Completed, at);
         self.requests.release(id);
-    }
-
-    // ----- serving groups and pods -------------------------------------------------------
-
-    /// Creates and removes servers so that serving `s` matches its spec.
-    fn reconcile(&mut self, s: ServingIdx) {
-        let plan = self.servings.plan(s);
-        if let Some(asked) = plan.over_cap {
-            let what = Notable::ServerCap(self.servings.spec(s).name.clone(), asked);
-            self.recorder.notable(self.now, what);
-        }
-        for unit in plan.remove {
-            self.remove_unit(unit);
-        }
-        for slot in plan.create {
-            self.create_unit(s, slot);
-        }
-    }
-
-    fn create_unit(&mut self, s: ServingIdx, slot: GroupSlot) {
-        let unit = self.servings.create(s, slot, self.now);
-        self.ledger.change(s, 1, self.now);
-        let spec = self.servings.spec(s);
-        let Some(a) = self.pool.find(&spec.accelerator) else {
-            self.schedule_unit(unit);
-            return;
-        };
-        match self.pool.place(a, unit, spec.gpus_per_server()) {
-            Placement::Placed => self.schedule_unit(unit),
-            Placement::Queued { first } => {
-                if first {
-                    let what = Notable::Pending(spec.accelerator.clone());
-                    self.recorder.notable(self.now, what);
-                }
-                self.request_node(a);
-            }
-        }
-    }
-
-    /// The unit got its GPUs: its pods start.
-    fn schedule_unit(&mut self, unit: UnitId) {
-        let startup = self.servings.schedule(unit, self.now);
-        let pull = self.image_pull_delay(unit);
-        let at = self.now.saturating_add(pull).saturating_add(startup);
-        self.queue.push(at, CLASS_POD, Event::Ready { unit });
-    }
-
-    /// How long the image pulls of a pod scheduled now fail before one succeeds.
-    fn image_pull_delay(&mut self, unit: UnitId) -> SimDuration {
-        let u = self.servings.unit(unit);
-        let Some(pull) = &self.servings.spec(u.serving).faults.image_pull else {
-            return SimDuration::ZERO;
-        };
-        if !self.started {
-            return SimDuration::ZERO;
-        }
-        let p = self.faults.pull(pull, self.now, self.spec.clock.end());
-        if let Some(failures) = p.first_failures {
-            let what = Notable::ImagePullBackOff(u.pod_name.clone(), failures);
-            self.recorder.notable(self.now, what);
-        }
-        p.delay
-    }
-
-    fn request_node(&mut self, a: AcceleratorIdx) {
-        if let Some(delay) = self.pool.request_node(a) {
-            let at = self.now.saturating_add(delay);
-            (self.queue).push(at, CLASS_POD, Event::Provision { accelerator: a });
-        }
-    }
-
-    fn provision(&mut self, a: AcceleratorIdx) {
-        let Some(total) = self.pool.node_added(a) else {
-            return;
-        };
-        let what = Notable::Provisioned(self.pool.name(a).to_string(), total);
-        self.recorder.notable(self.now, what);
-        self.admit_pending(a);
-        if self.pool.has_pending(a) {
-            self.request_node(a);
-        }
-    }
-
-    /// Starts pending units, in order, while their GPUs fit.
-    fn admit_pending(&mut self, a: AcceleratorIdx) {
-        while let Some(unit) = self.pool.admit_next(a) {
-            self.schedule_unit(unit);
-        }
-    }
-
-    /// Unit `unit` becomes ready (and may crash).
-    fn set_ready(&mut self, unit: UnitId) {
-        self.servings.set_ready(unit, self.now);
-        let u = self.servings.unit(unit);
-        let crashes = self.servings.spec(u.serving).faults.crashes.as_ref();
-        if let Some(at) = (self.faults).next_crash(crashes, self.now, self.spec.clock.end()) {
-            let restarts = u.restarts;
-            self.queue
-                .push(at, CLASS_POD, Event::Crash { unit, restarts });
-        }
-    }
-
-    /// Unit `unit` becomes ready and takes what waits for a server of its kind.
-    fn make_ready(&mut self, unit: UnitId) {
-        self.set_ready(unit);
-        self.drain_queue(self.servings.unit(unit).kind);
-    }
-
-    /// Scale-down of one server: a pending or starting one disappears at once; a ready one
-    /// stops receiving requests and drains up to the termination grace.
-    fn remove_unit(&mut self, unit: UnitId) {
-        let u = self.servings.unit(unit);
-        let s = u.serving;
-        let spec = self.servings.spec(s);
-        match u.state() {
-            UnitState::Pending => {
-                if let Some(a) = self.pool.find(&spec.accelerator) {
-                    self.pool.withdraw(a, unit);
-                }
-                self.servings.set_gone(unit);
-                self.ledger.change(s, -1, self.now);
-                self.bill(unit);
-            }
-            UnitState::Starting { .. } | UnitState::Restarting { .. } => self.unit_gone(unit),
-            // Not billed since its node was lost.
-            UnitState::Lost { .. } => {
-                self.servings.set_gone(unit);
-            }
-            UnitState::Ready { .. } => {
-                self.servings.terminate(unit);
-                if self.servings.unit(unit).server.is_idle() {
-                    self.unit_gone(unit);
-                } else {
-                    let at = self.now.saturating_add(spec.termination_grace);
-                    self.queue.push(at, CLASS_POD, Event::GraceEnd { unit });
-                }
-            }
-            UnitState::Terminating { .. } | UnitState::Gone => {}
-        }
-    }
-
-    fn grace_end(&mut self, unit: UnitId) {
-        if !matches!(self.state(unit), UnitState::Terminating { .. }) {
-            return;
-        }
-        let evicted = self.servings.unit_mut(unit).server.evict_all(self.now);
-        for id in evicted {
-            self.end_request(id, Outcome::Terminated, self.now);
-        }
-        self.unit_gone(unit);
-    }
-
-    /// The unit's pods are gone: billing stops and its GPUs are free.
-    fn unit_gone(&mut self, unit: UnitId) {
-        let had_gpus = self.servings.set_gone(unit).scheduled_at().is_some();
-        let s = self.servings.unit(unit).serving;
-        self.ledger.change(s, -1, self.now);
-        self.bill(unit);
-        let spec = self.servings.spec(s);
-        if let (true, Some(a)) = (had_gpus, self.pool.find(&spec.accelerator)) {
-            self.pool.release(a, spec.gpus_per_server());
-            self.admit_pending(a);
-        }
-    }
-
-    /// The unit is no longer billed: what it cost joins its serving's bill.
-    fn bill(&mut self, unit: UnitId) {
-        let u = self.servings.unit(unit);
-        self.ledger.bill(u.serving, u.created, self.now);
-    }
-
-    // ----- faults ------------------------------------------------------------------------
-
-    /// The container of ready unit `unit` crashes (unless it restarted since the crash was
-    /// drawn): what it held fails, and the kubelet restarts it after its back-off; the pod
-    /// keeps `restartCount > 0` from now on.
-    fn crash(&mut self, unit: UnitId, restarts: u32) {
-        let u = self.servings.unit(unit);
-        if !matches!(u.state(), UnitState::Ready { .. }) || u.restarts != restarts {
-            return;
-        }
-        self.fail_requests(unit);
-        let streak = self.servings.crash(unit, self.now);
-        let u = self.servings.unit(unit);
-        let crashes = self.servings.spec(u.serving).faults.crashes.as_ref();
-        let (back_at, first) = (self.faults).crashed(u.serving, crashes, streak, self.now);
-        self.queue
-            .push(back_at, CLASS_POD, Event::Restarted { unit });
-        if first {
-            let what = Notable::FirstCrash(u.pod_name.clone());
-            self.recorder.notable(self.now, what);
-        }
-    }
-
-    /// Node loss `index`: the node's share of the running pods fail, its GPUs leave.
-    fn node_lost(&mut self, index: usize) {
-        let loss = &self.spec.node_losses[index];
-        let Some(a) = self.pool.find(&loss.accelerator) else {
-            return;
-        };
-        let (used, total) = self.pool.usage(a);
-        let mut to_free = loss.gpus_hit(used, total);
-        let mut on_node = self.servings.scheduled_on(&loss.accelerator);
-        let mut lost = 0u32;
-        while to_free > 0 && !on_node.is_empty() {
-            let unit = self.faults.pick(&mut on_node);
-            let gpus = self.servings.spec(self.servings.unit(unit).serving).gpus_per_server();
-            self.lose_unit(unit, index);
-            to_free = to_free.saturating_sub(gpus.max(1));
-            lost += 1;
-        }
-        let total = self.pool.node_lost(a, loss.gpus);
-        let what = Notable::NodeLost(loss.accelerator.clone(), loss.gpus, lost, total);
-        self.recorder.notable(self.now, what);
-        self.faults.node_lost(lost);
-        if let Some(after) = loss.recovers_after {
-            let at = self.now.saturating_add(after);
-            let index = index as u32;
-            self.queue.push(at, CLASS_POD, Event::NodeRecovered { index });
-        }
-    }
-
-    /// One pod of lost node `index`: what it held fails and billing stops; it stays, not
-    /// ready, until evicted — unless it was already being deleted, which the node loss
-    /// completes at once.
-    fn lose_unit(&mut self, unit: UnitId, index: usize) {
-        self.fail_requests(unit);
-        let before = self.servings.lose(unit);
-        let s = self.servings.unit(unit).serving;
-        self.ledger.change(s, -1, self.now);
-        self.bill(unit);
-        let spec = self.servings.spec(s);
-        if let Some(a) = self.pool.find(&spec.accelerator) {
-            self.pool.release(a, spec.gpus_per_server());
-        }
-        if !matches!(before, UnitState::Terminating { .. }) {
-            let at = self.now.saturating_add(self.spec.node_losses[index].eviction);
-            self.queue.push(at, CLASS_POD, Event::Evicted { unit });
-        }
-    }
-
-    /// A replacement node brings the capacity of node loss `index` back.
-    fn node_recovered(&mut self, index: usize) {
-        let loss = &self.spec.node_losses[index];
-        let Some(a) = self.pool.find(&loss.accelerator) else {
-            return;
-        };
-        let total = self.pool.node_recovered(a, loss.gpus);
-        let what = Notable::NodeRecovered(self.pool.name(a).to_string(), total);
-        self.recorder.notable(self.now, what);
-        self.admit_pending(a);
-    }
-
-    /// Fails every request `unit` holds (a crash or a lost node) and gives it a fresh
-    /// server: the process that held them, and its counters, are gone.
-    fn fail_requests(&mut self, unit: UnitId) {
-        let evicted = self.servings.unit_mut(unit).server.evict_all(self.now);
-        for id in evicted {
-            self.end_request(id, Outcome::Crashed, self.now);
-        }
-        self.servings.reset_server(unit);
     }
 
     // ----- the end -----------------------------------------------------------------------

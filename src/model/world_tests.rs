@@ -198,7 +198,9 @@ fn one_server_matches_pollaczek_khinchine() {
 fn random_routing_gives_independent_mg1_queues() {
     let waits = mg1_per_server(3, "random");
     for (simulated, theory) in waits {
-        eprintln!("M/G/1 per server, random routing: Wq simulated {simulated:.4} s, theory {theory:.4} s");
+        eprintln!(
+            "M/G/1 per server, random routing: Wq simulated {simulated:.4} s, theory {theory:.4} s"
+        );
         assert!(
             (simulated / theory - 1.0).abs() < 0.05,
             "Wq simulated {simulated:.4} s vs theory {theory:.4} s"
@@ -213,14 +215,7 @@ fn run(text: &str) -> Results {
 }
 
 /// One ModelServing of 1-GPU Llama-3-8B servers; `serving` and `top` are extra YAML.
-fn scenario(
-    seed: u64,
-    minutes: u32,
-    rps: f64,
-    policy: &str,
-    serving: &str,
-    top: &str,
-) -> String {
+fn scenario(seed: u64, minutes: u32, rps: f64, policy: &str, serving: &str, top: &str) -> String {
     format!(
         "name: faults\nseed: {seed}\nduration: {minutes}m\npolicies: [{policy}]\n{top}\
          servings:\n  - name: chat-llama\n    namespace: llm\n    replicas: 4\n    \

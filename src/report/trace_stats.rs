@@ -142,8 +142,9 @@ impl TraceStats {
 
     /// From the first to the last arrival, in seconds.
     pub fn span_s(&self) -> f64 {
-        self.first
-            .map_or(0.0, |f| (self.last - f).as_micros() as f64 / MICROS_PER_SEC as f64)
+        self.first.map_or(0.0, |f| {
+            (self.last - f).as_micros() as f64 / MICROS_PER_SEC as f64
+        })
     }
 
     pub fn input(&self) -> &CountedValues {

@@ -288,7 +288,9 @@ fn build(
         Some(s) => p.duration("first_tick", s).map(SimDuration::after_start),
         None => Some(SimTime::ZERO),
     };
-    let epoch_ms = raw.epoch_ms.map_or(DEFAULT_EPOCH_MS, UnixMillis::from_millis);
+    let epoch_ms = raw
+        .epoch_ms
+        .map_or(DEFAULT_EPOCH_MS, UnixMillis::from_millis);
     if epoch_ms.as_millis() <= 0 {
         p.add(
             "epoch_ms",

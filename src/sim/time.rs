@@ -263,7 +263,10 @@ mod tests {
         assert_eq!(round_micros(1.4999), 1);
         assert_eq!(round_micros(0.0), 0);
         assert_eq!(round_micros(f64::NAN), 0);
-        assert_eq!(SimDuration::from_secs_f64(0.043), SimDuration::from_millis(43));
+        assert_eq!(
+            SimDuration::from_secs_f64(0.043),
+            SimDuration::from_millis(43)
+        );
         assert_eq!(SimDuration::from_micros(1_500_000).as_secs_f64(), 1.5);
     }
 
@@ -275,7 +278,10 @@ mod tests {
         assert_eq!((t + d) - t, d);
         assert_eq!(t - d, SimTime::from_micros(7_500_000));
         assert_eq!(SimTime::MAX.saturating_add(d), SimTime::MAX);
-        assert_eq!(SimTime::ZERO.saturating_since(t), -SimDuration::from_secs(10));
+        assert_eq!(
+            SimTime::ZERO.saturating_since(t),
+            -SimDuration::from_secs(10)
+        );
         assert_eq!(d * 4 / 2, SimDuration::from_secs(5));
         assert_eq!(SimDuration::from_secs(7) / d, 2);
         assert_eq!(SimDuration::from_secs(7) % d, SimDuration::from_secs(2));

@@ -108,11 +108,9 @@ impl RequestSource for MmppSource {
             };
             if rate > 0.0 {
                 let draw: f64 = Exp1.sample(&mut self.arrivals);
-                let next = self
-                    .clock
-                    .saturating_add(SimDuration::from_micros_f64(
-                        draw * MICROS_PER_SEC as f64 / rate,
-                    ));
+                let next = self.clock.saturating_add(SimDuration::from_micros_f64(
+                    draw * MICROS_PER_SEC as f64 / rate,
+                ));
                 // A candidate past the state's end is dropped: the gap is memoryless, so
                 // the next state starts afresh.
                 if next < self.state_end {

@@ -204,9 +204,7 @@ mod tests {
         }
         for (minute, &n) in counts.iter().enumerate() {
             let from = at(minute as i64 * MIN);
-            let mean: f64 = (0..60)
-                .map(|s| profile.rate_at(from + s * S + S / 2))
-                .sum();
+            let mean: f64 = (0..60).map(|s| profile.rate_at(from + s * S + S / 2)).sum();
             // Each minute's count is Poisson: within 4.5 standard deviations, and the
             // profile's shape shows (a minute of the spike far above a minute before it).
             assert!(
@@ -220,7 +218,11 @@ mod tests {
 
     #[test]
     fn arrivals_never_decrease_and_stay_before_the_end() {
-        let profile = RateProfile::Points(vec![(SimTime::ZERO, 50.0), (at(60 * S), 0.0), (at(90 * S), 50.0)]);
+        let profile = RateProfile::Points(vec![
+            (SimTime::ZERO, 50.0),
+            (at(60 * S), 0.0),
+            (at(90 * S), 50.0),
+        ]);
         let requests = drain(source(3, None, profile, at(120 * S)));
         assert!(requests.windows(2).all(|w| w[0].arrival <= w[1].arrival));
         assert!(requests

@@ -37,7 +37,8 @@ impl RateProfile {
                     (Some(i), Some(&(t1, r1))) => {
                         let (t0, r0) = points[i];
                         // t0 <= t < t1, so the span is never zero.
-                        r0 + (r1 - r0) * ((t - t0).as_micros() as f64 / (t1 - t0).as_micros() as f64)
+                        r0 + (r1 - r0)
+                            * ((t - t0).as_micros() as f64 / (t1 - t0).as_micros() as f64)
                     }
                 }
             }
@@ -48,8 +49,8 @@ impl RateProfile {
                 period,
             } => {
                 // The phase in integer time, so that a long run loses no precision.
-                let phase =
-                    (t - *peak_at).rem_euclid(*period).as_micros() as f64 / period.as_micros() as f64;
+                let phase = (t - *peak_at).rem_euclid(*period).as_micros() as f64
+                    / period.as_micros() as f64;
                 let wave = 0.5 * (1.0 + (TAU * phase).cos());
                 peak * (trough_ratio + (1.0 - trough_ratio) * wave)
             }

@@ -304,9 +304,9 @@ impl Plan {
                 let input = input.load(seed, name, "input_tokens")?;
                 let output = output.load(seed, name, "output_tokens")?;
                 match arrivals {
-                    Arrivals::Poisson(profile) => Box::new(PoissonSource::new(
-                        seed, name, profile, input, output, end,
-                    )),
+                    Arrivals::Poisson(profile) => {
+                        Box::new(PoissonSource::new(seed, name, profile, input, output, end))
+                    }
                     Arrivals::Renewal(profile, gaps) => Box::new(RenewalSource::new(
                         seed, name, profile, gaps, input, output, end,
                     )),
@@ -321,13 +321,8 @@ impl Plan {
                 options,
                 rate_multiplier,
             } => {
-                let source: BoxedSource = Box::new(TraceSource::open(
-                    &path,
-                    TraceOptions {
-                        end,
-                        ..options
-                    },
-                )?);
+                let source: BoxedSource =
+                    Box::new(TraceSource::open(&path, TraceOptions { end, ..options })?);
                 if rate_multiplier == 1.0 {
                     source
                 } else {

@@ -107,7 +107,9 @@ fn every_kind_parses_validates_and_builds() {
     let requests = drain(spec.build(1, base_dir(), 30 * MIN).unwrap());
     assert!(requests.len() > 5_000);
     assert!(requests.windows(2).all(|w| w[0].arrival <= w[1].arrival));
-    assert!(requests.iter().all(|r| r.arrival < (30 * MIN).after_start()));
+    assert!(requests
+        .iter()
+        .all(|r| r.arrival < (30 * MIN).after_start()));
     assert!(requests.iter().all(|r| r.input_tokens >= 1
         && r.output_tokens >= 1
         && r.input_tokens + r.output_tokens <= 8192));

@@ -278,10 +278,9 @@ impl RequestSource for TraceSource {
                 .period
                 .saturating_mul(self.pass.index)
                 .saturating_add(offset);
-            let arrival = SimDuration::from_micros_f64(
-                shifted.as_micros() as f64 / self.options.time_scale,
-            )
-            .after_start();
+            let arrival =
+                SimDuration::from_micros_f64(shifted.as_micros() as f64 / self.options.time_scale)
+                    .after_start();
             if arrival >= self.options.end {
                 break;
             }

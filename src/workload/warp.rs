@@ -187,7 +187,10 @@ mod tests {
         ]));
         for target in [0.5, 10.0, 499.9, 500.0, 500.5, 900.0] {
             let t = warp.reach(target, s(0), SimTime::MAX).unwrap();
-            assert!(warp.expected(t) >= target && warp.expected(t - SimDuration::from_micros(1)) < target);
+            assert!(
+                warp.expected(t) >= target
+                    && warp.expected(t - SimDuration::from_micros(1)) < target
+            );
         }
         // Nothing arrives while the rate is zero.
         let t = warp.reach(500.0 + 1e-9, s(0), SimTime::MAX).unwrap();

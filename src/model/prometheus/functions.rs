@@ -288,7 +288,10 @@ mod tests {
     #[test]
     fn duration_seconds_adds_the_fraction_like_go() {
         assert_eq!(duration_seconds(90 * S), 90.0);
-        assert_eq!(duration_seconds(SimDuration::from_micros(1_100_000)), 1.0 + 0.1);
+        assert_eq!(
+            duration_seconds(SimDuration::from_micros(1_100_000)),
+            1.0 + 0.1
+        );
     }
 
     #[test]

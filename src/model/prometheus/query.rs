@@ -188,7 +188,10 @@ pub(super) enum Grouping {
 enum Typed {
     Scalar(ScalarExpr),
     Vector(VectorExpr),
-    Matrix { selector: Selector, range: SimDuration },
+    Matrix {
+        selector: Selector,
+        range: SimDuration,
+    },
     String,
 }
 

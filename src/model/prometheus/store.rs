@@ -334,9 +334,15 @@ mod tests {
         let mut store = SeriesStore::new(SimDuration::ZERO);
         store.record(at(0), [(&a, &gauge(1.0))]);
         assert_eq!(values(&store, at(0)), [("a".into(), Some(1.0))]);
-        assert_eq!(values(&store, at(300) - SimDuration::from_micros(1)), [("a".into(), Some(1.0))]);
+        assert_eq!(
+            values(&store, at(300) - SimDuration::from_micros(1)),
+            [("a".into(), Some(1.0))]
+        );
         assert_eq!(values(&store, at(300)), [("a".into(), None)]);
-        assert_eq!(values(&store, at(0) - SimDuration::from_micros(1)), [("a".into(), None)]);
+        assert_eq!(
+            values(&store, at(0) - SimDuration::from_micros(1)),
+            [("a".into(), None)]
+        );
     }
 
     #[test]

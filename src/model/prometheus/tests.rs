@@ -216,7 +216,11 @@ fn rate_irate_increase_on_a_regular_15s_scrape() {
         "increase",
     );
     assert_close(&vector(&store, now, "rate(c[1m])"), &[35.0 / 45.0], "rate");
-    assert_close(&vector(&store, now, "irate(c[1m])"), &[10.0 / 15.0], "irate");
+    assert_close(
+        &vector(&store, now, "irate(c[1m])"),
+        &[10.0 / 15.0],
+        "irate",
+    );
     // Between scrapes (80 s): 10 s before the first sample, 5 s after the last.
     assert_close(
         &vector(&store, at(80), "increase(c[1m])"),
@@ -248,7 +252,11 @@ fn rate_handles_a_counter_reset() {
         &[25.0 * 60.0 / 45.0],
         "increase",
     );
-    assert_close(&vector(&store, now, "irate(c[1m])"), &[15.0 / 15.0], "irate");
+    assert_close(
+        &vector(&store, now, "irate(c[1m])"),
+        &[15.0 / 15.0],
+        "irate",
+    );
     assert_close(
         &vector(&store, at(60), "irate(c[1m])"),
         &[5.0 / 15.0],
@@ -406,7 +414,10 @@ fn matrix_and_string_results_are_unsupported() {
     let store = four_pods();
     let q = query("kthena:num_requests_waiting[1m]");
     assert_eq!(q.max_range(), 60 * S);
-    assert_eq!(q.evaluate(&store, at(0)), QueryResult::Unsupported("matrix"));
+    assert_eq!(
+        q.evaluate(&store, at(0)),
+        QueryResult::Unsupported("matrix")
+    );
     assert_eq!(
         eval(&store, at(0), r#""text""#),
         QueryResult::Unsupported("string")

@@ -18,15 +18,26 @@ pub enum UnitState {
     /// Waiting for GPUs.
     Pending,
     /// Got its GPUs; pulling its image and loading the model.
-    Starting { scheduled_at: SimTime },
+    Starting {
+        scheduled_at: SimTime,
+    },
     /// Serving since `since` (its latest start or restart).
-    Ready { scheduled_at: SimTime, since: SimTime },
+    Ready {
+        scheduled_at: SimTime,
+        since: SimTime,
+    },
     /// Deletion requested: drains, receives no requests.
-    Terminating { scheduled_at: SimTime },
+    Terminating {
+        scheduled_at: SimTime,
+    },
     /// Its container crashed and is being restarted: not ready.
-    Restarting { scheduled_at: SimTime },
+    Restarting {
+        scheduled_at: SimTime,
+    },
     /// Its node was lost: not ready, no longer billed, until evicted.
-    Lost { scheduled_at: SimTime },
+    Lost {
+        scheduled_at: SimTime,
+    },
     Gone,
 }
 
@@ -107,7 +118,10 @@ impl Unit {
         let mut labels = spec.labels.clone();
         labels.insert(LABEL_MODEL_SERVING_NAME.into(), spec.name.clone());
         labels.insert(LABEL_ENTRY.into(), "true".into());
-        labels.insert(LABEL_GROUP_NAME.into(), format!("{}-{}", spec.name, slot.group));
+        labels.insert(
+            LABEL_GROUP_NAME.into(),
+            format!("{}-{}", spec.name, slot.group),
+        );
         let mut kind = UnitKind::Serve;
         if let Some(r) = slot.role {
             labels.insert(LABEL_ROLE.into(), spec.roles[r].name.clone());
