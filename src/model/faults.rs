@@ -233,6 +233,85 @@ mod tests {
     use super::*;
     use crate::sim::rng::stream;
 
+    fn injector() -> FaultInjector {
+        FaultInjector::new(stream(5, "failures"), 2)
+    }
+
+    #[test]
+    fn the_injector_draws_only_for_the_faults_configured() {
+        let (mut a, mut b) = (injector(), injector());
+        let end = SimTime::from_secs(3_600);
+        assert_eq!(a.next_crash(None, SimTime::ZERO, end), None);
+        // Nothing was drawn: both pick the same pod.
+        let mut pods: Vec<UnitId> = (0..10).map(UnitId::new).collect();
+        assert_eq!(a.pick(&mut pods.clone()), b.pick(&mut pods));
+        assert_eq!(pods.len(), 9);
+        let crashes = Crashes {
+            mtbf: SimDuration::from_secs(60),
+            restart: Startup::Constant(SimDuration::from_secs(30)),
+        };
+        let at = a.next_crash(Some(&crashes), SimTime::ZERO, SimTime::MAX);
+        assert!(at.is_some_and(|t| t > SimTime::ZERO));
+        assert_eq!(
+            a.next_crash(Some(&crashes), end, end),
+            None,
+            "after the end"
+        );
+    }
+
+    #[test]
+    fn crashes_back_off_and_are_counted_per_serving() {
+        let mut f = injector();
+        let crashes = Crashes {
+            mtbf: SimDuration::from_secs(60),
+            restart: Startup::Constant(SimDuration::from_secs(30)),
+        };
+        let now = SimTime::from_secs(100);
+        let s1 = ServingIdx::new(1);
+        // The second crash in a row: 20 s of back-off, then 30 s of restart.
+        assert_eq!(
+            f.crashed(s1, Some(&crashes), 2, now),
+            (now + SimDuration::from_secs(50), true)
+        );
+        assert!(!f.crashed(s1, Some(&crashes), 1, now).1, "not the first");
+        assert!(f.crashed(ServingIdx::new(0), None, 1, now).1);
+        f.node_lost(3);
+        let counts = f.counts();
+        assert_eq!(counts.crashes_by_serving, [1, 2]);
+        assert_eq!((counts.node_losses, counts.pods_lost), (1, 3));
+    }
+
+    #[test]
+    fn failed_pulls_are_counted_and_the_first_reported() {
+        let mut f = injector();
+        let outage = pull(0.0, vec![(SimTime::ZERO, SimTime::from_secs(120))]);
+        let first = f.pull(&outage, SimTime::ZERO, SimTime::MAX);
+        assert_eq!(
+            first,
+            Pull {
+                delay: SimDuration::from_secs(170),
+                first_failures: Some(4)
+            }
+        );
+        let second = f.pull(&outage, SimTime::from_secs(100), SimTime::MAX);
+        assert_eq!(second.first_failures, None, "reported once");
+        let clean = f.pull(&outage, SimTime::from_secs(200), SimTime::MAX);
+        assert_eq!(clean.delay, SimDuration::ZERO);
+        let counts = f.counts();
+        assert_eq!(counts.image_pull_delayed_pods, 2);
+        assert_eq!(counts.image_pull_failures, 4 + second_failures(&outage));
+        assert_eq!(
+            counts.image_pull_delay,
+            SimDuration::from_secs(170) + second.delay
+        );
+    }
+
+    /// The failed attempts of a pull starting at 100 s in the outage of the test above.
+    fn second_failures(p: &ImagePull) -> u64 {
+        let d = p.delay(SimTime::from_secs(100), SimTime::MAX, &mut stream(1, "x"));
+        u64::from(d.failures)
+    }
+
     #[test]
     fn restart_backoff_doubles_up_to_five_minutes() {
         let secs: Vec<i64> = (1..=8)

@@ -179,6 +179,44 @@ fn targets(p: &Policy, servings: &[Serving]) -> Vec<PolicyTarget> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::kthena::manifest::ManifestSet;
+
+    /// The policy of `policies/chat-current.yaml` (it scales `llm/chat-llama`).
+    fn chat_policy() -> Policy {
+        let text = include_str!("../../policies/chat-current.yaml");
+        let set = ManifestSet::from_sources(&[("chat-current.yaml", text)]);
+        set.policies().expect("valid")[0].policy.clone()
+    }
+
+    #[test]
+    fn a_changed_policy_gets_a_new_generation_and_an_unchanged_one_keeps_its_own() {
+        let servings = [
+            Serving::for_tests("other", 1),
+            Serving::for_tests("chat-llama", 1),
+        ];
+        let sync = SimDuration::from_secs(15);
+        let mut set = PolicySet::new(EngineVersion::Head);
+        let first = set.install(vec![chat_policy()], &servings, sync)[0].generation;
+        assert_eq!(
+            set.targets(0),
+            [PolicyTarget {
+                serving: ServingIdx::new(1),
+                role: None,
+                min_replicas: 1,
+                max_replicas: 16,
+            }]
+        );
+        assert_eq!(set.max_replicas(0), Some(16));
+        let same = set.install(vec![chat_policy()], &servings, sync)[0].generation;
+        assert_eq!(same, first);
+        let mut changed = chat_policy();
+        changed.tolerance_percent += 5;
+        let next = set.install(vec![changed], &servings, sync)[0].generation;
+        assert_eq!(next, (first.0 + 1, first.1 + 1));
+        // A target that is not among the servings is not scaled.
+        set.install(vec![chat_policy()], &servings[..1], sync);
+        assert_eq!(set.targets(0), []);
+    }
 
     #[test]
     fn panic_mode_is_entered_once_until_left() {
