@@ -39,6 +39,14 @@ index!(
     /// An accelerator type with a capacity: its position in the accelerator pool.
     AcceleratorIdx
 );
+index!(
+    /// A node loss of the world's spec.
+    NodeLossIdx
+);
+index!(
+    /// A policy change of the world's spec.
+    PolicyChangeIdx
+);
 
 #[cfg(test)]
 mod tests {

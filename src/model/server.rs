@@ -1,3 +1,4 @@
+// Over 600 lines: one scheduler, whose invariants (coalesced runs = single steps) span it.
 //! The inference server of one serving group (its entry pod): vLLM-style iteration-level
 //! continuous batching, exactly as model-rules.md ("The inference server") states it, with runs
 //! of identical decode steps coalesced into one wake-up (simulator.md §5, §13).

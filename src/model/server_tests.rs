@@ -1,3 +1,4 @@
+// Over 600 lines: the server's tests rule by rule, then its property tests and M/G/1 check.
 //! Tests of the inference server: hand-computed timelines for the rules one by one, a property
 //! test that coalesced runs are exactly step-by-step execution, request conservation, the
 //! M/G/1 check of the queue, and the scenario spec.

@@ -13,7 +13,7 @@ use crate::engine::cluster::{Cluster, Families, ModelServingView, PodView, Query
 use crate::engine::policy::Labels;
 use crate::sim::SimTime;
 
-/// One existing server, borrowed from the world while the view is built.
+/// One existing server, borrowed from the serving controller while the view is built.
 pub struct UnitView<'a> {
     pub namespace: String,
     pub pod_name: String,

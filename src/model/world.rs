@@ -19,7 +19,7 @@ mod tick;
 use super::dispatch::Dispatch;
 use super::engine_log::EngineLog;
 use super::faults::FaultInjector;
-use super::ids::{AcceleratorIdx, ServingIdx, SlotId, UnitId};
+use super::ids::{AcceleratorIdx, NodeLossIdx, PolicyChangeIdx, ServingIdx, SlotId, UnitId};
 use super::ledger::Ledger;
 use super::policies::PolicySet;
 use super::pool::AcceleratorPool;
@@ -67,7 +67,7 @@ enum Event {
         ticket: Ticket,
     },
     PolicyChange {
-        index: u32,
+        index: PolicyChangeIdx,
     },
     /// The container of a ready server crashes (if it has not restarted since).
     Crash {
@@ -79,10 +79,10 @@ enum Event {
         unit: UnitId,
     },
     NodeLost {
-        index: u32,
+        index: NodeLossIdx,
     },
     NodeRecovered {
-        index: u32,
+        index: NodeLossIdx,
     },
     /// A pod of a lost node is deleted.
     Evicted {
@@ -195,14 +195,14 @@ impl<'s> World<'s> {
         }
         for (i, loss) in self.spec.node_losses.iter().enumerate() {
             if loss.at <= end {
-                let index = i as u32;
+                let index = NodeLossIdx::new(i);
                 self.queue
                     .push(loss.at, CLASS_POD, Event::NodeLost { index });
             }
         }
         for (i, (at, _)) in self.spec.policy_changes.iter().enumerate() {
             if *at <= end {
-                let index = i as u32;
+                let index = PolicyChangeIdx::new(i);
                 self.queue
                     .push(*at, CLASS_POLICY, Event::PolicyChange { index });
             }
@@ -240,15 +240,15 @@ impl<'s> World<'s> {
             Event::QueueTimeout { ticket } => self.queue_timeout(ticket),
             Event::KvTransferred { ticket } => self.kv_transferred(ticket),
             Event::PolicyChange { index } => {
-                let policies = self.spec.policy_changes[index as usize].1.clone();
-                let what = Notable::PolicyChange(index as usize);
+                let policies = self.spec.policy_changes[index.index()].1.clone();
+                let what = Notable::PolicyChange(index.index());
                 self.recorder.notable(self.now, what);
                 self.set_policies(policies);
             }
             Event::Crash { unit, restarts } => self.crash(unit, restarts),
             Event::Restarted { unit } => self.restarted(unit),
-            Event::NodeLost { index } => self.node_lost(index as usize),
-            Event::NodeRecovered { index } => self.node_recovered(index as usize),
+            Event::NodeLost { index } => self.node_lost(index),
+            Event::NodeRecovered { index } => self.node_recovered(index),
             Event::Evicted { unit } => self.evicted(unit),
             Event::Tick => self.tick(),
         }

@@ -40,7 +40,7 @@ fn scenario_text(
 }
 
 /// Runs scenario `text` (policies resolve against `scenarios/`).
-pub(super) fn run_text(text: &str, step_by_step: bool) -> Results {
+fn run_text(text: &str, step_by_step: bool) -> Results {
     let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let scn = parse("prop.yaml", text, &base, &Overrides::default())
         .unwrap_or_else(|e| panic!("{e}\n{text}"));

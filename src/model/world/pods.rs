@@ -5,7 +5,7 @@
 //! runs reproducible.
 
 use super::{Event, World, CLASS_POD};
-use crate::model::ids::{AcceleratorIdx, ServingIdx, UnitId};
+use crate::model::ids::{AcceleratorIdx, NodeLossIdx, ServingIdx, UnitId};
 use crate::model::pool::Placement;
 use crate::model::results::{Notable, Outcome};
 use crate::model::servings::{GroupSlot, UnitState};
@@ -223,8 +223,8 @@ impl World<'_> {
     }
 
     /// Node loss `index`: the node's share of the running pods fail, its GPUs leave.
-    pub(super) fn node_lost(&mut self, index: usize) {
-        let loss = &self.spec.node_losses[index];
+    pub(super) fn node_lost(&mut self, index: NodeLossIdx) {
+        let loss = &self.spec.node_losses[index.index()];
         let Some(a) = self.pool.find(&loss.accelerator) else {
             return;
         };
@@ -248,7 +248,6 @@ impl World<'_> {
         self.faults.node_lost(lost);
         if let Some(after) = loss.recovers_after {
             let at = self.now.saturating_add(after);
-            let index = index as u32;
             self.queue
                 .push(at, CLASS_POD, Event::NodeRecovered { index });
         }
@@ -257,7 +256,7 @@ impl World<'_> {
     /// One pod of lost node `index`: what it held fails and billing stops; it stays, not
     /// ready, until evicted — unless it was already being deleted, which the node loss
     /// completes at once.
-    fn lose_unit(&mut self, unit: UnitId, index: usize) {
+    fn lose_unit(&mut self, unit: UnitId, index: NodeLossIdx) {
         self.fail_requests(unit);
         let before = self.servings.lose(unit);
         let s = self.servings.unit(unit).serving;
@@ -270,14 +269,14 @@ impl World<'_> {
         if !matches!(before, UnitState::Terminating { .. }) {
             let at = self
                 .now
-                .saturating_add(self.spec.node_losses[index].eviction);
+                .saturating_add(self.spec.node_losses[index.index()].eviction);
             self.queue.push(at, CLASS_POD, Event::Evicted { unit });
         }
     }
 
     /// A replacement node brings the capacity of node loss `index` back.
-    pub(super) fn node_recovered(&mut self, index: usize) {
-        let loss = &self.spec.node_losses[index];
+    pub(super) fn node_recovered(&mut self, index: NodeLossIdx) {
+        let loss = &self.spec.node_losses[index.index()];
         let Some(a) = self.pool.find(&loss.accelerator) else {
             return;
         };
