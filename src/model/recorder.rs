@@ -195,6 +195,9 @@ pub fn timeline_row(t: TickTarget<'_>) -> TimelineRow {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::decision::{AlgInput, TargetMode};
+    use crate::engine::recommendation::Metrics;
+    use crate::engine::Reason;
 
     #[test]
     fn notable_events_are_capped_and_max_reached_noted_once() {
@@ -224,6 +227,90 @@ mod tests {
         assert_eq!(results.notable[1].1, Notable::PolicyChange(0));
         assert!(results.requests.is_empty(), "not recorded");
         assert_eq!(results.engine_log, None);
+    }
+
+    fn decision(split: Option<Vec<(String, i32)>>) -> Decision {
+        let ready = Metrics::from([("num_requests_waiting".to_string(), 12.0)]);
+        Decision {
+            key: "llm/chat-policy".into(),
+            mode: TargetMode::Homogeneous,
+            skip: false,
+            recommended: Some(3),
+            corrected: Some(3),
+            split,
+            roles: None,
+            ratio_adjusted: None,
+            current_ratio: None,
+            panic: true,
+            alg_input: Some(AlgInput {
+                current: 2,
+                unready: 1,
+                ready: vec![Some(ready), None],
+                external: Metrics::from([("qps".to_string(), 0.5)]),
+            }),
+            reason: Reason::OutOfRange {
+                current: 0,
+                bound: 1,
+            },
+            writes: Vec::new(),
+        }
+    }
+
+    fn target<'a>(d: &'a Decision, serving: &'a Serving) -> TickTarget<'a> {
+        TickTarget {
+            now: SimTime::from_secs(30),
+            decision: d,
+            serving,
+            role: None,
+            min_replicas: 1,
+            max_replicas: 8,
+            read: TargetRead {
+                ready: 2,
+                starting: 1,
+                pending: 0,
+                terminating: 0,
+                restarting: 0,
+                lost: 0,
+                restarted: 0,
+                waiting: 5,
+                running: 7,
+                kv_usage: 0.25,
+                cost_per_hour: 3.0,
+            },
+            router_waiting: 4,
+            arrivals_per_s: 1.5,
+            spec_replicas: 3,
+        }
+    }
+
+    #[test]
+    fn a_timeline_row_pairs_what_was_read_with_the_decision_and_the_spec_after_it() {
+        let serving = Serving::for_tests("chat-llama", 2);
+        let d = decision(None);
+        let row = timeline_row(target(&d, &serving));
+        assert_eq!(row.time_s, 30.0);
+        assert_eq!(row.target, "llm/chat-llama");
+        assert_eq!(
+            (row.spec_replicas, row.min_replicas, row.max_replicas),
+            (3, 1, 8)
+        );
+        assert_eq!((row.ready, row.starting), (2, 1));
+        assert_eq!(row.metrics, "num_requests_waiting=12;qps=0.5");
+        assert_eq!(
+            (row.unready, row.recommended, row.corrected),
+            (Some(1), Some(3), Some(3))
+        );
+        assert_eq!((row.panic, row.skip), (true, false));
+        assert_eq!(row.reason_code, "out_of_range");
+        assert_eq!(row.waiting, 5 + 4, "the servers' queues and the router's");
+        assert_eq!(
+            (row.running, row.kv_usage, row.cost_per_hour),
+            (7, 0.25, 3.0)
+        );
+        // A heterogeneous decision: each ModelServing's share is its `corrected`.
+        let split = vec![("llm/other".into(), 1), ("llm/chat-llama".into(), 2)];
+        let d = decision(Some(split));
+        assert_eq!(timeline_row(target(&d, &serving)).corrected, Some(2));
     }
 
     #[test]
