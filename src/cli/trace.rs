@@ -169,36 +169,35 @@ fn gen(a: GenArgs) -> anyhow::Result<ExitCode> {
         .spec
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    let (workload, seed, duration): (WorkloadSpec, u64, SimDuration) =
-        if doc.get("streams").is_some() {
-            let de = yaml_serde::Deserializer::from_str(&text);
-            let spec: SpecFile = yaml_serde::with::singleton_map_recursive::deserialize(de)
-                .map_err(|e| anyhow::anyhow!("{}: {e}", a.spec.display()))?;
-            let Some(d) = &a.duration else {
-                bail!(
-                    "{}: a workload spec needs --duration (e.g. --duration 1h)",
-                    a.spec.display()
-                );
-            };
-            let d = crate::engine::policy::Duration::parse(d)
-                .map_err(|e| anyhow::anyhow!("--duration: {e}"))?;
-            if d.as_nanos() <= 0 {
-                bail!("--duration: must be greater than 0");
-            }
-            (
-                spec.workload,
-                a.seed.unwrap_or(0),
-                SimDuration::from_micros(d.as_nanos() / 1_000),
-            )
-        } else {
-            let overrides = Overrides {
-                seed: a.seed,
-                duration: a.duration.clone(),
-                ..Overrides::default()
-            };
-            let scn = scenario::load(&a.spec, &overrides).map_err(|e| anyhow::anyhow!("{e}"))?;
-            (scn.workload.clone(), scn.seed(), scn.duration())
+    let (workload, seed, duration) = if doc.get("streams").is_some() {
+        let de = yaml_serde::Deserializer::from_str(&text);
+        let spec: SpecFile = yaml_serde::with::singleton_map_recursive::deserialize(de)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", a.spec.display()))?;
+        let Some(d) = &a.duration else {
+            bail!(
+                "{}: a workload spec needs --duration (e.g. --duration 1h)",
+                a.spec.display()
+            );
         };
+        let d = crate::engine::policy::Duration::parse(d)
+            .map_err(|e| anyhow::anyhow!("--duration: {e}"))?;
+        if d.as_nanos() <= 0 {
+            bail!("--duration: must be greater than 0");
+        }
+        (
+            spec.workload,
+            a.seed.unwrap_or(0),
+            SimDuration::from_micros(d.as_nanos() / 1_000),
+        )
+    } else {
+        let overrides = Overrides {
+            seed: a.seed,
+            duration: a.duration.clone(),
+            ..Overrides::default()
+        };
+        let scn = scenario::load(&a.spec, &overrides).map_err(|e| anyhow::anyhow!("{e}"))?;
+        (scn.workload.clone(), scn.seed(), scn.duration())
+    };
     let problems = workload.validate(&base);
     if let Some(first) = problems.errors().next() {
         bail!(

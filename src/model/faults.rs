@@ -3,6 +3,10 @@
 //! the loss of a node. The draws come from the `failures` stream, so that adding faults
 //! does not reshuffle arrivals, token lengths or startup times.
 //!
+//! [`FaultInjector`] owns that stream and the run's fault counts; it draws when the world
+//! asks (a server got ready, crashed, a pod is pulling its image, a node is lost) and does
+//! not change servers, capacity or events itself.
+//!
 //! What Kthena makes of them is the point: a restarted container leaves `restartCount > 0`
 //! on its pod for good, and the collector counts such a pod as failed (engine.md §5.1) —
 //! one crash freezes the metrics of its target (v0.4) or group (head) until the pod is
@@ -10,6 +14,8 @@
 
 use rand::RngExt;
 
+use super::ids::{ServingIdx, UnitId};
+use super::results::FaultCounts;
 use super::startup::Startup;
 use crate::sim::rng::Stream;
 use crate::sim::{SimDuration, SimTime};
@@ -129,10 +135,182 @@ impl NodeLoss {
     }
 }
 
+/// The faults of a run as they strike: the `failures` stream and what it drew.
+pub struct FaultInjector {
+    rng: Stream,
+    counts: FaultCounts,
+}
+
+/// The image pulls of one pod.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pull {
+    /// From the first attempt to the one that worked.
+    pub delay: SimDuration,
+    /// The failed attempts, when they are the run's first.
+    pub first_failures: Option<u32>,
+}
+
+impl FaultInjector {
+    /// Faults drawn from `rng` over `servings` servings.
+    pub fn new(rng: Stream, servings: usize) -> Self {
+        FaultInjector {
+            rng,
+            counts: FaultCounts {
+                crashes_by_serving: vec![0; servings],
+                ..FaultCounts::default()
+            },
+        }
+    }
+
+    /// A server became ready at `now`: when it crashes, if its serving's servers crash and
+    /// that is no later than `end`.
+    pub fn next_crash(
+        &mut self,
+        crashes: Option<&Crashes>,
+        now: SimTime,
+        end: SimTime,
+    ) -> Option<SimTime> {
+        let at = now.saturating_add(crashes?.time_to_crash(&mut self.rng));
+        (at <= end).then_some(at)
+    }
+
+    /// A ready server of `serving` crashed at `now`, its `streak`-th crash in a row: when
+    /// its container is ready again (after the kubelet's back-off and the restart), and
+    /// whether it is the serving's first crash.
+    pub fn crashed(
+        &mut self,
+        serving: ServingIdx,
+        crashes: Option<&Crashes>,
+        streak: u32,
+        now: SimTime,
+    ) -> (SimTime, bool) {
+        let restart = crashes.map_or(SimDuration::ZERO, |c| c.restart.sample(&mut self.rng));
+        let back_at = now
+            .saturating_add(restart_backoff(streak))
+            .saturating_add(restart);
+        let count = &mut self.counts.crashes_by_serving[serving.index()];
+        *count += 1;
+        (back_at, *count == 1)
+    }
+
+    /// The image pulls of a pod scheduled at `now`, tried until one works or `end`.
+    pub fn pull(&mut self, pull: &ImagePull, now: SimTime, end: SimTime) -> Pull {
+        let d = pull.delay(now, end, &mut self.rng);
+        let mut first_failures = None;
+        if d.failures > 0 {
+            if self.counts.image_pull_failures == 0 {
+                first_failures = Some(d.failures);
+            }
+            self.counts.image_pull_failures += u64::from(d.failures);
+            self.counts.image_pull_delayed_pods += 1;
+            self.counts.image_pull_delay += d.delay;
+        }
+        Pull {
+            delay: d.delay,
+            first_failures,
+        }
+    }
+
+    /// One of the pods of a lost node, at random: taken out of `candidates`.
+    pub fn pick(&mut self, candidates: &mut Vec<UnitId>) -> UnitId {
+        let k = self.rng.random_range(0..candidates.len());
+        candidates.swap_remove(k)
+    }
+
+    /// A node was lost, with `pods` of its pods.
+    pub fn node_lost(&mut self, pods: u32) {
+        self.counts.node_losses += 1;
+        self.counts.pods_lost += u64::from(pods);
+    }
+
+    pub fn counts(self) -> FaultCounts {
+        self.counts
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::sim::rng::stream;
+
+    fn injector() -> FaultInjector {
+        FaultInjector::new(stream(5, "failures"), 2)
+    }
+
+    #[test]
+    fn the_injector_draws_only_for_the_faults_configured() {
+        let (mut a, mut b) = (injector(), injector());
+        let end = SimTime::from_secs(3_600);
+        assert_eq!(a.next_crash(None, SimTime::ZERO, end), None);
+        // Nothing was drawn: both pick the same pod.
+        let mut pods: Vec<UnitId> = (0..10).map(UnitId::new).collect();
+        assert_eq!(a.pick(&mut pods.clone()), b.pick(&mut pods));
+        assert_eq!(pods.len(), 9);
+        let crashes = Crashes {
+            mtbf: SimDuration::from_secs(60),
+            restart: Startup::Constant(SimDuration::from_secs(30)),
+        };
+        let at = a.next_crash(Some(&crashes), SimTime::ZERO, SimTime::MAX);
+        assert!(at.is_some_and(|t| t > SimTime::ZERO));
+        assert_eq!(
+            a.next_crash(Some(&crashes), end, end),
+            None,
+            "after the end"
+        );
+    }
+
+    #[test]
+    fn crashes_back_off_and_are_counted_per_serving() {
+        let mut f = injector();
+        let crashes = Crashes {
+            mtbf: SimDuration::from_secs(60),
+            restart: Startup::Constant(SimDuration::from_secs(30)),
+        };
+        let now = SimTime::from_secs(100);
+        let s1 = ServingIdx::new(1);
+        // The second crash in a row: 20 s of back-off, then 30 s of restart.
+        assert_eq!(
+            f.crashed(s1, Some(&crashes), 2, now),
+            (now + SimDuration::from_secs(50), true)
+        );
+        assert!(!f.crashed(s1, Some(&crashes), 1, now).1, "not the first");
+        assert!(f.crashed(ServingIdx::new(0), None, 1, now).1);
+        f.node_lost(3);
+        let counts = f.counts();
+        assert_eq!(counts.crashes_by_serving, [1, 2]);
+        assert_eq!((counts.node_losses, counts.pods_lost), (1, 3));
+    }
+
+    #[test]
+    fn failed_pulls_are_counted_and_the_first_reported() {
+        let mut f = injector();
+        let outage = pull(0.0, vec![(SimTime::ZERO, SimTime::from_secs(120))]);
+        let first = f.pull(&outage, SimTime::ZERO, SimTime::MAX);
+        assert_eq!(
+            first,
+            Pull {
+                delay: SimDuration::from_secs(170),
+                first_failures: Some(4)
+            }
+        );
+        let second = f.pull(&outage, SimTime::from_secs(100), SimTime::MAX);
+        assert_eq!(second.first_failures, None, "reported once");
+        let clean = f.pull(&outage, SimTime::from_secs(200), SimTime::MAX);
+        assert_eq!(clean.delay, SimDuration::ZERO);
+        let counts = f.counts();
+        assert_eq!(counts.image_pull_delayed_pods, 2);
+        assert_eq!(counts.image_pull_failures, 4 + second_failures(&outage));
+        assert_eq!(
+            counts.image_pull_delay,
+            SimDuration::from_secs(170) + second.delay
+        );
+    }
+
+    /// The failed attempts of a pull starting at 100 s in the outage of the test above.
+    fn second_failures(p: &ImagePull) -> u64 {
+        let d = p.delay(SimTime::from_secs(100), SimTime::MAX, &mut stream(1, "x"));
+        u64::from(d.failures)
+    }
 
     #[test]
     fn restart_backoff_doubles_up_to_five_minutes() {

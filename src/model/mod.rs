@@ -1,14 +1,23 @@
-//! The simulated world: inference servers, routing, serving groups and pods, metrics
-//! exposition, and the autoscaler controller in the loop.
+//! The simulated world: inference servers, routing, serving groups and pods, GPUs, faults,
+//! metrics exposition, and the autoscaler controller in the loop. [`world::World`] runs the
+//! event loop and coordinates the components, each of which owns one part of the state.
 
+mod dispatch;
 pub mod engine_log;
 pub mod faults;
+pub mod ids;
+mod ledger;
 pub mod metrics;
+mod policies;
+mod pool;
 pub mod presets;
 pub mod prometheus;
+mod recorder;
+mod requests;
 pub mod results;
 pub mod router;
 pub mod server;
+pub mod servings;
 pub mod spec;
 pub mod startup;
 pub mod view;

@@ -183,7 +183,6 @@ pub struct Results {
     pub notable: Vec<(SimTime, Notable)>,
     pub engine_log: Option<Vec<String>>,
     pub faults: FaultCounts,
-    max_reached: Vec<String>,
 }
 
 /// What the faults of the run did.
@@ -210,9 +209,6 @@ impl FaultCounts {
 /// One minute of simulated time: the bucket of `latency.csv`.
 pub const MINUTE: SimDuration = SimDuration::from_secs(60);
 
-/// At most this many notable events are kept (the first ones).
-const MAX_NOTABLE: usize = 100;
-
 impl Results {
     pub fn new(spec: &WorldSpec) -> Self {
         Results {
@@ -224,33 +220,12 @@ impl Results {
                     ..ServingResults::default()
                 })
                 .collect(),
-            faults: FaultCounts {
-                crashes_by_serving: vec![0; spec.servings.len()],
-                ..FaultCounts::default()
-            },
             ..Results::default()
         }
     }
 
     pub fn failed(&self) -> u64 {
         self.failed_too_long + self.failed_terminated + self.failed_crashed
-    }
-
-    pub fn notable(&mut self, at: SimTime, what: Notable) {
-        if self.notable.len() < MAX_NOTABLE {
-            self.notable.push((at, what));
-        }
-    }
-
-    pub fn max_reached(&mut self, at: SimTime, key: &str) {
-        if !self.max_reached.iter().any(|k| k == key) {
-            self.max_reached.push(key.to_string());
-            self.notable(at, Notable::MaxReached(key.to_string()));
-        }
-    }
-
-    pub fn request_row(&mut self, row: RequestRow) {
-        self.requests.push(row);
     }
 
     /// Counts a finished request and, when it completed, its latencies and SLO verdict;

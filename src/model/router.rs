@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use rand::RngExt;
 
+use super::ids::UnitId;
 use crate::sim::rng::Stream;
 
 /// How a request's server is chosen.
@@ -71,7 +72,7 @@ impl FromStr for RouterPolicy {
 /// A server the router may choose, in creation order.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Candidate {
-    pub server: u32,
+    pub server: UnitId,
     /// Waiting + running requests.
     pub load: usize,
     /// Relative decode throughput of the server, so that a mixed pool compares load fairly.
@@ -101,7 +102,7 @@ impl Router {
     }
 
     /// The chosen server among `candidates` (in creation order), `None` if there is none.
-    pub fn pick(&mut self, candidates: &[Candidate]) -> Option<u32> {
+    pub fn pick(&mut self, candidates: &[Candidate]) -> Option<UnitId> {
         if candidates.is_empty() {
             return None;
         }
@@ -149,9 +150,9 @@ mod tests {
     use super::*;
     use crate::sim::rng::stream;
 
-    fn c(server: u32, load: usize, kv_usage: f64) -> Candidate {
+    fn c(server: usize, load: usize, kv_usage: f64) -> Candidate {
         Candidate {
-            server,
+            server: UnitId::new(server),
             load,
             speed: 1.0,
             kv_usage,
@@ -161,7 +162,10 @@ mod tests {
     #[test]
     fn least_request_breaks_ties_by_creation_order() {
         let mut r = Router::new(RouterPolicy::LeastRequest, stream(1, "routing"));
-        assert_eq!(r.pick(&[c(4, 2, 0.0), c(7, 1, 0.0), c(9, 1, 0.0)]), Some(7));
+        assert_eq!(
+            r.pick(&[c(4, 2, 0.0), c(7, 1, 0.0), c(9, 1, 0.0)]),
+            Some(UnitId::new(7))
+        );
         assert_eq!(r.pick(&[]), None);
     }
 
@@ -178,7 +182,7 @@ mod tests {
         };
         assert_eq!(
             r.pick(&[slow, fast]),
-            Some(2),
+            Some(UnitId::new(2)),
             "9 requests on a 3x server beat 4 on a 1x one"
         );
     }
@@ -187,18 +191,21 @@ mod tests {
     fn round_robin_cycles() {
         let mut r = Router::new(RouterPolicy::RoundRobin, stream(1, "routing"));
         let cs = [c(1, 0, 0.0), c(2, 0, 0.0), c(3, 0, 0.0)];
-        let picks: Vec<_> = (0..4).map(|_| r.pick(&cs).unwrap()).collect();
+        let picks: Vec<_> = (0..4).map(|_| r.pick(&cs).unwrap().index()).collect();
         assert_eq!(picks, vec![1, 2, 3, 1]);
     }
 
     #[test]
     fn least_kv_cache_and_power_of_two() {
         let mut r = Router::new(RouterPolicy::LeastKvCache, stream(1, "routing"));
-        assert_eq!(r.pick(&[c(1, 0, 0.5), c(2, 9, 0.2), c(3, 0, 0.2)]), Some(2));
+        assert_eq!(
+            r.pick(&[c(1, 0, 0.5), c(2, 9, 0.2), c(3, 0, 0.2)]),
+            Some(UnitId::new(2))
+        );
         let mut p = Router::new(RouterPolicy::PowerOfTwo, stream(1, "routing"));
         // With two servers both are always compared: the less loaded wins.
         for _ in 0..20 {
-            assert_eq!(p.pick(&[c(1, 5, 0.0), c(2, 1, 0.0)]), Some(2));
+            assert_eq!(p.pick(&[c(1, 5, 0.0), c(2, 1, 0.0)]), Some(UnitId::new(2)));
         }
     }
 
@@ -208,7 +215,7 @@ mod tests {
         let cs = [c(1, 0, 0.0), c(2, 0, 0.0), c(3, 0, 0.0)];
         let mut seen = [0; 4];
         for _ in 0..300 {
-            seen[r.pick(&cs).unwrap() as usize] += 1;
+            seen[r.pick(&cs).unwrap().index()] += 1;
         }
         assert!(seen[1..].iter().all(|&n| n > 60), "{seen:?}");
     }

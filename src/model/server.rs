@@ -1,3 +1,4 @@
+// Over 600 lines: one scheduler, whose invariants (coalesced runs = single steps) span it.
 //! The inference server of one serving group (its entry pod): vLLM-style iteration-level
 //! continuous batching, exactly as model-rules.md ("The inference server") states it, with runs
 //! of identical decode steps coalesced into one wake-up (simulator.md §5, §13).
@@ -5,7 +6,8 @@
 //! The server owns its waiting queue, its running batch and its KV cache. It holds no clock and
 //! no event queue: the caller delivers arrivals, and wake-ups at the time [`Server::next_wakeup`]
 //! names; the server reports what happened as [`ServerEvent`]s. It knows nothing of routing,
-//! pods, metrics exposition or latency bookkeeping — requests are the caller's `u32` ids.
+//! pods, metrics exposition or latency bookkeeping — requests are the caller's request-table
+//! slots ([`SlotId`]).
 //!
 //! # Decisions where the rules leave room
 //! - **Admission prefills at once.** A request admitted in a step takes
@@ -68,6 +70,7 @@ use std::collections::VecDeque;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::ids::SlotId;
 use super::presets;
 use crate::sim::{SimDuration, SimTime, MICROS_PER_MS};
 
@@ -139,17 +142,17 @@ fn round_half_up(us: f64) -> i64 {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServerEvent {
     /// Taken into the running batch (at a step start); again after each preemption.
-    Admitted { req: u32, at: SimTime },
+    Admitted { req: SlotId, at: SimTime },
     /// Output token 1: the end of the step that completed the prompt. Never reported for a
     /// transferred request ([`Server::arrive_prefilled`]): its first token came from the
     /// prefill server.
-    FirstToken { req: u32, at: SimTime },
+    FirstToken { req: SlotId, at: SimTime },
     /// The last output token: the request leaves the server.
-    Finished { req: u32, at: SimTime },
+    Finished { req: SlotId, at: SimTime },
     /// Evicted from the batch to the front of the queue, its KV freed (at a step start).
-    Preempted { req: u32, at: SimTime },
+    Preempted { req: SlotId, at: SimTime },
     /// Refused on arrival: its prompt and output can never fit in the KV cache.
-    TooLong { req: u32, at: SimTime },
+    TooLong { req: SlotId, at: SimTime },
 }
 
 /// The work a running request has in the step in progress.
@@ -166,7 +169,7 @@ enum Work {
 
 #[derive(Debug, Clone, Copy)]
 struct Request {
-    id: u32,
+    id: SlotId,
     arrival: SimTime,
     prompt: u32,
     output: u32,
@@ -283,7 +286,7 @@ impl Server {
     pub fn arrive(
         &mut self,
         now: SimTime,
-        req: u32,
+        req: SlotId,
         prompt_tokens: u32,
         output_tokens: u32,
         out: &mut Vec<ServerEvent>,
@@ -309,7 +312,7 @@ impl Server {
     pub fn arrive_prefilled(
         &mut self,
         now: SimTime,
-        req: u32,
+        req: SlotId,
         prompt_tokens: u32,
         output_tokens: u32,
         out: &mut Vec<ServerEvent>,
@@ -326,7 +329,7 @@ impl Server {
     fn enqueue(
         &mut self,
         now: SimTime,
-        req: u32,
+        req: SlotId,
         prompt_tokens: u32,
         output_tokens: u32,
         transferred: bool,
@@ -422,7 +425,7 @@ impl Server {
     /// Removes every request, e.g. when the pod terminates: the running ones in admission order,
     /// then the waiting ones in queue order. Tokens emitted by `now` stay counted; the step in
     /// progress is abandoned and the server is idle.
-    pub fn evict_all(&mut self, now: SimTime) -> Vec<u32> {
+    pub fn evict_all(&mut self, now: SimTime) -> Vec<SlotId> {
         self.generation_tokens_total = self.generation_tokens_total(now);
         self.kv_used = 0;
         self.step = None;

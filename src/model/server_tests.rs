@@ -1,3 +1,4 @@
+// Over 600 lines: the server's tests rule by rule, then its property tests and M/G/1 check.
 //! Tests of the inference server: hand-computed timelines for the rules one by one, a property
 //! test that coalesced runs are exactly step-by-step execution, request conservation, the
 //! M/G/1 check of the queue, and the scenario spec.
@@ -22,28 +23,34 @@ enum Ev {
 }
 
 fn plain(e: ServerEvent) -> Ev {
+    let id = |req: SlotId| req.index() as u32;
     match e {
         ServerEvent::Admitted { req, at } => Admitted {
-            req,
+            req: id(req),
             at: at.as_micros(),
         },
         ServerEvent::FirstToken { req, at } => FirstToken {
-            req,
+            req: id(req),
             at: at.as_micros(),
         },
         ServerEvent::Finished { req, at } => Finished {
-            req,
+            req: id(req),
             at: at.as_micros(),
         },
         ServerEvent::Preempted { req, at } => Preempted {
-            req,
+            req: id(req),
             at: at.as_micros(),
         },
         ServerEvent::TooLong { req, at } => TooLong {
-            req,
+            req: id(req),
             at: at.as_micros(),
         },
     }
+}
+
+/// Request `i` of a test.
+fn slot(i: usize) -> SlotId {
+    SlotId::new(i)
 }
 
 fn plain_all(events: &[ServerEvent]) -> Vec<Ev> {
@@ -146,7 +153,10 @@ fn drive(
         if let Some(probe) = probes.get(next_probe) {
             if t_event.is_none_or(|t| probe.at < t) {
                 let at = us(probe.at);
-                let evicted = probe.evict.then(|| server.evict_all(at));
+                let evicted = probe.evict.then(|| {
+                    let ids = server.evict_all(at);
+                    ids.iter().map(|r| r.index() as u32).collect()
+                });
                 observations.push(Observation {
                     at: probe.at,
                     waiting: server.waiting(),
@@ -174,7 +184,7 @@ fn drive(
             }
             if k < count {
                 let a = arrivals[next_arrival];
-                deliver(&mut server, next_arrival as u32, a, &mut events);
+                deliver(&mut server, slot(next_arrival), a, &mut events);
                 next_arrival += 1;
             }
         }
@@ -190,7 +200,7 @@ fn drive(
 
 /// Delivers an arrival at its time the way it says: to be prefilled here, or already
 /// prefilled.
-fn deliver(server: &mut Server, req: u32, a: Arrival, out: &mut Vec<ServerEvent>) {
+fn deliver(server: &mut Server, req: SlotId, a: Arrival, out: &mut Vec<ServerEvent>) {
     if a.prefilled {
         server.arrive_prefilled(us(a.at), req, a.prompt, a.output, out);
     } else {
@@ -443,7 +453,7 @@ fn reading_at_the_wake_up_instant_before_the_wake_up_sees_the_last_step_in_progr
     for coalesce in [true, false] {
         let mut server = Server::new(params, coalesce);
         let mut events = Vec::new();
-        server.arrive(us(0), 0, 10, 5, &mut events);
+        server.arrive(us(0), slot(0), 10, 5, &mut events);
         while let Some(w) = server.next_wakeup().filter(|&w| w < us(50_000)) {
             server.wake(w, &mut events);
         }
@@ -461,7 +471,7 @@ fn reading_at_the_wake_up_instant_before_the_wake_up_sees_the_last_step_in_progr
 fn a_stale_wake_up_is_ignored() {
     let mut server = Server::new(simple(4, 8_192, 10_000), true);
     let mut events = Vec::new();
-    server.arrive(us(0), 7, 10, 50, &mut events);
+    server.arrive(us(0), slot(7), 10, 50, &mut events);
     let first = server.next_wakeup();
     server.wake(us(1), &mut events);
     assert_eq!(server.next_wakeup(), first);
@@ -839,7 +849,7 @@ proptest! {
                 while let Some(w) = check.next_wakeup().filter(|&w| w < us(a.at)) {
                     check.wake(w, &mut events);
                 }
-                deliver(&mut check, id as u32, *a, &mut events);
+                deliver(&mut check, slot(id), *a, &mut events);
                 if events.last().copied().map(plain) != Some(TooLong { req: id as u32, at: a.at }) {
                     if a.prefilled {
                         outputs += u64::from(a.output.max(1) - 1);
@@ -1004,7 +1014,7 @@ fn one_slot_mean_wait(seed: u64) -> (f64, f64, f64) {
         }
         let prompt = PROMPTS[lengths.random_range(0..PROMPTS.len())];
         let output = OUTPUTS[lengths.random_range(0..OUTPUTS.len())];
-        server.arrive(us(at), id as u32, prompt, output, &mut events);
+        server.arrive(us(at), slot(id), prompt, output, &mut events);
         record(&mut events);
         arrived_at.push(at);
     }

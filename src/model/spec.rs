@@ -123,6 +123,31 @@ impl Serving {
     pub fn gpus_per_server(&self) -> u32 {
         self.pods_per_server.saturating_mul(self.gpus_per_pod)
     }
+
+    /// A serving `llm/name` of `replicas` one-GPU `h100` servers of the `llama3-8b-1xh100`
+    /// preset at 1 per hour, starting in 60 s, without roles or faults: for the components'
+    /// tests.
+    #[cfg(test)]
+    pub fn for_tests(name: &str, replicas: i32) -> Serving {
+        Serving {
+            name: name.into(),
+            namespace: "llm".into(),
+            replicas,
+            roles: Vec::new(),
+            pods_per_server: 1,
+            gpus_per_pod: 1,
+            accelerator: "h100".into(),
+            price_per_hour: 1.0,
+            startup: Startup::Constant(SimDuration::from_secs(60)),
+            termination_grace: DEFAULT_TERMINATION_GRACE,
+            server: super::presets::get("llama3-8b-1xh100").expect("preset"),
+            metrics_port: DEFAULT_METRICS_PORT,
+            metrics_path: DEFAULT_METRICS_PATH.into(),
+            labels: BTreeMap::new(),
+            disaggregation: None,
+            faults: ServingFaults::default(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

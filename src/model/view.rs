@@ -7,14 +7,13 @@ use std::collections::BTreeMap;
 use super::metrics::{exposition, PodSeries, ServerGauges};
 use super::prometheus::{Query, SeriesStore};
 use super::server::Server;
-use super::spec::Clock;
-use super::spec::Serving;
-use super::world::UnitState;
+use super::servings::UnitState;
+use super::spec::{Clock, Serving};
 use crate::engine::cluster::{Cluster, Families, ModelServingView, PodView, QueryResult, Scrape};
 use crate::engine::policy::Labels;
 use crate::sim::SimTime;
 
-/// One existing server, borrowed from the world while the view is built.
+/// One existing server, borrowed from the serving controller while the view is built.
 pub struct UnitView<'a> {
     pub namespace: String,
     pub pod_name: String,
@@ -74,7 +73,10 @@ impl<'p> TickView<'p> {
         let mut pods = Vec::with_capacity(units.len());
         let mut endpoints = Vec::with_capacity(units.len());
         for u in units {
-            let running = matches!(u.state, UnitState::Ready | UnitState::Terminating);
+            let running = matches!(
+                u.state,
+                UnitState::Ready { .. } | UnitState::Terminating { .. }
+            );
             endpoints.push(running.then(|| {
                 let cap = u.server.kv_capacity().max(1);
                 let gauges = ServerGauges {
@@ -97,7 +99,7 @@ impl<'p> TickView<'p> {
                 ready: running,
                 // Deletion requested or a container restarted: Kthena counts the pod as
                 // failed (engine.md §5.1); `restartCount` never goes back to 0.
-                failed: u.state == UnitState::Terminating || u.restarts > 0,
+                failed: matches!(u.state, UnitState::Terminating { .. }) || u.restarts > 0,
                 start_time_ms: u.start_time.map(|t| clock.engine_time(t)),
             });
         }

@@ -7,8 +7,7 @@
 //! Arithmetic is that of `i64` (in release builds it wraps where `i64` would); the
 //! `saturating_*` methods are for sums that may reach the ends of time (`SimTime::MAX`).
 
-use std::iter::Sum;
-use std::ops::{Add, AddAssign, Div, Mul, Neg, Rem, Sub, SubAssign};
+use std::ops::{Add, AddAssign, Div, Mul, Sub};
 
 pub const MICROS_PER_MS: i64 = 1_000;
 pub const MICROS_PER_SEC: i64 = 1_000_000;
@@ -71,7 +70,6 @@ impl SimDuration {
     pub const ZERO: SimDuration = SimDuration(0);
     /// Forever.
     pub const MAX: SimDuration = SimDuration(i64::MAX);
-    pub const MIN: SimDuration = SimDuration(i64::MIN);
 
     pub const fn from_micros(us: i64) -> Self {
         SimDuration(us)
@@ -90,11 +88,6 @@ impl SimDuration {
         SimDuration(round_micros(us))
     }
 
-    /// Fractional seconds, rounded half-up to whole microseconds.
-    pub fn from_secs_f64(s: f64) -> Self {
-        Self::from_micros_f64(s * MICROS_PER_SEC as f64)
-    }
-
     pub const fn as_micros(self) -> i64 {
         self.0
     }
@@ -108,16 +101,8 @@ impl SimDuration {
         SimTime(self.0)
     }
 
-    pub const fn is_negative(self) -> bool {
-        self.0 < 0
-    }
-
     pub const fn saturating_add(self, d: SimDuration) -> SimDuration {
         SimDuration(self.0.saturating_add(d.0))
-    }
-
-    pub const fn saturating_sub(self, d: SimDuration) -> SimDuration {
-        SimDuration(self.0.saturating_sub(d.0))
     }
 
     pub const fn saturating_mul(self, n: i64) -> SimDuration {
@@ -128,13 +113,6 @@ impl SimDuration {
     pub const fn rem_euclid(self, d: SimDuration) -> SimDuration {
         SimDuration(self.0.rem_euclid(d.0))
     }
-
-    pub const fn checked_mul(self, n: i64) -> Option<SimDuration> {
-        match self.0.checked_mul(n) {
-            Some(us) => Some(SimDuration(us)),
-            None => None,
-        }
-    }
 }
 
 impl Add<SimDuration> for SimTime {
@@ -144,22 +122,10 @@ impl Add<SimDuration> for SimTime {
     }
 }
 
-impl AddAssign<SimDuration> for SimTime {
-    fn add_assign(&mut self, d: SimDuration) {
-        self.0 += d.0;
-    }
-}
-
 impl Sub<SimDuration> for SimTime {
     type Output = SimTime;
     fn sub(self, d: SimDuration) -> SimTime {
         SimTime(self.0 - d.0)
-    }
-}
-
-impl SubAssign<SimDuration> for SimTime {
-    fn sub_assign(&mut self, d: SimDuration) {
-        self.0 -= d.0;
     }
 }
 
@@ -187,19 +153,6 @@ impl Sub for SimDuration {
     type Output = SimDuration;
     fn sub(self, d: SimDuration) -> SimDuration {
         SimDuration(self.0 - d.0)
-    }
-}
-
-impl SubAssign for SimDuration {
-    fn sub_assign(&mut self, d: SimDuration) {
-        self.0 -= d.0;
-    }
-}
-
-impl Neg for SimDuration {
-    type Output = SimDuration;
-    fn neg(self) -> SimDuration {
-        SimDuration(-self.0)
     }
 }
 
@@ -232,19 +185,6 @@ impl Div for SimDuration {
     }
 }
 
-impl Rem for SimDuration {
-    type Output = SimDuration;
-    fn rem(self, d: SimDuration) -> SimDuration {
-        SimDuration(self.0 % d.0)
-    }
-}
-
-impl Sum for SimDuration {
-    fn sum<I: Iterator<Item = SimDuration>>(iter: I) -> SimDuration {
-        iter.fold(SimDuration::ZERO, |a, b| a + b)
-    }
-}
-
 /// Rounds fractional microseconds half-up to whole microseconds, saturating; NaN is 0.
 pub fn round_micros(us: f64) -> i64 {
     if us.is_nan() {
@@ -264,8 +204,8 @@ mod tests {
         assert_eq!(round_micros(0.0), 0);
         assert_eq!(round_micros(f64::NAN), 0);
         assert_eq!(
-            SimDuration::from_secs_f64(0.043),
-            SimDuration::from_millis(43)
+            SimDuration::from_micros_f64(42.5),
+            SimDuration::from_micros(43)
         );
         assert_eq!(SimDuration::from_micros(1_500_000).as_secs_f64(), 1.5);
     }
@@ -280,11 +220,14 @@ mod tests {
         assert_eq!(SimTime::MAX.saturating_add(d), SimTime::MAX);
         assert_eq!(
             SimTime::ZERO.saturating_since(t),
-            -SimDuration::from_secs(10)
+            SimDuration::from_secs(-10)
         );
         assert_eq!(d * 4 / 2, SimDuration::from_secs(5));
         assert_eq!(SimDuration::from_secs(7) / d, 2);
-        assert_eq!(SimDuration::from_secs(7) % d, SimDuration::from_secs(2));
+        assert_eq!(
+            SimDuration::from_secs(7).rem_euclid(d),
+            SimDuration::from_secs(2)
+        );
         assert_eq!(d.after_start().since_start(), d);
     }
 }
