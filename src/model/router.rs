@@ -52,8 +52,13 @@ impl fmt::Display for RouterPolicy {
     }
 }
 
+/// A router policy name that is not one of [`RouterPolicy::NAMES`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown router policy {0:?} (expected one of {names})", names = RouterPolicy::NAMES.join(", "))]
+pub struct UnknownRouterPolicy(pub String);
+
 impl FromStr for RouterPolicy {
-    type Err = String;
+    type Err = UnknownRouterPolicy;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "least-request" => Ok(RouterPolicy::LeastRequest),
@@ -61,10 +66,7 @@ impl FromStr for RouterPolicy {
             "random" => Ok(RouterPolicy::Random),
             "power-of-two" => Ok(RouterPolicy::PowerOfTwo),
             "least-kv-cache" => Ok(RouterPolicy::LeastKvCache),
-            other => Err(format!(
-                "unknown router policy {other:?} (expected one of {})",
-                RouterPolicy::NAMES.join(", ")
-            )),
+            other => Err(UnknownRouterPolicy(other.to_string())),
         }
     }
 }

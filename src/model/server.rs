@@ -914,5 +914,4 @@ fn pick<T>(
 }
 
 #[cfg(test)]
-#[path = "server_tests.rs"]
 mod tests;

@@ -431,5 +431,4 @@ impl Endpoints for Servings<'_> {
 }
 
 #[cfg(test)]
-#[path = "servings_tests.rs"]
 mod tests;

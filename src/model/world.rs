@@ -526,5 +526,4 @@ pub fn simulate(
 }
 
 #[cfg(test)]
-#[path = "world_tests.rs"]
 mod tests;

@@ -18,7 +18,7 @@ use super::{Assertion, Scenario};
 use crate::diagnostic::{Diagnostics, FieldPath};
 use crate::engine::policy::{Duration, Policy};
 use crate::engine::{EngineVersion, UnixMillis};
-use crate::model::router::RouterPolicy;
+use crate::model::router::{RouterPolicy, UnknownRouterPolicy};
 use crate::model::spec::{
     Capacity, Clock, Provisioning, Slo, WorldSpec, DEFAULT_EPOCH_MS, DEFAULT_SYNC_PERIOD,
 };
@@ -359,7 +359,7 @@ fn build(
 
     let router = match raw.router.as_ref().and_then(|r| r.policy.as_deref()) {
         None => RouterPolicy::default(),
-        Some(s) => s.parse().unwrap_or_else(|e: String| {
+        Some(s) => s.parse().unwrap_or_else(|e: UnknownRouterPolicy| {
             p.add("router.policy", e);
             RouterPolicy::default()
         }),

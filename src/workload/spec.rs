@@ -341,5 +341,4 @@ impl LengthPlan {
 }
 
 #[cfg(test)]
-#[path = "spec_tests.rs"]
 mod tests;

@@ -296,5 +296,4 @@ impl RequestSource for TraceSource {
 }
 
 #[cfg(test)]
-#[path = "trace_tests.rs"]
 mod tests;
