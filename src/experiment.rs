@@ -9,10 +9,12 @@ use crate::model::results::Results;
 use crate::model::world::{simulate, RunOptions};
 use crate::outputs::comparison::Row;
 use crate::outputs::summary::Summary;
+use crate::report::replications::aggregate;
 use crate::report::summary;
 use crate::scenario::raw::RawScenario;
 use crate::scenario::setting::Setting;
 use crate::scenario::{self, Overrides, Scenario};
+use crate::sim::rng::replication_seed;
 use rayon::prelude::*;
 
 /// Why variants could not be run.
@@ -54,19 +56,35 @@ pub struct Variant {
     pub settings: Vec<Setting>,
 }
 
+/// One replication of a variant.
+#[derive(Debug)]
+pub struct ReplicationRun {
+    /// The variant's scenario with this replication's seed.
+    pub scenario: Scenario,
+    pub results: Results,
+    /// Its own summary, its assertions checked on it alone.
+    pub summary: Summary,
+}
+
 /// What a variant produced.
 #[derive(Debug)]
 pub struct VariantRun {
     pub variant: Variant,
-    pub scenario: Scenario,
-    pub results: Results,
-    /// `summary.json`, with the assertions' verdicts.
+    /// Replication 0 (the scenario's own seed) first.
+    pub replications: Vec<ReplicationRun>,
+    /// The summary of the replications: with one, that replication's; with several, the
+    /// means and each metric's spread, the assertions checked over all of them.
     pub summary: Summary,
 }
 
 impl VariantRun {
     pub fn passed(&self) -> bool {
         self.summary.assertions.iter().all(|o| o.passed)
+    }
+
+    /// The scenario the variant ran (replication 0's).
+    pub fn scenario(&self) -> &Scenario {
+        &self.replications[0].scenario
     }
 
     /// The variant's row of a comparison table, at `index` of all the variants.
@@ -128,19 +146,31 @@ pub fn variant_overrides(base: &Overrides, variant: &Variant) -> Overrides {
     }
 }
 
-/// Runs one variant of the scenario at `path`; `base` holds the command line's overrides.
-pub fn run_variant(
+/// The scenario of variant `variant` of the scenario at `path`.
+fn load_variant(
     path: &Path,
     base: &Overrides,
     variant: &Variant,
-    opts: RunOptions,
-) -> Result<VariantRun, ExperimentError> {
-    let scn = scenario::load(path, &variant_overrides(base, variant)).map_err(|source| {
+) -> Result<Scenario, ExperimentError> {
+    scenario::load(path, &variant_overrides(base, variant)).map_err(|source| {
         ExperimentError::Scenario {
             variant: variant.name.clone(),
             source,
         }
-    })?;
+    })
+}
+
+/// Runs replication `r` of `scn` (variant `variant` of the scenario at `path`).
+fn run_replication(
+    path: &Path,
+    variant: &Variant,
+    scn: &Scenario,
+    r: usize,
+    opts: RunOptions,
+) -> Result<ReplicationRun, ExperimentError> {
+    let mut scn = scn.clone();
+    scn.world.seed = replication_seed(scn.seed(), r);
+    scn.write_requests |= opts.record_requests;
     let source = scn
         .workload
         .build(scn.seed(), &scn.base_dir, scn.duration())
@@ -150,7 +180,7 @@ pub fn run_variant(
             source: Box::new(source),
         })?;
     let opts = RunOptions {
-        record_requests: scn.write_requests || opts.record_requests,
+        record_requests: scn.write_requests,
         ..opts
     };
     let results =
@@ -160,24 +190,52 @@ pub fn run_variant(
             source: Box::new(source),
         })?;
     let summary = summary::checked(&scn, &results);
-    Ok(VariantRun {
-        variant: variant.clone(),
+    Ok(ReplicationRun {
         scenario: scn,
         results,
         summary,
     })
 }
 
-/// Runs every variant on `jobs` threads (all cores when `None`); results in the given order.
-/// `done` is called as each variant finishes (in any order).
+/// Runs `replications` replications of one variant of the scenario at `path`; `base` holds
+/// the command line's overrides.
+pub fn run_variant(
+    path: &Path,
+    base: &Overrides,
+    variant: &Variant,
+    replications: usize,
+    opts: RunOptions,
+) -> Result<VariantRun, ExperimentError> {
+    let mut runs = run_all(
+        path,
+        base,
+        std::slice::from_ref(variant),
+        replications,
+        opts,
+        Some(1),
+        &|| {},
+    )?;
+    Ok(runs.remove(0))
+}
+
+/// Runs `replications` replications of every variant on `jobs` threads (all cores when
+/// `None`), all in one pool; results in the given order, whatever the number of threads.
+/// Replication r of every variant has the same seed (common random numbers). `done` is
+/// called as each run finishes (in any order).
 pub fn run_all(
     path: &Path,
     base: &Overrides,
     variants: &[Variant],
+    replications: usize,
     opts: RunOptions,
     jobs: Option<usize>,
     done: &(dyn Fn() + Sync),
 ) -> Result<Vec<VariantRun>, ExperimentError> {
+    let replications = replications.max(1);
+    let scenarios = variants
+        .iter()
+        .map(|v| load_variant(path, base, v))
+        .collect::<Result<Vec<Scenario>, ExperimentError>>()?;
     let mut builder = rayon::ThreadPoolBuilder::new();
     if let Some(n) = jobs {
         builder = builder.num_threads(n.max(1));
@@ -185,15 +243,34 @@ pub fn run_all(
     let pool = builder
         .build()
         .map_err(|e| ExperimentError::Threads(e.to_string()))?;
-    let runs: Vec<Result<VariantRun, ExperimentError>> = pool.install(|| {
-        variants
-            .par_iter()
-            .map(|v| {
-                let run = run_variant(path, base, v, opts);
+    let jobs: Vec<(usize, usize)> = (0..variants.len())
+        .flat_map(|v| (0..replications).map(move |r| (v, r)))
+        .collect();
+    let runs: Vec<Result<ReplicationRun, ExperimentError>> = pool.install(|| {
+        jobs.par_iter()
+            .map(|&(v, r)| {
+                let run = run_replication(path, &variants[v], &scenarios[v], r, opts);
                 done();
                 run
             })
             .collect()
     });
-    runs.into_iter().collect()
+    let mut runs = runs.into_iter();
+    variants
+        .iter()
+        .zip(&scenarios)
+        .map(|(variant, scn)| {
+            let replications = runs
+                .by_ref()
+                .take(replications)
+                .collect::<Result<Vec<_>, _>>()?;
+            let summaries: Vec<Summary> = replications.iter().map(|r| r.summary.clone()).collect();
+            let summary = aggregate(&summaries, &scn.assertions);
+            Ok(VariantRun {
+                variant: variant.clone(),
+                replications,
+                summary,
+            })
+        })
+        .collect()
 }

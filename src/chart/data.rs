@@ -35,6 +35,9 @@ pub struct RunData {
     pub latency: Vec<LatencyRow>,
     /// In scenario order.
     pub servings: Vec<ServingCost>,
+    /// For the median of several replications: the number of replications and each one's
+    /// targets (drawn faintly behind the median); empty for one run.
+    pub replications: Vec<Vec<Target>>,
 }
 
 /// The rows of CSV file `file`, whose header must name every column of `T` (a file with a
@@ -74,6 +77,11 @@ fn group<T>(items: Vec<T>, key: impl Fn(&T) -> &str) -> Vec<(String, Vec<T>)> {
     groups
 }
 
+/// Tick `i` of target `t` of `run`.
+fn tick_at(run: &RunData, t: usize, i: usize) -> Option<&TimelineRow> {
+    run.targets.get(t)?.ticks.get(i)
+}
+
 impl RunData {
     /// Reads the charts' inputs from the contents of `summary.json`, `timeline.csv`,
     /// `latency.csv` and `cost.csv`.
@@ -106,6 +114,101 @@ impl RunData {
             targets,
             latency: rows("latency.csv", latency)?,
             servings,
+            replications: Vec::new(),
+        })
+    }
+
+    /// The median of replications of one run, value by value (the lower median, so that
+    /// every number is one a replication had): their ticks, minutes and cost points share
+    /// the scenario's clock. Each replication's targets are kept for the faint lines of the
+    /// replicas chart. `None` without runs.
+    pub fn median(runs: &[RunData]) -> Option<RunData> {
+        let first = runs.first()?;
+        let lower = |mut v: Vec<f64>| -> f64 {
+            v.sort_by(f64::total_cmp);
+            v.get((v.len().max(1) - 1) / 2).copied().unwrap_or(0.0)
+        };
+        let of = |f: &dyn Fn(&RunData) -> Option<f64>| -> Option<f64> {
+            let v: Vec<f64> = runs.iter().filter_map(f).collect();
+            (!v.is_empty()).then(|| lower(v))
+        };
+        let targets = first
+            .targets
+            .iter()
+            .enumerate()
+            .map(|(t, target)| {
+                let ticks = (0..target.ticks.len())
+                    .map(|i| {
+                        let num = |f: fn(&TimelineRow) -> f64| {
+                            of(&|r| tick_at(r, t, i).map(f)).unwrap_or(0.0)
+                        };
+                        TimelineRow {
+                            spec_replicas: num(|k| f64::from(k.spec_replicas)) as i32,
+                            ready: num(|k| f64::from(k.ready)) as u32,
+                            starting: num(|k| f64::from(k.starting)) as u32,
+                            pending: num(|k| f64::from(k.pending)) as u32,
+                            terminating: num(|k| f64::from(k.terminating)) as u32,
+                            restarting: num(|k| f64::from(k.restarting)) as u32,
+                            lost: num(|k| f64::from(k.lost)) as u32,
+                            restarted: num(|k| f64::from(k.restarted)) as u32,
+                            panic: num(|k| f64::from(u8::from(k.panic))) >= 1.0,
+                            arrivals_per_s: num(|k| k.arrivals_per_s),
+                            waiting: num(|k| k.waiting as f64) as u64,
+                            running: num(|k| k.running as f64) as u64,
+                            kv_usage: num(|k| k.kv_usage),
+                            cost_per_hour: num(|k| k.cost_per_hour),
+                            ..target.ticks[i].clone()
+                        }
+                    })
+                    .collect();
+                Target {
+                    name: target.name.clone(),
+                    ticks,
+                }
+            })
+            .collect();
+        let latency = first
+            .latency
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let opt = |f: fn(&LatencyRow) -> Option<f64>| of(&|r| r.latency.get(i).and_then(f));
+                LatencyRow {
+                    completed: of(&|r| r.latency.get(i).map(|m| m.completed as f64)).unwrap_or(0.0)
+                        as usize,
+                    ttft_p50_s: opt(|m| m.ttft_p50_s),
+                    ttft_p99_s: opt(|m| m.ttft_p99_s),
+                    tpot_p50_s: opt(|m| m.tpot_p50_s),
+                    tpot_p99_s: opt(|m| m.tpot_p99_s),
+                    e2e_p50_s: opt(|m| m.e2e_p50_s),
+                    e2e_p99_s: opt(|m| m.e2e_p99_s),
+                    ..m.clone()
+                }
+            })
+            .collect();
+        let servings = first
+            .servings
+            .iter()
+            .enumerate()
+            .map(|(s, serving)| ServingCost {
+                name: serving.name.clone(),
+                points: serving
+                    .points
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &(time, _))| {
+                        let cost = of(&|r| r.servings.get(s)?.points.get(i).map(|p| p.1));
+                        (time, cost.unwrap_or(0.0))
+                    })
+                    .collect(),
+            })
+            .collect();
+        Some(RunData {
+            targets,
+            latency,
+            servings,
+            replications: runs.iter().map(|r| r.targets.clone()).collect(),
+            ..first.clone()
         })
     }
 }

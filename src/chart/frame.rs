@@ -106,11 +106,14 @@ pub fn header<DB: DrawingBackend>(
     let center = |y| (w as i32 / 2, y);
     let top = Pos::new(HPos::Center, VPos::Top);
     root.draw_text(title, &font(26).pos(top), center(12))?;
+    let seed = match run.replications.len() {
+        0 | 1 => format!("seed {}", run.seed),
+        n => format!("median of {n} replications (seed {} first)", run.seed),
+    };
     let subtitle = format!(
-        "scenario {} · Kthena {} engine · seed {} · {} simulated",
+        "scenario {} · Kthena {} engine · {seed} · {} simulated",
         run.scenario,
         run.engine,
-        run.seed,
         duration(run.duration_s)
     );
     root.draw_text(

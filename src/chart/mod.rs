@@ -98,23 +98,28 @@ pub fn run_data(files: &[(String, Vec<u8>)]) -> Result<RunData, ChartError> {
 /// Draws every chart of a run from its output files, given as (name, bytes); returns the
 /// chart files as (name, bytes) in the order of [`OUTPUTS`].
 pub fn render(files: &[(String, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
-    let run = run_data(files)?;
+    render_data(&run_data(files)?)
+}
+
+/// Draws every chart of `run` (a run's data, or the median of replications); the files of
+/// [`OUTPUTS`] in order.
+pub fn render_data(run: &RunData) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
     frame::register_font()?;
     let sizes = [
-        replicas::size(&run),
-        latency::size(&run),
-        queue::size(&run),
-        cost::size(&run),
+        replicas::size(run),
+        latency::size(run),
+        queue::size(run),
+        cost::size(run),
     ];
     let bytes = [
-        frame::svg(sizes[0], |a| replicas::draw(a, &run))?,
-        frame::png(sizes[0], |a| replicas::draw(a, &run))?,
-        frame::svg(sizes[1], |a| latency::draw(a, &run))?,
-        frame::png(sizes[1], |a| latency::draw(a, &run))?,
-        frame::svg(sizes[2], |a| queue::draw(a, &run))?,
-        frame::png(sizes[2], |a| queue::draw(a, &run))?,
-        frame::svg(sizes[3], |a| cost::draw(a, &run))?,
-        frame::png(sizes[3], |a| cost::draw(a, &run))?,
+        frame::svg(sizes[0], |a| replicas::draw(a, run))?,
+        frame::png(sizes[0], |a| replicas::draw(a, run))?,
+        frame::svg(sizes[1], |a| latency::draw(a, run))?,
+        frame::png(sizes[1], |a| latency::draw(a, run))?,
+        frame::svg(sizes[2], |a| queue::draw(a, run))?,
+        frame::png(sizes[2], |a| queue::draw(a, run))?,
+        frame::svg(sizes[3], |a| cost::draw(a, run))?,
+        frame::png(sizes[3], |a| cost::draw(a, run))?,
     ];
     Ok(OUTPUTS.iter().map(|n| n.to_string()).zip(bytes).collect())
 }

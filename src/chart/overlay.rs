@@ -361,6 +361,7 @@ mod tests {
             targets: Vec::new(),
             latency: Vec::new(),
             servings: Vec::new(),
+            replications: Vec::new(),
         }
     }
 

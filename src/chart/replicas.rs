@@ -16,6 +16,8 @@ const PANEL_HEIGHT: u32 = 420;
 const MAX_RATE_POINTS: usize = 400;
 const BAND: RGBAColor = RGBAColor(31, 119, 180, 0.10);
 const PANIC: RGBAColor = RGBAColor(214, 39, 40, 0.14);
+/// Each replication's spec replicas, behind the median's.
+const FAINT: RGBColor = RGBColor(165, 198, 228);
 
 /// 1200 × 600 for one target, taller by a panel per further target.
 pub fn size(run: &RunData) -> (u32, u32) {
@@ -55,6 +57,15 @@ pub fn draw<DB: DrawingBackend>(
         (Mark::Area(PANIC), "panic mode".to_string()),
         (Mark::Line(GREY, 1), rate_label),
     ];
+    if run.replications.len() > 1 {
+        items.push((
+            Mark::Line(FAINT, 1),
+            format!(
+                "spec replicas of each of the {} replications",
+                run.replications.len()
+            ),
+        ));
+    }
     let faults = run.targets.iter().any(has_down_servers);
     if faults {
         items.push((
@@ -71,8 +82,9 @@ pub fn draw<DB: DrawingBackend>(
         .collect();
     let rate_top = frame::headroom(rates.iter().flatten().map(|p| p.1).fold(0.0, f64::max));
     let panels = body.split_evenly((run.targets.len(), 1));
-    for ((area, target), rate) in panels.iter().zip(&run.targets).zip(&rates) {
-        panel(area, target, rate, time, rate_top)?;
+    for (i, ((area, target), rate)) in panels.iter().zip(&run.targets).zip(&rates).enumerate() {
+        let others: Vec<&Target> = run.replications.iter().filter_map(|r| r.get(i)).collect();
+        panel(area, target, &others, rate, time, rate_top)?;
     }
     Ok(())
 }
@@ -113,11 +125,15 @@ fn replicas_top(target: &Target) -> i32 {
 fn panel<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     target: &Target,
+    replications: &[&Target],
     rate: &[(f64, f64)],
     time: TimeAxis,
     rate_top: f64,
 ) -> Result<(), ChartError> {
-    let top = replicas_top(target);
+    let top = replications
+        .iter()
+        .map(|t| replicas_top(t))
+        .fold(replicas_top(target), i32::max);
     let mut chart = ChartBuilder::on(area)
         .caption(&target.name, frame::font(18))
         .margin_left(16)
@@ -159,6 +175,16 @@ fn panel<DB: DrawingBackend>(
     )?;
     let rate = rate.iter().map(|&(t, r)| (at(t), r));
     chart.draw_secondary_series(LineSeries::new(rate, GREY.stroke_width(1)))?;
+    for other in replications {
+        let steps = frame::steps(
+            other
+                .ticks
+                .iter()
+                .map(|k| (at(k.time_s), k.spec_replicas.min(top))),
+            end,
+        );
+        chart.draw_series(LineSeries::new(steps, FAINT.stroke_width(1)))?;
+    }
     chart.draw_series(LineSeries::new(
         step(&|k| k.ready as i32),
         GREEN.stroke_width(5),

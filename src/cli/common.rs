@@ -12,7 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use super::output::{check_target, write_file, write_folder};
 use super::{environment, parse_engine, parse_trace_format};
-use crate::chart;
+use crate::chart::{self, RunData};
 use crate::engine::EngineVersion;
 use crate::experiment::VariantRun;
 use crate::model::results::Results;
@@ -21,7 +21,7 @@ use crate::outputs::json_bytes;
 use crate::outputs::summary::{AssertionOutcome, Summary};
 use crate::report::{comparison, csv_out, markdown};
 use crate::scenario::setting::Setting;
-use crate::scenario::{Overrides, Scenario};
+use crate::scenario::{Overrides, Scenario, MAX_REPLICATIONS};
 use crate::workload::{StreamSpec, TraceFormat, TraceSpec, WorkloadSpec};
 
 /// Options that replace parts of the scenario, for every run of the command.
@@ -121,12 +121,28 @@ impl OutputArgs {
     }
 }
 
-/// Worker threads.
+/// How many simulations, on how many threads.
 #[derive(Debug, Clone, Default, clap::Args)]
-pub struct JobsArgs {
+pub struct RunsArgs {
+    /// Replications per variant: the scenario with N seeds derived from its own (the first
+    /// is the scenario's), the same N for every variant (common random numbers). Default:
+    /// the scenario's `replications`, else 1 for `run` and 5 for `compare`, `sweep`, `plan`.
+    #[arg(long, value_name = "N")]
+    pub replications: Option<usize>,
     /// Worker threads (default: all cores). Results do not depend on it.
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+}
+
+impl RunsArgs {
+    /// The replications to run: `--replications`, else the scenario's, else `default`.
+    pub fn replications(&self, scenario: Option<usize>, default: usize) -> anyhow::Result<usize> {
+        let n = self.replications.or(scenario).unwrap_or(default);
+        if !(1..=MAX_REPLICATIONS).contains(&n) {
+            anyhow::bail!("--replications {n}: must be between 1 and {MAX_REPLICATIONS}");
+        }
+        Ok(n)
+    }
 }
 
 /// Writes one file beside the output folder; a failure is the machine's.
@@ -191,6 +207,17 @@ pub fn run_files(
     results: &Results,
     summary: &Summary,
 ) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let files = run_data_files(scn, results, summary)?;
+    let charts = chart::render(&files)?;
+    Ok(files.into_iter().chain(charts).collect())
+}
+
+/// A run's files without its charts.
+fn run_data_files(
+    scn: &Scenario,
+    results: &Results,
+    summary: &Summary,
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let mut files = vec![
         ("summary.json".to_string(), json_bytes(summary)?),
         (
@@ -204,7 +231,7 @@ pub fn run_files(
         ),
         (
             "report.md".to_string(),
-            markdown::report(scn, summary, results).into_bytes(),
+            markdown::report(scn, summary, results, &[]).into_bytes(),
         ),
     ];
     if scn.write_requests {
@@ -213,9 +240,61 @@ pub fn run_files(
             csv_out::requests(&results.requests)?,
         ));
     }
-    let charts = chart::render(&files)?;
-    files.extend(charts);
     Ok(files)
+}
+
+/// The folder of a variant (or of `run`): with one replication, the run's files; with
+/// several, the summary of their means and spreads, the report, the charts of their median
+/// (each replication's spec replicas drawn faintly), and each replication's own folder in
+/// `replications/<r>/` (1-based).
+pub fn variant_files(run: &VariantRun) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let reps = &run.replications;
+    if let [one] = reps.as_slice() {
+        return run_files(&one.scenario, &one.results, &run.summary);
+    }
+    let mut files = Vec::new();
+    let mut data = Vec::new();
+    for (r, rep) in reps.iter().enumerate() {
+        let own = run_files(&rep.scenario, &rep.results, &rep.summary)?;
+        data.push(chart::run_data(&own)?);
+        files.extend(
+            own.into_iter()
+                .map(|(name, bytes)| (format!("replications/{}/{name}", r + 1), bytes)),
+        );
+    }
+    let summaries: Vec<Summary> = reps.iter().map(|r| r.summary.clone()).collect();
+    let first = &reps[0];
+    let mut top = vec![
+        ("summary.json".to_string(), json_bytes(&run.summary)?),
+        (
+            "report.md".to_string(),
+            markdown::report(&first.scenario, &run.summary, &first.results, &summaries)
+                .into_bytes(),
+        ),
+    ];
+    if let Some(median) = RunData::median(&data) {
+        top.extend(chart::render_data(&median)?);
+    }
+    top.extend(files);
+    Ok(top)
+}
+
+/// What the overlays draw of a variant: its run's data, or the median of its replications.
+fn overlay_data(run: &VariantRun, files: &[(String, Vec<u8>)]) -> anyhow::Result<RunData> {
+    if run.replications.len() == 1 {
+        return Ok(chart::run_data(files)?);
+    }
+    let runs = (1..=run.replications.len())
+        .map(|r| {
+            let prefix = format!("replications/{r}/");
+            let own: Vec<(String, Vec<u8>)> = files
+                .iter()
+                .filter_map(|(n, b)| n.strip_prefix(&prefix).map(|n| (n.to_string(), b.clone())))
+                .collect();
+            chart::run_data(&own)
+        })
+        .collect::<Result<Vec<RunData>, _>>()?;
+    RunData::median(&runs).ok_or_else(|| anyhow::anyhow!("no replications"))
 }
 
 /// The output of a comparison or sweep: `kind` (`comparison`, `sweep`) names its files.
@@ -234,9 +313,9 @@ impl TableOutput<'_> {
         let mut files: Vec<(String, Vec<u8>)> = Vec::new();
         let mut data = Vec::new();
         for r in runs {
-            let own = run_files(&r.scenario, &r.results, &r.summary)?;
+            let own = variant_files(r)?;
             if self.kind == "comparison" {
-                data.push((r.variant.name.clone(), chart::run_data(&own)?));
+                data.push((r.variant.name.clone(), overlay_data(r, &own)?));
             }
             files.extend(
                 own.into_iter()

@@ -9,10 +9,11 @@ use std::process::ExitCode;
 use anyhow::bail;
 
 use super::common::{
-    progress_bar, settings, stem, JobsArgs, OutputArgs, ScenarioArgs, TableOutput,
+    progress_bar, settings, stem, OutputArgs, RunsArgs, ScenarioArgs, TableOutput,
 };
 use crate::experiment::{run_all, scenario_variants, Variant};
 use crate::model::world::RunOptions;
+use crate::scenario;
 use crate::scenario::setting::Setting;
 
 #[derive(Debug, clap::Args)]
@@ -33,7 +34,7 @@ pub struct Args {
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
-    pub jobs: JobsArgs,
+    pub runs: RunsArgs,
 }
 
 /// The variants in command-line order, each `--set` belonging to the `--variant` before it,
@@ -111,13 +112,17 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .output
         .out_dir(Path::new("output").join(format!("{stem}-compare")))?;
     let base = args.scenario_args.overrides(common)?;
-    let bar = progress_bar(args.output.quiet, variants.len() as u64, "runs", &stem);
+    let scn = scenario::load(&args.scenario, &base).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let replications = args.runs.replications(scn.replications, 5)?;
+    let total = (variants.len() * replications) as u64;
+    let bar = progress_bar(args.output.quiet, total, "runs", &stem);
     let runs = run_all(
         &args.scenario,
         &base,
         &variants,
+        replications,
         RunOptions::default(),
-        args.jobs.jobs,
+        args.runs.jobs,
         &|| {
             if let Some(b) = &bar {
                 b.inc(1);

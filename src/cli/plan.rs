@@ -8,7 +8,9 @@ use std::process::ExitCode;
 
 use anyhow::{anyhow, bail};
 
-use super::common::{progress_bar, run_files, settings, stem, JobsArgs, OutputArgs, ScenarioArgs};
+use super::common::{
+    progress_bar, settings, stem, variant_files, OutputArgs, RunsArgs, ScenarioArgs,
+};
 use crate::diagnostic::{Diagnostics, FieldPath};
 use crate::experiment::{run_all, run_variant, variant_overrides, Variant};
 use crate::model::world::RunOptions;
@@ -38,7 +40,7 @@ pub struct Args {
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
-    pub jobs: JobsArgs,
+    pub runs: RunsArgs,
 }
 
 /// The manifest files the scenario reads (policies, then policy changes), each once.
@@ -129,6 +131,7 @@ fn precheck(path: &Path, base: &Overrides, plan: &Plan, file: &str) -> anyhow::R
 fn evaluate(
     path: &Path,
     base: &Overrides,
+    replications: usize,
     jobs: Option<usize>,
     batch: &[Candidate],
     evaluations: &mut Vec<Evaluation>,
@@ -154,8 +157,16 @@ fn evaluate(
         }
     }
     let variants: Vec<Variant> = runnable.iter().map(|(_, v)| v.clone()).collect();
-    let runs = run_all(path, base, &variants, RunOptions::default(), jobs, done)
-        .map_err(|e| anyhow!(e))?;
+    let runs = run_all(
+        path,
+        base,
+        &variants,
+        replications,
+        RunOptions::default(),
+        jobs,
+        done,
+    )
+    .map_err(|e| anyhow!(e))?;
     for ((k, _), run) in runnable.iter().zip(&runs) {
         out[*k] = Some(Evaluation::Measured(Box::new(run.row(batch[*k].index))));
     }
@@ -222,7 +233,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     .map_err(|e| anyhow!("{file}: {e}"))?;
     let fixed = settings(&args.set)?;
     let base = args.scenario_args.overrides(fixed.clone())?;
-    scenario::load(path, &base).map_err(|e| anyhow!("{e}"))?;
+    let scn = scenario::load(path, &base).map_err(|e| anyhow!("{e}"))?;
+    let replications = args.runs.replications(scn.replications, 5)?;
     let mut plan = Plan::from_raw(raw.plan.as_ref(), &raw.assertions)
         .map_err(|p| anyhow!(p.in_file(&file)))?;
     if let Some(n) = args.max_runs {
@@ -252,7 +264,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     let result = search(&plan, |batch| {
-        evaluate(path, &base, args.jobs.jobs, batch, &mut evaluations, &done)
+        evaluate(
+            path,
+            &base,
+            replications,
+            args.runs.jobs,
+            batch,
+            &mut evaluations,
+            &done,
+        )
     });
     if let Some(b) = &bar {
         b.finish_and_clear();
@@ -273,9 +293,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             policies: None,
             settings: c.settings.clone(),
         };
-        let run =
-            run_variant(path, &base, &variant, RunOptions::default()).map_err(|e| anyhow!(e))?;
-        for (name, bytes) in run_files(&run.scenario, &run.results, &run.summary)? {
+        let run = run_variant(path, &base, &variant, replications, RunOptions::default())
+            .map_err(|e| anyhow!(e))?;
+        for (name, bytes) in variant_files(&run)? {
             files.push((format!("{folder}/{name}"), bytes));
         }
         if result.winner.is_some() {

@@ -6,11 +6,13 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use super::common::{
-    progress_bar, run_files, settings, write_one, JobsArgs, OutputArgs, ScenarioArgs,
+    progress_bar, run_files, settings, variant_files, write_one, OutputArgs, RunsArgs, ScenarioArgs,
 };
+use crate::experiment::{run_all, Variant};
 use crate::model::world::{simulate, RunOptions};
+use crate::outputs::summary::Summary;
 use crate::report::{markdown, summary};
-use crate::scenario;
+use crate::scenario::{self, Scenario};
 use crate::sim::SimTime;
 
 #[derive(Debug, clap::Args)]
@@ -33,7 +35,7 @@ pub struct Args {
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
-    pub jobs: JobsArgs,
+    pub runs: RunsArgs,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -45,6 +47,55 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| Path::new("output").join(&scn.name));
     let out_dir = args.output.out_dir(default_out)?;
+    let replications = args.runs.replications(scn.replications, 1)?;
+    let summary = if replications > 1 {
+        if args.engine_log.is_some() {
+            anyhow::bail!(
+                "--engine-log records one run: give --replications 1 (the log of replication 1 is that run's)"
+            );
+        }
+        let variant = Variant {
+            name: scn.name.clone(),
+            policies: None,
+            settings: Vec::new(),
+        };
+        let opts = RunOptions {
+            record_requests: scn.write_requests,
+            ..RunOptions::default()
+        };
+        let bar = progress_bar(
+            args.output.quiet,
+            replications as u64,
+            "replications",
+            &scn.name,
+        );
+        let run = run_all(
+            &args.scenario,
+            &overrides,
+            std::slice::from_ref(&variant),
+            replications,
+            opts,
+            args.runs.jobs,
+            &|| {
+                if let Some(b) = &bar {
+                    b.inc(1);
+                }
+            },
+        );
+        if let Some(b) = &bar {
+            b.finish_and_clear();
+        }
+        let run = run.map_err(|e| anyhow::anyhow!(e))?.remove(0);
+        args.output.write(&out_dir, &variant_files(&run)?)?;
+        run.summary
+    } else {
+        run_once(&args, &scn, &out_dir)?
+    };
+    report(&args, &scn, &summary, &out_dir)
+}
+
+/// One simulation with a progress bar in simulated time; its folder written.
+fn run_once(args: &Args, scn: &Scenario, out_dir: &Path) -> anyhow::Result<Summary> {
     let source = scn
         .workload
         .build(scn.seed(), &scn.base_dir, scn.duration())
@@ -67,15 +118,25 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     let mut results = results.map_err(|e| anyhow::anyhow!("{}: {e}", args.scenario.display()))?;
 
-    let summary = summary::checked(&scn, &results);
-    let outcomes = &summary.assertions;
-    let files = run_files(&scn, &results, &summary)?;
-    args.output.write(&out_dir, &files)?;
+    let summary = summary::checked(scn, &results);
+    let files = run_files(scn, &results, &summary)?;
+    args.output.write(out_dir, &files)?;
     if let (Some(path), Some(lines)) = (&args.engine_log, results.engine_log.take()) {
         let mut text = lines.join("\n");
         text.push('\n');
         write_one(path, text.as_bytes())?;
     }
+    Ok(summary)
+}
+
+/// The CI outputs and the terminal's table; the exit code.
+fn report(
+    args: &Args,
+    scn: &Scenario,
+    summary: &Summary,
+    out_dir: &Path,
+) -> anyhow::Result<ExitCode> {
+    let outcomes = &summary.assertions;
     args.output
         .write_junit(&scn.name, &[(scn.name.as_str(), outcomes.as_slice())])?;
     if args.output.markdown_summary.is_some() {
@@ -84,7 +145,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             scn.name,
             scn.world.engine,
             scn.seed(),
-            markdown::summary_table(&summary)
+            markdown::summary_table(summary)
         );
         for o in outcomes {
             let value = o.value.map_or("missing".to_string(), |v| format!("{v}"));
@@ -104,7 +165,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         scn.seed(),
         out_dir.display()
     );
-    print!("{}", markdown::summary_table(&summary));
+    print!("{}", markdown::summary_table(summary));
     let failed: Vec<_> = outcomes.iter().filter(|o| !o.passed).collect();
     for o in outcomes {
         let value = o.value.map_or("missing".to_string(), |v| format!("{v}"));

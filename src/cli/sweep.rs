@@ -8,11 +8,12 @@ use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 
-use super::common::{progress_bar, stem, JobsArgs, OutputArgs, ScenarioArgs, TableOutput};
+use super::common::{progress_bar, stem, OutputArgs, RunsArgs, ScenarioArgs, TableOutput};
 use crate::experiment::{run_all, Variant};
 use crate::model::world::RunOptions;
 use crate::outputs::comparison::Row;
 use crate::report::comparison::table_from_json;
+use crate::scenario;
 use crate::scenario::setting::Setting;
 
 #[derive(Debug, clap::Args)]
@@ -35,7 +36,7 @@ pub struct Args {
     #[command(flatten)]
     pub output: OutputArgs,
     #[command(flatten)]
-    pub jobs: JobsArgs,
+    pub runs: RunsArgs,
 }
 
 #[derive(Debug, clap::Subcommand)]
@@ -142,14 +143,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let out = args.output.out_dir(Path::new("output").join(default_out))?;
     let base = args.scenario_args.overrides(Vec::new())?;
+    let scn = scenario::load(&scenario, &base).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let replications = args.runs.replications(scn.replications, 5)?;
     let variants: Vec<Variant> = picked.iter().map(|(_, v)| v.clone()).collect();
-    let bar = progress_bar(args.output.quiet, variants.len() as u64, "runs", &stem);
+    let runs_total = (variants.len() * replications) as u64;
+    let bar = progress_bar(args.output.quiet, runs_total, "runs", &stem);
     let runs = run_all(
         &scenario,
         &base,
         &variants,
+        replications,
         RunOptions::default(),
-        args.jobs.jobs,
+        args.runs.jobs,
         &|| {
             if let Some(b) = &bar {
                 b.inc(1);

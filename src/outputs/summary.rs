@@ -7,6 +7,7 @@ use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
 use super::count::Count;
+use crate::stats::Estimate;
 
 /// Percentiles reported for each latency, with their quantiles.
 pub const PERCENTILES: [(&str, f64); 4] =
@@ -34,6 +35,20 @@ pub struct Summary {
     pub by_serving: IndexMap<String, ServingSummary>,
     /// The scenario's assertions and their verdicts, in scenario order.
     pub assertions: Vec<AssertionOutcome>,
+    /// With several replications: every number above is their mean, and this says how many
+    /// there were, their seeds, and each metric's spread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replications: Option<Replications>,
+}
+
+/// The replications behind a summary of means.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Replications {
+    pub count: usize,
+    /// Replication r's seed (the first is the scenario's).
+    pub seeds: Vec<u64>,
+    /// Per metric (as assertions name it): mean, sd, 95 % interval, min and max.
+    pub stats: IndexMap<String, Estimate>,
 }
 
 /// Request outcomes: `total = completed + failed + dropped + in_flight`.
@@ -151,9 +166,14 @@ pub struct ServingLatency {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssertionOutcome {
     pub expr: String,
-    /// The measured value; `None` when the summary has no number there.
+    /// The measured value (over replications: the mean, or the aggregate the assertion
+    /// names); `None` when the summary has no number there.
     pub value: Option<f64>,
     pub passed: bool,
+    /// Over replications, for an assertion that must hold in each: the replications
+    /// (1-based) where it did not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failed_replications: Vec<usize>,
 }
 
 impl Summary {
@@ -222,6 +242,7 @@ impl Summary {
                 })
                 .collect(),
             assertions: Vec::new(),
+            replications: None,
         };
         let mut names = Vec::new();
         if let Ok(v) = serde_json::to_value(&template) {

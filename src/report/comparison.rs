@@ -212,11 +212,13 @@ mod tests {
             expr: "slo.attainment >= 0.9".into(),
             value: Some(0.95),
             passed: true,
+            failed_replications: Vec::new(),
         };
         let bad = AssertionOutcome {
             expr: "cost.total <= 1".into(),
             value: Some(3.5),
             passed: false,
+            failed_replications: Vec::new(),
         };
         let binding = [ok, bad];
         let x = junit("t", &[("v1", &binding[..]), ("v2", &[])]);

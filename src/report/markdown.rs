@@ -22,49 +22,93 @@ fn opt(v: Option<f64>) -> String {
     v.map_or("–".into(), num)
 }
 
-/// The short table printed after a run and placed in the report.
+/// A figure of the summary, `shown` as the table writes it, with the half-width of its 95 %
+/// interval when the summary is the mean of replications (`112.4 ± 6.6`).
+fn fig(s: &Summary, metric: &str, shown: String) -> String {
+    match s.replications.as_ref().and_then(|r| r.stats.get(metric)) {
+        Some(e) if e.n > 1 => format!("{shown} ± {}", num((e.ci95_high - e.ci95_low) / 2.0)),
+        _ => shown,
+    }
+}
+
+/// The short table printed after a run and placed in the report. Over replications, each
+/// figure is the mean ± the half-width of its 95 % confidence interval.
 pub fn summary_table(s: &Summary) -> String {
     let mut t = String::new();
     let r = &s.requests;
     let l = &s.latency;
+    let f = |metric: &str, shown: String| fig(s, metric, shown);
     let rows: [(&str, String); 10] = [
         (
             "requests",
             format!(
                 "{} total, {} completed, {} failed, {} dropped, {} in flight",
-                r.total, r.completed, r.failed, r.dropped, r.in_flight
+                f("requests.total", r.total.to_string()),
+                f("requests.completed", r.completed.to_string()),
+                f("requests.failed", r.failed.to_string()),
+                f("requests.dropped", r.dropped.to_string()),
+                f("requests.in_flight", r.in_flight.to_string())
             ),
         ),
-        ("SLO attainment", num(s.slo.attainment)),
-        ("goodput (req/s)", num(s.slo.goodput_rps)),
+        ("SLO attainment", f("slo.attainment", num(s.slo.attainment))),
+        (
+            "goodput (req/s)",
+            f("slo.goodput_rps", num(s.slo.goodput_rps)),
+        ),
         (
             "TTFT p50 / p99 (s)",
-            format!("{} / {}", opt(l.ttft.p50), opt(l.ttft.p99)),
+            format!(
+                "{} / {}",
+                f("latency.ttft.p50", opt(l.ttft.p50)),
+                f("latency.ttft.p99", opt(l.ttft.p99))
+            ),
         ),
         (
             "TPOT p50 / p99 (s)",
-            format!("{} / {}", opt(l.tpot.p50), opt(l.tpot.p99)),
+            format!(
+                "{} / {}",
+                f("latency.tpot.p50", opt(l.tpot.p50)),
+                f("latency.tpot.p99", opt(l.tpot.p99))
+            ),
         ),
         (
             "end-to-end p50 / p99 (s)",
-            format!("{} / {}", opt(l.e2e.p50), opt(l.e2e.p99)),
+            format!(
+                "{} / {}",
+                f("latency.e2e.p50", opt(l.e2e.p50)),
+                f("latency.e2e.p99", opt(l.e2e.p99))
+            ),
         ),
-        ("cost", num(s.cost.total)),
+        ("cost", f("cost.total", num(s.cost.total))),
         (
             "servers avg / peak",
-            format!("{} / {}", num(s.replicas.average), s.replicas.peak),
+            format!(
+                "{} / {}",
+                f("replicas.average", num(s.replicas.average)),
+                f("replicas.peak", s.replicas.peak.to_string())
+            ),
         ),
-        ("scale events", s.scaling.scale_events.to_string()),
+        (
+            "scale events",
+            f("scaling.scale_events", s.scaling.scale_events.to_string()),
+        ),
         (
             "panic time (s) / skipped ticks",
             format!(
                 "{} / {}",
-                num(s.scaling.panic_seconds),
-                s.scaling.skipped_ticks
+                f("scaling.panic_seconds", num(s.scaling.panic_seconds)),
+                f("scaling.skipped_ticks", s.scaling.skipped_ticks.to_string())
             ),
         ),
     ];
-    let _ = writeln!(t, "| metric | value |\n|---|---|");
+    let header = match &s.replications {
+        Some(r) if r.count > 1 => format!(
+            "| metric | mean of {} replications ± 95 % CI |\n|---|---|",
+            r.count
+        ),
+        _ => "| metric | value |\n|---|---|".to_string(),
+    };
+    let _ = writeln!(t, "{header}");
     for (k, v) in rows {
         let _ = writeln!(t, "| {k} | {v} |");
     }
@@ -109,7 +153,10 @@ Cumulative cost per ModelServing:
 ";
 
 /// The report page.
-pub fn report(scn: &Scenario, summary: &Summary, results: &Results) -> String {
+/// The report page of a run; over replications (`runs`, replication 0 first, more than one),
+/// `summary` is their summary, `results` replication 0's, and a section lists each
+/// replication.
+pub fn report(scn: &Scenario, summary: &Summary, results: &Results, runs: &[Summary]) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# {} — capacity review\n", scn.name);
     let servings: Vec<String> = scn
@@ -123,11 +170,15 @@ pub fn report(scn: &Scenario, summary: &Summary, results: &Results) -> String {
             )
         })
         .collect();
+    let seeds = if runs.len() > 1 {
+        format!("{} replications, seeds {}", runs.len(), seed_list(runs))
+    } else {
+        format!("seed {}", scn.seed())
+    };
     let _ = writeln!(
         md,
-        "Simulated {:.0} s of traffic (seed {}) against {} with the Kthena {} autoscaler engine (sync period {} s, {} polic{}), routing with {}.\n",
+        "Simulated {:.0} s of traffic ({seeds}) against {} with the Kthena {} autoscaler engine (sync period {} s, {} polic{}), routing with {}.\n",
         scn.duration().as_micros() as f64 / 1e6,
-        scn.seed(),
         servings.join(", "),
         scn.world.engine,
         scn.world.clock.sync_period.as_micros() / 1_000_000,
@@ -163,19 +214,44 @@ pub fn report(scn: &Scenario, summary: &Summary, results: &Results) -> String {
     if has_faults(scn) {
         faults_section(&mut md, summary);
     }
+    if runs.len() > 1 {
+        replications_section(&mut md, runs);
+    }
     let _ = writeln!(md, "## Charts\n\n{CHARTS}");
+    if runs.len() > 1 {
+        let _ = writeln!(
+            md,
+            "Each chart shows the median of the replications at every tick and minute; the replicas chart also draws each replication's spec replicas faintly. Every replication's own charts are in `replications/<r>/`.\n"
+        );
+    }
     if !summary.assertions.is_empty() {
         let _ = writeln!(
             md,
             "## Assertions\n\n| assertion | measured | verdict |\n|---|---|---|"
         );
         for o in &summary.assertions {
-            let verdict = if o.passed { "pass" } else { "**FAIL**" };
+            let verdict = match (o.passed, o.failed_replications.as_slice()) {
+                (true, _) => "pass".to_string(),
+                (false, []) => "**FAIL**".to_string(),
+                (false, failed) => format!(
+                    "**FAIL** in replication{} {}",
+                    if failed.len() == 1 { "" } else { "s" },
+                    failed
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            };
             let _ = writeln!(md, "| `{}` | {} | {verdict} |", o.expr, opt(o.value));
         }
         md.push('\n');
     }
-    let _ = writeln!(md, "## Notable events\n");
+    if runs.len() > 1 {
+        let _ = writeln!(md, "## Notable events (replication 1)\n");
+    } else {
+        let _ = writeln!(md, "## Notable events\n");
+    }
     if results.notable.is_empty() {
         let _ = writeln!(md, "None.");
     }
@@ -187,6 +263,40 @@ pub fn report(scn: &Scenario, summary: &Summary, results: &Results) -> String {
         let _ = writeln!(md, "- {c}");
     }
     md
+}
+
+fn seed_list(runs: &[Summary]) -> String {
+    runs.iter()
+        .map(|r| r.seed.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Each replication's main figures, beside the others.
+fn replications_section(md: &mut String, runs: &[Summary]) {
+    let _ = writeln!(
+        md,
+        "## Replications\n\nThe same scenario with {} seeds; every variant of a comparison runs the same seeds, so that it sees the same arrivals, token lengths and startup times.\n\n| replication | seed | cost | SLO attainment | TTFT p99 (s) | servers avg / peak | scale events | assertions |\n|---|---|---|---|---|---|---|---|",
+        runs.len()
+    );
+    for (r, s) in runs.iter().enumerate() {
+        let passed = s.assertions.iter().filter(|o| o.passed).count();
+        let _ = writeln!(
+            md,
+            "| [{}](replications/{}/report.md) | {} | {} | {} | {} | {} / {} | {} | {passed}/{} |",
+            r + 1,
+            r + 1,
+            s.seed,
+            num(s.cost.total),
+            num(s.slo.attainment),
+            opt(s.latency.ttft.p99),
+            num(s.replicas.average),
+            s.replicas.peak,
+            s.scaling.scale_events,
+            s.assertions.len()
+        );
+    }
+    md.push('\n');
 }
 
 fn has_faults(scn: &Scenario) -> bool {

@@ -5,5 +5,6 @@
 pub mod comparison;
 pub mod csv_out;
 pub mod markdown;
+pub mod replications;
 pub mod summary;
 pub mod trace_stats;

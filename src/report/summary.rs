@@ -132,6 +132,7 @@ pub fn summary(scn: &Scenario, r: &Results) -> Summary {
         faults: faults(r),
         by_serving,
         assertions: Vec::new(),
+        replications: None,
     }
 }
 

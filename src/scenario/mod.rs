@@ -13,7 +13,7 @@ use crate::model::spec::WorldSpec;
 use crate::workload::WorkloadSpec;
 
 pub use assertion::Assertion;
-pub use validate::{load, parse, Overrides, ScenarioError};
+pub use validate::{load, parse, Overrides, ScenarioError, MAX_REPLICATIONS};
 
 /// A validated scenario.
 #[derive(Debug, Clone)]
@@ -26,6 +26,8 @@ pub struct Scenario {
     /// Folder of the scenario file: workload paths are relative to it.
     pub base_dir: PathBuf,
     pub assertions: Vec<Assertion>,
+    /// How many replications to run, when the scenario says.
+    pub replications: Option<usize>,
     pub output_dir: Option<PathBuf>,
     pub write_requests: bool,
     /// FNV-1a hash of the scenario text, echoed in reports.

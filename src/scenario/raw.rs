@@ -59,6 +59,11 @@ pub struct RawScenario {
     /// `"replicas.peak <= 12"`. A failing one makes `run` exit with 1.
     #[serde(default)]
     pub assertions: Vec<String>,
+    /// Replications: the scenario run with this many seeds derived from `seed` (the first is
+    /// `seed` itself), every variant with the same ones. Default 1 for `run`, 5 for
+    /// `compare`, `sweep` and `plan`; `--replications` replaces it.
+    #[serde(default)]
+    pub replications: Option<usize>,
     /// Output options.
     #[serde(default)]
     pub output: Option<RawOutput>,

@@ -46,6 +46,9 @@ pub enum ScenarioError {
 /// default sync period) bounded with it.
 const MAX_DURATION: SimDuration = SimDuration::from_secs(744 * 3_600);
 
+/// The most replications a scenario may ask for: beyond, a typo more likely than a plan.
+pub const MAX_REPLICATIONS: usize = 1000;
+
 /// The shortest autoscaler period: finer ticks only multiply the work and the timeline rows
 /// (Kthena's own default is 15s).
 const MIN_SYNC_PERIOD: SimDuration = SimDuration::from_secs(1);
@@ -414,6 +417,14 @@ fn build(
         })
         .collect();
 
+    if let Some(n) = raw.replications {
+        if !(1..=MAX_REPLICATIONS).contains(&n) {
+            p.add(
+                "replications",
+                format!("must be between 1 and {MAX_REPLICATIONS}"),
+            );
+        }
+    }
     let output = raw.output.as_ref();
     let world = WorldSpec {
         name: raw.name.clone(),
@@ -440,6 +451,7 @@ fn build(
         workload: raw.workload.clone(),
         base_dir: base.to_path_buf(),
         assertions,
+        replications: raw.replications,
         output_dir: output.and_then(|o| o.dir.as_ref()).map(PathBuf::from),
         write_requests: output.and_then(|o| o.requests).unwrap_or(false),
         text_hash: String::new(),

@@ -18,6 +18,20 @@ pub fn fnv1a(bytes: &[u8]) -> u64 {
     h
 }
 
+/// The seed of replication `r` (0-based) of a run seeded with `seed`: replication 0 is the
+/// run itself, the others spread by SplitMix64. Every variant of a comparison derives its
+/// replications from the same seed, so replication r of each sees the same arrivals, token
+/// lengths and startup draws (common random numbers).
+pub fn replication_seed(seed: u64, r: usize) -> u64 {
+    if r == 0 {
+        return seed;
+    }
+    let mut z = seed.wrapping_add((r as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// The stream `name` of the run seeded with `seed`.
 pub fn stream(seed: u64, name: &str) -> Stream {
     let mut key = [0u8; 32];
