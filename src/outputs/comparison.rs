@@ -34,6 +34,44 @@ pub struct Row {
     /// On the cost-vs-attainment Pareto front.
     pub pareto: bool,
     pub assertions: Vec<AssertionOutcome>,
+    /// The engine version the variant ran.
+    #[serde(default)]
+    pub engine: String,
+    /// Replications behind the figures (their means when more than one).
+    #[serde(default = "one")]
+    pub replications: usize,
+    /// The 95 % intervals of the mean cost and attainment, with replications.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cost_ci95: Option<(f64, f64)>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attainment_ci95: Option<(f64, f64)>,
+    /// Against the first variant (the baseline), run on the same replications: the paired
+    /// difference of each compared metric. Empty for the baseline and in sweeps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub versus_baseline: Vec<Difference>,
+}
+
+fn one() -> usize {
+    1
+}
+
+/// The paired difference of one metric between a variant and the baseline over their
+/// common replications.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Difference {
+    /// The metric, as assertions name it (`cost.total`).
+    pub metric: String,
+    /// `%` of the baseline's mean, or `pp` (percentage points) for a fraction.
+    pub unit: String,
+    /// The mean difference (variant − baseline) in `unit`, and its 95 % interval (`None`
+    /// with one replication).
+    pub mean: f64,
+    pub ci95_low: Option<f64>,
+    pub ci95_high: Option<f64>,
+    /// Whether the interval excludes 0.
+    pub significant: bool,
+    /// In words: "cheaper by 3.1 % (2.2 – 4.0 %)", "no significant difference in cost".
+    pub verdict: String,
 }
 
 /// `comparison.json` and `sweep.json`.
@@ -70,6 +108,32 @@ pub struct CsvRow {
     pub assertions_total: usize,
     /// The failed assertions with their measured values, `;`-separated.
     pub failed_assertions: String,
+    pub engine: String,
+    pub replications: usize,
+    pub cost_ci95_low: Option<f64>,
+    pub cost_ci95_high: Option<f64>,
+    pub attainment_ci95_low: Option<f64>,
+    pub attainment_ci95_high: Option<f64>,
+    /// Against the baseline: the cost difference (% of the baseline), its interval and
+    /// verdict; the same for attainment (percentage points) and TTFT p99 (%).
+    pub cost_diff_pct: Option<f64>,
+    pub cost_diff_ci95_low_pct: Option<f64>,
+    pub cost_diff_ci95_high_pct: Option<f64>,
+    pub cost_verdict: String,
+    pub attainment_diff_pp: Option<f64>,
+    pub attainment_diff_ci95_low_pp: Option<f64>,
+    pub attainment_diff_ci95_high_pp: Option<f64>,
+    pub attainment_verdict: String,
+    pub ttft_p99_diff_pct: Option<f64>,
+    pub ttft_p99_diff_ci95_low_pct: Option<f64>,
+    pub ttft_p99_diff_ci95_high_pct: Option<f64>,
+    pub ttft_p99_verdict: String,
+}
+
+/// The 95 % interval of `metric`'s mean, with replications.
+fn ci(s: &Summary, metric: &str) -> Option<(f64, f64)> {
+    let e = s.replications.as_ref()?.stats.get(metric)?;
+    (e.n > 1).then_some((e.ci95_low, e.ci95_high))
 }
 
 impl Row {
@@ -98,7 +162,17 @@ impl Row {
             dropped: s.requests.dropped,
             pareto: false,
             assertions: s.assertions.clone(),
+            engine: s.engine.clone(),
+            replications: s.replications.as_ref().map_or(1, |r| r.count),
+            cost_ci95: ci(s, "cost.total"),
+            attainment_ci95: ci(s, "slo.attainment"),
+            versus_baseline: Vec::new(),
         }
+    }
+
+    /// The difference of `metric` against the baseline, if computed.
+    pub fn versus(&self, metric: &str) -> Option<&Difference> {
+        self.versus_baseline.iter().find(|d| d.metric == metric)
     }
 
     pub fn passed(&self) -> bool {
@@ -122,6 +196,7 @@ impl Row {
     }
 
     pub fn csv_row(&self) -> CsvRow {
+        let diff = |metric: &str| self.versus(metric);
         CsvRow {
             index: self.index,
             variant: self.variant.clone(),
@@ -146,6 +221,24 @@ impl Row {
             assertions_passed: self.assertions.iter().filter(|o| o.passed).count(),
             assertions_total: self.assertions.len(),
             failed_assertions: self.failed_assertions(),
+            engine: self.engine.clone(),
+            replications: self.replications,
+            cost_ci95_low: self.cost_ci95.map(|c| c.0),
+            cost_ci95_high: self.cost_ci95.map(|c| c.1),
+            attainment_ci95_low: self.attainment_ci95.map(|c| c.0),
+            attainment_ci95_high: self.attainment_ci95.map(|c| c.1),
+            cost_diff_pct: diff("cost.total").map(|d| d.mean),
+            cost_diff_ci95_low_pct: diff("cost.total").and_then(|d| d.ci95_low),
+            cost_diff_ci95_high_pct: diff("cost.total").and_then(|d| d.ci95_high),
+            cost_verdict: diff("cost.total").map_or(String::new(), |d| d.verdict.clone()),
+            attainment_diff_pp: diff("slo.attainment").map(|d| d.mean),
+            attainment_diff_ci95_low_pp: diff("slo.attainment").and_then(|d| d.ci95_low),
+            attainment_diff_ci95_high_pp: diff("slo.attainment").and_then(|d| d.ci95_high),
+            attainment_verdict: diff("slo.attainment").map_or(String::new(), |d| d.verdict.clone()),
+            ttft_p99_diff_pct: diff("latency.ttft.p99").map(|d| d.mean),
+            ttft_p99_diff_ci95_low_pct: diff("latency.ttft.p99").and_then(|d| d.ci95_low),
+            ttft_p99_diff_ci95_high_pct: diff("latency.ttft.p99").and_then(|d| d.ci95_high),
+            ttft_p99_verdict: diff("latency.ttft.p99").map_or(String::new(), |d| d.verdict.clone()),
         }
     }
 }
