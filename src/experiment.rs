@@ -82,6 +82,14 @@ impl VariantRun {
         self.summary.assertions.iter().all(|o| o.passed)
     }
 
+    /// Each replication's own summary, replication 0 first.
+    pub fn summaries(&self) -> Vec<Summary> {
+        self.replications
+            .iter()
+            .map(|r| r.summary.clone())
+            .collect()
+    }
+
     /// The scenario the variant ran (replication 0's).
     pub fn scenario(&self) -> &Scenario {
         &self.replications[0].scenario

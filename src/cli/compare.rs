@@ -13,6 +13,8 @@ use super::common::{
 };
 use crate::experiment::{run_all, scenario_variants, Variant};
 use crate::model::world::RunOptions;
+use crate::outputs::comparison::Row;
+use crate::report::comparison::versus_baseline;
 use crate::scenario;
 use crate::scenario::setting::Setting;
 
@@ -133,7 +135,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         b.finish_and_clear();
     }
     let runs = runs.map_err(|e| anyhow::anyhow!(e))?;
-    let rows = runs.iter().enumerate().map(|(i, r)| r.row(i)).collect();
+    let mut rows: Vec<Row> = runs.iter().enumerate().map(|(i, r)| r.row(i)).collect();
+    if let Some(baseline) = runs.first() {
+        let base = baseline.summaries();
+        for (row, run) in rows.iter_mut().zip(&runs).skip(1) {
+            row.versus_baseline = versus_baseline(&base, &run.summaries());
+        }
+    }
     let title = format!("{stem}: comparison of {} variants", runs.len());
     TableOutput {
         kind: "comparison",

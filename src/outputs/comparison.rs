@@ -179,17 +179,26 @@ impl Row {
         self.assertions.iter().all(|o| o.passed)
     }
 
-    /// The failed assertions with their measured values.
+    /// The failed assertions with their measured values (and, over replications, where
+    /// they failed).
     pub fn failed_assertions(&self) -> String {
         self.assertions
             .iter()
             .filter(|o| !o.passed)
             .map(|o| {
-                format!(
-                    "{} (measured {})",
-                    o.expr,
-                    o.value.map_or("missing".into(), |v| v.to_string())
-                )
+                let measured = o.value.map_or("missing".into(), |v| v.to_string());
+                match o.failed_replications.as_slice() {
+                    [] => format!("{} (measured {measured})", o.expr),
+                    failed => format!(
+                        "{} (mean {measured}; failed in replications {})",
+                        o.expr,
+                        failed
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                }
             })
             .collect::<Vec<_>>()
             .join("; ")

@@ -4,9 +4,115 @@
 
 use std::fmt::Write;
 
-use crate::outputs::comparison::{Row, Table};
+use crate::outputs::comparison::{Difference, Row, Table};
 use crate::outputs::summary::AssertionOutcome;
+use crate::outputs::summary::Summary;
 use crate::outputs::{csv_bytes, json_bytes};
+use crate::stats::{paired_difference, Estimate};
+
+/// How a compared metric's difference is expressed, and in which words.
+struct Compared {
+    metric: &'static str,
+    /// `true`: in % of the baseline's mean; `false`: a fraction, in percentage points.
+    relative: bool,
+    noun: &'static str,
+    /// The words for a lower value, and for a higher one.
+    lower: &'static str,
+    higher: &'static str,
+}
+
+/// The metrics each variant is compared on against the baseline.
+const COMPARED: [Compared; 3] = [
+    Compared {
+        metric: "cost.total",
+        relative: true,
+        noun: "cost",
+        lower: "cheaper",
+        higher: "costlier",
+    },
+    Compared {
+        metric: "slo.attainment",
+        relative: false,
+        noun: "attainment",
+        lower: "lower attainment",
+        higher: "higher attainment",
+    },
+    Compared {
+        metric: "latency.ttft.p99",
+        relative: true,
+        noun: "TTFT p99",
+        lower: "shorter TTFT p99",
+        higher: "longer TTFT p99",
+    },
+];
+
+/// The paired differences of `variant` against `baseline`, replication by replication (both
+/// ran the same seeds): each compared metric's mean difference and 95 % interval, with a
+/// verdict in words.
+pub fn versus_baseline(baseline: &[Summary], variant: &[Summary]) -> Vec<Difference> {
+    COMPARED
+        .iter()
+        .filter_map(|c| {
+            let path: Vec<String> = c.metric.split('.').map(str::to_string).collect();
+            let b: Vec<Option<f64>> = baseline.iter().map(|s| s.metric(&path)).collect();
+            let v: Vec<Option<f64>> = variant.iter().map(|s| s.metric(&path)).collect();
+            let d = paired_difference(&b, &v)?;
+            let scale = if c.relative {
+                let base = Estimate::of(&b.iter().flatten().copied().collect::<Vec<_>>())?.mean;
+                if base == 0.0 {
+                    return None;
+                }
+                100.0 / base.abs()
+            } else {
+                100.0
+            };
+            let (mean, low, high) = (d.mean * scale, d.ci95_low * scale, d.ci95_high * scale);
+            let unit = if c.relative { "%" } else { "pp" };
+            let significant = d.excludes_zero();
+            let n = |x: f64| {
+                if c.relative {
+                    format!("{x:.1}")
+                } else {
+                    format!("{x:.2}")
+                }
+            };
+            let verdict = if d.n < 2 {
+                format!(
+                    "{}{} {unit} on one replication: no interval (run --replications 5 or more)",
+                    if mean >= 0.0 { "+" } else { "" },
+                    n(mean)
+                )
+            } else if significant {
+                let words = if mean < 0.0 { c.lower } else { c.higher };
+                let (a, b) = (low.abs().min(high.abs()), low.abs().max(high.abs()));
+                format!(
+                    "{words} by {} {unit} ({} – {} {unit})",
+                    n(mean.abs()),
+                    n(a),
+                    n(b)
+                )
+            } else {
+                format!(
+                    "no significant difference in {} ({:+.*} to {:+.*} {unit})",
+                    c.noun,
+                    if c.relative { 1 } else { 2 },
+                    low,
+                    if c.relative { 1 } else { 2 },
+                    high
+                )
+            };
+            Some(Difference {
+                metric: c.metric.to_string(),
+                unit: unit.to_string(),
+                mean,
+                ci95_low: (d.n > 1).then_some(low),
+                ci95_high: (d.n > 1).then_some(high),
+                significant,
+                verdict,
+            })
+        })
+        .collect()
+}
 
 /// Marks the rows no other row beats on both cost (lower) and attainment (higher).
 pub fn mark_pareto(rows: &mut [Row]) {
@@ -44,10 +150,26 @@ fn opt(v: Option<f64>) -> String {
 pub fn markdown(title: &str, rows: &[Row]) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# {title}\n");
+    let replications = rows.iter().map(|r| r.replications).max().unwrap_or(1);
+    let engines: Vec<&str> = rows.iter().map(|r| r.engine.as_str()).collect();
+    let mixed = engines.iter().any(|e| *e != engines[0]);
+    if replications > 1 {
+        let _ = writeln!(
+            md,
+            "Every figure is the mean of {replications} replications; cost and attainment carry ± the half-width of their 95 % interval. Every variant ran the same seeds (common random numbers).\n"
+        );
+    }
+    let engine_head = if mixed { " engine |" } else { "" };
+    let engine_rule = if mixed { "---|" } else { "" };
     let _ = writeln!(
         md,
-        "| variant | cost | SLO attainment | TTFT p50 / p99 (s) | e2e p50 / p99 (s) | servers avg / peak | scale events | panic (s) | skipped ticks | assertions |\n|---|---|---|---|---|---|---|---|---|---|"
+        "| variant |{engine_head} cost | SLO attainment | TTFT p50 / p99 (s) | e2e p50 / p99 (s) | servers avg / peak | scale events | panic (s) | skipped ticks | assertions |\n|---|{engine_rule}---|---|---|---|---|---|---|---|---|"
     );
+    let pm = |ci: Option<(f64, f64)>, digits: usize| {
+        ci.map_or(String::new(), |(lo, hi)| {
+            format!(" ± {:.*}", digits, (hi - lo) / 2.0)
+        })
+    };
     for r in rows {
         let passed = r.assertions.iter().filter(|o| o.passed).count();
         let verdict = if r.passed() {
@@ -60,11 +182,18 @@ pub fn markdown(title: &str, rows: &[Row]) -> String {
         } else {
             r.variant.clone()
         };
+        let engine = if mixed {
+            format!(" {} |", r.engine)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             md,
-            "| {name} | {:.2} | {:.4} | {} / {} | {} / {} | {:.2} / {} | {} | {:.0} | {} | {verdict} |",
+            "| {name} |{engine} {:.2}{} | {:.4}{} | {} / {} | {} / {} | {:.2} / {} | {} | {:.0} | {} | {verdict} |",
             r.cost,
+            pm(r.cost_ci95, 2),
             r.attainment,
+            pm(r.attainment_ci95, 4),
             opt(r.ttft_p50_s),
             opt(r.ttft_p99_s),
             opt(r.e2e_p50_s),
@@ -80,6 +209,31 @@ pub fn markdown(title: &str, rows: &[Row]) -> String {
         md,
         "\n◆ on the cost-vs-attainment Pareto front (no other variant is both cheaper and better)."
     );
+    if mixed {
+        let _ = writeln!(
+            md,
+            "\nThe variants run on different engine versions (the manifests' API generations differ, or a variant sets `engine`): their differences include the engines'."
+        );
+    }
+    let compared: Vec<&Row> = rows
+        .iter()
+        .filter(|r| !r.versus_baseline.is_empty())
+        .collect();
+    if let (Some(baseline), false) = (rows.first(), compared.is_empty()) {
+        let _ = writeln!(
+            md,
+            "\n## Against the baseline ({})\n\nPaired differences over the same replications, with their 95 % intervals.\n",
+            baseline.variant
+        );
+        for r in compared {
+            let words: Vec<&str> = r
+                .versus_baseline
+                .iter()
+                .map(|d| d.verdict.as_str())
+                .collect();
+            let _ = writeln!(md, "- **{}**: {}", r.variant, words.join("; "));
+        }
+    }
     let failing: Vec<&Row> = rows.iter().filter(|r| !r.passed()).collect();
     if !failing.is_empty() {
         let _ = writeln!(md, "\n## Failed assertions\n");
@@ -186,6 +340,11 @@ mod tests {
             dropped: Count(0.0),
             pareto: false,
             assertions: Vec::new(),
+            engine: "head".into(),
+            replications: 1,
+            cost_ci95: None,
+            attainment_ci95: None,
+            versus_baseline: Vec::new(),
         }
     }
 
