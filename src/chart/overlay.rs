@@ -275,6 +275,9 @@ pub struct Point {
     pub cost: f64,
     pub attainment: f64,
     pub pareto: bool,
+    /// The 95 % intervals of the mean cost and attainment, over replications: whiskers.
+    pub cost_ci95: Option<(f64, f64)>,
+    pub attainment_ci95: Option<(f64, f64)>,
 }
 
 /// The scatter's points: each row's cost, attainment and place on the Pareto front.
@@ -285,6 +288,8 @@ pub fn points(rows: &[Row]) -> Vec<Point> {
             cost: r.cost,
             attainment: r.attainment,
             pareto: r.pareto,
+            cost_ci95: r.cost_ci95,
+            attainment_ci95: r.attainment_ci95,
         })
         .collect()
 }
@@ -295,16 +300,33 @@ fn pareto<DB: DrawingBackend>(
     points: &[Point],
 ) -> Result<(), ChartError> {
     let body = title_block(root, "Cost vs SLO attainment", title)?;
-    let items = vec![
+    let mut items = vec![
         (
             Mark::Line(RED, 3),
             "Pareto front (no variant is both cheaper and better)".to_string(),
         ),
         (Mark::Line(GREY, 3), "other variants".to_string()),
     ];
+    let whiskers = points
+        .iter()
+        .any(|p| p.cost_ci95.is_some() || p.attainment_ci95.is_some());
+    if whiskers {
+        items.push((
+            Mark::Line(GREY, 1),
+            "95 % intervals of the means over replications".to_string(),
+        ));
+    }
     let body = frame::legend(&body, &items)?;
-    let max_cost = frame::headroom(points.iter().map(|p| p.cost).fold(0.0, f64::max));
-    let min_att = points.iter().map(|p| p.attainment).fold(1.0, f64::min);
+    let max_cost = frame::headroom(
+        points
+            .iter()
+            .map(|p| p.cost_ci95.map_or(p.cost, |c| c.1))
+            .fold(0.0, f64::max),
+    );
+    let min_att = points
+        .iter()
+        .map(|p| p.attainment_ci95.map_or(p.attainment, |c| c.0))
+        .fold(1.0, f64::min);
     let lo = (min_att - 0.05).clamp(0.0, 0.95);
     let mut chart = ChartBuilder::on(&body)
         .margin(16)
@@ -326,6 +348,18 @@ fn pareto<DB: DrawingBackend>(
     ))?;
     for p in points {
         let c = if p.pareto { RED } else { GREY };
+        let whisker =
+            |a: (f64, f64), b: (f64, f64)| PathElement::new(vec![a, b], c.stroke_width(1));
+        if let Some((lo, hi)) = p.cost_ci95 {
+            chart.draw_series(std::iter::once(whisker(
+                (lo, p.attainment),
+                (hi, p.attainment),
+            )))?;
+        }
+        if let Some((lo, hi)) = p.attainment_ci95 {
+            let (lo, hi) = (lo.max(0.0), hi.min(1.0));
+            chart.draw_series(std::iter::once(whisker((p.cost, lo), (p.cost, hi))))?;
+        }
         // The marker, and its name beside it (offset in pixels so it never covers the point).
         let marker = EmptyElement::at((p.cost, p.attainment))
             + Circle::new((0, 0), 6, c.filled())

@@ -170,6 +170,26 @@ impl Row {
         }
     }
 
+    /// The replications in which every plain assertion held (an aggregate assertion that
+    /// fails fails them all; with one replication, 0 or 1).
+    pub fn replications_passed(&self) -> usize {
+        if self
+            .assertions
+            .iter()
+            .any(|o| !o.passed && o.failed_replications.is_empty())
+        {
+            return 0;
+        }
+        let mut failed: Vec<usize> = self
+            .assertions
+            .iter()
+            .flat_map(|o| o.failed_replications.iter().copied())
+            .collect();
+        failed.sort_unstable();
+        failed.dedup();
+        self.replications.saturating_sub(failed.len())
+    }
+
     /// The difference of `metric` against the baseline, if computed.
     pub fn versus(&self, metric: &str) -> Option<&Difference> {
         self.versus_baseline.iter().find(|d| d.metric == metric)

@@ -23,6 +23,10 @@ pub struct PlanFile {
     pub steps: Vec<String>,
     pub candidates: Vec<PlanCandidate>,
     pub rows: Vec<Row>,
+    /// What the measurements say about the search itself: a winner at the edge of a searched
+    /// range, a monotone hint the measurements contradict.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 /// One free setting of the search.
@@ -52,4 +56,7 @@ pub struct PlanCandidate {
     /// Why the scenario refused it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Over replications: in how many of them every assertion held, of how many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replications_passed: Option<(usize, usize)>,
 }

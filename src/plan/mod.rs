@@ -198,13 +198,13 @@ fn dimension(d: &RawDimension, path: &FieldPath, problems: &mut Diagnostics) -> 
         }
     }
     if d.monotone.is_some() {
-        let numbers: Vec<Option<f64>> = values.iter().map(serde_json::Value::as_f64).collect();
+        let numbers: Vec<Option<f64>> = values.iter().map(ordinal).collect();
         for (j, n) in numbers.iter().enumerate() {
             match (n, j.checked_sub(1).and_then(|k| numbers[k])) {
                 (None, _) => problems.error(
                     values_path.index(j),
                     format!(
-                        "{} is not a number; a monotone dimension needs numbers",
+                        "{} is not a number or a duration; a monotone dimension needs them",
                         values[j]
                     ),
                 ),
@@ -239,6 +239,15 @@ fn dimension(d: &RawDimension, path: &FieldPath, problems: &mut Diagnostics) -> 
         monotone: d.monotone,
         current: None,
         scenario_value: None,
+    })
+}
+
+/// A candidate value as a number to order a monotone dimension by: a number, or a Go
+/// duration (`90s`, `5m`) in seconds.
+fn ordinal(v: &serde_json::Value) -> Option<f64> {
+    v.as_f64().or_else(|| {
+        let d = crate::engine::policy::Duration::parse(v.as_str()?).ok()?;
+        Some(d.as_nanos() as f64 / 1e9)
     })
 }
 

@@ -61,11 +61,20 @@ fn failures(r: &PlanReport, c: &Candidate) -> String {
             .iter()
             .filter(|o| !o.passed)
             .map(|o| {
-                format!(
-                    "`{}` measured {}",
-                    o.expr,
-                    o.value.map_or("nothing".into(), |v| v.to_string())
-                )
+                let measured = o.value.map_or("nothing".into(), |v| v.to_string());
+                match o.failed_replications.as_slice() {
+                    [] => format!("`{}` measured {measured}", o.expr),
+                    failed => format!(
+                        "`{}` failed in replication{} {} (mean {measured})",
+                        o.expr,
+                        if failed.len() == 1 { "" } else { "s" },
+                        failed
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                }
             })
             .collect::<Vec<_>>()
             .join("; "),
@@ -75,13 +84,26 @@ fn failures(r: &PlanReport, c: &Candidate) -> String {
 }
 
 fn verdict(r: &PlanReport, c: &Candidate) -> String {
+    let replications = |row: &Row| {
+        if row.replications > 1 {
+            format!(
+                " ({}/{} replications)",
+                row.replications_passed(),
+                row.replications
+            )
+        } else {
+            String::new()
+        }
+    };
     match (r.evaluations.get(c.index), c.meets()) {
         (Some(Evaluation::Refused(_)), _) => "refused".into(),
+        (Some(Evaluation::Measured(row)), true) => format!("meets{}", replications(row)),
         (_, true) => "meets".into(),
         (Some(Evaluation::Measured(row)), false) => format!(
-            "fails {}/{}",
+            "fails {}/{}{}",
             row.assertions.iter().filter(|o| !o.passed).count(),
-            row.assertions.len()
+            row.assertions.len(),
+            replications(row)
         ),
         (None, false) => "–".into(),
     }
@@ -134,7 +156,75 @@ impl PlanReport<'_> {
             steps: result.steps.clone(),
             candidates: result.candidates.iter().map(one).collect(),
             rows: rows.to_vec(),
+            warnings: self.warnings(),
         }
+    }
+
+    /// What the measurements say about the search: the winner at the cheap edge of a
+    /// searched range (a value beyond might be cheaper still), and a monotone hint the
+    /// measurements contradict (a more generous value failed where a cheaper one met, the
+    /// other settings equal).
+    pub fn warnings(&self) -> Vec<String> {
+        let res = self.result;
+        let mut out = Vec::new();
+        if let Some(w) = res.winner.map(|w| &res.candidates[w]) {
+            for (d, v) in self.plan.dimensions.iter().zip(&w.point) {
+                let (Some(i), n) = (*v, d.values.len()) else {
+                    continue;
+                };
+                if n < 2 {
+                    continue;
+                }
+                let cheap_edge = match d.monotone {
+                    Some(_) => d.position(i) == 0,
+                    None => i == 0 || i + 1 == n,
+                };
+                let numeric = d.values.iter().all(|s| s.value.as_f64().is_some());
+                if cheap_edge && numeric {
+                    out.push(format!(
+                        "the winner's `{}` = {} is at the edge of the searched values ({} … {}): a value beyond it may be cheaper still; widen the range",
+                        d.key, d.values[i].text, d.values[0].text, d.values[n - 1].text
+                    ));
+                }
+            }
+        }
+        for (k, d) in self.plan.dimensions.iter().enumerate() {
+            if d.monotone.is_none() {
+                continue;
+            }
+            let mut flagged = false;
+            for a in &res.candidates {
+                for b in &res.candidates {
+                    let (Some(ia), Some(ib)) = (a.point[k], b.point[k]) else {
+                        continue;
+                    };
+                    let others_equal = a
+                        .point
+                        .iter()
+                        .zip(&b.point)
+                        .enumerate()
+                        .all(|(j, (x, y))| j == k || x == y);
+                    // `a` is cheaper and meets, `b` more generous and fails.
+                    let contradicts = others_equal
+                        && d.position(ia) < d.position(ib)
+                        && a.meets()
+                        && b.verdict.as_ref().is_some_and(|v| !v.meets());
+                    if contradicts && !flagged {
+                        flagged = true;
+                        out.push(format!(
+                            "the measurements contradict the monotone hint `{}` on `{}`: {} ({}) meets but the more generous {} ({}) fails; bisection may have skipped cheaper values",
+                            d.monotone.map_or("", |m| m.as_str()),
+                            d.key,
+                            a.name(),
+                            d.values[ia].text,
+                            b.name(),
+                            d.values[ib].text
+                        ));
+                    }
+                }
+            }
+        }
+        out
     }
 
     fn candidate(&self, c: &Candidate) -> PlanCandidate {
@@ -149,7 +239,14 @@ impl PlanReport<'_> {
             Some(Evaluation::Refused(e)) => (None, None, Some(e.clone())),
             None => (None, None, None),
         };
+        let replications_passed = match evaluation {
+            Some(Evaluation::Measured(row)) if row.replications > 1 => {
+                Some((row.replications_passed(), row.replications))
+            }
+            _ => None,
+        };
         PlanCandidate {
+            replications_passed,
             candidate: c.name(),
             purpose: c.purpose.clone(),
             settings: c.settings.iter().map(ToString::to_string).collect(),
@@ -197,6 +294,14 @@ impl PlanReport<'_> {
                     settings_text(c),
                     failures(self, c)
                 );
+            }
+            md.push('\n');
+        }
+        let warnings = self.warnings();
+        if !warnings.is_empty() {
+            let _ = writeln!(md, "## Warnings\n");
+            for w in warnings {
+                let _ = writeln!(md, "- {w}");
             }
             md.push('\n');
         }
