@@ -82,9 +82,39 @@ pub struct OutputArgs {
     /// No progress bar (it is shown on stderr only on a terminal anyway).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Exit 2 on warnings too: a policy that cannot work as written is refused before the
+    /// run, one that never scaled or flapped after it (the outputs are written).
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 impl OutputArgs {
+    /// Shows the scenario's warnings on stderr; refuses them with `--deny-warnings`.
+    pub fn warnings(&self, scn: &Scenario) -> anyhow::Result<()> {
+        for w in scn.warnings.iter() {
+            eprintln!("warning: {w}");
+        }
+        if self.deny_warnings && !scn.warnings.is_empty() {
+            anyhow::bail!(
+                "{} warning(s) and --deny-warnings: nothing was run",
+                scn.warnings.len()
+            );
+        }
+        Ok(())
+    }
+
+    /// The exit code of a finished command: `code`, or 2 when `--deny-warnings` and a
+    /// summary has warnings.
+    pub fn deny(&self, summaries: &[&Summary], code: ExitCode) -> ExitCode {
+        let n: usize = summaries.iter().map(|s| s.warnings.len()).sum();
+        if self.deny_warnings && n > 0 {
+            eprintln!("error: {n} warning(s) and --deny-warnings");
+            ExitCode::from(super::EXIT_BAD_INPUT)
+        } else {
+            code
+        }
+    }
+
     /// The output folder (`--out`, else `default`), refused at once when it may not be
     /// replaced.
     pub fn out_dir(&self, default: PathBuf) -> anyhow::Result<PathBuf> {
@@ -360,5 +390,17 @@ impl TableOutput<'_> {
         } else {
             ExitCode::from(1)
         })
+    }
+
+    /// Like [`TableOutput::finish`], the exit code refusing warnings with `--deny-warnings`.
+    pub fn finish_checked(&self, runs: &[VariantRun], rows: Vec<Row>) -> anyhow::Result<ExitCode> {
+        let code = self.finish(runs, rows)?;
+        for r in runs {
+            for w in &r.summary.warnings {
+                eprintln!("warning: {}: {w}", r.variant.name);
+            }
+        }
+        let summaries: Vec<&Summary> = runs.iter().map(|r| &r.summary).collect();
+        Ok(self.output.deny(&summaries, code))
     }
 }

@@ -115,6 +115,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .out_dir(Path::new("output").join(format!("{stem}-compare")))?;
     let base = args.scenario_args.overrides(common)?;
     let scn = scenario::load(&args.scenario, &base).map_err(|e| anyhow::anyhow!("{e}"))?;
+    args.output.warnings(&scn)?;
     let replications = args.runs.replications(scn.replications, 5)?;
     let total = (variants.len() * replications) as u64;
     let bar = progress_bar(args.output.quiet, total, "runs", &stem);
@@ -149,5 +150,5 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         out: &out,
         output: &args.output,
     }
-    .finish(&runs, rows)
+    .finish_checked(&runs, rows)
 }

@@ -234,6 +234,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let fixed = settings(&args.set)?;
     let base = args.scenario_args.overrides(fixed.clone())?;
     let scn = scenario::load(path, &base).map_err(|e| anyhow!("{e}"))?;
+    args.output.warnings(&scn)?;
     let replications = args.runs.replications(scn.replications, 5)?;
     let mut plan = Plan::from_raw(raw.plan.as_ref(), &raw.assertions)
         .map_err(|p| anyhow!(p.in_file(&file)))?;
@@ -282,6 +283,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let title = format!("{stem}: the cheapest configuration that meets every assertion");
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     let mut manifests: Vec<String> = Vec::new();
+    let mut chosen_summary = None;
     let chosen = result
         .winner
         .map(|w| (&result.candidates[w], "winner"))
@@ -295,6 +297,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         let run = run_variant(path, &base, &variant, replications, RunOptions::default())
             .map_err(|e| anyhow!(e))?;
+        chosen_summary = Some(run.summary.clone());
         for (name, bytes) in variant_files(&run)? {
             files.push((format!("{folder}/{name}"), bytes));
         }
@@ -349,9 +352,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     println!("{title} -> {}", out.display());
     print!("{}", report.summary());
-    Ok(if result.winner.is_some() {
+    let code = if result.winner.is_some() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    };
+    Ok(args
+        .output
+        .deny(&chosen_summary.iter().collect::<Vec<_>>(), code))
 }

@@ -42,6 +42,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let overrides = args.scenario_args.overrides(settings(&args.set)?)?;
     let mut scn = scenario::load(&args.scenario, &overrides).map_err(|e| anyhow::anyhow!("{e}"))?;
     scn.write_requests |= args.requests;
+    args.output.warnings(&scn)?;
     let default_out = scn
         .output_dir
         .clone()
@@ -175,9 +176,10 @@ fn report(
             o.expr
         );
     }
-    Ok(if failed.is_empty() {
+    let code = if failed.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
-    })
+    };
+    Ok(args.output.deny(&[summary], code))
 }

@@ -144,6 +144,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let out = args.output.out_dir(Path::new("output").join(default_out))?;
     let base = args.scenario_args.overrides(Vec::new())?;
     let scn = scenario::load(&scenario, &base).map_err(|e| anyhow::anyhow!("{e}"))?;
+    args.output.warnings(&scn)?;
     let replications = args.runs.replications(scn.replications, 5)?;
     let variants: Vec<Variant> = picked.iter().map(|(_, v)| v.clone()).collect();
     let runs_total = (variants.len() * replications) as u64;
@@ -176,7 +177,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         out: &out,
         output: &args.output,
     }
-    .finish(&runs, rows)
+    .finish_checked(&runs, rows)
 }
 
 fn merge(m: MergeArgs) -> anyhow::Result<ExitCode> {

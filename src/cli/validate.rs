@@ -16,9 +16,11 @@
 //! ```
 //!
 //! `ok` lines name each valid object (`-n NAMESPACE` when not `default`; the API generation of
-//! policies). Problem lines are what a cluster would refuse; `note:` lines are accepted but
-//! worth knowing (unknown fields the API server prunes, kinds not read here, replaced objects).
-//! Exit status 0 when every file was read and every object is valid, 2 otherwise.
+//! policies). Problem lines are what a cluster would refuse; `warning:` lines are accepted but
+//! cannot work as written (a metric without a source: the policy never scales); `note:` lines
+//! are accepted but worth knowing (unknown fields the API server prunes, kinds not read here,
+//! replaced objects). Exit status 0 when every file was read and every object is valid (and,
+//! with `--deny-warnings`, nothing was warned about), 2 otherwise.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -35,20 +37,25 @@ pub struct Args {
     /// Manifest files (multi-document YAML).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// Exit 2 on warnings too (policies Kthena accepts that cannot work as written).
+    #[arg(long)]
+    pub deny_warnings: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
-    let valid = report(&args.files, &mut stdout.lock()).context("cannot write the report")?;
-    Ok(if valid {
+    let (valid, warned) =
+        report(&args.files, &mut stdout.lock()).context("cannot write the report")?;
+    Ok(if valid && !(warned && args.deny_warnings) {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(EXIT_BAD_INPUT)
     })
 }
 
-/// Writes the report for `files`; returns whether everything was read and is valid.
-fn report(files: &[PathBuf], out: &mut impl Write) -> std::io::Result<bool> {
+/// Writes the report for `files`; returns whether everything was read and is valid, and
+/// whether there were warnings.
+fn report(files: &[PathBuf], out: &mut impl Write) -> std::io::Result<(bool, bool)> {
     let mut names: Vec<String> = Vec::new();
     let mut sources: Vec<(String, String)> = Vec::new();
     let mut unreadable: Vec<(String, String)> = Vec::new();
@@ -84,6 +91,9 @@ fn report(files: &[PathBuf], out: &mut impl Write) -> std::io::Result<bool> {
         for p in set.problems().iter().filter(in_this) {
             lines.push((document_of(p), p.to_string()));
         }
+        for w in set.warnings().iter().filter(in_this) {
+            lines.push((document_of(w), format!("warning: {w}")));
+        }
         for n in set.notes().iter().filter(in_this) {
             lines.push((document_of(n), format!("note: {n}")));
         }
@@ -98,7 +108,10 @@ fn report(files: &[PathBuf], out: &mut impl Write) -> std::io::Result<bool> {
             writeln!(out, "{line}")?;
         }
     }
-    Ok(unreadable.is_empty() && !empty && set.is_valid())
+    Ok((
+        unreadable.is_empty() && !empty && set.is_valid(),
+        !set.warnings().is_empty(),
+    ))
 }
 
 fn ok_line(o: &ManifestObject) -> String {

@@ -25,6 +25,18 @@ impl Findings {
         self.notes.push(Diagnostic::note(path.clone(), message));
     }
 
+    /// A note with what to do about it.
+    pub(crate) fn note_with_hint(
+        &mut self,
+        path: &FieldPath,
+        message: impl Into<String>,
+        hint: Option<String>,
+    ) {
+        let mut d = Diagnostic::note(path.clone(), message);
+        d.hint = hint;
+        self.notes.push(d);
+    }
+
     /// `field.Required`.
     pub(crate) fn required(&mut self, path: &FieldPath, detail: &str) {
         if detail.is_empty() {

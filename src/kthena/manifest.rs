@@ -181,6 +181,7 @@ pub struct ManifestSet {
     objects: Vec<ManifestObject>,
     problems: Vec<Diagnostic>,
     notes: Vec<Diagnostic>,
+    warnings: Vec<Diagnostic>,
     policies: Vec<LoadedPolicy>,
     model_servings: Vec<ModelServing>,
 }
@@ -263,6 +264,12 @@ impl ManifestSet {
         &self.problems
     }
 
+    /// Policies Kthena accepts that cannot work as written (see [`super::warnings`]), in
+    /// document order; empty while the set has problems.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.warnings
+    }
+
     /// Every note (accepted, but worth knowing: an unknown field, an ignored kind, a
     /// replaced object), in document order.
     pub fn notes(&self) -> &[Diagnostic] {
@@ -321,6 +328,11 @@ impl ManifestSet {
         }
         if set.problems.is_empty() {
             set.build(docs);
+            set.warnings = set
+                .policies
+                .iter()
+                .flat_map(super::warnings::policy_warnings)
+                .collect();
         }
         set
     }

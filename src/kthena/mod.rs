@@ -9,3 +9,4 @@ pub mod field;
 pub mod manifest;
 pub mod spec;
 mod validation;
+pub mod warnings;

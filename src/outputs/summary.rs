@@ -35,6 +35,10 @@ pub struct Summary {
     pub by_serving: IndexMap<String, ServingSummary>,
     /// The scenario's assertions and their verdicts, in scenario order.
     pub assertions: Vec<AssertionOutcome>,
+    /// What the user must not miss: policies that cannot work as written, a policy that never
+    /// scaled or flapped. One line each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// With several replications: every number above is their mean, and this says how many
     /// there were, their seeds, and each metric's spread.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -242,6 +246,7 @@ impl Summary {
                 })
                 .collect(),
             assertions: Vec::new(),
+            warnings: Vec::new(),
             replications: None,
         };
         let mut names = Vec::new();

@@ -4,7 +4,7 @@
 use std::fmt::Write;
 
 use crate::engine::EngineVersion;
-use crate::model::results::Results;
+use crate::model::results::{Notable, Results};
 use crate::outputs::summary::Summary;
 use crate::scenario::Scenario;
 
@@ -108,6 +108,9 @@ pub fn summary_table(s: &Summary) -> String {
         ),
         _ => "| metric | value |\n|---|---|".to_string(),
     };
+    for w in &s.warnings {
+        let _ = writeln!(t, "**warning:** {w}\n");
+    }
     let _ = writeln!(t, "{header}");
     for (k, v) in rows {
         let _ = writeln!(t, "| {k} | {v} |");
@@ -255,8 +258,25 @@ pub fn report(scn: &Scenario, summary: &Summary, results: &Results, runs: &[Summ
     if results.notable.is_empty() {
         let _ = writeln!(md, "None.");
     }
+    // A policy that flaps enters panic mode again and again: one line, with the count.
+    let mut shown_panics: Vec<&str> = Vec::new();
     for (t, what) in &results.notable {
-        let _ = writeln!(md, "- t = {:.0} s: {what}", t.as_micros() as f64 / 1e6);
+        let mut line = format!("- t = {:.0} s: {what}", t.as_micros() as f64 / 1e6);
+        if let Notable::PanicEntered(key) = what {
+            if shown_panics.contains(&key.as_str()) {
+                continue;
+            }
+            shown_panics.push(key);
+            let times = results
+                .notable
+                .iter()
+                .filter(|(_, n)| matches!(n, Notable::PanicEntered(k) if k == key))
+                .count();
+            if times > 1 {
+                line.push_str(&format!(" — entered {times} times in all"));
+            }
+        }
+        let _ = writeln!(md, "{line}");
     }
     let _ = writeln!(md, "\n## Engine caveats ({})\n", scn.world.engine);
     for c in caveats(scn.world.engine) {

@@ -8,3 +8,4 @@ pub mod markdown;
 pub mod replications;
 pub mod summary;
 pub mod trace_stats;
+pub mod warnings;

@@ -56,6 +56,7 @@ pub fn aggregate(runs: &[Summary], assertions: &[Assertion]) -> Summary {
             let mut v = serde_json::to_value(s).unwrap_or(Value::Null);
             if let Some(o) = v.as_object_mut() {
                 o.remove("assertions");
+                o.remove("warnings");
                 o.remove("replications");
             }
             v
@@ -92,6 +93,27 @@ pub fn aggregate(runs: &[Summary], assertions: &[Assertion]) -> Summary {
     // The means have the summary's own shape: reading them back cannot fail.
     let mut summary: Summary = serde_json::from_value(mean).unwrap_or_else(|_| first.clone());
     summary.seed = first.seed;
+    // Each replication's warnings, once each, marked with the replications that raised them.
+    let mut warnings: Vec<(String, Vec<usize>)> = Vec::new();
+    for (r, run) in runs.iter().enumerate() {
+        for w in &run.warnings {
+            match warnings.iter_mut().find(|(x, _)| x == w) {
+                Some((_, reps)) => reps.push(r + 1),
+                None => warnings.push((w.clone(), vec![r + 1])),
+            }
+        }
+    }
+    summary.warnings = warnings
+        .into_iter()
+        .map(|(w, reps)| {
+            if reps.len() == runs.len() {
+                w
+            } else {
+                let reps: Vec<String> = reps.iter().map(ToString::to_string).collect();
+                format!("{w} (replication {})", reps.join(", "))
+            }
+        })
+        .collect();
     summary.assertions = assertions
         .iter()
         .map(|a| a.check_replications(runs))

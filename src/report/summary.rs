@@ -132,6 +132,12 @@ pub fn summary(scn: &Scenario, r: &Results) -> Summary {
         faults: faults(r),
         by_serving,
         assertions: Vec::new(),
+        warnings: scn
+            .warnings
+            .iter()
+            .map(ToString::to_string)
+            .chain(super::warnings::run_warnings(r))
+            .collect(),
         replications: None,
     }
 }

@@ -9,6 +9,7 @@ mod validate;
 
 use std::path::PathBuf;
 
+use crate::diagnostic::Diagnostics;
 use crate::model::spec::WorldSpec;
 use crate::workload::WorkloadSpec;
 
@@ -32,6 +33,9 @@ pub struct Scenario {
     pub write_requests: bool,
     /// FNV-1a hash of the scenario text, echoed in reports.
     pub text_hash: String,
+    /// What the scenario's policies cannot do as written (see
+    /// [`crate::kthena::warnings`]): the run goes ahead, the user is told.
+    pub warnings: Diagnostics,
 }
 
 impl Scenario {

@@ -15,6 +15,8 @@ use std::str::FromStr;
 use serde::Deserialize;
 use yaml_serde::{Mapping, Value};
 
+use super::raw::RawScenario;
+
 /// One `KEY=VALUE`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Setting {
@@ -224,9 +226,106 @@ pub fn scenario_value(doc: &Value, key: &str) -> Option<Value> {
     get_path(doc, key).cloned()
 }
 
-/// Applies the scenario-scoped settings to the scenario document.
+/// The alternatives a schema node stands for: itself, or those of its `$ref`, `anyOf` and
+/// `oneOf` (an `Option`, an enum written as a one-key map).
+fn alternatives<'a>(
+    node: &'a serde_json::Value,
+    root: &'a serde_json::Value,
+) -> Vec<&'a serde_json::Value> {
+    if let Some(r) = node.get("$ref").and_then(|r| r.as_str()) {
+        let target = r
+            .strip_prefix("#/$defs/")
+            .and_then(|name| root.get("$defs")?.get(name));
+        return target.map_or_else(Vec::new, |t| alternatives(t, root));
+    }
+    for key in ["anyOf", "oneOf"] {
+        if let Some(list) = node.get(key).and_then(|l| l.as_array()) {
+            return list.iter().flat_map(|n| alternatives(n, root)).collect();
+        }
+    }
+    vec![node]
+}
+
+/// Checks that scenario key `key` names a field of the scenario file (its JSON Schema): a
+/// misspelt key is refused with the closest field, instead of being set and refused later
+/// among every field name, or ignored.
+fn check_scenario_key(key: &str) -> Result<(), PathProblem> {
+    let schema = serde_json::to_value(schemars::schema_for!(RawScenario))
+        .map_err(|e| PathProblem(e.to_string()))?;
+    let mut nodes = vec![&schema];
+    let mut walked = String::new();
+    for step in parse_path(key)? {
+        let alts: Vec<&serde_json::Value> = nodes
+            .iter()
+            .flat_map(|n| alternatives(n, &schema))
+            .collect();
+        // Below a value with no known fields (a scalar, a free mapping) the file's own
+        // reading decides.
+        let shaped = |a: &&serde_json::Value| {
+            a.get("properties").is_some()
+                || a.get("items").is_some()
+                || a.get("additionalProperties").is_some_and(|v| v.is_object())
+        };
+        if !alts.iter().any(shaped) {
+            return Ok(());
+        }
+        nodes = match &step {
+            Step::Key(k) => {
+                let mut next: Vec<&serde_json::Value> = alts
+                    .iter()
+                    .filter_map(|a| a.get("properties")?.get(k.as_str()))
+                    .collect();
+                next.extend(
+                    alts.iter()
+                        .filter_map(|a| a.get("additionalProperties").filter(|v| v.is_object())),
+                );
+                if next.is_empty() {
+                    let known: Vec<&str> = alts
+                        .iter()
+                        .filter_map(|a| a.get("properties")?.as_object())
+                        .flat_map(|m| m.keys().map(String::as_str))
+                        .collect();
+                    let at = if walked.is_empty() {
+                        "the scenario".to_string()
+                    } else {
+                        format!("`{walked}`")
+                    };
+                    let hint = match crate::kthena::warnings::did_you_mean(k, known.iter().copied())
+                    {
+                        Some(m) => format!("did you mean `{m}`?"),
+                        None => format!("its fields: {}", known.join(", ")),
+                    };
+                    return Err(PathProblem(format!("{at} has no field `{k}`; {hint}")));
+                }
+                next
+            }
+            Step::Index(_) | Step::Named(_) => {
+                let next: Vec<&serde_json::Value> =
+                    alts.iter().filter_map(|a| a.get("items")).collect();
+                if next.is_empty() {
+                    return Err(PathProblem(format!("`{walked}` is not a list")));
+                }
+                next
+            }
+        };
+        match &step {
+            Step::Key(k) if walked.is_empty() => walked.push_str(k),
+            Step::Key(k) => {
+                walked.push('.');
+                walked.push_str(k);
+            }
+            Step::Index(n) => walked.push_str(&format!("[{n}]")),
+            Step::Named(n) => walked.push_str(&format!("[{n}]")),
+        }
+    }
+    Ok(())
+}
+
+/// Applies the scenario-scoped settings to the scenario document; a key that names no field
+/// of the scenario file is refused with the closest one.
 pub fn apply_to_scenario(doc: &mut Value, settings: &[Setting]) -> Result<(), SettingError> {
     for s in settings.iter().filter(|s| s.scope() == Scope::Scenario) {
+        check_scenario_key(&s.key).map_err(|e| s.failed(e))?;
         set_path(doc, &s.key, s.value.clone()).map_err(|e| s.failed(e))?;
     }
     Ok(())
@@ -276,6 +375,18 @@ pub fn apply_to_manifest(
     settings: &[Setting],
     matched: &mut [bool],
 ) -> Result<String, SettingError> {
+    apply_to_manifest_at(text, settings, matched, &mut Vec::new())
+}
+
+/// [`apply_to_manifest`], also recording each setting applied: its index, the document
+/// (0-based) and the field path it wrote (`spec.metrics[0].targetValue`), so that a setting
+/// the API server would prune is refused by name.
+pub fn apply_to_manifest_at(
+    text: &str,
+    settings: &[Setting],
+    matched: &mut [bool],
+    applied: &mut Vec<(usize, usize, String)>,
+) -> Result<String, SettingError> {
     let relevant: Vec<(usize, &Setting)> = settings
         .iter()
         .enumerate()
@@ -288,7 +399,7 @@ pub fn apply_to_manifest(
     for de in yaml_serde::Deserializer::from_str(text) {
         docs.push(Value::deserialize(de).map_err(|e| SettingError::NotYaml(e.to_string()))?);
     }
-    for doc in &mut docs {
+    for (d, doc) in docs.iter_mut().enumerate() {
         let kind = doc
             .get("kind")
             .and_then(Value::as_str)
@@ -303,6 +414,7 @@ pub fn apply_to_manifest(
             };
             set_path(spec, &path, s.value.clone()).map_err(|e| s.failed(e))?;
             matched[i] = true;
+            applied.push((i, d, format!("spec.{path}")));
         }
     }
     let mut out = String::new();

@@ -115,6 +115,26 @@ impl Problems {
     }
 }
 
+/// serde's "unknown field `x`, expected one of `a`, `b`, …" with the closest field instead
+/// of the whole list (which stays when nothing is close); the position is kept.
+fn suggest_field(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message.to_string();
+    };
+    let Some((field, tail)) = rest.split_once("`, expected ") else {
+        return message.to_string();
+    };
+    let (expected, position) = match tail.rfind(" at line ") {
+        Some(i) => (&tail[..i], &tail[i..]),
+        None => (tail, ""),
+    };
+    let known: Vec<&str> = expected.split('`').skip(1).step_by(2).collect();
+    match crate::kthena::warnings::did_you_mean(field, known.iter().copied()) {
+        Some(m) => format!("unknown field `{field}`; did you mean `{m}`?{position}"),
+        None => message.to_string(),
+    }
+}
+
 /// Command-line settings that replace the scenario's own.
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
@@ -158,7 +178,7 @@ pub fn parse(
     // Enums are written as one-key maps (`startup: {constant: 90s}`), not YAML tags.
     let syntax = |message: String| ScenarioError::Syntax {
         file: file.into(),
-        message,
+        message: suggest_field(&message),
     };
     let mut raw: RawScenario = if overrides
         .settings
@@ -218,6 +238,7 @@ pub fn parse(
     match scenario {
         Some(mut s) if !p.0.has_errors() => {
             s.text_hash = format!("{:016x}", fnv1a(text.as_bytes()));
+            s.warnings = p.0.in_file(file);
             Ok(s)
         }
         _ => Err(ScenarioError::Invalid(p.0.in_file(file))),
@@ -455,5 +476,6 @@ fn build(
         output_dir: output.and_then(|o| o.dir.as_ref()).map(PathBuf::from),
         write_requests: output.and_then(|o| o.requests).unwrap_or(false),
         text_hash: String::new(),
+        warnings: Diagnostics::new(),
     })
 }

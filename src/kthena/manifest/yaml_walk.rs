@@ -227,9 +227,12 @@ impl<'v> Fields<'v> {
                     Value::String(s) => s.clone(),
                     other => render(other),
                 };
-                f.note(
+                let hint = crate::kthena::warnings::did_you_mean(&name, self.taken.iter().copied())
+                    .map(|k| format!("did you mean `{k}`?"));
+                f.note_with_hint(
                     &self.path.child(&name),
                     "unknown field, ignored (the API server prunes it)",
+                    hint,
                 );
             }
         }

@@ -7,15 +7,17 @@ use std::fmt;
 use std::path::Path;
 
 use super::Problems;
-use crate::diagnostic::FieldPath;
+use crate::diagnostic::{Diagnostic, FieldPath};
+use crate::engine::metric_collector::DEFAULT_METRIC_PORT;
 use crate::engine::policy::{
     MetricEndpoint, MetricSource, MetricTarget, PodMetricSource, Policy, ScalingTarget, Target,
 };
 use crate::engine::EngineVersion;
 use crate::kthena::manifest::{ApiGeneration, ManifestSet};
+use crate::kthena::warnings::did_you_mean;
 use crate::model::metrics::exposed_families;
 use crate::model::spec::Serving;
-use crate::scenario::setting::{apply_to_manifest, Setting};
+use crate::scenario::setting::{apply_to_manifest_at, Setting};
 use crate::sim::SimTime;
 
 /// Reads the manifest `files` listed at `field` (relative to `base`), with the settings
@@ -29,20 +31,50 @@ pub(super) fn read_manifests(
     p: &mut Problems,
 ) -> Option<ManifestSet> {
     let mut sources = Vec::new();
+    let mut applied: Vec<(String, usize, String)> = Vec::new();
     for (i, f) in files.iter().enumerate() {
         let path = base.join(f);
+        let name = path.display().to_string();
+        let mut at = Vec::new();
         match crate::text::read_text(&path) {
-            Ok(text) => match apply_to_manifest(&text, settings, matched) {
-                Ok(text) => sources.push((path.display().to_string(), text)),
+            Ok(text) => match apply_to_manifest_at(&text, settings, matched, &mut at) {
+                Ok(text) => sources.push((name.clone(), text)),
                 Err(e) => p.add(field.index(i), e),
             },
-            Err(e) => p.add(field.index(i), format!("{}: {e}", path.display())),
+            Err(e) => p.add(field.index(i), format!("{name}: {e}")),
         }
+        applied.extend(at.into_iter().map(|(s, _, path)| (name.clone(), s, path)));
     }
     if sources.len() != files.len() {
         return None;
     }
     let set = ManifestSet::from_sources(&sources);
+    // A setting the API server would prune (a misspelt field) is refused by name: a value
+    // that changes nothing must not pass for a result.
+    for (file, s, path) in &applied {
+        let pruned = set.notes().iter().find(|n| {
+            n.file.as_deref() == Some(file.as_str())
+                && n.message.starts_with("unknown field")
+                && (path.starts_with(n.path.as_str())
+                    && path[n.path.as_str().len()..]
+                        .chars()
+                        .next()
+                        .is_none_or(|c| c == '.' || c == '['))
+        });
+        if let Some(note) = pruned {
+            let hint = note
+                .hint
+                .clone()
+                .unwrap_or_else(|| "check the field's spelling and place".to_string());
+            p.add(
+                format!("--set {}", settings[*s]),
+                format!(
+                    "`{}` is not a field of the manifest {file}: the API server would drop it and the setting would change nothing; {hint}",
+                    note.path
+                ),
+            );
+        }
+    }
     // As `validate` (and `kubectl apply`) refuse a file without objects: most likely the
     // wrong file, which would silently leave its servings unscaled.
     let mut empty = false;
@@ -62,6 +94,19 @@ pub(super) fn read_manifests(
     }
     for problem in set.problems() {
         p.add(field.clone(), problem);
+    }
+    for w in set.warnings() {
+        let hint = w.hint.clone();
+        let mut d = Diagnostic::warning(
+            field.clone(),
+            Diagnostic {
+                hint: None,
+                ..w.clone()
+            }
+            .to_string(),
+        );
+        d.hint = hint;
+        p.0.push(d);
     }
     (set.is_valid() && !empty).then_some(set)
 }
@@ -153,6 +198,14 @@ impl PolicyAt<'_> {
     fn add(&self, p: &mut Problems, message: impl fmt::Display) {
         p.add(self.field.clone(), format!("{}: {message}", self.policy));
     }
+
+    /// A warning: the policy runs, but cannot do what it is meant to.
+    fn warn(&self, p: &mut Problems, message: impl fmt::Display, hint: String) {
+        p.0.push(
+            Diagnostic::warning(self.field.clone(), format!("{}: {message}", self.policy))
+                .with_hint(hint),
+        );
+    }
 }
 
 /// The scrape family and metric key of each metric of a target: `Some(family)` for a pod
@@ -178,6 +231,28 @@ fn scraped_families(
             (m.name.clone(), family)
         })
         .collect()
+}
+
+/// The ports a target's collector scrapes its pods on (a v0.x `metricEndpoint`, the current
+/// API's pod sources, 8100 when unset); a v0.x target without an endpoint is warned about by
+/// the manifest reader.
+fn scraped_ports(target: &Target, engine: EngineVersion) -> Vec<i32> {
+    let mut ports: Vec<i32> = match engine {
+        EngineVersion::V0_4 => target.metric_endpoint.iter().map(|e| e.port).collect(),
+        EngineVersion::Head => target
+            .metric_sources
+            .iter()
+            .flat_map(|s| s.values())
+            .filter_map(|s| match s {
+                MetricSource::Pod(pod) if pod.port == 0 => Some(DEFAULT_METRIC_PORT),
+                MetricSource::Pod(pod) => Some(pod.port),
+                MetricSource::Prometheus(_) => None,
+            })
+            .collect(),
+    };
+    ports.sort_unstable();
+    ports.dedup();
+    ports
 }
 
 /// Every target of the policy must be a simulated serving (and role), and every pod metric a
@@ -209,13 +284,17 @@ fn check_against_servings(
                 .iter()
                 .map(|s| format!("{}/{}", s.namespace, s.name))
                 .collect();
-            at.add(
+            let wanted = format!("{ns}/{}", r.name);
+            let hint = match did_you_mean(&wanted, names.iter().map(String::as_str)) {
+                Some(n) => format!("did you mean `{n}`?"),
+                None => format!("the scenario's servings: {}", names.join(", ")),
+            };
+            at.warn(
                 p,
                 format!(
-                    "targets ModelServing {ns}/{} which is not among the scenario's servings ({})",
-                    r.name,
-                    names.join(", ")
+                    "targets ModelServing {wanted}, which the scenario does not simulate: this policy scales nothing in the run"
                 ),
+                hint,
             );
             continue;
         };
@@ -235,21 +314,46 @@ fn check_against_servings(
         for (key, family) in scraped_families(unit.metrics, &unit.target, engine) {
             match family {
                 None => {
-                    if let Some(MetricSource::Prometheus(src)) =
-                        unit.target.metric_sources.as_ref().and_then(|s| s.get(&key))
+                    if let Some(MetricSource::Prometheus(src)) = unit
+                        .target
+                        .metric_sources
+                        .as_ref()
+                        .and_then(|s| s.get(&key))
                     {
                         if let Err(e) = crate::model::prometheus::Query::parse(&src.query) {
                             at.add(p, format!("metric {key:?}: {e}"));
                         }
                     }
                 }
-                Some(f) if !exposed.contains(&f) => at.add(p,
-                    format!(
-                        "metric {key:?} reads family {f:?}, which the simulated pods do not expose (they expose {})",
-                        exposed.join(", ")
-                    ),
-                ),
+                Some(f) if !exposed.contains(&f) => {
+                    let hint = match did_you_mean(&f, exposed.iter().map(String::as_str)) {
+                        Some(e) => format!("did you mean `{e}`?"),
+                        None => format!("the simulated pods expose {}", exposed.join(", ")),
+                    };
+                    at.warn(
+                        p,
+                        format!(
+                            "metric {key:?} reads family {f:?}, which the simulated pods never expose: every tick is skipped and this policy never scales"
+                        ),
+                        hint,
+                    );
+                }
                 Some(_) => {}
+            }
+        }
+        for port in scraped_ports(&unit.target, engine) {
+            if port != serving.metrics_port {
+                at.warn(
+                    p,
+                    format!(
+                        "scrapes port {port}, but the pods of {} serve their metrics on port {}: every scrape fails and this policy never scales",
+                        serving.name, serving.metrics_port
+                    ),
+                    format!(
+                        "use port {} (or set `servings[].metrics.port` to {port})",
+                        serving.metrics_port
+                    ),
+                );
             }
         }
     }
