@@ -22,7 +22,10 @@ use crate::outputs::summary::{AssertionOutcome, Summary};
 use crate::report::{comparison, csv_out, markdown};
 use crate::scenario::setting::Setting;
 use crate::scenario::{Overrides, Scenario, MAX_REPLICATIONS};
-use crate::workload::{StreamSpec, TraceFormat, TraceSpec, WorkloadSpec};
+use crate::sim::{SimDuration, SimTime};
+use crate::workload::{
+    open_trace, RequestSource, SpecDuration, StreamSpec, TraceFormat, TraceSpec, WorkloadSpec,
+};
 
 /// Options that replace parts of the scenario, for every run of the command.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -47,8 +50,19 @@ pub struct ScenarioArgs {
 }
 
 impl ScenarioArgs {
-    /// The overrides these options make, with `settings` on top.
+    /// The overrides these options make, with `settings` on top. A `--trace` without
+    /// `--duration` runs for the trace's span (said on stderr), not the scenario's duration.
     pub fn overrides(&self, settings: Vec<Setting>) -> anyhow::Result<Overrides> {
+        let duration = match (&self.trace, &self.duration) {
+            (Some(trace), None) => {
+                let span = SpecDuration::new(trace_span(trace, self.trace_format.clone())?);
+                eprintln!(
+                    "note: simulating the trace's span, {span} (give --duration to change it)"
+                );
+                Some(span.to_string())
+            }
+            _ => self.duration.clone(),
+        };
         Ok(Overrides {
             seed: self.seed,
             engine: self.engine,
@@ -57,11 +71,28 @@ impl ScenarioArgs {
                 .as_deref()
                 .map(|t| trace_workload(t, self.trace_format.clone()))
                 .transpose()?,
-            duration: self.duration.clone(),
+            duration,
             settings,
             ..Overrides::default()
         })
     }
+}
+
+/// How long the trace at `path` runs: its last arrival, rounded up to the next whole second
+/// (at least one second).
+fn trace_span(path: &Path, format: Option<TraceFormat>) -> anyhow::Result<SimDuration> {
+    let mut source =
+        open_trace(path, format).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    let mut last = SimTime::ZERO;
+    while let Some(r) = source
+        .next_request()
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?
+    {
+        last = last.max(r.arrival);
+    }
+    let micros = last.since_start().as_micros().max(0);
+    let secs = (micros + 999_999) / 1_000_000 + 1;
+    Ok(SimDuration::from_secs(secs))
 }
 
 /// Where the results go and how the command reports.
@@ -331,6 +362,8 @@ fn overlay_data(run: &VariantRun, files: &[(String, Vec<u8>)]) -> anyhow::Result
 pub struct TableOutput<'a> {
     pub kind: &'a str,
     pub title: &'a str,
+    /// A sweep's number of combinations (all shards).
+    pub combinations: Option<usize>,
     pub out: &'a Path,
     pub output: &'a OutputArgs,
 }
@@ -375,7 +408,10 @@ impl TableOutput<'_> {
         }
         files.push((format!("{kind}.md"), page.into_bytes()));
         files.push((format!("{kind}.csv"), comparison::csv(&rows)?));
-        files.push((format!("{kind}.json"), comparison::json(self.title, &rows)?));
+        files.push((
+            format!("{kind}.json"),
+            comparison::json(self.title, self.combinations, &rows)?,
+        ));
         self.output.write(self.out, &files)?;
         self.output.write_markdown_summary(&md)?;
         let suites: Vec<(&str, &[AssertionOutcome])> = rows

@@ -60,9 +60,14 @@ fn variants_from_args(args: &Args) -> anyhow::Result<(Vec<Setting>, Vec<Variant>
         };
         if flag == "--variant" {
             let (name, policies) = match value.split_once('=') {
+                // Relative to the current directory, as every path given on the command line.
                 Some((n, p)) => (
                     n.to_string(),
-                    Some(p.split(',').map(PathBuf::from).collect()),
+                    Some(
+                        p.split(',')
+                            .map(|f| std::path::absolute(f).unwrap_or_else(|_| PathBuf::from(f)))
+                            .collect(),
+                    ),
                 ),
                 None => (value.clone(), None),
             };
@@ -147,6 +152,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     TableOutput {
         kind: "comparison",
         title: &title,
+        combinations: None,
         out: &out,
         output: &args.output,
     }

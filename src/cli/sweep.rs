@@ -174,42 +174,89 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     TableOutput {
         kind: "sweep",
         title: &title(&stem, total),
+        combinations: Some(total),
         out: &out,
         output: &args.output,
     }
     .finish_checked(&runs, rows)
 }
 
+/// Every file under `dir`, by its path relative to `dir` (sorted).
+fn tree(dir: &Path, under: &Path, out: &mut Vec<(String, Vec<u8>)>) -> anyhow::Result<()> {
+    let mut entries: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("{}: cannot read", dir.display()))?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("{}: cannot read", dir.display()))?;
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            tree(&p, under, out)?;
+        } else {
+            let name = p.strip_prefix(under).unwrap_or(&p).display().to_string();
+            let bytes =
+                std::fs::read(&p).with_context(|| format!("{}: cannot read", p.display()))?;
+            out.push((name, bytes));
+        }
+    }
+    Ok(())
+}
+
+/// Joins shards into the whole sweep: every combination exactly once (a missing or repeated
+/// one is refused by number), its table, Pareto front and each combination's folder.
 fn merge(m: MergeArgs) -> anyhow::Result<ExitCode> {
     let mut rows: Vec<Row> = Vec::new();
-    let mut title_seen: Option<String> = None;
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    let mut seen: Option<(String, Option<usize>)> = None;
     for dir in &m.dirs {
         let path = dir.join("sweep.json");
         let bytes =
             std::fs::read(&path).with_context(|| format!("{}: cannot read", path.display()))?;
         let table = table_from_json(&bytes)
             .map_err(|e| anyhow::anyhow!("{}: not a sweep table: {e}", path.display()))?;
-        if title_seen.as_ref().is_some_and(|x| *x != table.title) {
+        let this = (table.title.clone(), table.combinations);
+        if seen.as_ref().is_some_and(|x| *x != this) {
             bail!(
                 "{}: a shard of another sweep ({:?})",
                 path.display(),
                 table.title
             );
         }
-        title_seen = Some(table.title);
+        seen = Some(this);
         rows.extend(table.rows);
+        let variants = dir.join("variants");
+        if variants.is_dir() {
+            tree(&variants, dir, &mut files)?;
+        }
     }
     rows.sort_by_key(|r| r.index);
     if let Some(w) = rows.windows(2).find(|w| w[0].index == w[1].index) {
-        bail!("combination {} appears in two shards", w[0].index);
+        bail!(
+            "combination {} appears in two shards: give each shard's folder once",
+            w[0].index
+        );
     }
-    let title = title_seen.unwrap_or_default();
+    let (title, combinations) = seen.unwrap_or_default();
+    if let Some(total) = combinations {
+        let missing: Vec<String> = (0..total)
+            .filter(|i| rows.binary_search_by_key(i, |r| r.index).is_err())
+            .map(|i| i.to_string())
+            .collect();
+        if !missing.is_empty() {
+            bail!(
+                "the shards hold {} of the sweep's {total} combinations; missing: {} (a shard's folder is missing)",
+                rows.len(),
+                missing.join(", ")
+            );
+        }
+    }
     let out = m.output.out_dir(Path::new("output").join("sweep-merged"))?;
     TableOutput {
         kind: "sweep",
         title: &title,
+        combinations,
         out: &out,
         output: &m.output,
     }
-    .write_tables(rows, Vec::new())
+    .write_tables(rows, files)
 }

@@ -78,6 +78,9 @@ pub struct Difference {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Table {
     pub title: String,
+    /// A sweep's size: every combination of its grid, whichever shard ran which.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub combinations: Option<usize>,
     pub rows: Vec<Row>,
 }
 

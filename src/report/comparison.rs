@@ -130,9 +130,14 @@ pub fn csv(rows: &[Row]) -> Result<Vec<u8>, csv::Error> {
     csv_bytes(rows.iter().map(Row::csv_row))
 }
 
-pub fn json(title: &str, rows: &[Row]) -> Result<Vec<u8>, serde_json::Error> {
+pub fn json(
+    title: &str,
+    combinations: Option<usize>,
+    rows: &[Row],
+) -> Result<Vec<u8>, serde_json::Error> {
     json_bytes(&Table {
         title: title.to_string(),
+        combinations,
         rows: rows.to_vec(),
     })
 }

@@ -9,6 +9,7 @@ mod interrupt;
 mod layering;
 mod long_run;
 mod plan;
+mod readme;
 mod replay;
 mod run;
 mod snapshots;
