@@ -13,6 +13,7 @@ use anyhow::{bail, Context};
 use super::common::write_one;
 use crate::chart::{self, ChartError, RunData};
 use crate::outputs::comparison::Table;
+use crate::outputs::summary::Summary;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -79,8 +80,37 @@ fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Redraws the charts of the run folder `dir`; returns its data for overlays.
+/// The replications of the run folder `dir` (0 or 1 for one run).
+fn replications(dir: &Path) -> anyhow::Result<usize> {
+    let path = dir.join("summary.json");
+    let bytes = std::fs::read(&path).with_context(|| format!("{}: cannot read", path.display()))?;
+    let summary: Summary =
+        serde_json::from_slice(&bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok(summary.replications.map_or(1, |r| r.count))
+}
+
+/// Redraws the charts of the run folder `dir` (with replications: each one's, and the
+/// median's at the top); returns its data (or the median's) for overlays.
 fn redraw_run(dir: &Path, drawn: &mut Vec<String>) -> anyhow::Result<RunData> {
+    let n = replications(dir)?;
+    if n > 1 {
+        let runs = (1..=n)
+            .map(|r| redraw_run(&dir.join("replications").join(r.to_string()), drawn))
+            .collect::<anyhow::Result<Vec<RunData>>>()?;
+        let median = RunData::median(&runs).ok_or_else(|| anyhow::anyhow!("no replications"))?;
+        let charts = chart::render_data(&median).map_err(|e| placed(dir, e))?;
+        write_all(dir, &charts)?;
+        drawn.push(format!(
+            "{} (median of {n} replications): {}",
+            dir.display(),
+            charts
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        return Ok(median);
+    }
     let files = inputs(dir)?;
     let data = chart::run_data(&files).map_err(|e| placed(dir, e))?;
     let charts = chart::render(&files).map_err(|e| placed(dir, e))?;

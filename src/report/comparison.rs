@@ -76,7 +76,9 @@ pub fn versus_baseline(baseline: &[Summary], variant: &[Summary]) -> Vec<Differe
                     format!("{x:.2}")
                 }
             };
-            let verdict = if d.n < 2 {
+            let verdict = if d.n > 1 && d.sd == 0.0 && d.mean == 0.0 {
+                format!("the same {} in every replication", c.noun)
+            } else if d.n < 2 {
                 format!(
                     "{}{} {unit} on one replication: no interval (run --replications 5 or more)",
                     if mean >= 0.0 { "+" } else { "" },
@@ -302,7 +304,18 @@ pub fn junit(title: &str, runs: &[(&str, &[AssertionOutcome])]) -> String {
             if o.passed {
                 let _ = writeln!(x, "/>");
             } else {
-                let measured = o.value.map_or("missing".to_string(), |v| v.to_string());
+                let mut measured = o.value.map_or("missing".to_string(), |v| v.to_string());
+                if !o.failed_replications.is_empty() {
+                    let reps: Vec<String> = o
+                        .failed_replications
+                        .iter()
+                        .map(ToString::to_string)
+                        .collect();
+                    measured = format!(
+                        "{measured} (mean over replications); failed in replications {}",
+                        reps.join(", ")
+                    );
+                }
                 let _ = writeln!(
                     x,
                     ">\n      <failure message=\"{}\">measured {}</failure>\n    </testcase>",

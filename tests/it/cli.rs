@@ -139,7 +139,7 @@ fn compare_sweep_and_plan_take_a_trace_and_a_seed_like_run() {
         .arg(dir.join("compare"))
         .arg("--trace")
         .arg(&trace)
-        .args(["--variant", "only"])
+        .args(["--variant", "only", "--replications", "1"])
         .assert()
         .success();
     let run = summary(&dir.join("run"));

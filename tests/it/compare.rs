@@ -164,8 +164,17 @@ fn a_failed_assertion_fails_the_comparison_and_the_junit_says_which() {
     );
     let summary = std::fs::read_to_string(&md).unwrap();
     assert!(
-        summary.contains("**broke**: cost.total <= 1 (measured"),
+        summary.contains(
+            "**broke**: cost.total <= 1 (mean 5.466667; failed in replications 1, 2, 3, 4, 5)"
+        ),
         "{summary}"
+    );
+    assert!(
+        failure
+            .text()
+            .is_some_and(|t| t.contains("failed in replications 1, 2, 3, 4, 5")),
+        "{:?}",
+        failure.text()
     );
 }
 

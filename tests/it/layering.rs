@@ -26,7 +26,7 @@ const LAYERS: &[(&str, &str)] = &[
     ),
     (
         "scenario",
-        "diagnostic engine kthena model outputs sim text workload",
+        "diagnostic engine kthena model outputs sim stats text workload",
     ),
     ("report", "engine model outputs scenario sim stats workload"),
     ("chart", "outputs stats"),
@@ -36,7 +36,7 @@ const LAYERS: &[(&str, &str)] = &[
     ),
     (
         "plan",
-        "diagnostic experiment outputs report scenario stats text",
+        "diagnostic engine experiment outputs report scenario stats text",
     ),
     (
         "fuzzing",

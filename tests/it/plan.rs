@@ -202,7 +202,10 @@ fn when_nothing_meets_plan_exits_1_and_names_the_closest() {
         stdout.contains("No configuration meets every assertion") && stdout.contains("Closest"),
         "{stdout}"
     );
-    assert!(stdout.contains("`cost.total <= 1` measured"), "{stdout}");
+    assert!(
+        stdout.contains("`cost.total <= 1` failed in replications 1, 2, 3, 4, 5 (mean"),
+        "{stdout}"
+    );
     assert!(out.join("closest/summary.json").is_file());
     assert!(!out.join("manifests").exists());
     assert_eq!(json(&out.join("plan.json"))["winner"], Value::Null);

@@ -275,7 +275,7 @@ fn bad_scenarios_give_exit_2_one_line_each_and_write_nothing() {
 }
 
 #[test]
-fn a_policy_scraping_a_metric_the_pods_do_not_expose_is_refused() {
+fn a_policy_scraping_a_metric_the_pods_do_not_expose_is_warned_about_and_never_scales() {
     let dir = temp_dir("metric");
     let policy = std::fs::read_to_string(root().join("policies/chat-running-current.yaml"))
         .unwrap()
@@ -292,17 +292,40 @@ fn a_policy_scraping_a_metric_the_pods_do_not_expose_is_refused() {
         pfile.to_str().unwrap(),
     );
     let out = dir.join("out");
-    let o = run(&scenario, &out, &[]);
+    // Kthena accepts the policy: a warning (file, field, hint), and the run shows that it
+    // never scaled.
+    let o = run(&scenario, &out, &["--duration", "15m"]);
     let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(err.starts_with("warning: "), "{err}");
     assert!(err.contains("unexposed.yaml: policies:"), "{err}");
     assert!(
         err.contains(
-            "reads family \"vllm:num_requests_swapped\", which the simulated pods do not expose"
+            "reads family \"vllm:num_requests_swapped\", which the simulated pods never expose"
         ),
         "{err}"
     );
-    assert!(!out.exists());
+    assert!(
+        err.contains("did you mean `vllm:num_requests_waiting`?"),
+        "{err}"
+    );
+    let warnings = summary(&out)["warnings"].clone();
+    assert!(
+        warnings.as_array().is_some_and(|w| w.iter().any(|w| w
+            .as_str()
+            .is_some_and(|w| w.contains("61 of 61 ticks skipped")))),
+        "{warnings}"
+    );
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("**warning:** policy llm/running-policy"),
+        "{report}"
+    );
+    // With --deny-warnings, refused before the run, nothing written.
+    let denied = dir.join("denied");
+    let o = run(&scenario, &denied, &["--deny-warnings"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!denied.exists());
 }
 
 #[test]

@@ -79,11 +79,13 @@ impl Drop for TempManifest {
     }
 }
 
-/// Lines that report problems (neither `ok` nor `note:`).
+/// Lines that report problems (neither `ok`, `warning:` nor `note:`).
 fn problem_lines(stdout: &str) -> Vec<&str> {
     stdout
         .lines()
-        .filter(|l| !l.starts_with("ok ") && !l.starts_with("note: "))
+        .filter(|l| {
+            !l.starts_with("ok ") && !l.starts_with("note: ") && !l.starts_with("warning: ")
+        })
         .collect()
 }
 
@@ -316,7 +318,14 @@ fn a_binding_may_refer_to_a_policy_in_another_file() {
     );
     let out = validate(&[&policy.0, &binding.0]);
     assert_eq!(out.code, Some(0), "{}", out.stdout);
-    assert_eq!(out.stdout, "ok policy/p (v0.x API)\nok binding/b\n");
+    // The binding has no metricEndpoint: valid, but its policy can never scale.
+    assert_eq!(
+        out.stdout,
+        format!(
+            "ok policy/p (v0.x API)\nok binding/b\nwarning: {}: document 1 (line 1): spec.homogeneousTarget.target.metricEndpoint: no metricEndpoint: the v0.4 collector scrapes port 0 and skips every tick, so this policy never scales; add `metricEndpoint: {{port: 8100, uri: /metrics}}` (the pods' metrics port and path)\n",
+            binding.name()
+        )
+    );
 }
 
 #[test]
@@ -333,9 +342,25 @@ fn unknown_fields_and_other_kinds_are_notes() {
         format!(
             "note: {name}: document 1 (line 1): kind ConfigMap (v1) is not read by this tool; ignored\n\
              ok policy/p (current API)\n\
+             warning: {name}: document 2 (line 6): spec.homogeneousTarget.target.metricSources: metric `queue` has no source: the engine skips every tick and this policy never scales; add `metricSources: {{queue: {{pod: {{name: <the pods' metric family>}}}}}}`\n\
              note: {name}: document 2 (line 6): spec.costCeiling: unknown field, ignored (the API server prunes it)\n"
         )
     );
+}
+
+#[test]
+fn policies_that_cannot_work_are_warned_about_and_refused_with_deny_warnings() {
+    let text = format!("{POLICY_HEAD}{CURRENT_SPEC}");
+    let file = TempManifest::new("warned", text.as_bytes());
+    let out = validate(&[&file.0]);
+    assert_eq!(out.code, Some(0), "warnings do not fail: {}", out.stdout);
+    assert!(out.stdout.contains("warning: "), "{}", out.stdout);
+    let denied = cargo_bin_cmd!("kthena-sim")
+        .args(["validate", "--deny-warnings"])
+        .arg(&file.0)
+        .output()
+        .expect("runs");
+    assert_eq!(denied.status.code(), Some(2));
 }
 
 #[test]
