@@ -19,7 +19,7 @@ use super::spec::{Clock, Serving, MAX_SERVERS};
 use super::view::{TickView, UnitView};
 use crate::engine::decision::ReplicaWrite;
 use crate::engine::policy::Labels;
-use crate::sim::rng::Stream;
+use crate::sim::rng::stream;
 use crate::sim::{SimDuration, SimTime};
 
 pub use unit::{GroupSlot, Unit, UnitKind, UnitState};
@@ -71,14 +71,20 @@ pub struct Servings<'s> {
     ready: Vec<UnitId>,
     /// Per serving: asked for more than [`MAX_SERVERS`] already (reported once).
     capped: Vec<bool>,
-    startup: Stream,
+    /// The seed of the startup draws: the n-th server of a serving takes its startup time
+    /// from its own stream (`startup/<serving>/<n>`), so that it starts as fast in every
+    /// variant of a comparison, whatever the others decided before (common random numbers).
+    startup_seed: u64,
+    /// Per serving: servers created so far; per unit: its number within its serving.
+    created: Vec<u32>,
+    ordinals: Vec<u32>,
     /// Servers coalesce identical decode steps (off only to check coalescing).
     coalesce: bool,
 }
 
 impl<'s> Servings<'s> {
     /// The servings of `specs` at their initial replicas, with no unit yet.
-    pub fn new(specs: &'s [Serving], startup: Stream, coalesce: bool) -> Self {
+    pub fn new(specs: &'s [Serving], startup_seed: u64, coalesce: bool) -> Self {
         Servings {
             specs,
             replicas: specs
@@ -91,7 +97,9 @@ impl<'s> Servings<'s> {
             units: Vec::new(),
             ready: Vec::new(),
             capped: vec![false; specs.len()],
-            startup,
+            startup_seed,
+            created: vec![0; specs.len()],
+            ordinals: Vec::new(),
             coalesce,
         }
     }
@@ -191,18 +199,20 @@ impl<'s> Servings<'s> {
         let spec = &self.specs[s.index()];
         self.units
             .push(Unit::new(spec, s, id, slot, now, self.coalesce));
+        self.ordinals.push(self.created[s.index()]);
+        self.created[s.index()] += 1;
         id
     }
 
     /// Pending unit `u` got its GPUs at `now`: its pods start, and take the startup time
-    /// this returns (drawn from the `startup` stream).
+    /// this returns (drawn from the unit's own stream, `startup/<serving>/<n>`).
     pub fn schedule(&mut self, u: UnitId, now: SimTime) -> SimDuration {
         let unit = &mut self.units[u.index()];
         debug_assert_eq!(unit.state, UnitState::Pending);
         unit.state = UnitState::Starting { scheduled_at: now };
-        self.specs[unit.serving.index()]
-            .startup
-            .sample(&mut self.startup)
+        let spec = &self.specs[unit.serving.index()];
+        let name = format!("startup/{}/{}", spec.name, self.ordinals[u.index()]);
+        spec.startup.sample(&mut stream(self.startup_seed, &name))
     }
 
     /// Starting or restarting unit `u` becomes ready at `now`.

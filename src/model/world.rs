@@ -154,11 +154,7 @@ impl<'s> World<'s> {
             results: Results::new(spec),
             requests: RequestTable::default(),
             dispatch: Dispatch::new(router, spec.servings.iter().map(|s| &s.server)),
-            servings: Servings::new(
-                &spec.servings,
-                stream(spec.seed, "startup"),
-                !opts.step_by_step,
-            ),
+            servings: Servings::new(&spec.servings, spec.seed, !opts.step_by_step),
             pool: AcceleratorPool::new(&spec.capacity),
             ledger: Ledger::new((spec.servings.iter()).map(|s| (s.name.clone(), s.price_per_hour))),
             faults: FaultInjector::new(stream(spec.seed, "failures"), spec.servings.len()),

@@ -7,7 +7,6 @@ use super::*;
 use crate::engine::cluster::{Cluster, LABEL_GROUP_NAME, LABEL_ROLE};
 use crate::model::spec::Role;
 use crate::model::spec::{Clock, DEFAULT_EPOCH_MS};
-use crate::sim::rng::stream;
 
 fn at(secs: i64) -> SimTime {
     SimTime::from_secs(secs)
@@ -22,7 +21,7 @@ fn group(group: u32) -> GroupSlot {
 }
 
 fn servings(specs: &[Serving]) -> Servings<'_> {
-    Servings::new(specs, stream(1, "startup"), true)
+    Servings::new(specs, 1, true)
 }
 
 /// Carries out `plan` the simplest way: removed units go, new ones are created pending.
