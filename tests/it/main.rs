@@ -15,3 +15,4 @@ mod run;
 mod snapshots;
 mod trace;
 mod validate;
+mod warnings;

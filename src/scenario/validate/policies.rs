@@ -17,7 +17,7 @@ use crate::kthena::manifest::{ApiGeneration, ManifestSet};
 use crate::kthena::warnings::did_you_mean;
 use crate::model::metrics::exposed_families;
 use crate::model::spec::Serving;
-use crate::scenario::setting::{apply_to_manifest_at, Setting};
+use crate::scenario::setting::{apply_to_manifest_at, Setting, SettingError};
 use crate::sim::SimTime;
 
 /// Reads the manifest `files` listed at `field` (relative to `base`), with the settings
@@ -39,7 +39,15 @@ pub(super) fn read_manifests(
         match crate::text::read_text(&path) {
             Ok(text) => match apply_to_manifest_at(&text, settings, matched, &mut at) {
                 Ok(text) => sources.push((name.clone(), text)),
-                Err(e) => p.add(field.index(i), e),
+                Err(e) => {
+                    // The setting is refused here, once: not again as matching nothing.
+                    if let SettingError::Apply { setting, .. } = &e {
+                        for (k, s) in settings.iter().enumerate() {
+                            matched[k] |= s.to_string() == *setting;
+                        }
+                    }
+                    p.add(field.index(i), e);
+                }
             },
             Err(e) => p.add(field.index(i), format!("{name}: {e}")),
         }
