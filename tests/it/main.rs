@@ -11,6 +11,7 @@ mod long_run;
 mod plan;
 mod readme;
 mod replay;
+mod replications;
 mod run;
 mod snapshots;
 mod trace;

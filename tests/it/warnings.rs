@@ -152,7 +152,9 @@ fn policies_that_cannot_work_are_warned_about_with_path_and_hint() {
             serde_json::from_slice(&std::fs::read(out.join("summary.json")).expect("summary"))
                 .expect("JSON");
         assert!(
-            summary["warnings"].as_array().is_some_and(|w| !w.is_empty()),
+            summary["warnings"]
+                .as_array()
+                .is_some_and(|w| !w.is_empty()),
             "{}: {summary}",
             case.name
         );
@@ -200,7 +202,8 @@ fn a_policy_that_never_scales_is_flagged_with_its_dominant_reason() {
         .arg(&out)
         .output()
         .expect("runs");
-    let flag = "61 of 61 ticks skipped (skipped: metric running has no source) — this policy never scales";
+    let flag =
+        "61 of 61 ticks skipped (skipped: metric running has no source) — this policy never scales";
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains(flag), "{stdout}");
     assert!(
@@ -295,5 +298,8 @@ fn an_unknown_scenario_field_suggests_the_closest() {
         err.contains("unknown field `duraton`; did you mean `duration`? at line 2 column 1"),
         "{err}"
     );
-    assert!(!err.contains("expected one of"), "no list of every field: {err}");
+    assert!(
+        !err.contains("expected one of"),
+        "no list of every field: {err}"
+    );
 }
