@@ -35,6 +35,10 @@ fn json(path: &Path) -> Value {
 /// the number of arrivals has mean exactly 120.
 const POISSON: &str = "name: poisson\nseed: 0\nduration: 10m\nservings:\n  - name: s\n    replicas: 1\n    server: {preset: llama3-8b-1xh100}\nworkload:\n  streams:\n    - poisson:\n        rate: {constant: 0.2}\n        input_tokens: {uniform: {min: 100, max: 400}}\n        output_tokens: {uniform: {min: 20, max: 200}}\n";
 
+/// One trial: the intervals of the arrivals and of the mean e2e latency, and the latter's
+/// mean.
+type Trial = ((f64, f64), (f64, f64), f64);
+
 /// Over 1000 independent seeds, each run as 5 replications, the Student t 95 % interval of
 /// the mean covers the true mean 93–97 % of the time: for the arrivals (true mean known,
 /// 120) and for the mean end-to-end latency (true mean: the mean of all 5000 runs).
@@ -49,7 +53,7 @@ fn the_95_percent_interval_covers_the_true_mean_about_95_percent_of_the_time() {
         settings: Vec::new(),
     };
     let trials = 1000u64;
-    let mut intervals: Vec<((f64, f64), (f64, f64), f64)> = Vec::new();
+    let mut intervals: Vec<Trial> = Vec::new();
     for seed in 0..trials {
         // Seeds far apart: the trials' replications never share a seed.
         let overrides = Overrides {
@@ -80,7 +84,7 @@ fn the_95_percent_interval_covers_the_true_mean_about_95_percent_of_the_time() {
         ));
     }
     let grand = intervals.iter().map(|i| i.2).sum::<f64>() / trials as f64;
-    let covers = |f: &dyn Fn(&((f64, f64), (f64, f64), f64)) -> bool| {
+    let covers = |f: &dyn Fn(&Trial) -> bool| {
         intervals.iter().filter(|i| f(i)).count() as f64 / trials as f64
     };
     let arrivals = covers(&|i| i.0 .0 <= 120.0 && 120.0 <= i.0 .1);
