@@ -159,19 +159,28 @@ fn report(
         md.push('\n');
         args.output.write_markdown_summary(&md)?;
     }
+    let seeds = match &summary.replications {
+        Some(r) => format!("{} replications, seed {} first", r.count, scn.seed()),
+        None => format!("seed {}", scn.seed()),
+    };
     println!(
-        "{} ({} engine, seed {}) -> {}",
+        "{} ({} engine, {seeds}) -> {}",
         scn.name,
         scn.world.engine,
-        scn.seed(),
         out_dir.display()
     );
     print!("{}", markdown::summary_table(summary));
     let failed: Vec<_> = outcomes.iter().filter(|o| !o.passed).collect();
     for o in outcomes {
         let value = o.value.map_or("missing".to_string(), |v| format!("{v}"));
+        let reps: Vec<String> = o.failed_replications.iter().map(ToString::to_string).collect();
+        let failed_in = if reps.is_empty() {
+            String::new()
+        } else {
+            format!(", failed in replications {}", reps.join(", "))
+        };
         println!(
-            "assertion {}: {} (measured {value})",
+            "assertion {}: {} (measured {value}{failed_in})",
             if o.passed { "passed" } else { "FAILED" },
             o.expr
         );
