@@ -173,7 +173,11 @@ fn report(
     let failed: Vec<_> = outcomes.iter().filter(|o| !o.passed).collect();
     for o in outcomes {
         let value = o.value.map_or("missing".to_string(), |v| format!("{v}"));
-        let reps: Vec<String> = o.failed_replications.iter().map(ToString::to_string).collect();
+        let reps: Vec<String> = o
+            .failed_replications
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         let failed_in = if reps.is_empty() {
             String::new()
         } else {

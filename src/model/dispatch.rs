@@ -215,6 +215,8 @@ mod tests {
             per_prefill_token_ms: 0.0,
             per_decode_seq_ms: 1.0,
             per_context_token_ms: 0.0,
+            prefill_attention_ms: 0.0,
+            request_overhead_ms: 0.0,
         }
     }
 

@@ -41,6 +41,8 @@ pub const PRESETS: [Preset; 4] = [
             per_prefill_token_ms: 1_000.0 / 5_300.0,
             per_decode_seq_ms: 0.44,
             per_context_token_ms: 0.0,
+            prefill_attention_ms: 0.0,
+            request_overhead_ms: 0.0,
         },
     },
     // The same model on 8×H100-80GB (SXM), same source: ≈ 30 ms + 0.31 ms per decoding
@@ -55,6 +57,8 @@ pub const PRESETS: [Preset; 4] = [
             per_prefill_token_ms: 1_000.0 / 9_700.0,
             per_decode_seq_ms: 0.31,
             per_context_token_ms: 0.0,
+            prefill_attention_ms: 0.0,
+            request_overhead_ms: 0.0,
         },
     },
     // Llama-3-8B (bf16, 16.06 GB of weights) on one H100-SXM-80GB (3.35 TB/s, 989 TFLOPS
@@ -81,6 +85,8 @@ pub const PRESETS: [Preset; 4] = [
             per_prefill_token_ms: 1_000.0 / 18_000.0,
             per_decode_seq_ms: 0.04,
             per_context_token_ms: 4.9e-5,
+            prefill_attention_ms: 0.0,
+            request_overhead_ms: 0.0,
         },
     },
     // Llama-3-8B on one A100-SXM-80GB (2.04 TB/s, 312 TFLOPS dense bf16), derived as above:
@@ -103,6 +109,8 @@ pub const PRESETS: [Preset; 4] = [
             per_prefill_token_ms: 1_000.0 / 8_000.0,
             per_decode_seq_ms: 0.13,
             per_context_token_ms: 8.0e-5,
+            prefill_attention_ms: 0.0,
+            request_overhead_ms: 0.0,
         },
     },
 ];

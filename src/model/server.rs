@@ -49,6 +49,10 @@
 //!   included: queue time uses the first one). A wake-up reports the ending step's
 //!   `FirstToken`/`Finished` events (in admission order) before the next step's `Preempted` and
 //!   `Admitted` events.
+//! - **Request overhead** ([`ServerParams::request_overhead_ms`]): an arriving request enters
+//!   the queue that much later, exactly as if it had arrived then (rule 6 and the cutting of
+//!   runs apply at that instant); until then it counts as waiting. A transferred request pays
+//!   none: it was taken in by the prefill server.
 //! - **Degenerate inputs** never stall the simulation: prompt and output lengths of 0 count as
 //!   1 (a prefill always emits a token), limits below 1 are raised to 1 (the scenario validator
 //!   rejects them before), and a step lasts at least 1 µs so that time always advances.
@@ -75,6 +79,24 @@ use super::presets;
 use crate::sim::{SimDuration, SimTime, MICROS_PER_MS};
 
 /// Limits and step-cost model of one inference server.
+///
+/// A step costs `base_ms + per_prefill_token_ms × P + prefill_attention_ms × A +
+/// per_decode_seq_ms × D + per_context_token_ms × K` ([`StepWork`] names the counts). Each
+/// term stands for something the hardware does:
+/// - `base_ms`: reading every weight once, kernel launches and the scheduler's own work — paid
+///   by every step whatever its batch (a decode step is memory-bound);
+/// - `per_prefill_token_ms`: the matrix products of each prompt token (compute-bound);
+/// - `prefill_attention_ms`: attention inside a prompt — each prefilled token attends to every
+///   earlier token of its sequence, so a chunk of `p` tokens after `k` computed ones does
+///   `p·k + p(p+1)/2` token pairs: the cost of a long prompt grows faster than linearly;
+/// - `per_decode_seq_ms`: the matrix products, sampling and bookkeeping of each decoding
+///   sequence;
+/// - `per_context_token_ms`: reading the KV cache — every scheduled sequence reads the tokens
+///   it already holds (attention in decode is memory-bound).
+///
+/// `request_overhead_ms` is not a step cost: it is the time between a request's arrival and
+/// its entry in the scheduler's queue (HTTP handling, tokenisation, the engine's input
+/// processing). It delays the first token and the last alike, but takes no GPU time.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ServerParams {
     /// Running batch slots.
@@ -87,30 +109,66 @@ pub struct ServerParams {
     pub base_ms: f64,
     /// Cost of each prompt token prefilled in the step.
     pub per_prefill_token_ms: f64,
+    /// Cost of each (prefilled token, earlier token of its sequence) pair in the step.
+    pub prefill_attention_ms: f64,
     /// Cost of each sequence decoding in the step.
     pub per_decode_seq_ms: f64,
     /// Cost of each token already processed of each sequence in the step (attention over the
     /// KV cache).
     pub per_context_token_ms: f64,
+    /// Delay from a request's arrival to its entry in the scheduler's queue.
+    pub request_overhead_ms: f64,
+}
+
+/// What one step does, as the step cost counts it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StepWork {
+    /// Prompt (or recompute) tokens prefilled.
+    pub prefill_tokens: u64,
+    /// Attention pairs of those tokens: `p·k + p(p+1)/2` for each chunk of `p` tokens after
+    /// `k` computed ones.
+    pub attention_pairs: u64,
+    /// Sequences decoding one token.
+    pub decode_seqs: u64,
+    /// Tokens already held by the scheduled sequences (rule 5).
+    pub context_tokens: u64,
+}
+
+impl StepWork {
+    /// A step of `decode_seqs` decodes holding `context_tokens`, with no prefill.
+    pub fn decode(decode_seqs: u64, context_tokens: u64) -> Self {
+        StepWork {
+            decode_seqs,
+            context_tokens,
+            ..StepWork::default()
+        }
+    }
+
+    /// The attention pairs of a chunk of `chunk` tokens after `computed` ones.
+    pub fn chunk_pairs(computed: u64, chunk: u64) -> u64 {
+        computed
+            .saturating_mul(chunk)
+            .saturating_add(chunk.saturating_mul(chunk + 1) / 2)
+    }
 }
 
 impl ServerParams {
     /// Duration of one step (rule 5): computed in `f64` milliseconds, rounded half-up to whole
-    /// microseconds, and at least 1 µs so that simulated time always advances.
-    pub fn step_duration(
-        &self,
-        prefill_tokens: u64,
-        decode_seqs: u64,
-        context_tokens: u64,
-    ) -> SimDuration {
-        self.duration_after(self.fixed_ms(prefill_tokens, decode_seqs), context_tokens)
+    /// microseconds, and at least 1 µs so that simulated time always advances. The terms are
+    /// added in the order [`ServerParams`] lists them; a term whose cost is 0 adds exactly 0.
+    pub fn step_duration(&self, work: &StepWork) -> SimDuration {
+        self.duration_after(
+            self.fixed_ms(work.prefill_tokens, work.attention_pairs, work.decode_seqs),
+            work.context_tokens,
+        )
     }
 
     /// The terms of [`ServerParams::step_duration`] that do not depend on the context: the
     /// same for every step of a decode run.
-    fn fixed_ms(&self, prefill_tokens: u64, decode_seqs: u64) -> f64 {
+    fn fixed_ms(&self, prefill_tokens: u64, attention_pairs: u64, decode_seqs: u64) -> f64 {
         self.base_ms
             + self.per_prefill_token_ms * prefill_tokens as f64
+            + self.prefill_attention_ms * attention_pairs as f64
             + self.per_decode_seq_ms * decode_seqs as f64
     }
 
@@ -119,6 +177,13 @@ impl ServerParams {
     fn duration_after(&self, fixed: f64, context_tokens: u64) -> SimDuration {
         let ms = fixed + self.per_context_token_ms * context_tokens as f64;
         SimDuration::from_micros(round_half_up(ms * MICROS_PER_MS as f64).max(1))
+    }
+
+    /// [`ServerParams::request_overhead_ms`] in whole microseconds (rounded half-up).
+    pub fn request_overhead(&self) -> SimDuration {
+        SimDuration::from_micros(
+            round_half_up(self.request_overhead_ms * MICROS_PER_MS as f64).max(0),
+        )
     }
 }
 
@@ -211,6 +276,8 @@ struct Tally {
     /// Token budget left.
     budget: u64,
     prefill: u64,
+    /// Attention pairs of the prefill chunks.
+    pairs: u64,
     decode: u64,
     context: u64,
     /// The fewest tokens a decoding request has left to emit (`run_length`).
@@ -223,6 +290,7 @@ impl Tally {
         Tally {
             budget: u64::from(params.max_num_batched_tokens),
             prefill: 0,
+            pairs: 0,
             decode: 0,
             context: 0,
             to_finish: u32::MAX,
@@ -236,6 +304,9 @@ impl Tally {
 pub struct Server {
     params: ServerParams,
     coalesce: bool,
+    /// Arrived, in their request overhead until their `arrival`, when they join `waiting`
+    /// (in arrival order: the overhead is the same for all).
+    incoming: VecDeque<Request>,
     waiting: VecDeque<Request>,
     /// In admission order.
     running: Vec<Request>,
@@ -264,6 +335,7 @@ impl Server {
         Server {
             params,
             coalesce,
+            incoming: VecDeque::new(),
             waiting: VecDeque::new(),
             running: Vec::with_capacity(params.max_num_seqs as usize),
             kv_used: 0,
@@ -275,8 +347,8 @@ impl Server {
     }
 
     /// A request `req` arrives at `now` (not before the last call). It is refused at once
-    /// (`TooLong`) if `prompt + output` exceeds the KV capacity; otherwise it queues, and an
-    /// idle server starts a step with it right away.
+    /// (`TooLong`) if `prompt + output` exceeds the KV capacity; otherwise it queues after its
+    /// request overhead (at once without one), and an idle server starts a step with it.
     ///
     /// The prefill server of a disaggregated group needs nothing else: it is given the request
     /// with `output_tokens = 1`, so that it prefills the prompt, emits the first token
@@ -335,16 +407,23 @@ impl Server {
         transferred: bool,
         out: &mut Vec<ServerEvent>,
     ) {
+        // Requests whose overhead ends now are ahead of those arriving now, whichever the
+        // caller delivers first.
+        self.admit_incoming(now, out);
         let prompt = prompt_tokens.max(1);
         let output = output_tokens.max(1);
         if u64::from(prompt) + u64::from(output) > self.params.kv_cache_tokens {
             out.push(ServerEvent::TooLong { req, at: now });
             return;
         }
-        let heads_queue = self.waiting.is_empty();
-        self.waiting.push_back(Request {
+        let overhead = if transferred {
+            SimDuration::ZERO
+        } else {
+            self.params.request_overhead()
+        };
+        let request = Request {
             id: req,
-            arrival: now,
+            arrival: now.saturating_add(overhead),
             prompt,
             output,
             generated: u32::from(transferred),
@@ -353,7 +432,20 @@ impl Server {
             kv: 0,
             kv_transferred: transferred,
             work: Work::Idle,
-        });
+        };
+        if overhead > SimDuration::ZERO {
+            self.incoming.push_back(request);
+        } else {
+            self.join_queue(request, out);
+        }
+    }
+
+    /// A request enters the scheduler's queue at its `arrival`, the current time; an idle
+    /// server starts a step with it, and a run it could be admitted after is cut.
+    fn join_queue(&mut self, request: Request, out: &mut Vec<ServerEvent>) {
+        let now = request.arrival;
+        let heads_queue = self.waiting.is_empty();
+        self.waiting.push_back(request);
         match self.step {
             None => self.start_step(now, out),
             // Behind a waiting request the run cannot admit, it cannot be admitted either.
@@ -369,29 +461,46 @@ impl Server {
         }
     }
 
-    /// When the caller must call [`Server::wake`]: the end of the step or run in progress;
-    /// `None` when idle. An arrival can bring it forward (it cuts a run).
+    /// When the caller must call [`Server::wake`]: the end of the step or run in progress, or
+    /// the end of the first request overhead in progress if that is sooner; `None` when idle.
+    /// An arrival can bring it forward (it cuts a run).
     pub fn next_wakeup(&self) -> Option<SimTime> {
-        self.step.map(|s| s.end)
-    }
-
-    /// Ends the step in progress and starts the next one. A call at any other time than
-    /// [`Server::next_wakeup`] is ignored, so a wake-up left in the caller's queue after an
-    /// arrival cut a run short, or after [`Server::evict_all`], does no harm.
-    pub fn wake(&mut self, now: SimTime, out: &mut Vec<ServerEvent>) {
-        let Some(step) = self.step.filter(|s| s.end == now) else {
-            return;
-        };
-        // Step by step, the reference, goes the plain way.
-        if !(self.coalesce && self.roll_over(&step, now, out)) {
-            self.finish_step(&step, out);
-            self.start_step(now, out);
+        let entry = self.incoming.front().map(|r| r.arrival);
+        match (self.step.map(|s| s.end), entry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
         }
     }
 
-    /// Requests queued (never admitted, or preempted).
+    /// Ends the step in progress and starts the next one, then lets the requests whose
+    /// overhead ends now into the queue (the order does not matter: see "Simultaneous
+    /// arrivals"). A call at any other time than [`Server::next_wakeup`] is ignored, so a
+    /// wake-up left in the caller's queue after an arrival cut a run short, or after
+    /// [`Server::evict_all`], does no harm.
+    pub fn wake(&mut self, now: SimTime, out: &mut Vec<ServerEvent>) {
+        if let Some(step) = self.step.filter(|s| s.end == now) {
+            // Step by step, the reference, goes the plain way.
+            if !(self.coalesce && self.roll_over(&step, now, out)) {
+                self.finish_step(&step, out);
+                self.start_step(now, out);
+            }
+        }
+        self.admit_incoming(now, out);
+    }
+
+    /// The requests whose overhead has ended by `now` join the queue, in arrival order.
+    fn admit_incoming(&mut self, now: SimTime, out: &mut Vec<ServerEvent>) {
+        while self.incoming.front().is_some_and(|r| r.arrival <= now) {
+            if let Some(request) = self.incoming.pop_front() {
+                self.join_queue(request, out);
+            }
+        }
+    }
+
+    /// Requests queued (never admitted, or preempted), those still in their request overhead
+    /// included: the server has accepted them.
     pub fn waiting(&self) -> usize {
-        self.waiting.len()
+        self.waiting.len() + self.incoming.len()
     }
 
     /// Requests in the running batch.
@@ -423,8 +532,8 @@ impl Server {
     }
 
     /// Removes every request, e.g. when the pod terminates: the running ones in admission order,
-    /// then the waiting ones in queue order. Tokens emitted by `now` stay counted; the step in
-    /// progress is abandoned and the server is idle.
+    /// then the waiting ones in queue order, then those in their overhead. Tokens emitted by
+    /// `now` stay counted; the step in progress is abandoned and the server is idle.
     pub fn evict_all(&mut self, now: SimTime) -> Vec<SlotId> {
         self.generation_tokens_total = self.generation_tokens_total(now);
         self.kv_used = 0;
@@ -433,16 +542,19 @@ impl Server {
             .running
             .iter()
             .chain(self.waiting.iter())
+            .chain(self.incoming.iter())
             .map(|r| r.id)
             .collect();
         self.running.clear();
         self.waiting.clear();
+        self.incoming.clear();
         ids
     }
 
-    /// No step in progress; then nothing is queued or running either.
+    /// No step in progress and no request in its overhead; then nothing is queued or running
+    /// either.
     pub fn is_idle(&self) -> bool {
-        self.step.is_none()
+        self.step.is_none() && self.incoming.is_empty()
     }
 
     /// Tokens emitted (= KV tokens reserved) by the steps of the run in progress that ended by
@@ -460,7 +572,8 @@ impl Server {
     /// Duration of step `j` (0-based) of a decode run.
     fn run_step_duration(&self, step: &Step, j: u32) -> SimDuration {
         let context = step.context + u64::from(j) * step.decode_seqs;
-        self.params.step_duration(0, step.decode_seqs, context)
+        self.params
+            .step_duration(&StepWork::decode(step.decode_seqs, context))
     }
 
     /// How many steps of `step` end at or before `t`, and the end of the step after them (of
@@ -491,7 +604,7 @@ impl Server {
     fn plan_run(&mut self, step: &Step) -> SimTime {
         let p = self.params;
         if p.per_context_token_ms != 0.0 {
-            let fixed = p.fixed_ms(0, step.decode_seqs);
+            let fixed = p.fixed_ms(0, 0, step.decode_seqs);
             self.run_ends.clear();
             self.run_ends.reserve(step.steps as usize);
             let mut end = step.start;
@@ -620,6 +733,7 @@ impl Server {
             let r = &mut self.running[i];
             if r.computed < r.target {
                 t.prefill += tokens;
+                t.pairs += StepWork::chunk_pairs(r.computed, tokens);
                 t.context += r.computed;
                 r.work = Work::Prefill(tokens as u32);
             } else {
@@ -733,6 +847,7 @@ impl Server {
                 r.computed = 0;
                 r.work = Work::Prefill(tokens as u32);
                 t.prefill += tokens;
+                t.pairs += StepWork::chunk_pairs(0, tokens);
             }
             r.kv_transferred = false;
             self.kv_used += need;
@@ -748,7 +863,12 @@ impl Server {
         }
         let mut step = Step {
             start: now,
-            end: now.saturating_add(self.params.step_duration(t.prefill, t.decode, t.context)),
+            end: now.saturating_add(self.params.step_duration(&StepWork {
+                prefill_tokens: t.prefill,
+                attention_pairs: t.pairs,
+                decode_seqs: t.decode,
+                context_tokens: t.context,
+            })),
             steps: 1,
             decode_seqs: t.decode,
             context: t.context,
@@ -787,7 +907,8 @@ impl Server {
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub struct ServerSpec {
     /// A built-in preset (e.g. `llama2-70b-8xa100`); the other fields override its values.
-    /// Without a preset every field but `per_context_token_ms` (default 0) is required.
+    /// Without a preset every field is required but `prefill_attention_ms`,
+    /// `per_context_token_ms` and `request_overhead_ms` (default 0).
     pub preset: Option<String>,
     /// Running batch slots (vLLM `--max-num-seqs`).
     pub max_num_seqs: Option<u32>,
@@ -799,10 +920,16 @@ pub struct ServerSpec {
     pub base_ms: Option<f64>,
     /// Cost per prompt token prefilled in a step, in milliseconds.
     pub per_prefill_token_ms: Option<f64>,
+    /// Cost per (prefilled token, earlier token of its sequence) pair, in milliseconds:
+    /// attention inside long prompts (default 0).
+    pub prefill_attention_ms: Option<f64>,
     /// Cost per decoding sequence in a step, in milliseconds.
     pub per_decode_seq_ms: Option<f64>,
     /// Cost per already-processed token of each sequence in a step, in milliseconds.
     pub per_context_token_ms: Option<f64>,
+    /// Delay from a request's arrival to its entry in the scheduler's queue (HTTP,
+    /// tokenisation), in milliseconds (default 0).
+    pub request_overhead_ms: Option<f64>,
 }
 
 /// Why a [`ServerSpec`] is refused.
@@ -869,6 +996,14 @@ impl ServerSpec {
                 .per_context_token_ms
                 .or(base.map(|b| b.per_context_token_ms))
                 .unwrap_or(0.0),
+            prefill_attention_ms: self
+                .prefill_attention_ms
+                .or(base.map(|b| b.prefill_attention_ms))
+                .unwrap_or(0.0),
+            request_overhead_ms: self
+                .request_overhead_ms
+                .or(base.map(|b| b.request_overhead_ms))
+                .unwrap_or(0.0),
         };
         for (field, value) in [
             ("max_num_seqs", u64::from(p.max_num_seqs)),
@@ -886,7 +1021,9 @@ impl ServerSpec {
             ("base_ms", p.base_ms),
             ("per_prefill_token_ms", p.per_prefill_token_ms),
             ("per_decode_seq_ms", p.per_decode_seq_ms),
+            ("prefill_attention_ms", p.prefill_attention_ms),
             ("per_context_token_ms", p.per_context_token_ms),
+            ("request_overhead_ms", p.request_overhead_ms),
         ] {
             if !value.is_finite() || value < 0.0 {
                 return Err(ServerSpecError::BadCost { field, value });

@@ -72,6 +72,8 @@ fn simple(max_num_seqs: u32, max_num_batched_tokens: u32, kv_cache_tokens: u64) 
         per_prefill_token_ms: 0.01,
         per_decode_seq_ms: 1.0,
         per_context_token_ms: 0.0,
+        prefill_attention_ms: 0.0,
+        request_overhead_ms: 0.0,
     }
 }
 
@@ -240,6 +242,8 @@ fn single_request_first_token_after_one_prefill_step_then_one_decode_step_per_to
 fn context_cost_makes_each_decode_step_longer_and_each_is_rounded_on_its_own() {
     let params = ServerParams {
         per_context_token_ms: 0.001,
+        prefill_attention_ms: 0.0,
+        request_overhead_ms: 0.0,
         ..simple(4, 8_192, 10_000)
     };
     // Decodes see 101 and 102 context tokens (prompt + generated): 11.101 and 11.102 ms.
@@ -265,6 +269,8 @@ fn context_cost_makes_each_decode_step_longer_and_each_is_rounded_on_its_own() {
 fn long_prompt_is_prefilled_in_chunks_of_the_token_budget() {
     let params = ServerParams {
         per_context_token_ms: 0.001,
+        prefill_attention_ms: 0.0,
+        request_overhead_ms: 0.0,
         ..simple(4, 8_192, 100_000)
     };
     // Chunks of 8192, 8192 and 3616 tokens after 0, 8192 and 16384 computed ones:
@@ -289,6 +295,61 @@ fn long_prompt_is_prefilled_in_chunks_of_the_token_budget() {
     // The whole prompt is reserved at admission; then one token per emitting step.
     let kv: Vec<u64> = t.observations.iter().map(|o| o.kv_used).collect();
     assert_eq!(kv, [20_000, 20_002, 20_002]);
+}
+
+#[test]
+fn attention_inside_a_prompt_costs_each_chunk_its_token_pairs() {
+    let params = ServerParams {
+        prefill_attention_ms: 1e-6,
+        ..simple(4, 8_192, 100_000)
+    };
+    // Chunks of 8192, 8192 and 3616 tokens after 0, 8192 and 16384 computed ones attend to
+    // 8192·8193/2, 8192·8192 + 8192·8193/2 and 16384·3616 + 3616·3617/2 token pairs.
+    assert_eq!(StepWork::chunk_pairs(0, 8_192), 33_558_528);
+    assert_eq!(StepWork::chunk_pairs(8_192, 8_192), 100_667_392);
+    assert_eq!(StepWork::chunk_pairs(16_384, 3_616), 65_784_080);
+    let first = (91_920 + 33_559) + (91_920 + 100_667) + (46_160 + 65_784);
+    let t = drive_both(params, &[arrival(0, 20_000, 2)], &[]);
+    assert_eq!(
+        t.events,
+        [
+            Admitted { req: 0, at: 0 },
+            FirstToken { req: 0, at: first },
+            Finished {
+                req: 0,
+                at: first + 11_000
+            },
+        ]
+    );
+}
+
+#[test]
+fn request_overhead_delays_admission_and_every_token_by_exactly_its_length() {
+    let params = ServerParams {
+        request_overhead_ms: 2.5,
+        ..simple(4, 8_192, 10_000)
+    };
+    // As the single request above, 2.5 ms later; a transferred request pays no overhead.
+    let t = drive_both(
+        params,
+        &[arrival(5_000, 100, 3), prefilled(50_000, 50, 2)],
+        &[observe(6_000)],
+    );
+    assert_eq!(
+        t.events,
+        [
+            Admitted { req: 0, at: 7_500 },
+            FirstToken { req: 0, at: 18_500 },
+            Finished { req: 0, at: 40_500 },
+            Admitted { req: 1, at: 50_000 },
+            Finished { req: 1, at: 61_000 },
+        ]
+    );
+    // In its overhead a request counts as waiting, and holds no KV.
+    assert_eq!(
+        (t.observations[0].waiting, t.observations[0].kv_used),
+        (1, 0)
+    );
 }
 
 #[test]
@@ -486,6 +547,8 @@ fn a_stale_wake_up_is_ignored() {
 fn transferred_request_decodes_its_remaining_tokens_one_step_each_without_a_first_token() {
     let params = ServerParams {
         per_context_token_ms: 0.001,
+        prefill_attention_ms: 0.0,
+        request_overhead_ms: 0.0,
         ..simple(4, 8_192, 10_000)
     };
     // Prompt 100 and token 1 arrive with it; tokens 2, 3 and 4 are decoded over 101, 102 and
@@ -690,8 +753,8 @@ fn prefill_server_is_a_request_with_one_output_token() {
 
 /// Small limits (KV from 4 tokens: preemptions and refusals are common; a budget that can be
 /// below `max_num_seqs`), step costs often on the arrivals' 100 µs grid so that arrivals often
-/// fall exactly on step boundaries, and a context cost that is sometimes 0 (the closed-form
-/// runs).
+/// fall exactly on step boundaries, a context cost that is sometimes 0 (the closed-form
+/// runs), and attention and request overhead sometimes 0, sometimes on the grid.
 fn arb_params() -> impl Strategy<Value = ServerParams> {
     (
         1u32..=4,
@@ -701,16 +764,24 @@ fn arb_params() -> impl Strategy<Value = ServerParams> {
         prop_oneof![Just(0u32), Just(10), 0u32..=50],
         0u32..=30,
         prop_oneof![Just(0u32), 1u32..=20],
+        (
+            prop_oneof![Just(0u32), 1u32..=20],
+            prop_oneof![Just(0u32), Just(10), 1u32..=300],
+        ),
     )
         .prop_map(
-            |(seqs, budget, kv, base, prefill, decode, context)| ServerParams {
-                max_num_seqs: seqs,
-                max_num_batched_tokens: budget,
-                kv_cache_tokens: kv,
-                base_ms: f64::from(base),
-                per_prefill_token_ms: f64::from(prefill) * 0.01,
-                per_decode_seq_ms: f64::from(decode) * 0.1,
-                per_context_token_ms: f64::from(context) * 0.001,
+            |(seqs, budget, kv, base, prefill, decode, context, (attention, overhead))| {
+                ServerParams {
+                    max_num_seqs: seqs,
+                    max_num_batched_tokens: budget,
+                    kv_cache_tokens: kv,
+                    base_ms: f64::from(base),
+                    per_prefill_token_ms: f64::from(prefill) * 0.01,
+                    per_decode_seq_ms: f64::from(decode) * 0.1,
+                    per_context_token_ms: f64::from(context) * 0.001,
+                    prefill_attention_ms: f64::from(attention) * 0.0001,
+                    request_overhead_ms: f64::from(overhead) * 0.1,
+                }
             },
         )
 }
@@ -956,6 +1027,8 @@ fn one_slot_mean_wait(seed: u64) -> (f64, f64, f64) {
         per_prefill_token_ms: 0.1,
         per_decode_seq_ms: 0.5,
         per_context_token_ms: 0.0005,
+        prefill_attention_ms: 0.0,
+        request_overhead_ms: 0.0,
     };
     let service = |prompt: u32, output: u32| -> f64 {
         let ms = |x: f64| round_micros(x * 1_000.0) as f64;
@@ -1040,12 +1113,13 @@ fn one_slot_mean_wait(seed: u64) -> (f64, f64, f64) {
 /// evaluation must equal bit for bit.
 fn step_duration_reference(
     p: &ServerParams,
-    prefill: u64,
+    (prefill, pairs): (u64, u64),
     decode: u64,
     context: u64,
 ) -> SimDuration {
     let ms = p.base_ms
         + p.per_prefill_token_ms * prefill as f64
+        + p.prefill_attention_ms * pairs as f64
         + p.per_decode_seq_ms * decode as f64
         + p.per_context_token_ms * context as f64;
     SimDuration::from_micros(round_micros(ms * MICROS_PER_MS as f64).max(1))
@@ -1131,6 +1205,8 @@ fn step_duration_is_the_reference_expression_bit_for_bit() {
             per_prefill_token_ms: cost(&mut rng),
             per_decode_seq_ms: cost(&mut rng),
             per_context_token_ms: cost(&mut rng),
+            prefill_attention_ms: cost(&mut rng) * 1e-3,
+            request_overhead_ms: 0.0,
         });
     }
     for p in &params {
@@ -1138,21 +1214,24 @@ fn step_duration_is_the_reference_expression_bit_for_bit() {
             let prefill = rng.random_range(0u64..10_000);
             let decode = rng.random_range(0u64..1_000);
             let context = rng.random_range(0u64..2_000_000);
-            let reference = step_duration_reference(p, prefill, decode, context);
+            let pairs = StepWork::chunk_pairs(rng.random_range(0u64..100_000), prefill);
+            let reference = step_duration_reference(p, (prefill, pairs), decode, context);
+            let work = StepWork {
+                prefill_tokens: prefill,
+                attention_pairs: pairs,
+                decode_seqs: decode,
+                context_tokens: context,
+            };
+            assert_eq!(p.step_duration(&work), reference, "{p:?}");
             assert_eq!(
-                p.step_duration(prefill, decode, context),
-                reference,
+                p.step_duration(&StepWork::decode(decode, context)),
+                step_duration_reference(p, (0, 0), decode, context),
                 "{p:?}"
             );
-            assert_eq!(
-                p.step_duration(0, decode, context),
-                step_duration_reference(p, 0, decode, context),
-                "{p:?}"
-            );
-            let fixed = p.fixed_ms(0, decode);
+            let fixed = p.fixed_ms(0, 0, decode);
             assert_eq!(
                 p.duration_after(fixed, context),
-                step_duration_reference(p, 0, decode, context),
+                step_duration_reference(p, (0, 0), decode, context),
                 "{p:?}"
             );
         }
@@ -1182,6 +1261,8 @@ fn run_ends_are_the_running_sum_of_each_steps_duration() {
             per_prefill_token_ms: cost(false),
             per_decode_seq_ms: cost(true),
             per_context_token_ms: cost(true),
+            prefill_attention_ms: 0.0,
+            request_overhead_ms: 0.0,
         };
         let mut server = Server::new(params, true);
         let decode_seqs = rng.random_range(1u64..300);
@@ -1202,8 +1283,12 @@ fn run_ends_are_the_running_sum_of_each_steps_duration() {
         let mut expected = step.start;
         for j in 0..step.steps {
             let context = context + u64::from(j) * decode_seqs;
-            expected =
-                expected.saturating_add(step_duration_reference(&params, 0, decode_seqs, context));
+            expected = expected.saturating_add(step_duration_reference(
+                &params,
+                (0, 0),
+                decode_seqs,
+                context,
+            ));
             ends.push(expected);
         }
         assert_eq!(end, expected, "{params:?} {step:?}");
@@ -1236,9 +1321,16 @@ fn preset_alone_resolves_to_its_values() {
     }
     let a100 = presets::get("llama2-70b-8xa100").expect("preset");
     // A 1,000-token prompt in one step: 43 ms + 1000/5300 s.
-    assert_eq!(a100.step_duration(1_000, 0, 0).as_micros(), 231_679);
+    let prompt = StepWork {
+        prefill_tokens: 1_000,
+        ..StepWork::default()
+    };
+    assert_eq!(a100.step_duration(&prompt).as_micros(), 231_679);
     // 64 decoding sequences: 43 + 64 × 0.44 ms.
-    assert_eq!(a100.step_duration(0, 64, 0).as_micros(), 71_160);
+    assert_eq!(
+        a100.step_duration(&StepWork::decode(64, 0)).as_micros(),
+        71_160
+    );
 }
 
 #[test]
@@ -1265,6 +1357,8 @@ fn fields_override_the_preset_and_stand_alone_without_one() {
             per_prefill_token_ms: 0.1,
             per_decode_seq_ms: 0.2,
             per_context_token_ms: 0.0,
+            prefill_attention_ms: 0.0,
+            request_overhead_ms: 0.0,
         })
     );
 }

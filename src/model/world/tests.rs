@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use proptest::prelude::*;
 
 use super::*;
+use crate::model::server::StepWork;
 use crate::scenario::{parse, Overrides};
 
 /// A small scenario with the given knobs; policies resolve against `scenarios/`.
@@ -125,12 +126,18 @@ fn mg1_per_server(servers: u32, router: &str) -> Vec<(f64, f64)> {
         per_prefill_token_ms: per_prefill,
         per_decode_seq_ms: per_decode,
         per_context_token_ms: 0.0,
+        prefill_attention_ms: 0.0,
+        request_overhead_ms: 0.0,
     };
     let (mut s1, mut s2, mut n) = (0.0f64, 0.0f64, 0.0f64);
     for p in p_range.0..=p_range.1 {
         for o in o_range.0..=o_range.1 {
-            let t = params.step_duration(u64::from(p), 0, 0)
-                + i64::from(o - 1) * params.step_duration(0, 1, 0);
+            let prompt = StepWork {
+                prefill_tokens: u64::from(p),
+                ..StepWork::default()
+            };
+            let t = params.step_duration(&prompt)
+                + i64::from(o - 1) * params.step_duration(&StepWork::decode(1, 0));
             let t = t.as_micros() as f64 / 1e6;
             s1 += t;
             s2 += t * t;
