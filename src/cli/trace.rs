@@ -13,7 +13,7 @@ use crate::report::trace_stats::TraceStats;
 use crate::scenario::{self, Overrides};
 use crate::sim::SimDuration;
 use crate::workload::{
-    open_trace, BoxedSource, GenericCsvWriter, RequestSource, TraceFormat, WorkloadSpec,
+    open_trace, BoxedSource, GenericCsvWriter, RequestSource, StreamSpec, TraceFormat, WorkloadSpec,
 };
 
 #[derive(Debug, clap::Args)]
@@ -206,10 +206,19 @@ fn gen(a: GenArgs) -> anyhow::Result<ExitCode> {
             first.clone().with_path_under(&"workload".into())
         );
     }
-    let mut source = workload
+    // A closed loop sends as its requests end: without servers there is no loop to close.
+    let closed = (workload.streams.iter()).position(|s| matches!(s, StreamSpec::ClosedLoop(_)));
+    if let Some(i) = closed {
+        bail!(
+            "{}: workload.streams[{i}].closed_loop: a closed-loop stream cannot be written as a \
+             trace: its requests are sent as the servers complete the previous ones",
+            a.spec.display()
+        );
+    }
+    let mut workload = workload
         .build(seed, &base, duration)
         .map_err(|e| anyhow::anyhow!("{}: {e}", a.spec.display()))?;
-    let n = write_generic(source.as_mut(), &a.out)?;
+    let n = write_generic(workload.open.as_mut(), &a.out)?;
     eprintln!("{} requests -> {}", n, a.out.display());
     Ok(ExitCode::SUCCESS)
 }

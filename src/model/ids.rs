@@ -47,6 +47,11 @@ index!(
     /// A policy change of the world's spec.
     PolicyChangeIdx
 );
+index!(
+    /// A closed-loop client, numbered across the workload's closed-loop streams in the order
+    /// they are listed.
+    ClientIdx
+);
 
 #[cfg(test)]
 mod tests {

@@ -1,7 +1,9 @@
-//! The simulated world: inference servers, routing, serving groups and pods, GPUs, faults,
-//! metrics exposition, and the autoscaler controller in the loop. [`world::World`] runs the
-//! event loop and coordinates the components, each of which owns one part of the state.
+//! The simulated world: inference servers, routing, closed-loop clients, serving groups and
+//! pods, GPUs, faults, metrics exposition, and the autoscaler controller in the loop.
+//! [`world::World`] runs the event loop and coordinates the components, each of which owns
+//! one part of the state.
 
+mod clients;
 mod dispatch;
 pub mod engine_log;
 pub mod faults;

@@ -1,12 +1,12 @@
 //! The request table: every request in flight, in a slot that is reused once the request is
-//! done. It owns the requests' lengths, timings so far and the server they were last given
-//! to, and the slots' generations and liveness.
+//! done. It owns the requests' lengths, timings so far, the server they were last given to
+//! and the closed-loop client that sent them, and the slots' generations and liveness.
 //!
 //! Events and queues that outlive a request hold a [`Ticket`] (slot + generation), and
 //! [`RequestTable::live`] is the one check that a ticket still names the request it was
 //! taken for. The table does not route, queue or count outcomes.
 
-use super::ids::{ServingIdx, SlotId, UnitId};
+use super::ids::{ClientIdx, ServingIdx, SlotId, UnitId};
 use crate::sim::{SimDuration, SimTime};
 use crate::workload::Request;
 
@@ -23,6 +23,9 @@ pub struct Req {
     pub first_token: Option<SimTime>,
     /// The serving whose decode role takes it after prefill (disaggregated servings).
     pub decode_serving: Option<ServingIdx>,
+    /// The closed-loop client that sent it and waits for its end; `None` for an open-loop
+    /// request.
+    pub client: Option<ClientIdx>,
 }
 
 impl Req {
@@ -73,6 +76,7 @@ impl RequestTable {
             first_admit: None,
             first_token: None,
             decode_serving: None,
+            client: None,
         };
         match self.free.pop() {
             Some(id) => {

@@ -3,23 +3,33 @@
 //! every sync period the autoscaler controller reads the pods and scales the ModelServings.
 //!
 //! Events at the same instant are handled in this order (model-rules.md, simulator.md §3):
-//! server steps ending (completions first), then request arrivals, then pod and node
+//! server steps ending (completions first), then request arrivals (open-loop requests, and
+//! KV caches reaching the decode side), then closed-loop sends, then pod and node
 //! transitions (ready, grace end, capacity added), then router-queue timeouts, then policy
 //! changes, then the controller tick. Within a class, in scheduling order.
 //!
+//! Closed-loop clients send at the start of the run (in client order), then each when its
+//! request ends plus its think time. A request that ends at `t` in a later class (a crash,
+//! a grace end, a queue timeout) with no think time thus has its successor sent right
+//! after that event, before the other events of `t` — always before the tick at `t`, so that
+//! the controller never reads a client between two requests.
+//!
 //! [`World`] owns the clock, the event queue, the workload feed and the tallies of request
-//! outcomes; everything else belongs to its components — the request table, dispatch, the
-//! serving controller, the GPU pool, the ledger, the fault injector, the installed policies
-//! and the recorder. Each event handler asks them in a fixed order, which is what keeps runs
+//! outcomes; everything else belongs to its components — the request table, the
+//! closed-loop clients, dispatch, the serving controller, the GPU pool, the ledger, the
+//! fault injector, the installed policies and the recorder. Each event handler asks them in a fixed order, which is what keeps runs
 //! reproducible to the byte: the order of events, of random draws and of float sums.
 
 mod pods;
 mod tick;
 
+use super::clients::Clients;
 use super::dispatch::Dispatch;
 use super::engine_log::EngineLog;
 use super::faults::FaultInjector;
-use super::ids::{AcceleratorIdx, NodeLossIdx, PolicyChangeIdx, ServingIdx, SlotId, UnitId};
+use super::ids::{
+    AcceleratorIdx, ClientIdx, NodeLossIdx, PolicyChangeIdx, ServingIdx, SlotId, UnitId,
+};
 use super::ledger::Ledger;
 use super::policies::PolicySet;
 use super::pool::AcceleratorPool;
@@ -34,15 +44,24 @@ use crate::engine::policy::Policy;
 use crate::sim::cancel;
 use crate::sim::rng::stream;
 use crate::sim::{EventQueue, SimDuration, SimTime};
-use crate::workload::{Request, RequestSource, WorkloadError};
+use crate::workload::{Request, RequestSource, Workload, WorkloadError};
 
 /// Event classes: the order of simultaneous events.
 const CLASS_WAKE: u8 = 0;
 const CLASS_ARRIVAL: u8 = 1;
-const CLASS_POD: u8 = 2;
-const CLASS_TIMEOUT: u8 = 3;
-const CLASS_POLICY: u8 = 4;
-const CLASS_TICK: u8 = 5;
+const CLASS_SEND: u8 = 2;
+const CLASS_POD: u8 = 3;
+const CLASS_TIMEOUT: u8 = 4;
+const CLASS_POLICY: u8 = 5;
+const CLASS_TICK: u8 = 6;
+
+/// Closed-loop sends per client at one instant beyond which a run stops as stalled: a
+/// request refused on arrival (longer than the server's KV cache) ends the instant it is
+/// sent, and a client with no think time then sends the next one at that same instant. A
+/// loop of such requests would never let simulated time advance. Legitimate runs stay far
+/// below: every client sends once at the start, and a refused request is redrawn, so only
+/// a workload whose requests are almost all refused comes near.
+const MAX_SENDS_PER_CLIENT_AT_ONE_INSTANT: u64 = 1_000;
 
 #[derive(Debug, Clone, Copy)]
 enum Event {
@@ -50,6 +69,10 @@ enum Event {
         unit: UnitId,
     },
     Arrival,
+    /// A closed-loop client sends a request.
+    Send {
+        client: ClientIdx,
+    },
     Ready {
         unit: UnitId,
     },
@@ -100,6 +123,15 @@ pub enum RunError {
     /// A stop was requested ([`cancel::request`]).
     #[error("interrupted")]
     Interrupted,
+    /// Closed-loop clients kept sending at one instant (see
+    /// [`MAX_SENDS_PER_CLIENT_AT_ONE_INSTANT`]).
+    #[error(
+        "closed-loop clients sent {sends} requests at {:.6}s without simulated time \
+         advancing: each was refused as it arrived (longer than the server's KV cache) and \
+         sent again at once; shorten the requests or add a think time",
+        at.as_secs_f64()
+    )]
+    Stalled { at: SimTime, sends: u64 },
 }
 
 /// Options that do not change what is simulated.
@@ -119,6 +151,11 @@ pub struct World<'s> {
     queue: EventQueue<Event>,
     source: Box<dyn RequestSource + 's>,
     next_request: Option<Request>,
+    clients: Clients,
+    /// Closed-loop sends at `sends_at` so far, and the most allowed at one instant.
+    sends_now: u64,
+    sends_at: SimTime,
+    max_sends_at_one_instant: u64,
     /// The initial servers are in place: pods created from now on pull their images.
     started: bool,
     /// Arrivals since the last tick, and its time: the timeline's arrival rate.
@@ -139,14 +176,24 @@ pub struct World<'s> {
 }
 
 impl<'s> World<'s> {
-    pub fn new(spec: &'s WorldSpec, source: Box<dyn RequestSource + 's>, opts: RunOptions) -> Self {
+    pub fn new(spec: &'s WorldSpec, workload: Workload, opts: RunOptions) -> Self {
         let router = Router::new(spec.router, stream(spec.seed, "routing"));
         let mut w = World {
             spec,
             now: SimTime::ZERO,
             queue: EventQueue::new(),
-            source,
+            source: workload.open,
             next_request: None,
+            max_sends_at_one_instant: MAX_SENDS_PER_CLIENT_AT_ONE_INSTANT.saturating_mul(
+                workload
+                    .closed
+                    .iter()
+                    .map(|c| u64::from(c.concurrency()))
+                    .sum(),
+            ),
+            clients: Clients::new(workload.closed),
+            sends_now: 0,
+            sends_at: SimTime::ZERO,
             started: false,
             arrivals_since_tick: 0,
             last_tick: SimTime::ZERO,
@@ -185,6 +232,12 @@ impl<'s> World<'s> {
         self.started = true;
         self.pull_request()?;
         let end = self.spec.clock.end();
+        // No request arrives at the end (as for the open-loop sources).
+        if SimTime::ZERO < end {
+            for client in self.clients.start() {
+                (self.queue).push(SimTime::ZERO, CLASS_SEND, Event::Send { client });
+            }
+        }
         if self.spec.clock.first_tick <= end {
             self.queue
                 .push(self.spec.clock.first_tick, CLASS_TICK, Event::Tick);
@@ -226,10 +279,11 @@ impl<'s> World<'s> {
         Ok(self.finish())
     }
 
-    fn handle(&mut self, ev: Event) -> Result<(), WorkloadError> {
+    fn handle(&mut self, ev: Event) -> Result<(), RunError> {
         match ev {
             Event::Wake { unit } => self.wake(unit),
             Event::Arrival => self.arrival()?,
+            Event::Send { client } => self.send_from(client)?,
             Event::Ready { unit } => self.started_up(unit),
             Event::GraceEnd { unit } => self.grace_end(unit),
             Event::Provision { accelerator } => self.provision(accelerator),
@@ -280,23 +334,57 @@ impl<'s> World<'s> {
 
     fn arrival(&mut self) -> Result<(), WorkloadError> {
         if let Some(r) = self.next_request.take() {
-            self.results.arrived += 1;
-            self.arrivals_since_tick += 1;
-            let id = self.requests.admit(self.now, &r);
-            match self.dispatch.pick_entry(&self.servings, self.now) {
-                Some(unit) => self.send(id, unit),
-                None => {
-                    let ticket = self.requests.ticket(id);
-                    self.dispatch.enqueue(ticket);
-                    if let Some(t) = self.spec.queue_timeout {
-                        let at = self.now.saturating_add(t);
-                        self.queue
-                            .push(at, CLASS_TIMEOUT, Event::QueueTimeout { ticket });
-                    }
+            self.admit(&r, None);
+        }
+        self.pull_request()
+    }
+
+    /// Closed-loop client `client` sends its request.
+    fn send_from(&mut self, client: ClientIdx) -> Result<(), RunError> {
+        if self.sends_at != self.now {
+            (self.sends_at, self.sends_now) = (self.now, 0);
+        }
+        self.sends_now += 1;
+        if self.sends_now > self.max_sends_at_one_instant {
+            let (at, sends) = (self.now, self.sends_now);
+            return Err(RunError::Stalled { at, sends });
+        }
+        let r = self.clients.request(client, self.now);
+        self.admit(&r, Some(client));
+        Ok(())
+    }
+
+    /// Request `r` reaches the router now: to a server, or into the router queue.
+    fn admit(&mut self, r: &Request, client: Option<ClientIdx>) {
+        self.results.arrived += 1;
+        self.arrivals_since_tick += 1;
+        let id = self.requests.admit(self.now, r);
+        self.requests.get_mut(id).client = client;
+        match self.dispatch.pick_entry(&self.servings, self.now) {
+            Some(unit) => self.send(id, unit),
+            None => {
+                let ticket = self.requests.ticket(id);
+                self.dispatch.enqueue(ticket);
+                if let Some(t) = self.spec.queue_timeout {
+                    let at = self.now.saturating_add(t);
+                    self.queue
+                        .push(at, CLASS_TIMEOUT, Event::QueueTimeout { ticket });
                 }
             }
         }
-        self.pull_request()
+    }
+
+    /// Request `id` is done, whatever its outcome, at `at`: its slot is freed, and the
+    /// closed-loop client that sent it, if any, schedules its next send.
+    fn release(&mut self, id: SlotId, at: SimTime) {
+        let client = self.requests.get(id).client;
+        self.requests.release(id);
+        let Some(client) = client else { return };
+        if let Some(next) = self.clients.next_send(client, at.max(self.now)) {
+            if next < self.spec.clock.end() {
+                self.queue.push(next, CLASS_SEND, Event::Send { client });
+            }
+        }
     }
 
     /// Hands request `id` to server `unit`: a prefill server gets it with one output token
@@ -361,7 +449,7 @@ impl<'s> World<'s> {
             if self.results.dropped == 1 {
                 self.recorder.notable(self.now, Notable::FirstDrop);
             }
-            self.requests.release(ticket.slot);
+            self.release(ticket.slot, self.now);
         }
     }
 
@@ -369,7 +457,7 @@ impl<'s> World<'s> {
     fn end_request(&mut self, id: SlotId, outcome: Outcome, at: SimTime) {
         self.results.finish(&self.spec.slo, outcome, None);
         self.record_request(id, outcome, at);
-        self.requests.release(id);
+        self.release(id, at);
     }
 
     fn record_request(&mut self, id: SlotId, outcome: Outcome, at: SimTime) {
@@ -480,7 +568,7 @@ impl<'s> World<'s> {
         let serving = u.serving.index();
         (self.results).finish(&self.spec.slo, Outcome::Completed, Some((serving, timing)));
         self.record_request(id, Outcome::Completed, at);
-        self.requests.release(id);
+        self.release(id, at);
     }
 
     // ----- the end -----------------------------------------------------------------------
@@ -511,14 +599,14 @@ impl<'s> World<'s> {
     }
 }
 
-/// Runs the world of `spec` with requests from `source`.
+/// Runs the world of `spec` with the requests of `workload`.
 pub fn simulate(
     spec: &WorldSpec,
-    source: Box<dyn RequestSource + '_>,
+    workload: Workload,
     opts: RunOptions,
     progress: &mut dyn FnMut(SimTime),
 ) -> Result<Results, RunError> {
-    World::new(spec, source, opts).run(progress)
+    World::new(spec, workload, opts).run(progress)
 }
 
 #[cfg(test)]

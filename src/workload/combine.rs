@@ -56,21 +56,22 @@ impl ContextLimit {
 
 impl RequestSource for ContextLimit {
     fn next_request(&mut self) -> Result<Option<Request>, WorkloadError> {
-        Ok(self.inner.next_request()?.map(|r| {
-            let input_tokens = r
-                .input_tokens
-                .min(self.max_context.saturating_sub(1))
-                .max(1);
-            let output_tokens = r
-                .output_tokens
-                .min(self.max_context.saturating_sub(input_tokens))
-                .max(1);
-            Request {
-                input_tokens,
-                output_tokens,
-                ..r
-            }
-        }))
+        Ok((self.inner.next_request()?).map(|r| clip_to_context(r, self.max_context)))
+    }
+}
+
+/// Request `r` cut to fit `max_context` tokens (see [`ContextLimit`]); shared with the
+/// closed-loop streams, which are not sources.
+pub(super) fn clip_to_context(r: Request, max_context: u32) -> Request {
+    let input_tokens = r.input_tokens.min(max_context.saturating_sub(1)).max(1);
+    let output_tokens = r
+        .output_tokens
+        .min(max_context.saturating_sub(input_tokens))
+        .max(1);
+    Request {
+        input_tokens,
+        output_tokens,
+        ..r
     }
 }
 

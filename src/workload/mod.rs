@@ -3,7 +3,9 @@
 //! Markov-modulated on/off bursts; token lengths from named distributions or resampled from
 //! a trace) and recorded traces (Azure LLM inference CSV, Mooncake JSON Lines, BurstGPT CSV,
 //! the generic `arrival_s,input_tokens,output_tokens` CSV, any CSV with a column mapping),
-//! cut, sped up, multiplied and looped.
+//! cut, sped up, multiplied and looped. Besides these open-loop streams, closed loops:
+//! clients that send their next request when the last one ends ([`ClosedLoop`]), whose
+//! sends the simulation schedules itself.
 //!
 //! This module owns the workload's part of the scenario file ([`WorkloadSpec`] and the types
 //! under it), its validation, and the sources built from it. Every source is pulled one
@@ -14,6 +16,8 @@
 //! ([`SimTime`]), and every random draw comes from a named stream of the scenario seed
 //! ([`crate::sim::rng::stream`]).
 
+mod closed_loop;
+mod closed_loop_spec;
 mod combine;
 mod csv_rows;
 mod duration;
@@ -40,6 +44,8 @@ use std::path::PathBuf;
 use crate::diagnostic::Diagnostics;
 use crate::sim::SimTime;
 
+pub use closed_loop::{ClosedLoop, ThinkTime};
+pub use closed_loop_spec::{ClosedLoopSpec, ThinkTimeSpec, MAX_CONCURRENCY, NOMINAL_REQUEST};
 pub use combine::{ContextLimit, Merge};
 pub use duration::SpecDuration;
 pub use empirical::EMPIRICAL_CAP;
@@ -50,7 +56,7 @@ pub use multiplier::{RateMultiplier, MAX_RATE_MULTIPLIER};
 pub use poisson::PoissonSource;
 pub use profile::RateProfile;
 pub use renewal::{InterArrival, RenewalSource, CV_RANGE};
-pub use spec::{StreamSpec, WorkloadSpec, MAX_RUN_REQUESTS};
+pub use spec::{StreamSpec, Workload, WorkloadSpec, MAX_RUN_REQUESTS};
 pub use synthetic_spec::{
     DiurnalSpec, EmpiricalSpec, GapDistribution, LengthColumn, LengthSpec, LognormalSpec, MmppSpec,
     NormalSpec, PoissonSpec, RatePoint, RateSpec, RenewalSpec, UniformSpec,

@@ -1,8 +1,8 @@
 //! The workload's part of the scenario file: serde types that refuse unknown fields, a
 //! validation that reports every problem with its field path, and the construction of the
 //! sources. Validation and construction are one pass ([`WorkloadSpec::plan`]), so whatever
-//! validates also builds. The stream kinds have their own files: `synthetic_spec.rs` and
-//! `trace_spec.rs`.
+//! validates also builds. The stream kinds have their own files: `synthetic_spec.rs`,
+//! `trace_spec.rs` and `closed_loop_spec.rs`.
 
 use std::path::{Path, PathBuf};
 
@@ -12,20 +12,24 @@ use serde::Deserialize;
 use super::empirical::load_lengths;
 use super::lengths::named_stream;
 use super::{
-    BoxedSource, ContextLimit, InterArrival, LengthColumn, LengthDistribution, Merge, MmppParams,
-    MmppSource, MmppSpec, PoissonSource, PoissonSpec, RateMultiplier, RateProfile, RenewalSource,
-    RenewalSpec, TraceFormat, TraceOptions, TraceSource, TraceSpec, WorkloadError,
+    BoxedSource, ClosedLoop, ClosedLoopSpec, ContextLimit, InterArrival, LengthColumn,
+    LengthDistribution, Merge, MmppParams, MmppSource, MmppSpec, PoissonSource, PoissonSpec,
+    RateMultiplier, RateProfile, RenewalSource, RenewalSpec, ThinkTime, TraceFormat, TraceOptions,
+    TraceSource, TraceSpec, WorkloadError,
 };
 use crate::diagnostic::{Diagnostics, FieldPath};
 use crate::sim::{SimDuration, SimTime};
 
-/// The requests a scenario sends: one or more streams, merged in arrival order (at equal
-/// times, the stream listed first goes first). Every stream stops at the end of the run.
+/// The requests a scenario sends: one or more streams. The open-loop streams (all but
+/// `closed_loop`) are merged in arrival order (at equal times, the stream listed first goes
+/// first); the closed-loop streams send as their requests end. Every stream stops at the end
+/// of the run.
 #[derive(Debug, Clone, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub struct WorkloadSpec {
     /// The request streams: each item is `poisson`, `renewal` or `mmpp` (synthetic
-    /// requests) or `trace` (a recorded trace replayed). With several streams, each needs a
+    /// requests), `trace` (a recorded trace replayed) or `closed_loop` (clients that send
+    /// their next request when the last one ends). With several streams, each needs a
     /// distinct `name`.
     // yaml_serde reads an enum from a YAML tag (`!poisson`) unless told to accept the
     // one-key map (`poisson: {...}`) that the scenario files use, at every level below.
@@ -40,10 +44,11 @@ pub struct WorkloadSpec {
 }
 
 /// The most requests one run may send, counted at every synthetic stream's peak rate over
-/// the whole run: a hundred million requests take minutes to simulate, and memory grows
-/// with the requests waiting when the fleet cannot keep up (about 110 bytes each). Beyond
-/// it, a rate or a duration is almost surely a typo (`1e12` for `1e2`), refused rather
-/// than simulated for days.
+/// the whole run (and for a closed loop, as [`ClosedLoopSpec`] counts it: its `requests`,
+/// or one request per client per mean think time + 1 s if fewer): a hundred million
+/// requests take minutes to simulate, and memory grows with the requests waiting when the
+/// fleet cannot keep up (about 110 bytes each). Beyond it, a rate or a duration is almost
+/// surely a typo (`1e12` for `1e2`), refused rather than simulated for days.
 pub const MAX_RUN_REQUESTS: f64 = 1e8;
 
 /// One stream of requests.
@@ -60,6 +65,18 @@ pub enum StreamSpec {
     Mmpp(MmppSpec),
     /// Requests replayed from a recorded trace, read row by row.
     Trace(TraceSpec),
+    /// Benchmark-style clients at a fixed concurrency: each sends its next request when its
+    /// last one ends, after a think time.
+    ClosedLoop(ClosedLoopSpec),
+}
+
+/// A workload as built for a run: the open-loop streams merged into one source pulled in
+/// arrival order, and the closed-loop streams, in the order they are listed, whose sends
+/// the world schedules as their requests end.
+pub struct Workload {
+    /// The open-loop requests (none when every stream is a closed loop).
+    pub open: BoxedSource,
+    pub closed: Vec<ClosedLoop>,
 }
 
 /// A stream as built: units converted, distributions constructed, paths resolved.
@@ -75,6 +92,14 @@ pub(super) enum Plan {
         path: PathBuf,
         options: TraceOptions,
         rate_multiplier: f64,
+    },
+    ClosedLoop {
+        name: Option<String>,
+        concurrency: u32,
+        requests: Option<u64>,
+        think: ThinkTime,
+        /// Prompt and output lengths.
+        lengths: [LengthPlan; 2],
     },
 }
 
@@ -108,37 +133,44 @@ impl WorkloadSpec {
         problems
     }
 
-    /// The request source of a run seeded with `seed` and lasting `duration`: no request
-    /// arrives at or after `duration`. Trace paths are resolved against `base_dir`.
+    /// The workload of a run seeded with `seed` and lasting `duration`: the open-loop
+    /// source, from which no request arrives at or after `duration`, and the closed-loop
+    /// streams. Trace paths are resolved against `base_dir`.
     pub fn build(
         &self,
         seed: u64,
         base_dir: &Path,
         duration: SimDuration,
-    ) -> Result<BoxedSource, WorkloadError> {
+    ) -> Result<Workload, WorkloadError> {
         let (plans, mut problems) = self.plan(base_dir);
         problems.extend(self.volume_problems(duration));
         if problems.has_errors() {
             return Err(WorkloadError::Invalid(problems));
         }
-        let mut sources = plans
-            .into_iter()
-            .map(|plan| plan.open(seed, duration.after_start()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut sources = Vec::new();
+        let mut closed = Vec::new();
+        for plan in plans {
+            match plan.open(seed, duration.after_start(), self.max_context)? {
+                Opened::Source(source) => sources.push(source),
+                Opened::ClosedLoop(stream) => closed.push(stream),
+            }
+        }
         let source: BoxedSource = if sources.len() == 1 {
             sources.remove(0)
         } else {
             Box::new(Merge::new(sources)?)
         };
-        Ok(match self.max_context {
+        let open: BoxedSource = match self.max_context {
             Some(max_context) => Box::new(ContextLimit::new(source, max_context)),
             None => source,
-        })
+        };
+        Ok(Workload { open, closed })
     }
 
     /// The problem, as `(field path, message)`, of a workload that would send more than
     /// [`MAX_RUN_REQUESTS`] requests in a run of `duration` at its synthetic streams' peak
-    /// rates (a trace sends what its file holds).
+    /// rates, its closed loops counted as [`ClosedLoopSpec`] says (a trace sends what its
+    /// file holds).
     pub fn volume_problems(&self, duration: SimDuration) -> Diagnostics {
         let peak: f64 = self
             .streams
@@ -150,19 +182,37 @@ impl WorkloadSpec {
                     .into_iter()
                     .filter(|rps| rps.is_finite())
                     .fold(0.0, f64::max),
-                StreamSpec::Trace(_) => 0.0,
+                StreamSpec::Trace(_) | StreamSpec::ClosedLoop(_) => 0.0,
             })
             .sum();
-        let requests = peak * duration.as_micros() as f64 / crate::sim::MICROS_PER_SEC as f64;
+        let closed: f64 = (self.streams.iter())
+            .map(|stream| match stream {
+                StreamSpec::ClosedLoop(c) => c.volume(duration),
+                _ => 0.0,
+            })
+            .sum();
+        let open = peak * duration.as_micros() as f64 / crate::sim::MICROS_PER_SEC as f64;
+        let requests = open + closed;
         let mut problems = Diagnostics::new();
-        if requests > MAX_RUN_REQUESTS {
+        let over = super::SpecDuration::new(duration);
+        if requests > MAX_RUN_REQUESTS && closed == 0.0 {
             problems.error(
                 "streams",
                 format!(
-                    "up to {requests:.3e} requests ({peak} per second at the peak over {}): a \
-                     run sends at most {MAX_RUN_REQUESTS:.0e}; lower the rates or shorten the \
+                    "up to {requests:.3e} requests ({peak} per second at the peak over {over}): \
+                     a run sends at most {MAX_RUN_REQUESTS:.0e}; lower the rates or shorten the \
                      duration",
-                    super::SpecDuration::new(duration)
+                ),
+            );
+        } else if requests > MAX_RUN_REQUESTS {
+            problems.error(
+                "streams",
+                format!(
+                    "up to {requests:.3e} requests ({peak} per second at the peak, and \
+                     {closed:.3e} from closed loops at one request per client per mean think \
+                     time + 1s or their `requests`, over {over}): a run sends at most \
+                     {MAX_RUN_REQUESTS:.0e}; lower the rates or the concurrency, set \
+                     `requests`, or shorten the duration",
                 ),
             );
         }
@@ -190,6 +240,7 @@ impl WorkloadSpec {
                 StreamSpec::Renewal(r) => ("renewal", &r.name),
                 StreamSpec::Mmpp(m) => ("mmpp", &m.name),
                 StreamSpec::Trace(t) => ("trace", &t.name),
+                StreamSpec::ClosedLoop(c) => ("closed_loop", &c.name),
             };
             let path = FieldPath::new("streams").index(i).child(kind);
             let name_path = path.child("name");
@@ -213,6 +264,7 @@ impl WorkloadSpec {
                 StreamSpec::Renewal(r) => r.plan(&path, base_dir, &mut problems),
                 StreamSpec::Mmpp(m) => m.plan(&path, base_dir, &mut problems),
                 StreamSpec::Trace(t) => t.plan(&path, base_dir, &mut problems),
+                StreamSpec::ClosedLoop(c) => c.plan(&path, base_dir, &mut problems),
             });
         }
         (plans, problems)
@@ -275,8 +327,21 @@ pub(super) fn check_trace_file(
     }
 }
 
+/// A stream opened for a run.
+enum Opened {
+    Source(BoxedSource),
+    ClosedLoop(ClosedLoop),
+}
+
 impl Plan {
-    fn open(self, seed: u64, end: SimTime) -> Result<BoxedSource, WorkloadError> {
+    /// The stream of a run seeded with `seed` and ending at `end`; a closed loop clips its
+    /// own requests to `max_context` (the open-loop source is clipped as a whole).
+    fn open(
+        self,
+        seed: u64,
+        end: SimTime,
+        max_context: Option<u32>,
+    ) -> Result<Opened, WorkloadError> {
         Ok(match self {
             Plan::Synthetic {
                 name,
@@ -286,7 +351,7 @@ impl Plan {
                 let name = name.as_deref();
                 let input = input.load(seed, name, "input_tokens")?;
                 let output = output.load(seed, name, "output_tokens")?;
-                match arrivals {
+                Opened::Source(match arrivals {
                     Arrivals::Poisson(profile) => {
                         Box::new(PoissonSource::new(seed, name, profile, input, output, end))
                     }
@@ -296,7 +361,7 @@ impl Plan {
                     Arrivals::Mmpp(params) => {
                         Box::new(MmppSource::new(seed, name, params, input, output, end))
                     }
-                }
+                })
             }
             Plan::Trace {
                 name,
@@ -306,12 +371,32 @@ impl Plan {
             } => {
                 let source: BoxedSource =
                     Box::new(TraceSource::open(&path, TraceOptions { end, ..options })?);
-                if rate_multiplier == 1.0 {
+                Opened::Source(if rate_multiplier == 1.0 {
                     source
                 } else {
                     let rng = named_stream(seed, name.as_deref(), "rate_multiplier");
                     Box::new(RateMultiplier::new(source, rate_multiplier, rng))
-                }
+                })
+            }
+            Plan::ClosedLoop {
+                name,
+                concurrency,
+                requests,
+                think,
+                lengths: [input, output],
+            } => {
+                let input = input.load(seed, name.as_deref(), "input_tokens")?;
+                let output = output.load(seed, name.as_deref(), "output_tokens")?;
+                Opened::ClosedLoop(ClosedLoop::new(
+                    seed,
+                    name,
+                    concurrency,
+                    requests,
+                    think,
+                    input,
+                    output,
+                    max_context,
+                ))
             }
         })
     }

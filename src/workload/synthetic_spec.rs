@@ -337,7 +337,7 @@ impl MmppSpec {
 }
 
 /// The prompt and output lengths of a synthetic stream at `path`.
-fn plan_lengths(
+pub(super) fn plan_lengths(
     input: &LengthSpec,
     output: &LengthSpec,
     path: &FieldPath,

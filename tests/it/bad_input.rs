@@ -327,6 +327,30 @@ fn cases() -> Vec<Case> {
             &["workload.streams: up to 6.000e14 requests", "at most 1e8"],
         ),
         scenario_case(
+            "scenario-closed-loop-no-clients",
+            scenario_with(
+                POISSON,
+                "    - closed_loop:\n        concurrency: 0\n        input_tokens: {constant: 1024}\n        output_tokens: {constant: 128}\n",
+            ),
+            &["workload.streams[0].closed_loop.concurrency", "between 1 and 100000"],
+        ),
+        scenario_case(
+            "scenario-closed-loop-bad-think-time",
+            scenario_with(
+                POISSON,
+                "    - closed_loop:\n        concurrency: 8\n        think_time: {uniform: {min: 3s, max: 1s}}\n        input_tokens: {constant: 1024}\n        output_tokens: {constant: 128}\n",
+            ),
+            &["closed_loop.think_time.uniform.max", "must be >= min"],
+        ),
+        scenario_case(
+            "scenario-negative-request-overhead",
+            scenario_with(
+                "server: {preset: llama2-70b-8xa100}",
+                "server: {preset: llama2-70b-8xa100, request_overhead_ms: -3}",
+            ),
+            &["servings[0].server", "request_overhead_ms", "0 or more"],
+        ),
+        scenario_case(
             "scenario-negative-rate",
             scenario_with("{constant: 3}", "{constant: -3}"),
             &["workload.streams[0].poisson.rate.constant: must be >= 0"],

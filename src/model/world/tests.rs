@@ -353,3 +353,221 @@ proptest! {
         prop_assert!((cost - r.server_seconds / 3600.0).abs() < 1e-6, "{} vs {}", cost, r.server_seconds / 3600.0);
     }
 }
+
+// ----- closed loops --------------------------------------------------------------------------
+
+/// A scenario of one ModelServing and the workload `streams` (YAML list items at 4 spaces).
+fn closed_scenario(seed: u64, minutes: u32, policy: &str, serving: &str, streams: &str) -> String {
+    format!(
+        "name: closed\nseed: {seed}\nduration: {minutes}m\npolicies: [{policy}]\n\
+         servings:\n  - name: chat-llama\n    namespace: llm\n    termination_grace: 10s\n    \
+         startup: {{constant: 30s}}\n{serving}workload:\n  streams:\n{streams}"
+    )
+}
+
+/// Runs `text` keeping every request's row.
+fn run_with_rows(text: &str) -> Results {
+    let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let scn = parse("closed.yaml", text, &base, &Overrides::default())
+        .unwrap_or_else(|e| panic!("{e}\n{text}"));
+    let workload = (scn.workload)
+        .build(scn.seed(), &scn.base_dir, scn.duration())
+        .expect("workload");
+    let opts = RunOptions {
+        record_requests: true,
+        ..RunOptions::default()
+    };
+    simulate(&scn.world, workload, opts, &mut |_| {}).expect("run")
+}
+
+/// With no think time, every request that ends is replaced at the same instant, before the
+/// controller's tick: each tick reads the clients' requests, all of them, running or
+/// waiting — while the autoscaler adds and removes servers under them.
+#[test]
+fn a_closed_loop_keeps_one_request_per_client_in_the_system() {
+    let text = closed_scenario(
+        3,
+        30,
+        "../policies/chat-current.yaml",
+        "    replicas: 1\n    server: {preset: llama3-8b-1xh100, max_num_seqs: 8}\n",
+        "    - closed_loop:\n        concurrency: 24\n        \
+         input_tokens: {lognormal: {median: 300, p99: 3000}}\n        \
+         output_tokens: {uniform: {min: 1, max: 400}}\n",
+    );
+    let r = run_text(&text, false);
+    assert!(r.timeline.len() > 100);
+    for row in &r.timeline {
+        assert_eq!(row.running + row.waiting, 24, "{row:?}");
+    }
+    assert!(r.timeline.iter().any(|row| row.spec_replicas > 1));
+    assert!(r.timeline.iter().any(|row| row.waiting > 0));
+    assert!(r.completed > 1_000, "{}", r.completed);
+    assert_eq!(
+        r.arrived,
+        r.completed + r.failed() + r.dropped + r.in_flight
+    );
+    assert_eq!(r.in_flight, 24);
+}
+
+/// One client on one server of its own: each request is served alone, so its first token
+/// comes one prefill step after it is sent, its end `output − 1` decode steps later, and the
+/// client's next request goes at that end (plus the think time).
+#[test]
+fn a_lone_client_sends_back_to_back_and_waits_only_for_its_prefill() {
+    let params = crate::model::server::ServerParams {
+        max_num_seqs: 4,
+        max_num_batched_tokens: 8192,
+        kv_cache_tokens: 1_000_000,
+        base_ms: 20.0,
+        per_prefill_token_ms: 0.05,
+        per_decode_seq_ms: 1.0,
+        per_context_token_ms: 0.0,
+        prefill_attention_ms: 0.0,
+        request_overhead_ms: 0.0,
+    };
+    let (input, output) = (700u32, 30u32);
+    let prompt = StepWork {
+        prefill_tokens: u64::from(input),
+        ..StepWork::default()
+    };
+    let prefill = params.step_duration(&prompt);
+    let e2e = prefill + i64::from(output - 1) * params.step_duration(&StepWork::decode(1, 0));
+    assert_eq!(prefill, SimDuration::from_micros(55_000));
+    let serving = "    replicas: 1\n    server: {max_num_seqs: 4, max_num_batched_tokens: 8192, \
+                   kv_cache_tokens: 1000000, base_ms: 20, per_prefill_token_ms: 0.05, \
+                   per_decode_seq_ms: 1}\n";
+    for (think, think_s) in [("", 0), ("        think_time: {constant: 2s}\n", 2)] {
+        let streams = format!(
+            "    - closed_loop:\n        concurrency: 1\n        requests: 40\n{think}        \
+             input_tokens: {{constant: {input}}}\n        output_tokens: {{constant: {output}}}\n"
+        );
+        let r = run_with_rows(&closed_scenario(1, 10, "", serving, &streams));
+        assert_eq!((r.arrived, r.completed, r.in_flight), (40, 40, 0));
+        assert_eq!(r.requests.len(), 40);
+        assert_eq!(r.requests[0].arrival, SimTime::ZERO);
+        for row in &r.requests {
+            assert_eq!(row.outcome, Outcome::Completed);
+            assert_eq!(row.first_token.map(|t| t - row.arrival), Some(prefill));
+            assert_eq!(row.end - row.arrival, e2e);
+        }
+        for pair in r.requests.windows(2) {
+            let think = SimDuration::from_secs(think_s);
+            assert_eq!(pair[1].arrival, pair[0].end + think, "{pair:?}");
+        }
+    }
+}
+
+/// `requests: N`: N requests in all, whatever the concurrency, and none after.
+#[test]
+fn a_closed_loop_sends_exactly_its_requests() {
+    let streams = "    - closed_loop:\n        concurrency: 7\n        requests: 500\n        \
+                   think_time: {uniform: {min: 0s, max: 3s}}\n        \
+                   input_tokens: {uniform: {min: 10, max: 2000}}\n        \
+                   output_tokens: {lognormal: {median: 100, p99: 600}}\n";
+    let serving = "    replicas: 2\n    server: {preset: llama3-8b-1xh100}\n";
+    let r = run_with_rows(&closed_scenario(5, 60, "", serving, streams));
+    assert_eq!((r.arrived, r.completed, r.in_flight), (500, 500, 0));
+    let last = r.requests.iter().map(|q| q.end).max().unwrap();
+    assert!(last < SimTime::from_secs(3_600), "done before the end");
+    // Never more than the 7 clients' requests at once.
+    let mut events: Vec<(SimTime, i32)> = (r.requests.iter())
+        .flat_map(|q| [(q.arrival, 1), (q.end, -1)])
+        .collect();
+    events.sort_by_key(|&(t, d)| (t, d));
+    let mut live = 0;
+    for (_, d) in events {
+        live += d;
+        assert!((0..=7).contains(&live));
+    }
+}
+
+/// Requests refused as they arrive, resent with no think time, would hold simulated time
+/// still for ever: the run stops with a message instead.
+#[test]
+fn a_closed_loop_of_requests_that_never_fit_stops_the_run() {
+    let serving =
+        "    replicas: 1\n    server: {preset: llama3-8b-1xh100, kv_cache_tokens: 2000}\n";
+    let streams = "    - closed_loop:\n        concurrency: 3\n        \
+                   input_tokens: {constant: 5000}\n        output_tokens: {constant: 10}\n";
+    let text = closed_scenario(1, 10, "", serving, streams);
+    let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    let scn = parse("closed.yaml", &text, &base, &Overrides::default()).expect("scenario");
+    let workload = (scn.workload)
+        .build(scn.seed(), &scn.base_dir, scn.duration())
+        .expect("workload");
+    let err = simulate(&scn.world, workload, RunOptions::default(), &mut |_| {})
+        .err()
+        .expect("stalled");
+    assert!(
+        matches!(err, RunError::Stalled { at, sends: 3_001 } if at == SimTime::ZERO),
+        "{err}"
+    );
+    assert!(err.to_string().contains("add a think time"), "{err}");
+    // With a think time, the same requests fail one by one as time goes.
+    let thinking = text.replace(
+        "concurrency: 3\n",
+        "concurrency: 3\n        think_time: {constant: 1s}\n",
+    );
+    let r = run_text(&thinking, false);
+    assert_eq!(r.arrived, r.failed());
+    assert_eq!(r.arrived, 3 * 600);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Requests are conserved with closed loops too, alone or beside a Poisson stream, whatever
+    /// the servers, policy, timeouts, KV size and crashes do to them; a closed loop alone never
+    /// holds more than its clients' requests, nor sends more than `requests`.
+    #[test]
+    fn requests_are_conserved_with_closed_loops(
+        seed in 0u64..1000,
+        concurrency in 1u64..40,
+        think_ms in prop::option::of(0u32..5_000),
+        requests in prop::option::of(1u64..400),
+        rps in prop::option::of(0.2f64..3.0),
+        replicas in 0u32..3,
+        policy in prop::sample::select(vec!["", "../policies/chat-current.yaml"]),
+        timeout in prop::option::of(5u32..60),
+        kv_tokens in prop::sample::select(vec![2_000u32, 20_000, 200_000]),
+        mtbf_min in prop::option::of(2u32..20),
+    ) {
+        let think = think_ms.map_or(String::new(), |ms| {
+            format!("        think_time: {{exponential: {{mean: {}ms}}}}\n", ms.max(1))
+        });
+        let limit = requests.map_or(String::new(), |n| format!("        requests: {n}\n"));
+        let mut streams = format!(
+            "    - closed_loop:\n        name: bench\n        concurrency: {concurrency}\n{think}{limit}        \
+             input_tokens: {{lognormal: {{median: 300, p99: 3000}}}}\n        \
+             output_tokens: {{uniform: {{min: 1, max: 400}}}}\n"
+        );
+        if let Some(rps) = rps {
+            streams.push_str(&format!(
+                "    - poisson:\n        name: chat\n        rate: {{constant: {rps}}}\n        \
+                 input_tokens: {{constant: 500}}\n        output_tokens: {{constant: 100}}\n"
+            ));
+        }
+        let crashes = mtbf_min.map_or(String::new(), |m| {
+            format!("    faults: {{crashes: {{mtbf: {m}m, restart: {{constant: 20s}}}}}}\n")
+        });
+        let serving = format!(
+            "    replicas: {replicas}\n    server: {{preset: llama3-8b-1xh100, kv_cache_tokens: {kv_tokens}, max_num_seqs: 8}}\n{crashes}"
+        );
+        let mut text = closed_scenario(seed, 6, policy, &serving, &streams);
+        if let Some(t) = timeout {
+            text = text.replace("servings:", &format!("router: {{queue_timeout: {t}s}}\nservings:"));
+        }
+        let r = run_text(&text, false);
+        prop_assert!(r.arrived > 0);
+        prop_assert_eq!(r.arrived, r.completed + r.failed() + r.dropped + r.in_flight, "{}", text);
+        prop_assert_eq!(r.completed, r.e2e.len());
+        if rps.is_none() {
+            prop_assert!(r.in_flight <= concurrency, "{}", text);
+            let sent = requests.map_or(concurrency, |n| n.min(concurrency));
+            prop_assert!(r.arrived >= sent, "{}", text);
+            if let Some(n) = requests {
+                prop_assert!(r.arrived <= n, "{}", text);
+            }
+        }
+    }
+}

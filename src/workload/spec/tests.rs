@@ -34,9 +34,10 @@ fn parse_error(yaml: &str) -> String {
         .to_string()
 }
 
-fn drain(mut source: BoxedSource) -> Vec<Request> {
+/// The open-loop requests of a built workload.
+fn drain(mut workload: Workload) -> Vec<Request> {
     let mut out = Vec::new();
-    while let Some(r) = source.next_request().unwrap() {
+    while let Some(r) = workload.open.next_request().unwrap() {
         out.push(r);
     }
     out
@@ -148,14 +149,17 @@ fn an_unnamed_lone_stream_draws_from_the_plain_stream_names() {
         )
     };
     let run = |yaml: String| drain(parse(&yaml).build(3, base_dir(), 10 * MIN).unwrap());
-    let direct = drain(Box::new(PoissonSource::new(
-        3,
-        None,
-        RateProfile::Constant(3.0),
-        LengthDistribution::Uniform { min: 1, max: 99 },
-        LengthDistribution::Constant(5),
-        (10 * MIN).after_start(),
-    )));
+    let direct = drain(Workload {
+        open: Box::new(PoissonSource::new(
+            3,
+            None,
+            RateProfile::Constant(3.0),
+            LengthDistribution::Uniform { min: 1, max: 99 },
+            LengthDistribution::Constant(5),
+            (10 * MIN).after_start(),
+        )),
+        closed: Vec::new(),
+    });
     assert_eq!(run(yaml("")), direct);
     assert_ne!(run(yaml("name: a,")), run(yaml("name: b,")));
 }
@@ -704,4 +708,228 @@ streams:
         Err(e) => panic!("{e}"),
         Ok(_) => panic!("built"),
     }
+}
+
+// ----- closed loops --------------------------------------------------------------------------
+
+const WITH_A_CLOSED_LOOP: &str = r#"
+max_context: 1000
+streams:
+  - poisson:
+      name: chat
+      rate: {constant: 2}
+      input_tokens: {constant: 100}
+      output_tokens: {constant: 10}
+  - closed_loop:
+      name: bench
+      concurrency: 32
+      think_time: {exponential: {mean: 2s}}
+      requests: 2000
+      input_tokens: {uniform: {min: 1, max: 3000}}
+      output_tokens: {constant: 128}
+"#;
+
+#[test]
+fn a_closed_loop_builds_beside_the_open_streams_and_is_not_in_their_source() {
+    let spec = parse(WITH_A_CLOSED_LOOP);
+    assert_eq!(pairs(spec.validate(base_dir())), vec![]);
+    let mut workload = spec.build(4, base_dir(), 10 * MIN).unwrap();
+    assert_eq!(workload.closed.len(), 1);
+    let bench = &mut workload.closed[0];
+    assert_eq!((bench.name(), bench.concurrency()), (Some("bench"), 32));
+    // `max_context` clips the closed loop's requests too.
+    let sent: Vec<Request> = (0..500).map(|_| bench.request(SimTime::ZERO)).collect();
+    assert!(sent
+        .iter()
+        .all(|r| r.input_tokens + r.output_tokens <= 1000));
+    assert!(sent.iter().any(|r| r.input_tokens == 999));
+    // 2000 requests in all, then the clients stop.
+    assert_eq!((0..2_100).filter(|_| bench.claim()).count(), 2_000);
+    // The open-loop source holds the Poisson stream alone.
+    let open = drain(workload);
+    assert!((1_000..1_400).contains(&open.len()), "{}", open.len());
+    assert!(open
+        .iter()
+        .all(|r| (r.input_tokens, r.output_tokens) == (100, 10)));
+    // Defaults: no think time, requests until the end of the run.
+    let lone = parse(
+        "streams: [{closed_loop: {concurrency: 1, input_tokens: {constant: 5}, output_tokens: {constant: 5}}}]",
+    );
+    let mut workload = lone.build(0, base_dir(), MIN).unwrap();
+    assert!(drain_open(&mut workload).is_empty());
+    let c = &mut workload.closed[0];
+    assert_eq!(c.think_time(), SimDuration::ZERO);
+    assert!((0..10_000).all(|_| c.claim()));
+}
+
+fn drain_open(workload: &mut Workload) -> Vec<Request> {
+    let mut out = Vec::new();
+    while let Some(r) = workload.open.next_request().unwrap() {
+        out.push(r);
+    }
+    out
+}
+
+#[test]
+fn a_closed_loops_draws_do_not_move_when_another_stream_changes() {
+    let draws = |yaml: &str| {
+        let mut w = parse(yaml).build(9, base_dir(), 10 * MIN).unwrap();
+        let c = &mut w.closed[0];
+        let lengths: Vec<(u32, u32)> = (0..100)
+            .map(|_| c.request(SimTime::ZERO))
+            .map(|r| (r.input_tokens, r.output_tokens))
+            .collect();
+        let thinks: Vec<SimDuration> = (0..100).map(|_| c.think_time()).collect();
+        (lengths, thinks)
+    };
+    let base = draws(WITH_A_CLOSED_LOOP);
+    let other = WITH_A_CLOSED_LOOP
+        .replace("rate: {constant: 2}", "rate: {constant: 7}")
+        .replace(
+            "input_tokens: {constant: 100}",
+            "input_tokens: {uniform: {min: 1, max: 9}}",
+        );
+    assert_eq!(draws(&other), base);
+    // Renaming the closed loop redraws it, from `<name>/...` streams.
+    assert_ne!(draws(&WITH_A_CLOSED_LOOP.replace("bench", "bench2")), base);
+    let mut think = crate::sim::rng::stream(9, "bench/think_time");
+    let exp = crate::workload::ThinkTime::Exponential {
+        mean: SimDuration::from_secs(2),
+    };
+    let expected: Vec<SimDuration> = (0..100).map(|_| exp.sample(&mut think)).collect();
+    assert_eq!(base.1, expected);
+}
+
+#[test]
+fn every_closed_loop_problem_is_reported_with_its_path() {
+    let spec = parse(
+        r#"
+streams:
+  - closed_loop:
+      concurrency: 0
+      requests: 0
+      think_time: {exponential: {mean: 0s}}
+      input_tokens: {constant: 0}
+      output_tokens: {constant: 5}
+  - closed_loop:
+      name: b
+      concurrency: 100001
+      think_time: {uniform: {min: 2s, max: 1s}}
+      input_tokens: {constant: 5}
+      output_tokens: {constant: 5}
+  - closed_loop:
+      name: c
+      concurrency: 4
+      think_time: {lognormal: {median: 0s, p99: 1s}}
+      input_tokens: {constant: 5}
+      output_tokens: {constant: 5}
+  - closed_loop:
+      name: d
+      concurrency: 4
+      think_time: {lognormal: {median: 2s, p99: 1s}}
+      input_tokens: {constant: 5}
+      output_tokens: {constant: 5}
+"#,
+    );
+    let expected: Vec<(String, String)> = [
+        (
+            "streams[0].closed_loop.name",
+            "required when the workload has several streams",
+        ),
+        (
+            "streams[0].closed_loop.concurrency",
+            "must be between 1 and 100000",
+        ),
+        (
+            "streams[0].closed_loop.requests",
+            "must be >= 1 (leave it out to send until the end of the run)",
+        ),
+        (
+            "streams[0].closed_loop.think_time.exponential.mean",
+            "must be longer than 0s",
+        ),
+        (
+            "streams[0].closed_loop.input_tokens.constant",
+            "must be >= 1",
+        ),
+        (
+            "streams[1].closed_loop.concurrency",
+            "must be between 1 and 100000",
+        ),
+        (
+            "streams[1].closed_loop.think_time.uniform.max",
+            "must be >= min (2s)",
+        ),
+        (
+            "streams[2].closed_loop.think_time.lognormal.median",
+            "must be longer than 0s",
+        ),
+        (
+            "streams[3].closed_loop.think_time.lognormal.p99",
+            "must be >= the median (2s)",
+        ),
+    ]
+    .iter()
+    .map(|(path, message)| (path.to_string(), message.to_string()))
+    .collect();
+    assert_eq!(pairs(spec.validate(base_dir())), expected);
+    assert!(parse_error(
+        "streams: [{closed_loop: {concurrency: 1, think: 0s, input_tokens: {constant: 1}, output_tokens: {constant: 1}}}]"
+    )
+    .contains("unknown field `think`"));
+}
+
+#[test]
+fn closed_loops_count_in_the_volume_check_by_their_requests_or_their_clients() {
+    const HOUR: SimDuration = SimDuration::from_secs(3_600);
+    let spec = |rest: &str| {
+        parse(&format!(
+            "streams: [{{closed_loop: {{concurrency: 100000, {rest} input_tokens: {{constant: 1}}, output_tokens: {{constant: 1}}}}}}]"
+        ))
+    };
+    // 100 000 clients at one request per second each: 3.6e8 in an hour.
+    let problems = pairs(spec("").volume_problems(HOUR));
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert_eq!(problems[0].0, "streams");
+    assert!(
+        problems[0].1.starts_with(
+            "up to 3.600e8 requests (0 per second at the peak, and 3.600e8 from closed loops"
+        ),
+        "{}",
+        problems[0].1
+    );
+    assert!(
+        problems[0].1.contains("set `requests`"),
+        "{}",
+        problems[0].1
+    );
+    assert!(matches!(
+        spec("").build(0, base_dir(), HOUR),
+        Err(WorkloadError::Invalid(_))
+    ));
+    // A think time of 9 s on average: one request per 10 s per client, 3.6e7.
+    let thinking = spec("think_time: {exponential: {mean: 9s}},");
+    assert!(thinking.volume_problems(HOUR).is_empty());
+    assert!(spec("think_time: {uniform: {min: 8s, max: 10s}},")
+        .volume_problems(HOUR)
+        .is_empty());
+    assert!(spec("requests: 1000000,").volume_problems(HOUR).is_empty());
+    // `requests` only ever lowers the count.
+    assert!(!spec("requests: 1000000000000,")
+        .volume_problems(HOUR)
+        .is_empty());
+    // 100 clients at one request per second and 10 per second from a Poisson stream.
+    let mixed = parse(
+        "streams: [{poisson: {name: p, rate: {constant: 10}, input_tokens: {constant: 1}, output_tokens: {constant: 1}}}, \
+         {closed_loop: {name: c, concurrency: 100, input_tokens: {constant: 1}, output_tokens: {constant: 1}}}]",
+    );
+    assert!(mixed.volume_problems(HOUR).is_empty());
+    let problems = pairs(mixed.volume_problems(HOUR * 300));
+    assert!(
+        problems[0].1.starts_with(
+            "up to 1.188e8 requests (10 per second at the peak, and 1.080e8 from closed loops"
+        ),
+        "{}",
+        problems[0].1
+    );
 }
