@@ -14,6 +14,7 @@
 //!  plan           the cheapest-configuration search
 //!  experiment     variants of a scenario run in parallel (compare, sweep, plan)
 //!  chart          figures (SVG, PNG) drawn from a run's output files
+//!  calibrate      the server model fitted to measured hardware
 //!  report         results to bytes: summary.json, CSV files, report.md, tables, JUnit
 //!  scenario       the user's YAML -> WorldSpec + workload + assertions + output
 //!  model          the simulated world, configured by its WorldSpec; World coordinates it
@@ -29,6 +30,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod calibrate;
 pub mod chart;
 pub mod cli;
 pub mod diagnostic;

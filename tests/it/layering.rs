@@ -28,6 +28,7 @@ const LAYERS: &[(&str, &str)] = &[
         "scenario",
         "diagnostic engine kthena model outputs sim stats text workload",
     ),
+    ("calibrate", "diagnostic model outputs sim text"),
     ("report", "engine model outputs scenario sim stats workload"),
     ("chart", "outputs stats"),
     (
@@ -45,7 +46,7 @@ const LAYERS: &[(&str, &str)] = &[
     ),
     (
         "cli",
-        "chart diagnostic engine experiment golden kthena model outputs plan replay report \
+        "calibrate chart diagnostic engine experiment golden kthena model outputs plan replay report \
          scenario sim stats text workload",
     ),
 ];

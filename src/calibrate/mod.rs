@@ -1,0 +1,6 @@
+//! Calibration of the server model against measured hardware: the measured formats
+//! ([`measured`]), the simulation of each measured point or trace with the same
+//! [`Server`](crate::model::server::Server) `run` uses, and the fit of the server's
+//! parameters to the measurements.
+
+pub mod measured;
