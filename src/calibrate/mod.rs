@@ -3,4 +3,8 @@
 //! [`Server`](crate::model::server::Server) `run` uses, and the fit of the server's
 //! parameters to the measurements.
 
+pub mod dataset;
+pub mod fit;
 pub mod measured;
+pub mod report;
+pub mod simulate;

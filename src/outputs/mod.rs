@@ -3,6 +3,7 @@
 //! charts read what the run wrote; `sweep merge` reads the shards' tables), so a column or key
 //! exists in one place only. A leaf: it knows nothing of the simulator.
 
+pub mod calibration;
 pub mod comparison;
 pub mod count;
 pub mod plan;

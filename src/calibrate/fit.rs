@@ -1,0 +1,378 @@
+//! The fit: the server parameters that make the simulated measurements match the measured
+//! ones. Step-cost coefficients (and the KV capacity unless pinned) are found by Nelder–Mead
+//! over their logarithms — every coefficient is a positive scale, and a log keeps a 1 µs
+//! term and a 40 ms one equally easy to move. The objective is the mean squared log ratio of
+//! simulated to measured figures, so a 10 % miss counts the same on a 50 ms TTFT as on a
+//! 50 s one. The KV capacity changes results only in steps (a request fits or it does not),
+//! which a simplex cannot follow: it is first chosen on a grid, then refined with the rest.
+//!
+//! The batch limits (`max_num_seqs`, `max_num_batched_tokens`) are settings, not costs: they
+//! come from `--set`, else from the starting server, else the better of vLLM's two defaults.
+
+use argmin::core::{CostFunction, Executor, State};
+use argmin::solver::neldermead::NelderMead;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use rayon::prelude::*;
+
+use super::dataset::{Dataset, Evaluation};
+use crate::model::server::ServerParams;
+
+/// A field of [`ServerParams`] that `--set` can pin, by its scenario name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Field {
+    MaxNumSeqs,
+    MaxNumBatchedTokens,
+    KvCacheTokens,
+    BaseMs,
+    PerPrefillTokenMs,
+    PrefillAttentionMs,
+    PerDecodeSeqMs,
+    PerContextTokenMs,
+    RequestOverheadMs,
+}
+
+/// The step-cost fields, fitted unless pinned, in [`ServerParams`] order.
+const COSTS: [Field; 6] = [
+    Field::BaseMs,
+    Field::PerPrefillTokenMs,
+    Field::PrefillAttentionMs,
+    Field::PerDecodeSeqMs,
+    Field::PerContextTokenMs,
+    Field::RequestOverheadMs,
+];
+
+impl Field {
+    pub const ALL: [Field; 9] = [
+        Field::MaxNumSeqs,
+        Field::MaxNumBatchedTokens,
+        Field::KvCacheTokens,
+        Field::BaseMs,
+        Field::PerPrefillTokenMs,
+        Field::PrefillAttentionMs,
+        Field::PerDecodeSeqMs,
+        Field::PerContextTokenMs,
+        Field::RequestOverheadMs,
+    ];
+
+    /// Its name in a scenario's `server:` mapping.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::MaxNumSeqs => "max_num_seqs",
+            Field::MaxNumBatchedTokens => "max_num_batched_tokens",
+            Field::KvCacheTokens => "kv_cache_tokens",
+            Field::BaseMs => "base_ms",
+            Field::PerPrefillTokenMs => "per_prefill_token_ms",
+            Field::PrefillAttentionMs => "prefill_attention_ms",
+            Field::PerDecodeSeqMs => "per_decode_seq_ms",
+            Field::PerContextTokenMs => "per_context_token_ms",
+            Field::RequestOverheadMs => "request_overhead_ms",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Field> {
+        Field::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// Whether it counts something (a whole number of slots or tokens).
+    pub fn is_count(self) -> bool {
+        matches!(
+            self,
+            Field::MaxNumSeqs | Field::MaxNumBatchedTokens | Field::KvCacheTokens
+        )
+    }
+
+    pub fn get(self, p: &ServerParams) -> f64 {
+        match self {
+            Field::MaxNumSeqs => f64::from(p.max_num_seqs),
+            Field::MaxNumBatchedTokens => f64::from(p.max_num_batched_tokens),
+            Field::KvCacheTokens => p.kv_cache_tokens as f64,
+            Field::BaseMs => p.base_ms,
+            Field::PerPrefillTokenMs => p.per_prefill_token_ms,
+            Field::PrefillAttentionMs => p.prefill_attention_ms,
+            Field::PerDecodeSeqMs => p.per_decode_seq_ms,
+            Field::PerContextTokenMs => p.per_context_token_ms,
+            Field::RequestOverheadMs => p.request_overhead_ms,
+        }
+    }
+
+    /// Sets it (counts rounded to the nearest whole number, at least 1).
+    pub fn set(self, p: &mut ServerParams, value: f64) {
+        let count = value.round().max(1.0);
+        match self {
+            Field::MaxNumSeqs => p.max_num_seqs = count.min(f64::from(u32::MAX)) as u32,
+            Field::MaxNumBatchedTokens => {
+                p.max_num_batched_tokens = count.min(f64::from(u32::MAX)) as u32
+            }
+            Field::KvCacheTokens => p.kv_cache_tokens = count as u64,
+            Field::BaseMs => p.base_ms = value,
+            Field::PerPrefillTokenMs => p.per_prefill_token_ms = value,
+            Field::PrefillAttentionMs => p.prefill_attention_ms = value,
+            Field::PerDecodeSeqMs => p.per_decode_seq_ms = value,
+            Field::PerContextTokenMs => p.per_context_token_ms = value,
+            Field::RequestOverheadMs => p.request_overhead_ms = value,
+        }
+    }
+
+    /// Where a fit starts a cost that the starting server leaves at 0: a typical value for a
+    /// data-centre GPU, so that the simplex starts where the term matters.
+    fn typical(self) -> f64 {
+        match self {
+            Field::BaseMs => 10.0,
+            Field::PerPrefillTokenMs => 0.05,
+            Field::PrefillAttentionMs => 1e-6,
+            Field::PerDecodeSeqMs => 0.1,
+            Field::PerContextTokenMs => 1e-5,
+            Field::RequestOverheadMs => 5.0,
+            _ => 1.0,
+        }
+    }
+}
+
+/// vLLM's default batch limits (`max_num_seqs`, `max_num_batched_tokens`) of its API server:
+/// on GPUs of 70 GiB or more (but A100), and on the others.
+pub const VLLM_DEFAULT_LIMITS: [(u32, u32); 2] = [(1_024, 8_192), (256, 2_048)];
+
+/// A KV capacity no measured point comes near: the cache does not constrain the fit.
+pub const UNBOUNDED_KV: u64 = 1 << 40;
+
+/// What a fit is asked.
+#[derive(Debug, Clone)]
+pub struct FitRequest {
+    /// Where the costs start, and the limits unless pinned (`None`: typical values and
+    /// vLLM's defaults).
+    pub start: Option<ServerParams>,
+    /// Fields held at a value.
+    pub pinned: Vec<(Field, f64)>,
+    /// Simplex iterations per stage at most.
+    pub max_iters: u64,
+}
+
+/// What a fit found.
+#[derive(Debug, Clone)]
+pub struct Fitted {
+    pub params: ServerParams,
+    /// The KV capacity is pinned, or chosen by the measurements; `false`: no point pressed
+    /// on the cache, and `params` holds [`UNBOUNDED_KV`].
+    pub kv_constrained: bool,
+    /// The fitted fields (not pinned, not settings).
+    pub fitted: Vec<Field>,
+    /// Objective evaluations (each simulates every point once).
+    pub evaluations: u64,
+    pub evaluation: Evaluation,
+}
+
+/// Fits a server to `data`.
+pub fn fit(data: &Dataset, request: &FitRequest) -> Fitted {
+    let pinned = |f: Field| request.pinned.iter().find(|(p, _)| *p == f).map(|p| p.1);
+    let limits: Vec<(u32, u32)> = match (
+        pinned(Field::MaxNumSeqs),
+        pinned(Field::MaxNumBatchedTokens),
+        request.start,
+    ) {
+        (Some(s), Some(b), _) => vec![(s as u32, b as u32)],
+        (s, b, Some(start)) => vec![(
+            s.map_or(start.max_num_seqs, |s| s as u32),
+            b.map_or(start.max_num_batched_tokens, |b| b as u32),
+        )],
+        (s, b, None) => (VLLM_DEFAULT_LIMITS.iter())
+            .map(|&(ds, db)| (s.map_or(ds, |s| s as u32), b.map_or(db, |b| b as u32)))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect(),
+    };
+    let mut best: Option<Fitted> = None;
+    for (seqs, budget) in limits {
+        let mut start = request.start.unwrap_or(ServerParams {
+            max_num_seqs: seqs,
+            max_num_batched_tokens: budget,
+            kv_cache_tokens: UNBOUNDED_KV,
+            base_ms: 0.0,
+            per_prefill_token_ms: 0.0,
+            per_decode_seq_ms: 0.0,
+            per_context_token_ms: 0.0,
+            prefill_attention_ms: 0.0,
+            request_overhead_ms: 0.0,
+        });
+        (start.max_num_seqs, start.max_num_batched_tokens) = (seqs, budget);
+        for &(field, value) in &request.pinned {
+            field.set(&mut start, value);
+        }
+        let candidate = fit_with_limits(data, request, start);
+        if best
+            .as_ref()
+            .is_none_or(|b| candidate.evaluation.objective < b.evaluation.objective)
+        {
+            best = Some(candidate);
+        }
+    }
+    best.expect("at least one pair of limits")
+}
+
+/// Fits costs and KV capacity with the batch limits of `start`.
+fn fit_with_limits(data: &Dataset, request: &FitRequest, start: ServerParams) -> Fitted {
+    let is_pinned = |f: Field| request.pinned.iter().any(|(p, _)| *p == f);
+    let costs: Vec<Field> = COSTS.into_iter().filter(|f| !is_pinned(*f)).collect();
+    let kv_free = !is_pinned(Field::KvCacheTokens);
+    let mut params = start;
+    for f in &costs {
+        if f.get(&params) <= 0.0 {
+            f.set(&mut params, f.typical());
+        }
+    }
+    let mut evaluations = 0;
+    // 1. The costs, with the cache out of the way.
+    if kv_free {
+        params.kv_cache_tokens = UNBOUNDED_KV;
+    }
+    let (p, n) = minimise(data, params, &costs, request.max_iters);
+    (params, evaluations) = (p, evaluations + n);
+    let mut kv_constrained = !kv_free;
+    let mut fitted = costs.clone();
+    if kv_free {
+        // 2. The capacity on a grid, then 3. everything together.
+        let unbounded = data.evaluate(&params).objective;
+        let grid = kv_grid(data);
+        let scores: Vec<f64> = grid
+            .par_iter()
+            .map(|&kv| {
+                let candidate = ServerParams {
+                    kv_cache_tokens: kv,
+                    ..params
+                };
+                data.evaluate(&candidate).objective
+            })
+            .collect();
+        evaluations += grid.len() as u64 + 1;
+        let (i, best) = (scores.iter().enumerate())
+            .min_by(|a, b| a.1.total_cmp(b.1))
+            .map(|(i, s)| (i, *s))
+            .unwrap_or((0, f64::INFINITY));
+        if best < unbounded * 0.99 {
+            params.kv_cache_tokens = grid[i];
+            fitted.push(Field::KvCacheTokens);
+            let (p, n) = minimise(data, params, &fitted, request.max_iters);
+            (params, evaluations) = (p, evaluations + n);
+            kv_constrained = true;
+        }
+    }
+    Fitted {
+        evaluation: data.evaluate(&params),
+        params,
+        kv_constrained,
+        fitted,
+        evaluations,
+    }
+}
+
+/// KV capacities worth trying: from what one request needs to what every client's request
+/// needs at once, 32 steps on a log scale.
+fn kv_grid(data: &Dataset) -> Vec<u64> {
+    let low = data.largest_request().max(1) as f64;
+    let high = (data.kv_demand() as f64).max(low * 1.01);
+    (0..32)
+        .map(|i| (low * (high / low).powf(f64::from(i) / 31.0)).ceil() as u64)
+        .collect()
+}
+
+/// The objective over the logarithms of the fields `free`, the others held at `base`.
+struct Objective<'a> {
+    data: &'a Dataset,
+    base: ServerParams,
+    free: &'a [Field],
+    evaluations: &'a AtomicU64,
+}
+
+impl Objective<'_> {
+    fn params(&self, x: &[f64]) -> ServerParams {
+        let mut p = self.base;
+        for (f, v) in self.free.iter().zip(x) {
+            f.set(&mut p, v.exp());
+        }
+        p
+    }
+}
+
+impl CostFunction for Objective<'_> {
+    type Param = Vec<f64>;
+    type Output = f64;
+
+    fn cost(&self, x: &Self::Param) -> Result<f64, argmin::core::Error> {
+        self.evaluations.fetch_add(1, Ordering::Relaxed);
+        Ok(self.data.evaluate(&self.params(x)).objective)
+    }
+}
+
+/// Nelder–Mead from `start` over the logarithms of `free`, restarted from its best point
+/// while a restart still improves the objective by 1 % (a simplex can collapse early on a
+/// surface with steps); returns the best parameters and the evaluations spent.
+fn minimise(
+    data: &Dataset,
+    start: ServerParams,
+    free: &[Field],
+    max_iters: u64,
+) -> (ServerParams, u64) {
+    let mut best = start;
+    let mut best_cost = f64::INFINITY;
+    let mut evaluations = 0;
+    for _ in 0..RESTARTS {
+        let (params, cost, n) = simplex_search(data, best, free, max_iters);
+        evaluations += n;
+        let improved = cost < best_cost * 0.99;
+        if cost < best_cost {
+            (best, best_cost) = (params, cost);
+        }
+        if !improved {
+            break;
+        }
+    }
+    (best, evaluations)
+}
+
+/// Simplex searches at most, each from the best point of the one before.
+const RESTARTS: usize = 4;
+
+/// One Nelder–Mead search from `start`: its best parameters, their objective, and the
+/// evaluations spent.
+fn simplex_search(
+    data: &Dataset,
+    start: ServerParams,
+    free: &[Field],
+    max_iters: u64,
+) -> (ServerParams, f64, u64) {
+    if free.is_empty() {
+        return (start, data.evaluate(&start).objective, 1);
+    }
+    let x0: Vec<f64> = free.iter().map(|f| f.get(&start).ln()).collect();
+    // The first simplex: the start and one vertex per field, that field ×e^0.7 (≈ 2×).
+    let simplex: Vec<Vec<f64>> = std::iter::once(x0.clone())
+        .chain((0..x0.len()).map(|i| {
+            let mut v = x0.clone();
+            v[i] += 0.7;
+            v
+        }))
+        .collect();
+    let evaluations = AtomicU64::new(0);
+    let objective = Objective {
+        data,
+        base: start,
+        free,
+        evaluations: &evaluations,
+    };
+    let solver = NelderMead::new(simplex)
+        .with_sd_tolerance(1e-7)
+        .expect("a positive tolerance");
+    let result = Executor::new(objective, solver)
+        .configure(|state| state.max_iters(max_iters))
+        .run()
+        .expect("the objective never fails");
+    let state = result.state();
+    let cost = state.get_best_cost();
+    let best = state.get_best_param().cloned().unwrap_or(x0);
+    let params = result.problem().problem.as_ref().map(|o| o.params(&best));
+    (
+        params.unwrap_or(start),
+        cost,
+        evaluations.load(Ordering::Relaxed),
+    )
+}
