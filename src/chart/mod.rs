@@ -6,6 +6,7 @@
 //! bytes into bytes: it reads no files and writes none. Text is drawn with an embedded font,
 //! so PNGs render the same on machines without font libraries.
 
+pub mod calibration;
 mod cost;
 mod data;
 mod frame;

@@ -1,11 +1,13 @@
 //! The command-line interface: one file per subcommand, each with its `Args` and `run`. The
 //! only layer that touches files, prints, and uses `anyhow`.
 
+mod calibrate;
 mod chart;
 mod common;
 mod compare;
 mod output;
 mod plan;
+mod presets;
 mod replay;
 mod run;
 mod schema;
@@ -59,6 +61,10 @@ enum Command {
     Schema(schema::Args),
     /// Inspect, synthesise and convert request traces.
     Trace(trace::Args),
+    /// Fit a server's parameters to measured benchmark points or request traces.
+    Calibrate(calibrate::Args),
+    /// List the built-in servers: GPUs per server and where their figures come from.
+    Presets,
 }
 
 /// `--engine v0.4|head`.
@@ -136,6 +142,8 @@ pub fn main() -> ExitCode {
         Command::Replay(args) => replay::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Trace(args) => trace::run(args),
+        Command::Calibrate(args) => calibrate::run(args),
+        Command::Presets => presets::run(),
     };
     match result {
         Ok(code) => code,

@@ -12,8 +12,14 @@ use std::path::{Path, PathBuf};
 
 use crate::sim::cancel;
 
-/// Files that mark a folder as the results of a run, comparison, sweep or plan.
-const RESULT_MARKERS: [&str; 4] = ["summary.json", "comparison.json", "sweep.json", "plan.json"];
+/// Files that mark a folder as the results of a run, comparison, sweep, plan or calibration.
+const RESULT_MARKERS: [&str; 5] = [
+    "summary.json",
+    "comparison.json",
+    "sweep.json",
+    "plan.json",
+    "calibration.csv",
+];
 
 fn sibling(target: &Path, tag: &str) -> PathBuf {
     let name = target

@@ -21,6 +21,11 @@ use super::server::ServerParams;
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Preset {
     pub name: &'static str,
+    /// GPUs one server (one pod) uses: its tensor parallelism.
+    pub gpus: u32,
+    /// Where the figures come from: measured (the data, its licence and the fit error) or
+    /// derived by hand.
+    pub provenance: &'static str,
     pub params: ServerParams,
 }
 
@@ -33,6 +38,8 @@ pub const PRESETS: [Preset; 4] = [
     // 138 GB of weights). No context term: its cost is folded into the per-sequence figure.
     Preset {
         name: "llama2-70b-8xa100",
+        gpus: 8,
+        provenance: "derived by hand from public vLLM profiling of Llama-2-70B on 8×A100; not measured",
         params: ServerParams {
             max_num_seqs: 64,
             max_num_batched_tokens: 8_192,
@@ -49,6 +56,8 @@ pub const PRESETS: [Preset; 4] = [
     // sequence, ≈ 9,700 prompt tokens per second, 600,000 KV tokens.
     Preset {
         name: "llama2-70b-8xh100",
+        gpus: 8,
+        provenance: "derived by hand from public vLLM profiling of Llama-2-70B on 8×H100; not measured",
         params: ServerParams {
             max_num_seqs: 64,
             max_num_batched_tokens: 8_192,
@@ -77,6 +86,8 @@ pub const PRESETS: [Preset; 4] = [
     // inter-token latencies published for Llama-3-8B under vLLM on H100 at that concurrency.
     Preset {
         name: "llama3-8b-1xh100",
+        gpus: 1,
+        provenance: "derived by hand from H100 and Llama-3-8B hardware figures; not measured",
         params: ServerParams {
             max_num_seqs: 256,
             max_num_batched_tokens: 8_192,
@@ -101,6 +112,8 @@ pub const PRESETS: [Preset; 4] = [
     // At 64 sequences of 1,500 tokens: ≈ 26 ms per decode step.
     Preset {
         name: "llama3-8b-1xa100",
+        gpus: 1,
+        provenance: "derived by hand from A100 and Llama-3-8B hardware figures and a public vLLM sweep; not measured",
         params: ServerParams {
             max_num_seqs: 256,
             max_num_batched_tokens: 8_192,
