@@ -9,6 +9,14 @@
 //! | `llama2-70b-8xh100` | model-rules.md, same source |
 //! | `llama3-8b-1xh100` | derived from H100 and Llama-3-8B figures (see its entry) |
 //! | `llama3-8b-1xa100` | derived likewise, calibrated on a public vLLM A100 sweep |
+//! | `qwen3-32b-bf16-h100-tp2`, `llama-3.1-70b-fp8-h100-tp4`, `llama-3.1-70b-fp8-h100-tp8`, `gpt-oss-120b-fp4-h100-tp2` | fitted by `kthena-sim calibrate` to measured vLLM benchmark tables |
+//! | `llama-3.1-8b-rtx4090`, `llama-3.1-8b-rtxpro6000` | fitted to measured vLLM 0.19 request traces |
+//!
+//! The first four are derived by hand and were never checked against a measurement; the
+//! others are measured (each entry's `provenance` gives the data, its licence and the fit
+//! error). Where the measurements do not press on the KV cache, a measured preset's
+//! `kv_cache_tokens` is estimated from GPU memory: 90 % of it, less the weights and a few GB
+//! of activations, over the model's KV bytes per token.
 //!
 //! What every preset approximates: the step cost is linear (model-rules.md rule 5) where a real
 //! step is closer to the maximum of a memory-bound and a compute-bound time; prefill attention
@@ -30,7 +38,7 @@ pub struct Preset {
 }
 
 /// Every preset, by name.
-pub const PRESETS: [Preset; 4] = [
+pub const PRESETS: [Preset; 10] = [
     // Llama-2-70B, tensor-parallel over 8×A100-80GB: the figures model-rules.md fixes, from
     // public vLLM profiling of this pair — a step of ≈ 43 ms + 0.44 ms per decoding sequence,
     // ≈ 5,300 prompt tokens per second, 400,000 KV tokens (≈ 131 GB at 320 KiB per token:
@@ -124,6 +132,108 @@ pub const PRESETS: [Preset; 4] = [
             per_context_token_ms: 8.0e-5,
             prefill_attention_ms: 0.0,
             request_overhead_ms: 0.0,
+        },
+    },
+    // Qwen3-32B bf16 on 2×H100-SXM, vLLM 0.12.0: fitted by `kthena-sim calibrate` to aiconfigurator silicon_sample.csv @095f58a5 (Apache-2.0), 30 closed-loop points.
+    Preset {
+        name: "qwen3-32b-bf16-h100-tp2",
+        gpus: 2,
+        provenance: "measured: aiconfigurator silicon_sample.csv @095f58a5 (Apache-2.0), 30 closed-loop points; fit error TTFT 9.6 %, TPOT 4.6 % (median); KV capacity fitted",
+        params: ServerParams {
+            max_num_seqs: 256,
+            max_num_batched_tokens: 2_048,
+            kv_cache_tokens: 285_815,
+            base_ms: 14.503660146588985,
+            per_prefill_token_ms: 0.028432397595984267,
+            per_decode_seq_ms: 0.18049459907228538,
+            per_context_token_ms: 2.9583666467910263e-16,
+            prefill_attention_ms: 1.9750641868581627e-05,
+            request_overhead_ms: 0.07376191976025415,
+        },
+    },
+    // Llama-3.1-70B fp8 on 4×H100-SXM: fitted by `kthena-sim calibrate` to aiconfigurator silicon_sample.csv @095f58a5 (Apache-2.0), 15 closed-loop points.
+    Preset {
+        name: "llama-3.1-70b-fp8-h100-tp4",
+        gpus: 4,
+        provenance: "measured: aiconfigurator silicon_sample.csv @095f58a5 (Apache-2.0), 15 closed-loop points; fit error TTFT 3.6 %, TPOT 1.7 % (median); KV capacity estimated from GPU memory (not constrained by the points)",
+        params: ServerParams {
+            max_num_seqs: 256,
+            max_num_batched_tokens: 2_048,
+            kv_cache_tokens: 640_000,
+            base_ms: 11.288850781649929,
+            per_prefill_token_ms: 0.02266686953639632,
+            per_decode_seq_ms: 0.05182344850828368,
+            per_context_token_ms: 3.3774840469637834e-05,
+            prefill_attention_ms: 2.885846843406732e-06,
+            request_overhead_ms: 11.647793766706979,
+        },
+    },
+    // Llama-3.1-70B fp8 on 8×H100-SXM: fitted by `kthena-sim calibrate` to aiconfigurator silicon_sample.csv @095f58a5 (Apache-2.0), 15 closed-loop points.
+    Preset {
+        name: "llama-3.1-70b-fp8-h100-tp8",
+        gpus: 8,
+        provenance: "measured: aiconfigurator silicon_sample.csv @095f58a5 (Apache-2.0), 15 closed-loop points; fit error TTFT 9.2 %, TPOT 3.3 % (median); KV capacity estimated from GPU memory (not constrained by the points)",
+        params: ServerParams {
+            max_num_seqs: 256,
+            max_num_batched_tokens: 2_048,
+            kv_cache_tokens: 1_500_000,
+            base_ms: 8.82838610019372,
+            per_prefill_token_ms: 0.010837670968867844,
+            per_decode_seq_ms: 0.0649260290576766,
+            per_context_token_ms: 1.9092655337903948e-05,
+            prefill_attention_ms: 1.979022337110407e-06,
+            request_overhead_ms: 17.790025125879183,
+        },
+    },
+    // gpt-oss-120b MXFP4 on 2×H100-SXM, vLLM 0.18.0: fitted by `kthena-sim calibrate` to aiconfigurator silicon_sample.csv @095f58a5 (Apache-2.0), 15 closed-loop points.
+    Preset {
+        name: "gpt-oss-120b-fp4-h100-tp2",
+        gpus: 2,
+        provenance: "measured: aiconfigurator silicon_sample.csv @095f58a5 (Apache-2.0), 15 closed-loop points; fit error TTFT 7.4 %, TPOT 4.9 % (median); KV capacity estimated from GPU memory (not constrained by the points)",
+        params: ServerParams {
+            max_num_seqs: 256,
+            max_num_batched_tokens: 2_048,
+            kv_cache_tokens: 990_000,
+            base_ms: 4.599685890000512,
+            per_prefill_token_ms: 0.012404090629025772,
+            per_decode_seq_ms: 0.15587867153647006,
+            per_context_token_ms: 6.683205769355634e-06,
+            prefill_attention_ms: 1.3264847280110284e-06,
+            request_overhead_ms: 10.502295509106123,
+        },
+    },
+    // Llama-3.1-8B bf16 on one RTX 4090, vLLM 0.19.0: fitted by `kthena-sim calibrate` to LLMServingSim bench/examples @5daddb21 (MIT), 300-request trace.
+    Preset {
+        name: "llama-3.1-8b-rtx4090",
+        gpus: 1,
+        provenance: "measured: LLMServingSim bench/examples @5daddb21 (MIT), 300-request trace; fit error mean/p90 TTFT 0.1/0.5 %, mean/p90 e2e 0.0/0.1 %; limits and KV capacity from the run's settings",
+        params: ServerParams {
+            max_num_seqs: 256,
+            max_num_batched_tokens: 2_048,
+            kv_cache_tokens: 41_408,
+            base_ms: 17.222934399910848,
+            per_prefill_token_ms: 0.08942124652805035,
+            per_decode_seq_ms: 0.1845784715767635,
+            per_context_token_ms: 9.763920285087728e-06,
+            prefill_attention_ms: 2.157551728353523e-07,
+            request_overhead_ms: 134.9686916294267,
+        },
+    },
+    // Llama-3.1-8B bf16 on one RTX PRO 6000, vLLM 0.19.0: fitted by `kthena-sim calibrate` to LLMServingSim bench/examples @5daddb21 (MIT), 300-request trace.
+    Preset {
+        name: "llama-3.1-8b-rtxpro6000",
+        gpus: 1,
+        provenance: "measured: LLMServingSim bench/examples @5daddb21 (MIT), 300-request trace; fit error mean/p90 TTFT 0.3/0.8 %, mean/p90 e2e 0.4/1.2 %; limits from the run's settings, KV capacity estimated from GPU memory",
+        params: ServerParams {
+            max_num_seqs: 128,
+            max_num_batched_tokens: 2_048,
+            kv_cache_tokens: 510_000,
+            base_ms: 10.94161751894335,
+            per_prefill_token_ms: 0.03742964891463105,
+            per_decode_seq_ms: 0.12828530453433418,
+            per_context_token_ms: 1.4384936023545312e-05,
+            prefill_attention_ms: 9.903441328295551e-07,
+            request_overhead_ms: 14.939704074985938,
         },
     },
 ];
