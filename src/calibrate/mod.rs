@@ -8,3 +8,6 @@ pub mod fit;
 pub mod measured;
 pub mod report;
 pub mod simulate;
+
+#[cfg(test)]
+mod tests;

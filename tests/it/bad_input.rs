@@ -152,6 +152,22 @@ fn stats_case(name: &'static str, trace: File, expected: &[&str]) -> Case {
     }
 }
 
+/// `calibrate` of a bad measured file `bench.csv` (with `extra` arguments).
+fn calibrate_case(name: &'static str, bench: File, extra: &[&str], expected: &[&str]) -> Case {
+    let mut a = args(&["calibrate", "{dir}/bench.csv", "--out", "{dir}/out", "-q"]);
+    a.extend(args(extra));
+    Case {
+        name,
+        files: vec![("bench.csv", bench)],
+        args: a,
+        expected: args(expected),
+        channel: Channel::Stderr,
+    }
+}
+
+const BENCH: &str =
+    "concurrency,input_tokens,output_tokens,ttft_ms,tpot_ms\n8,1024,128,154.2,18.0\n";
+
 /// `replay` of a bad `ticks.jsonl`.
 fn replay_case(name: &'static str, ticks: File, expected: &[&str]) -> Case {
     Case {
@@ -325,6 +341,55 @@ fn cases() -> Vec<Case> {
             "scenario-a-trillion-requests",
             scenario_with("{constant: 3}", "{constant: 1e12}"),
             &["workload.streams: up to 6.000e14 requests", "at most 1e8"],
+        ),
+        calibrate_case(
+            "calibrate-missing-column",
+            File::Text("concurrency,input_tokens,output_tokens,ttft_ms\n8,1024,128,154.2\n".into()),
+            &[],
+            &["{dir}/bench.csv", "line 1", "tpot_ms"],
+        ),
+        calibrate_case(
+            "calibrate-not-a-number",
+            File::Text(format!("{BENCH}16,1024,128,abc,22.1\n")),
+            &[],
+            &["{dir}/bench.csv", "line 3", "column ttft_ms", "abc"],
+        ),
+        calibrate_case(
+            "calibrate-negative-time",
+            File::Text(format!("{BENCH}16,1024,128,-5,22.1\n")),
+            &[],
+            &["{dir}/bench.csv", "line 3", "column ttft_ms", "-5"],
+        ),
+        calibrate_case(
+            "calibrate-zero-time",
+            File::Text(format!("{BENCH}16,1024,128,187.9,0\n")),
+            &[],
+            &["{dir}/bench.csv", "line 3", "column tpot_ms"],
+        ),
+        calibrate_case("calibrate-empty-file", File::Text(String::new()), &[], &["{dir}/bench.csv"]),
+        calibrate_case(
+            "calibrate-unknown-format",
+            File::Text("a,b,c\n1,2,3\n".into()),
+            &[],
+            &["{dir}/bench.csv", "line 1", "no format recognised"],
+        ),
+        calibrate_case(
+            "calibrate-set-unknown-field",
+            File::Text(BENCH.into()),
+            &["--set", "max_num_seq=128"],
+            &["--set max_num_seq=128", "unknown server field", "max_num_seqs"],
+        ),
+        calibrate_case(
+            "calibrate-set-not-a-count",
+            File::Text(BENCH.into()),
+            &["--set", "kv_cache_tokens=0.5"],
+            &["--set kv_cache_tokens=0.5", "a whole number >= 1"],
+        ),
+        calibrate_case(
+            "calibrate-unknown-server",
+            File::Text(BENCH.into()),
+            &["--no-fit", "--server", "qwen3-32b-h100"],
+            &["--server qwen3-32b-h100", "neither a preset nor a file"],
         ),
         scenario_case(
             "scenario-closed-loop-no-clients",
@@ -754,7 +819,10 @@ fn check(case: &Case, base: &Path) -> Option<String> {
     let fill = |s: &str| s.replace("{dir}", &dir.display().to_string());
     let mut args: Vec<String> = case.args.iter().map(|a| fill(a)).collect();
     let run = args.first().is_some_and(|a| a == "run");
-    let writes_nothing = run || args.first().is_some_and(|a| a == "chart");
+    let writes_nothing = run
+        || args
+            .first()
+            .is_some_and(|a| a == "chart" || a == "calibrate");
     if run {
         args.extend(["--out".to_owned(), fill("{dir}/out"), "-q".to_owned()]);
     }

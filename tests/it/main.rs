@@ -1,4 +1,5 @@
 mod bad_input;
+mod calibrate;
 mod chart;
 mod cli;
 mod compare;

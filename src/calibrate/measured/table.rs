@@ -80,9 +80,13 @@ impl Columns {
         let output_tokens = tokens(self.output, "output_tokens")?;
         let ttft = row.field(self.ttft, "ttft_ms");
         let ttft_ms = ttft.number(MILLISECONDS, positive)?;
-        let tpot_ms = row
-            .field(self.tpot, "tpot_ms")
-            .number(MILLISECONDS_OR_ZERO, non_negative)?;
+        // vLLM reports a TPOT of 0 only when no request had a second token.
+        let tpot = row.field(self.tpot, "tpot_ms");
+        let tpot_ms = if output_tokens > 1 {
+            tpot.number(MILLISECONDS, positive)?
+        } else {
+            tpot.number(MILLISECONDS_OR_ZERO, non_negative)?
+        };
         // An optional column may be left empty on rows that lack the measurement.
         let present = |i: Option<usize>, column| {
             i.map(|i| row.field(i, column))

@@ -644,9 +644,15 @@ fn every_bad_table_value_is_named_by_line_and_column() {
             format!("bench.csv: line 3, column ttft_ms: \"\" {ms}"),
         ),
         (
-            "8,1024,128,150,-0.5",
+            "8,1024,1,150,-0.5",
             "bench.csv: line 3, column tpot_ms: \"-0.5\" is not a time in milliseconds (a \
              number >= 0)"
+                .to_owned(),
+        ),
+        (
+            "8,1024,128,150,0",
+            "bench.csv: line 3, column tpot_ms: \"0\" is not a time in milliseconds (a \
+             number > 0)"
                 .to_owned(),
         ),
         (

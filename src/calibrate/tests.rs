@@ -1,0 +1,193 @@
+//! The simulation of measured points is `run`'s world, and the fit finds known parameters
+//! back.
+
+use std::path::PathBuf;
+
+use super::dataset::Dataset;
+use super::fit::{fit, Field, FitRequest, UNBOUNDED_KV};
+use super::measured::{Load, MeasuredRequest, Point, PointRequests};
+use super::simulate::{simulate_point, simulate_trace};
+use crate::model::server::ServerParams;
+use crate::model::world::{simulate, RunOptions};
+use crate::scenario::{parse, Overrides};
+use crate::sim::SimTime;
+
+fn server() -> ServerParams {
+    ServerParams {
+        max_num_seqs: 16,
+        max_num_batched_tokens: 2_048,
+        kv_cache_tokens: 60_000,
+        base_ms: 8.0,
+        per_prefill_token_ms: 0.03,
+        per_decode_seq_ms: 0.2,
+        per_context_token_ms: 2e-5,
+        prefill_attention_ms: 4e-6,
+        request_overhead_ms: 12.0,
+    }
+}
+
+fn point(concurrency: u32, input: u32, output: u32, count: u64) -> Point {
+    Point {
+        line: 2,
+        load: Load::Closed { concurrency },
+        requests: PointRequests::Fixed {
+            input_tokens: input,
+            output_tokens: output,
+            count: Some(count),
+        },
+        ttft_ms: 1.0,
+        tpot_ms: 1.0,
+        e2e_ms: None,
+    }
+}
+
+/// A benchmark point simulated here gives, request for request, the means of `run` on a
+/// scenario of one server fed by a `closed_loop` stream of the same clients and lengths.
+#[test]
+fn a_point_is_simulated_as_run_simulates_a_closed_loop() {
+    let p = server();
+    for (concurrency, input, output) in [(1, 700, 30), (6, 1_500, 200), (24, 3_000, 100)] {
+        let requests = u64::from(concurrency) * 5;
+        let simulated = simulate_point(&p, &point(concurrency, input, output, requests), 1);
+        let text = format!(
+            "name: bench\nseed: 1\nduration: 2h\npolicies: []\nservings:\n  - name: one\n    \
+             namespace: llm\n    replicas: 1\n    startup: {{constant: 0s}}\n    server: \
+             {{max_num_seqs: 16, max_num_batched_tokens: 2048, kv_cache_tokens: 60000, \
+             base_ms: 8, per_prefill_token_ms: 0.03, per_decode_seq_ms: 0.2, \
+             per_context_token_ms: 0.00002, prefill_attention_ms: 0.000004, \
+             request_overhead_ms: 12}}\nworkload:\n  streams:\n    - closed_loop:\n        \
+             concurrency: {concurrency}\n        requests: {requests}\n        input_tokens: \
+             {{constant: {input}}}\n        output_tokens: {{constant: {output}}}\n"
+        );
+        let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+        let scn = parse("bench.yaml", &text, &base, &Overrides::default()).expect("scenario");
+        let workload = (scn.workload)
+            .build(scn.seed(), &scn.base_dir, scn.duration())
+            .expect("workload");
+        let opts = RunOptions {
+            record_requests: true,
+            ..RunOptions::default()
+        };
+        let r = simulate(&scn.world, workload, opts, &mut |_| {}).expect("run");
+        assert_eq!(r.completed, requests);
+        let n = r.requests.len() as f64;
+        let ttft: f64 = (r.requests.iter())
+            .map(|q| (q.first_token.expect("first token") - q.arrival).as_secs_f64())
+            .sum::<f64>()
+            / n;
+        let tpot: f64 = (r.requests.iter())
+            .map(|q| {
+                let first = q.first_token.expect("first token");
+                (q.end - first).as_secs_f64() / f64::from(q.output_tokens - 1)
+            })
+            .sum::<f64>()
+            / n;
+        assert!(
+            (simulated.ttft_ms - ttft * 1e3).abs() < 1e-9,
+            "{simulated:?} {ttft}"
+        );
+        assert!(
+            (simulated.tpot_ms - tpot * 1e3).abs() < 1e-9,
+            "{simulated:?} {tpot}"
+        );
+    }
+}
+
+/// A trace's requests keep their arrival times; the overhead delays each first token.
+#[test]
+fn a_trace_is_served_at_its_own_arrival_times() {
+    let p = ServerParams {
+        request_overhead_ms: 0.0,
+        ..server()
+    };
+    let request = |at: i64| MeasuredRequest {
+        line: 2,
+        arrival: SimTime::from_micros(at),
+        input_tokens: 100,
+        output_tokens: 3,
+        ttft_s: 1.0,
+        e2e_s: 1.0,
+    };
+    let served = simulate_trace(&p, &[request(0), request(5_000_000)]);
+    assert_eq!(served[1].sent, SimTime::from_micros(5_000_000));
+    assert_eq!(served[0].ttft_s(), served[1].ttft_s());
+    let later = simulate_trace(&server(), &[request(0)]);
+    let delay = later[0].ttft_s().unwrap() - served[0].ttft_s().unwrap();
+    assert!((delay - 0.012).abs() < 1e-9, "{delay}");
+}
+
+/// Measurements the simulator made from known parameters are fitted back within 2 % of
+/// each, from a start far from them.
+#[test]
+fn known_parameters_are_found_back() {
+    let truth = ServerParams {
+        kv_cache_tokens: UNBOUNDED_KV,
+        ..server()
+    };
+    let mut points = Vec::new();
+    for (input, output) in [(256, 64), (2_048, 200), (6_000, 400)] {
+        for concurrency in [1, 4, 12] {
+            let mut p = point(concurrency, input, output, u64::from(concurrency) * 3);
+            let r = simulate_point(&truth, &p, 1);
+            (p.ttft_ms, p.tpot_ms) = (r.ttft_ms, r.tpot_ms);
+            points.push(p);
+        }
+    }
+    let data = Dataset {
+        points,
+        ..Dataset::default()
+    };
+    let pinned = [
+        (Field::MaxNumSeqs, 16.0),
+        (Field::MaxNumBatchedTokens, 2_048.0),
+        (Field::KvCacheTokens, UNBOUNDED_KV as f64),
+    ];
+    let fitted = fit(
+        &data,
+        &FitRequest {
+            start: None,
+            pinned: pinned.to_vec(),
+            max_iters: 3_000,
+        },
+    );
+    for field in Field::ALL {
+        let (got, want) = (field.get(&fitted.params), field.get(&truth));
+        assert!(
+            (got / want - 1.0).abs() < 0.02,
+            "{}: {got} vs {want} ({:?})",
+            field.name(),
+            fitted.params
+        );
+    }
+}
+
+/// Parallel or not, a fit gives the same parameters to the bit.
+#[test]
+fn a_fit_does_not_depend_on_the_threads() {
+    let mut points = Vec::new();
+    for (concurrency, ttft, tpot) in [(1, 60.0, 9.0), (4, 80.0, 10.0), (16, 150.0, 14.0)] {
+        let mut p = point(concurrency, 1_024, 64, u64::from(concurrency) * 3);
+        (p.ttft_ms, p.tpot_ms) = (ttft, tpot);
+        points.push(p);
+    }
+    let data = Dataset {
+        points,
+        ..Dataset::default()
+    };
+    let request = FitRequest {
+        start: None,
+        pinned: vec![
+            (Field::MaxNumSeqs, 64.0),
+            (Field::MaxNumBatchedTokens, 2_048.0),
+        ],
+        max_iters: 300,
+    };
+    let run = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("pool");
+        pool.install(|| fit(&data, &request).params)
+    };
+    assert_eq!(run(1), run(3));
+}
