@@ -1373,7 +1373,9 @@ fn bad_specs_are_refused_with_the_field_name() {
     assert_eq!(
         err.to_string(),
         "unknown server preset `gpt-5-1xcpu` (known presets: llama2-70b-8xa100, \
-         llama2-70b-8xh100, llama3-8b-1xh100, llama3-8b-1xa100)"
+         llama2-70b-8xh100, llama3-8b-1xh100, llama3-8b-1xa100, qwen3-32b-bf16-h100-tp2, \
+         llama-3.1-70b-fp8-h100-tp4, llama-3.1-70b-fp8-h100-tp8, gpt-oss-120b-fp4-h100-tp2, \
+         llama-3.1-8b-rtx4090, llama-3.1-8b-rtxpro6000)"
     );
     assert_eq!(
         ServerSpec::default().resolve(),
