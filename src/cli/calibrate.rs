@@ -4,7 +4,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Instant;
 
 use anyhow::{anyhow, bail, Context};
 
@@ -78,7 +77,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         pool = pool.num_threads(n.max(1));
     }
     let pool = pool.build().context("cannot start the worker threads")?;
-    let started = Instant::now();
     let names: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
     let (params, origins, evaluation, source) = if args.no_fit {
         let spec = args.server.as_deref().unwrap_or_default();
@@ -148,7 +146,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         ("calibration.png".to_string(), png),
     ];
     args.output.write(&out, &files_out)?;
-    let elapsed = started.elapsed().as_secs_f64();
     if let Some(Origin::Unconstrained) = (origins.iter())
         .find(|(f, _)| *f == Field::KvCacheTokens)
         .map(|o| o.1)
@@ -160,7 +157,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     print!("{}", report::accuracy_table(&accuracy));
     println!(
-        "{} in {elapsed:.1} s -> {}",
+        "{} -> {}",
         if args.no_fit { "measured" } else { "fitted" },
         out.display()
     );

@@ -152,7 +152,7 @@ impl WorkloadSpec {
         for plan in plans {
             match plan.open(seed, duration.after_start(), self.max_context)? {
                 Opened::Source(source) => sources.push(source),
-                Opened::ClosedLoop(stream) => closed.push(stream),
+                Opened::ClosedLoop(stream) => closed.push(*stream),
             }
         }
         let source: BoxedSource = if sources.len() == 1 {
@@ -330,7 +330,7 @@ pub(super) fn check_trace_file(
 /// A stream opened for a run.
 enum Opened {
     Source(BoxedSource),
-    ClosedLoop(ClosedLoop),
+    ClosedLoop(Box<ClosedLoop>),
 }
 
 impl Plan {
@@ -387,7 +387,7 @@ impl Plan {
             } => {
                 let input = input.load(seed, name.as_deref(), "input_tokens")?;
                 let output = output.load(seed, name.as_deref(), "output_tokens")?;
-                Opened::ClosedLoop(ClosedLoop::new(
+                Opened::ClosedLoop(Box::new(ClosedLoop::new(
                     seed,
                     name,
                     concurrency,
@@ -396,7 +396,7 @@ impl Plan {
                     input,
                     output,
                     max_context,
-                ))
+                )))
             }
         })
     }

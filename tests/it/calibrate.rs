@@ -144,7 +144,7 @@ fn no_fit_measures_a_preset_and_a_vllm_benchmark_json_reads() {
         .assert()
         .success();
     let stdout = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
-    assert!(stdout.contains("measured in"), "{stdout}");
+    assert!(stdout.contains("measured -> "), "{stdout}");
     let yaml = std::fs::read_to_string(out.join("server.yaml")).expect("yaml");
     assert!(
         yaml.contains("base_ms: 7\n") || yaml.contains("base_ms: 7  #"),

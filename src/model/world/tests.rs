@@ -495,9 +495,8 @@ fn a_closed_loop_of_requests_that_never_fit_stops_the_run() {
     let workload = (scn.workload)
         .build(scn.seed(), &scn.base_dir, scn.duration())
         .expect("workload");
-    let err = simulate(&scn.world, workload, RunOptions::default(), &mut |_| {})
-        .err()
-        .expect("stalled");
+    let err =
+        simulate(&scn.world, workload, RunOptions::default(), &mut |_| {}).expect_err("stalled");
     assert!(
         matches!(err, RunError::Stalled { at, sends: 3_001 } if at == SimTime::ZERO),
         "{err}"
