@@ -32,15 +32,8 @@ pub enum Field {
     RequestOverheadMs,
 }
 
-/// The step-cost fields, fitted unless pinned, in [`ServerParams`] order.
-const COSTS: [Field; 6] = [
-    Field::BaseMs,
-    Field::PerPrefillTokenMs,
-    Field::PrefillAttentionMs,
-    Field::PerDecodeSeqMs,
-    Field::PerContextTokenMs,
-    Field::RequestOverheadMs,
-];
+/// The step-cost fields, fitted unless pinned: every field after the three limits.
+const COSTS: &[Field] = Field::ALL.split_at(3).1;
 
 impl Field {
     pub const ALL: [Field; 9] = [
@@ -212,7 +205,7 @@ pub fn fit(data: &Dataset, request: &FitRequest) -> Fitted {
 /// Fits costs and KV capacity with the batch limits of `start`.
 fn fit_with_limits(data: &Dataset, request: &FitRequest, start: ServerParams) -> Fitted {
     let is_pinned = |f: Field| request.pinned.iter().any(|(p, _)| *p == f);
-    let costs: Vec<Field> = COSTS.into_iter().filter(|f| !is_pinned(*f)).collect();
+    let costs: Vec<Field> = COSTS.iter().copied().filter(|f| !is_pinned(*f)).collect();
     let kv_free = !is_pinned(Field::KvCacheTokens);
     let mut params = start;
     for f in &costs {

@@ -3,6 +3,8 @@
 //! output length, measured as dots, simulated as lines. Request traces: TTFT and e2e of each
 //! request against its arrival time.
 
+use std::ops::Range;
+
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
@@ -49,6 +51,22 @@ fn load(p: &PointRow) -> f64 {
         .map_or(p.request_rate.unwrap_or(0.0), f64::from)
 }
 
+/// Whether `v` has a place on a log axis.
+fn plottable(v: f64) -> bool {
+    v.is_finite() && v > 0.0
+}
+
+/// A log axis from the plottable `values`, with 30 % room on each side; `empty` without any.
+fn log_range(values: impl Iterator<Item = f64>, empty: Range<f64>) -> Range<f64> {
+    let (lo, hi) = (values.filter(|v| plottable(*v)))
+        .fold((f64::INFINITY, 0.0f64), |(l, h), v| (l.min(v), h.max(v)));
+    if lo <= hi {
+        lo / 1.3..hi * 1.3
+    } else {
+        empty
+    }
+}
+
 fn draw_points<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     points: &[PointRow],
@@ -84,37 +102,20 @@ fn draw_points<DB: DrawingBackend>(
         ("TTFT (ms)", |p| (p.measured_ttft_ms, p.simulated_ttft_ms)),
         ("TPOT (ms)", |p| (p.measured_tpot_ms, p.simulated_tpot_ms)),
     ];
+    let x_range = log_range(points.iter().map(load), 0.5..2.0);
     for (panel, (y_desc, pick)) in panels.iter().zip(metrics) {
-        let finite = |v: f64| v.is_finite() && v > 0.0;
         let ys = points.iter().flat_map(|p| {
             let (m, s) = pick(p);
             [m, s]
         });
-        let (lo, hi) = ys
-            .filter(|v| finite(*v))
-            .fold((f64::INFINITY, 0.0f64), |(l, h), v| (l.min(v), h.max(v)));
-        let (lo, hi) = if lo <= hi {
-            (lo / 1.3, hi * 1.3)
-        } else {
-            (1.0, 10.0)
-        };
-        let xs = points
-            .iter()
-            .map(load)
-            .filter(|x| x.is_finite() && *x > 0.0);
-        let (x_lo, x_hi) = xs.fold((f64::INFINITY, 0.0f64), |(l, h), v| (l.min(v), h.max(v)));
-        let (x_lo, x_hi) = if x_lo <= x_hi {
-            (x_lo / 1.3, x_hi * 1.3)
-        } else {
-            (0.5, 2.0)
-        };
+        let y_range = log_range(ys, 1.0..10.0);
         let mut chart = ChartBuilder::on(panel)
             .margin_left(16)
             .margin_right(24)
             .margin_bottom(8)
             .x_label_area_size(50)
             .y_label_area_size(72)
-            .build_cartesian_2d((x_lo..x_hi).log_scale(), (lo..hi).log_scale())?;
+            .build_cartesian_2d(x_range.clone().log_scale(), y_range.log_scale())?;
         let fmt = |v: &f64| frame::num(*v);
         frame::grid(&mut chart.configure_mesh())
             .x_desc(x_desc)
@@ -131,7 +132,7 @@ fn draw_points<DB: DrawingBackend>(
                     let (m, s) = pick(p);
                     (load(p), m, s)
                 })
-                .filter(|(x, m, s)| x.is_finite() && *x > 0.0 && finite(*m) && finite(*s))
+                .filter(|(x, m, s)| [x, m, s].iter().all(|v| plottable(**v)))
                 .collect();
             of.sort_by(|a, b| a.0.total_cmp(&b.0));
             chart.draw_series(LineSeries::new(

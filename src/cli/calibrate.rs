@@ -174,8 +174,7 @@ fn pins(values: &[String]) -> anyhow::Result<Vec<(Field, f64)>> {
                 .split_once('=')
                 .ok_or_else(|| anyhow!("--set {s}: expected FIELD=VALUE, e.g. max_num_seqs=128"))?;
             let field = Field::from_name(name.trim()).ok_or_else(|| {
-                let hint = did_you_mean(name.trim(), names)
-                    .map_or_else(String::new, |n| format!(" (did you mean `{n}`?)"));
+                let hint = suggestion(name.trim(), names);
                 anyhow!(
                     "--set {s}: unknown server field `{}`{hint}; the fields are {}",
                     name.trim(),
@@ -216,9 +215,7 @@ fn server(spec: &str, option: &str) -> anyhow::Result<ServerParams> {
     }
     let path = Path::new(spec);
     if !path.is_file() {
-        let names = presets::PRESETS.iter().map(|p| p.name);
-        let hint = did_you_mean(spec, names)
-            .map_or_else(String::new, |n| format!(" (did you mean `{n}`?)"));
+        let hint = suggestion(spec, presets::PRESETS.iter().map(|p| p.name));
         bail!("{option} {spec}: neither a preset nor a file{hint}; `kthena-sim presets` lists the presets");
     }
     let text = crate::text::read_text(path).map_err(|e| anyhow!("{}: {e}", path.display()))?;
@@ -227,4 +224,9 @@ fn server(spec: &str, option: &str) -> anyhow::Result<ServerParams> {
     parsed
         .resolve()
         .map_err(|e| anyhow!("{}: {e}", path.display()))
+}
+
+/// ` (did you mean `NAME`?)` for the known name closest to `word`, or nothing.
+fn suggestion<'a>(word: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    did_you_mean(word, known).map_or_else(String::new, |n| format!(" (did you mean `{n}`?)"))
 }
