@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{bail, Context};
+use flate2::read::MultiGzDecoder;
 
 use crate::engine::EngineVersion;
 use crate::golden::format::Line;
@@ -25,7 +26,8 @@ pub struct Args {
     /// this engine and print the agreement; exit 1 if any tick disagrees.
     #[arg(long)]
     pub check: bool,
-    /// JSON Lines file of recorded scenarios; `-` or nothing reads standard input.
+    /// JSON Lines file of recorded scenarios (gzipped if it ends in `.gz`); `-` or nothing reads
+    /// standard input.
     pub file: Option<PathBuf>,
 }
 
@@ -41,7 +43,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 );
             }
             let f = File::open(p).with_context(|| format!("{}: cannot open", p.display()))?;
-            (p.display().to_string(), Box::new(BufReader::new(f)))
+            // The golden vectors ship gzipped; a `.gz` file is read through its decompressor.
+            let reader: Box<dyn BufRead> = if p.extension().is_some_and(|x| x == "gz") {
+                Box::new(BufReader::new(MultiGzDecoder::new(f)))
+            } else {
+                Box::new(BufReader::new(f))
+            };
+            (p.display().to_string(), reader)
         }
     };
     if args.check {

@@ -1,10 +1,12 @@
-//! Every golden scenario (../shared/golden, decisions recorded from Kthena's Go code) replays
+//! Every golden scenario (tests/fixtures/golden, decisions recorded from Kthena's Go code) replays
 //! with 100 % agreement, for every engine version in its `validFor`; and our defaulting
 //! reproduces every recorded `effectivePolicy`.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
+
+use flate2::read::MultiGzDecoder;
 
 use kthena_sim::engine::policy::{Duration, ScalingTarget, StablePolicy};
 use kthena_sim::engine::EngineVersion;
@@ -15,21 +17,22 @@ use kthena_sim::replay::world::build_policy;
 use serde_json::{json, Value};
 
 pub fn golden_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/golden")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/golden")
 }
 
 fn lines() -> Vec<(String, Line)> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(golden_dir())
-        .expect("golden vectors in ../shared/golden")
+        .expect("golden vectors in tests/fixtures/golden")
         .map(|e| e.expect("directory entry").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .filter(|p| p.to_string_lossy().ends_with(".jsonl.gz"))
         .collect();
     files.sort();
     assert_eq!(files.len(), 2, "both golden files are present");
     let mut out = Vec::new();
     for f in files {
         let name = f.file_name().unwrap().to_string_lossy().to_string();
-        for (i, l) in BufReader::new(File::open(&f).expect("open golden"))
+        let gz = MultiGzDecoder::new(File::open(&f).expect("open golden"));
+        for (i, l) in BufReader::new(gz)
             .lines()
             .enumerate()
         {

@@ -545,7 +545,7 @@ fn the_cheapest_first_split_misses_the_slo_on_the_slow_type() {
 #[test]
 fn bad_prometheus_queries_roles_and_ratios_are_refused() {
     let dir = temp_dir("bad-pd");
-    let pd = std::fs::read_to_string(root().join("../shared/examples/current/disaggregated.yaml"))
+    let pd = std::fs::read_to_string(root().join("examples/manifests/current/disaggregated.yaml"))
         .unwrap();
     let scenario = std::fs::read_to_string(root().join("scenarios/disaggregated.yaml")).unwrap();
     let cases = [
@@ -574,7 +574,7 @@ fn bad_prometheus_queries_roles_and_ratios_are_refused() {
         let pfile = dir.join(format!("{name}-policy.yaml"));
         std::fs::write(&pfile, &policy).unwrap();
         let mut text = scenario.replace(
-            "../../shared/examples/current/disaggregated.yaml",
+            "../examples/manifests/current/disaggregated.yaml",
             pfile.to_str().unwrap(),
         );
         if !role_from.is_empty() {

@@ -12,7 +12,7 @@ fn kthena_sim() -> Command {
 }
 
 fn azure() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/traces/azure-llm-2023-code.csv")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("traces/azure-llm-2023-code.csv")
 }
 
 fn temp_dir(tag: &str) -> PathBuf {

@@ -1,4 +1,4 @@
-//! `kthena-sim validate`: the shared examples pass (except the user-guide example, which a real
+//! `kthena-sim validate`: the example manifests pass (except the user-guide example, which a real
 //! API server refuses), and every kind of bad manifest gives exit status 2 with one line naming
 //! the file and the field, never a panic.
 
@@ -8,14 +8,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use assert_cmd::cargo::cargo_bin_cmd;
 
 fn examples_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/examples")
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/manifests")
 }
 
 fn examples() -> Vec<PathBuf> {
     let mut files = Vec::new();
     for generation in ["v0.4", "current"] {
         let dir = examples_dir().join(generation);
-        for entry in std::fs::read_dir(&dir).expect("examples in ../shared/examples") {
+        for entry in std::fs::read_dir(&dir).expect("examples in examples/manifests") {
             let path = entry.expect("directory entry").path();
             if path.extension().is_some_and(|x| x == "yaml") {
                 files.push(path);

@@ -9,17 +9,17 @@ use crate::kthena::defaults::{
     webhook_scale_down, webhook_scale_up_panic, webhook_scale_up_stable,
 };
 
-const V04_HOMOGENEOUS: &str = include_str!("../../../../shared/examples/v0.4/homogeneous.yaml");
-const V04_HETEROGENEOUS: &str = include_str!("../../../../shared/examples/v0.4/heterogeneous.yaml");
-const V04_ROLE_LEVEL: &str = include_str!("../../../../shared/examples/v0.4/role-level.yaml");
+const V04_HOMOGENEOUS: &str = include_str!("../../../examples/manifests/v0.4/homogeneous.yaml");
+const V04_HETEROGENEOUS: &str = include_str!("../../../examples/manifests/v0.4/heterogeneous.yaml");
+const V04_ROLE_LEVEL: &str = include_str!("../../../examples/manifests/v0.4/role-level.yaml");
 const V04_GUIDE: &str =
-    include_str!("../../../../shared/examples/v0.4/guide-example-as-written.yaml");
+    include_str!("../../../examples/manifests/v0.4/guide-example-as-written.yaml");
 const CURRENT_HOMOGENEOUS: &str =
-    include_str!("../../../../shared/examples/current/homogeneous.yaml");
+    include_str!("../../../examples/manifests/current/homogeneous.yaml");
 const CURRENT_HETEROGENEOUS: &str =
-    include_str!("../../../../shared/examples/current/heterogeneous.yaml");
+    include_str!("../../../examples/manifests/current/heterogeneous.yaml");
 const CURRENT_DISAGGREGATED: &str =
-    include_str!("../../../../shared/examples/current/disaggregated.yaml");
+    include_str!("../../../examples/manifests/current/disaggregated.yaml");
 
 fn load(text: &str) -> ManifestSet {
     ManifestSet::from_sources(&[("test.yaml", text)])
@@ -109,7 +109,8 @@ fn v04_role_level_example_keeps_the_sub_target_and_no_endpoint() {
             name: "prefill".into()
         })
     );
-    // Not written, so not defaulted: the v0.4.0 collector then scrapes port 0 (§13.12).
+    // Not written, so not defaulted: the v0.4.0 collector then scrapes port 0 (docs/engine.md §14
+    // item 12).
     assert_eq!(target.metric_endpoint, None);
     assert_eq!(p.metrics[0].target_value.as_str(), "4");
 }

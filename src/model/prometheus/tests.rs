@@ -15,7 +15,7 @@ fn at(n: i64) -> SimTime {
     SimTime::from_secs(n)
 }
 
-const DISAGGREGATED: &str = include_str!("../../../../shared/examples/current/disaggregated.yaml");
+const DISAGGREGATED: &str = include_str!("../../../examples/manifests/current/disaggregated.yaml");
 
 fn labels(pairs: &[(&str, &str)]) -> Labels {
     pairs

@@ -12,7 +12,6 @@ use crate::workload::{
 
 const MIN: SimDuration = SimDuration::from_secs(60);
 
-/// The folder holding the crate, so that `../shared/traces/...` resolves as in a scenario.
 /// Diagnostics as (field path, message) pairs, as the tables below write them.
 fn pairs(d: crate::diagnostic::Diagnostics) -> Vec<(String, String)> {
     d.into_iter()
@@ -20,6 +19,7 @@ fn pairs(d: crate::diagnostic::Diagnostics) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The folder holding the crate, so that `traces/...` resolves as in a scenario.
 fn base_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -69,7 +69,7 @@ streams:
       output_tokens: {constant: 100}
   - trace:
       name: code
-      path: ../shared/traces/azure-llm-2023-code.csv
+      path: traces/azure-llm-2023-code.csv
       format: azure
       window: {from: 10m, to: 40m}
       time_scale: 2
@@ -80,8 +80,8 @@ streams:
       rate: {constant: 2}
       cv: 3
       distribution: weibull
-      input_tokens: {empirical: {trace: ../shared/traces/azure-llm-2023-code.csv, column: input}}
-      output_tokens: {empirical: {trace: ../shared/traces/azure-llm-2023-code.csv, column: output, format: azure}}
+      input_tokens: {empirical: {trace: traces/azure-llm-2023-code.csv, column: input}}
+      output_tokens: {empirical: {trace: traces/azure-llm-2023-code.csv, column: output, format: azure}}
   - mmpp:
       name: bursts
       on_rps: 20
@@ -127,7 +127,7 @@ fn every_kind_parses_validates_and_builds() {
 
 #[test]
 fn a_lone_stream_needs_no_name_and_a_trace_needs_no_options() {
-    let spec = parse("streams: [{trace: {path: ../shared/traces/azure-llm-2023-code.csv}}]");
+    let spec = parse("streams: [{trace: {path: traces/azure-llm-2023-code.csv}}]");
     assert_eq!(pairs(spec.validate(base_dir())), vec![]);
     let requests = drain(spec.build(0, base_dir(), SimDuration::MAX).unwrap());
     assert_eq!(requests.len(), 8_819);
@@ -308,9 +308,8 @@ fn a_trace_with_a_foreign_header_is_refused_at_validation() {
     let folder = pairs(parse("streams: [{trace: {path: src}}]").validate(base_dir()));
     assert!(folder[0].1.starts_with("is a folder, not a file: "));
 
-    let generic_only = parse(
-        "streams: [{trace: {path: ../shared/traces/azure-llm-2023-code.csv, format: generic}}]",
-    );
+    let generic_only =
+        parse("streams: [{trace: {path: traces/azure-llm-2023-code.csv, format: generic}}]");
     let problems = pairs(generic_only.validate(base_dir()));
     assert!(
         problems[0]
@@ -483,18 +482,18 @@ streams:
       output_tokens: {empirical: {trace: src, column: output}}
   - trace:
       name: d
-      path: ../shared/traces/azure-llm-2023-code.csv
+      path: traces/azure-llm-2023-code.csv
       rate_multiplier: 0
       model: GPT-4
   - trace:
       name: e
-      path: ../shared/traces/azure-llm-2023-code.csv
+      path: traces/azure-llm-2023-code.csv
       rate_multiplier: 5000
       format: {csv: {arrival: ts, input: 1, output: 2, header: false, delimiter: "é", time: {datetime: "%Y %q"}}}
 "#,
     );
     let problems = pairs(spec.validate(base_dir()));
-    let trace = base_dir().join("../shared/traces/azure-llm-2023-code.csv");
+    let trace = base_dir().join("traces/azure-llm-2023-code.csv");
     let expected: Vec<(String, String)> = [
         (
             "streams[0].renewal.cv",
@@ -565,7 +564,7 @@ streams:
 /// A trace stream of the Azure code trace with extra YAML options.
 fn azure(options: &str) -> WorkloadSpec {
     parse(&format!(
-        "streams: [{{trace: {{path: ../shared/traces/azure-llm-2023-code.csv{options}}}}}]"
+        "streams: [{{trace: {{path: traces/azure-llm-2023-code.csv{options}}}}}]"
     ))
 }
 
@@ -612,7 +611,7 @@ fn a_looped_trace_fills_the_run() {
 #[test]
 fn empirical_lengths_follow_the_trace() {
     let spec = parse(
-        "streams: [{poisson: {rate: {constant: 20}, input_tokens: {empirical: {trace: ../shared/traces/azure-llm-2023-code.csv, column: input}}, output_tokens: {empirical: {trace: ../shared/traces/azure-llm-2023-code.csv, column: output}}}}]",
+        "streams: [{poisson: {rate: {constant: 20}, input_tokens: {empirical: {trace: traces/azure-llm-2023-code.csv, column: input}}, output_tokens: {empirical: {trace: traces/azure-llm-2023-code.csv, column: output}}}}]",
     );
     assert_eq!(pairs(spec.validate(base_dir())), vec![]);
     let drawn = drain(spec.build(8, base_dir(), 60 * MIN).unwrap());

@@ -25,7 +25,7 @@ fn d(us: i64) -> SimDuration {
 
 const AZURE_2023_CODE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../shared/traces/azure-llm-2023-code.csv"
+    "/traces/azure-llm-2023-code.csv"
 );
 
 /// A file in the system's temporary folder, removed when dropped.
