@@ -1,7 +1,7 @@
 //! Port of `pkg/autoscaler/controller/autoscale_controller.go`: one reconcile pass over all
 //! policies — cached scalers keyed and reset by generation, reading the current replica
 //! counts, the homogeneous, heterogeneous and disaggregated flows, and the replica writes
-//! (engine.md §4).
+//! (docs/engine.md §6).
 //!
 //! Long because it ports one Go file whole, with both revisions side by side.
 
@@ -54,7 +54,7 @@ pub fn metric_targets(metrics: &[MetricTarget]) -> Vec<(String, f64)> {
     out
 }
 
-/// The cache key of a policy (engine.md §4.2).
+/// The cache key of a policy (docs/engine.md §6.1).
 fn key(policy: &Policy, reference: Option<&ObjectReference>) -> String {
     let mut k = format!("{}/{}", policy.namespace, policy.name);
     if let Some(r) = reference {
@@ -95,7 +95,7 @@ struct CurrentReplicas {
 }
 
 impl CurrentReplicas {
-    /// The write the controller sends for `replicas`, if any (engine.md §4.4).
+    /// The write the controller sends for `replicas`, if any (docs/engine.md §6.3).
     fn write(&self, version: EngineVersion, replicas: i32) -> Option<ReplicaWrite> {
         let unchanged = match version {
             // HEAD patches when the value is unset, even to 1.
@@ -155,7 +155,7 @@ fn lookup<'c>(
         .ok_or_else(|| GoError(format!("modelserving {ns}/{name} not found")))
 }
 
-/// Reads the current count of a homogeneous target or heterogeneous param (engine.md §4.3).
+/// Reads the current count of a homogeneous target or heterogeneous param (docs/engine.md §6.2).
 fn read_current(
     version: EngineVersion,
     policy: &Policy,
@@ -324,7 +324,7 @@ impl Autoscaler {
             .collect()
     }
 
-    /// `doScale`: a homogeneous target (engine.md §4.5).
+    /// `doScale`: a homogeneous target (docs/engine.md §6.4).
     fn do_scale(
         &mut self,
         now: i64,
@@ -424,7 +424,7 @@ impl Autoscaler {
         }
     }
 
-    /// `doOptimize`: a heterogeneous target (engine.md §4.6).
+    /// `doOptimize`: a heterogeneous target (docs/engine.md §6.5).
     fn do_optimize(
         &mut self,
         now: i64,
@@ -581,7 +581,8 @@ impl Autoscaler {
             recommended_instances: recommended,
         }
         .get_corrected_instances();
-        // Kthena feeds the corrected value into the recommendation windows too (§13 item 9).
+        // Kthena feeds the corrected value into the recommendation windows too
+        // (docs/engine.md §14 item 9).
         opt.status.append_recommendation(now, corrected);
         opt.status.append_corrected(now, corrected);
         let split = opt.meta.restore(corrected);
@@ -603,7 +604,7 @@ impl Autoscaler {
         }
     }
 
-    /// `doDisaggregatedScale`: the roles of one ModelServing (HEAD, engine.md §4.7).
+    /// `doDisaggregatedScale`: the roles of one ModelServing (HEAD, docs/engine.md §6.6).
     fn do_disaggregated_scale(
         &mut self,
         now: i64,

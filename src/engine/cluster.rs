@@ -36,7 +36,7 @@ pub struct PodView {
     pub labels: Labels,
     /// Phase `Running` and condition `Ready` true.
     pub ready: bool,
-    /// Phase `Failed`, deletion requested, or any container restarted (engine.md §5.1).
+    /// Phase `Failed`, deletion requested, or any container restarted (docs/engine.md §7.1).
     pub failed: bool,
     /// `status.startTime`; `None` while unknown.
     pub start_time_ms: Option<UnixMillis>,
@@ -74,7 +74,7 @@ pub enum Scrape<'a> {
     Ok(&'a Families),
     /// Transport error, non-2xx status or unreadable body.
     Failed,
-    /// A payload the text-format decoder rejects: v0.4 loops forever on it (engine.md §13
+    /// A payload the text-format decoder rejects: v0.4 loops forever on it (docs/engine.md §14
     /// item 11), HEAD drops the metric group.
     Malformed,
 }

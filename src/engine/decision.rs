@@ -1,5 +1,5 @@
 //! What one reconcile decided for one policy, and why. Mirrors the fields of the golden
-//! vectors (golden FORMAT.md §5) plus a machine-readable reason and the replica writes the
+//! vectors (docs/golden-format.md §7) plus a machine-readable reason and the replica writes the
 //! controller sends.
 
 use std::fmt;
@@ -16,7 +16,7 @@ pub enum TargetMode {
     Disaggregated,
 }
 
-/// The exact inputs of the recommendation step (golden FORMAT.md §5.4).
+/// The exact inputs of the recommendation step (docs/golden-format.md §7.4).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct AlgInput {
     pub current: i32,
@@ -53,7 +53,7 @@ pub struct RoleDecision {
 /// The outcome of one policy in one reconcile.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decision {
-    /// The controller's cache key of the policy (engine.md §4.2).
+    /// The controller's cache key of the policy (docs/engine.md §6.1).
     pub key: String,
     pub mode: TargetMode,
     /// No decision: nothing is written and no history is recorded.

@@ -1,5 +1,5 @@
 //! Port of `pkg/autoscaler/algorithm/disaggregated_ratio.go` (HEAD): bounds clamping and
-//! the prefill/decode ratio constraint applied to corrected role counts (engine.md §10).
+//! the prefill/decode ratio constraint applied to corrected role counts (docs/engine.md §12).
 
 use std::collections::BTreeMap;
 

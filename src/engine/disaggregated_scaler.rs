@@ -1,6 +1,6 @@
 //! Port of `pkg/autoscaler/autoscaler/disaggregated_scaler.go` (HEAD): each role of a
 //! disaggregated target scaled from its own metrics and history, then the ratio constraint
-//! applied to the corrected counts (engine.md §4.7).
+//! applied to the corrected counts (docs/engine.md §6.6).
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
 //! Port of `pkg/autoscaler/histogram/histogram.go` (identical at both revisions): histogram
-//! snapshots and the percentile of the observations between two snapshots (engine.md §5.6).
+//! snapshots and the percentile of the observations between two snapshots (docs/engine.md §7.6).
 
 /// One cumulative histogram as scraped, buckets sorted by upper bound (`+Inf` kept as a
 /// normal bucket).

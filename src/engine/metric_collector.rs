@@ -1,7 +1,7 @@
 //! Port of `pkg/autoscaler/autoscaler/metric_collector.go` and the pod selection of
 //! `pkg/autoscaler/util`: which pods count, how their metrics are scraped and summed, and the
-//! histogram baselines (engine.md §5). The two revisions differ in almost every rule
-//! (§12.3), so each has its own `update_metrics_*` function over shared helpers.
+//! histogram baselines (docs/engine.md §7). The two revisions differ in almost every rule
+//! (docs/engine.md §13.3), so each has its own `update_metrics_*` function over shared helpers.
 //!
 //! Long because it ports one Go file whole, with both revisions side by side.
 
@@ -201,7 +201,7 @@ impl MetricCollector {
     }
 
     /// v0.4.0: one scrape per pod of `metricEndpoint`; any failed pod or unready pod voids
-    /// the whole target; missing keys are zero-filled (engine.md §5.2).
+    /// the whole target; missing keys are zero-filled (docs/engine.md §7.2).
     fn update_metrics_v04(
         &mut self,
         now: i64,
@@ -309,7 +309,7 @@ impl MetricCollector {
 
     /// HEAD: metrics grouped by scrape configuration, ready pods summed, unready pods
     /// counted, a failing group dropped, Prometheus sources as external values
-    /// (engine.md §5.3, §5.4). Never fails.
+    /// (docs/engine.md §7.3, §7.4). Never fails.
     fn update_metrics_head(&mut self, now: i64, cluster: &dyn Cluster) -> Collected {
         let mut out = Collected {
             ready: Some(Metrics::new()),

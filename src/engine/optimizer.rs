@@ -1,6 +1,6 @@
 //! Port of `pkg/autoscaler/autoscaler/optimizer.go`: the heterogeneous cost optimizer — block
 //! construction, the cheapest-first split of a total, and the combination of external
-//! metrics across targets (engine.md §5.5, §9).
+//! metrics across targets (docs/engine.md §7.5, §11).
 
 use std::collections::BTreeMap;
 
@@ -125,7 +125,7 @@ pub struct Optimizer {
     pub status: Status,
 }
 
-/// Whether a metric key names a ratio (engine.md §5.5); the key is tested, not the query.
+/// Whether a metric key names a ratio (docs/engine.md §7.5); the key is tested, not the query.
 pub fn is_ratio_metric(name: &str) -> bool {
     let lower = name.to_lowercase();
     RATIO_METRIC_SUFFIXES.iter().any(|s| lower.ends_with(s))

@@ -1,5 +1,5 @@
 //! Port of `pkg/autoscaler/algorithm/recommendation.go` (identical at both revisions): the
-//! metric-based replica recommendation (engine.md §6). All arithmetic is `f64`, evaluated in
+//! metric-based replica recommendation (docs/engine.md §8). All arithmetic is `f64`, evaluated in
 //! the Go order.
 
 use std::collections::BTreeMap;

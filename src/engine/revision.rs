@@ -1,13 +1,13 @@
 //! Port of `pkg/autoscaler/algorithm/revision.go`: the behaviour correction of a
 //! recommendation — stabilisation windows, scale-up/scale-down rate limits and panic mode
-//! (engine.md §8). v0.4.0 differs in the panic limit at a past sample of 0 (G2); the
+//! (docs/engine.md §10). v0.4.0 differs in the panic limit at a past sample of 0 (G2); the
 //! scale-down window's direction (G1) lives in [`super::status`].
 
 use super::policy::{Behavior, SelectPolicy};
 use super::sliding_window::{LineChartWindow, RecordWindow};
 use super::EngineVersion;
 
-/// The five history windows of one scaler (engine.md §8.1).
+/// The five history windows of one scaler (docs/engine.md §10.1).
 #[derive(Debug, Clone)]
 pub struct History {
     pub max_recommendation: RecordWindow,

@@ -1,6 +1,6 @@
 //! Port of `pkg/autoscaler/autoscaler/scaler.go`: one scaling step of a single target —
 //! recommendation, panic trigger, correction — and recording it in the history
-//! (`scaleOneTarget` + `record`, engine.md §4.5). Shared by homogeneous targets and the
+//! (`scaleOneTarget` + `record`, docs/engine.md §6.4). Shared by homogeneous targets and the
 //! roles of disaggregated targets.
 
 use super::metric_collector::MetricCollector;

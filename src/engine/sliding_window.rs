@@ -1,6 +1,6 @@
 //! Port of `pkg/autoscaler/datastructure/sliding_window.go` (v0.4.0 and HEAD are identical):
 //! the record window, the "line chart" window and the snapshot window, with their exact
-//! expiry rules (engine.md §5.6, §8.1). Time is passed in; the Go code reads its clock at the
+//! expiry rules (docs/engine.md §7.6, §10.1). Time is passed in; the Go code reads its clock at the
 //! same points.
 
 use std::collections::VecDeque;

@@ -1,5 +1,5 @@
 //! Port of `pkg/autoscaler/autoscaler/status.go`: the per-scaler state kept across ticks —
-//! the panic timer and the five history windows (engine.md §7, §8.1).
+//! the panic timer and the five history windows (docs/engine.md §9, §10.1).
 
 use super::policy::Behavior;
 use super::revision::History;

@@ -1,5 +1,5 @@
-//! The recorded-tick format read by `replay` (the golden vectors' format, FORMAT.md): one
-//! JSON object per line holding a policy as a user writes it, a target, and the ticks the
+//! The recorded-tick format read by `replay` (the golden vectors' format, docs/golden-format.md):
+//! one JSON object per line holding a policy as a user writes it, a target, and the ticks the
 //! controller observed.
 
 use std::collections::BTreeMap;

@@ -1,5 +1,5 @@
-//! One decision as a JSON tick object: the fields of the golden format (FORMAT.md §5) for
-//! the target's mode, plus `reason`.
+//! One decision as a JSON tick object: the fields of the golden format (docs/golden-format.md §7)
+//! for the target's mode, plus `reason`.
 
 use serde_json::{json, Map, Value};
 

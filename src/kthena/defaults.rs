@@ -1,4 +1,4 @@
-//! Defaulting of `spec.behavior`, in the order the API server applies it (engine.md §2.4):
+//! Defaulting of `spec.behavior`, in the order the API server applies it (docs/engine.md §4.4):
 //! CRD schema defaults inside the objects that are present, then the mutating webhook's
 //! whole-object defaults. The mutator is identical at both revisions.
 
@@ -73,7 +73,7 @@ fn panic_with_schema_defaults(p: &PanicPolicySpec) -> PanicPolicy {
 /// The behaviour the engine receives for what the user wrote (`None` = no `behavior`).
 ///
 /// After schema defaulting a present object is never "entirely zero", so the webhook's
-/// "entirely zero" tests reduce to "absent" (engine.md §2.4).
+/// "entirely zero" tests reduce to "absent" (docs/engine.md §4.4).
 pub fn effective_behavior(spec: Option<&BehaviorSpec>) -> Behavior {
     let empty = BehaviorSpec::default();
     let spec = spec.unwrap_or(&empty);

@@ -1,7 +1,7 @@
 //! What a cluster refuses, for objects the reader could decode: the CRD schema's value rules
-//! (ranges, list sizes, patterns, CEL rules; engine.md §2.1-§2.3) and Kthena's validating
-//! webhooks (§2.5.1 for the current API, §2.5.2 for v0.x), with their messages and in their
-//! order. Types and required fields are checked while reading (`manifest::read*`).
+//! (ranges, list sizes, patterns, CEL rules; docs/engine.md §4.1-§4.3) and Kthena's validating
+//! webhooks (docs/engine.md §4.5.1 for the current API, §4.5.2 for v0.x), with their messages and
+//! in their order. Types and required fields are checked while reading (`manifest::read*`).
 //!
 //! The API server consults the validating webhooks only for objects that passed the schema, so
 //! [`policy_v04`], [`binding`] and [`policy_current`] run the webhook checks only when the object
@@ -97,7 +97,8 @@ fn spec_path() -> FieldPath {
 // ---------------------------------------------------------------------------------------------
 // v0.x
 
-/// A v0.x `AutoscalingPolicy`: schema rules, then the webhook's steps 1 and 5-7 (§2.5.2).
+/// A v0.x `AutoscalingPolicy`: schema rules, then the webhook's steps 1 and 5-7
+/// (docs/engine.md §4.5.2).
 pub(crate) fn policy_v04(raw: &RawPolicyV04, f: &mut Findings) {
     let spec = spec_path();
     check_range(
@@ -122,7 +123,7 @@ pub(crate) fn policy_v04(raw: &RawPolicyV04, f: &mut Findings) {
 }
 
 /// A v0.x `AutoscalingPolicyBinding`: schema rules and the one-of CEL rule, then the binding
-/// webhook (§2.5.2). `policy_exists` says whether an `AutoscalingPolicy` named
+/// webhook (docs/engine.md §4.5.2). `policy_exists` says whether an `AutoscalingPolicy` named
 /// `policyRef.name` exists in the binding's namespace.
 pub(crate) fn binding(raw: &RawBinding, policy_exists: bool, f: &mut Findings) {
     let spec = spec_path();
@@ -250,7 +251,8 @@ fn webhook_binding(raw: &RawBinding, policy_exists: bool, f: &mut Findings) {
 // ---------------------------------------------------------------------------------------------
 // Current API
 
-/// A current-API `AutoscalingPolicy`: schema rules and CEL rules, then the webhook (§2.5.1).
+/// A current-API `AutoscalingPolicy`: schema rules and CEL rules, then the webhook
+/// (docs/engine.md §4.5.1).
 pub(crate) fn policy_current(raw: &RawPolicyCurrent, f: &mut Findings) {
     let spec = spec_path();
     check_range(
@@ -582,7 +584,8 @@ fn webhook_stable(s: &StablePolicy, path: &FieldPath, f: &mut Findings) {
     }
 }
 
-/// The webhooks compare float seconds and minutes: `30m` passes, `30m0.001s` does not (§1.1).
+/// The webhooks compare float seconds and minutes: `30m` passes, `30m0.001s` does not
+/// (docs/engine.md §3.1).
 fn out_of_webhook_range(d: Duration) -> bool {
     d.seconds() < 0.0 || d.minutes() > 30.0
 }

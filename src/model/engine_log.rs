@@ -1,8 +1,8 @@
 //! `--engine-log`: every controller tick's engine inputs and decisions, in the golden JSON
-//! Lines format (FORMAT.md) — one line per policy and engine-state lifetime, holding the
-//! policy as the engine used it, per scaled unit (the target, each heterogeneous param, each
-//! disaggregated role) the pods its collector selected with what they exposed and the values
-//! of its Prometheus queries, and the decisions as `expected` for the engine of the run.
+//! Lines format (docs/golden-format.md §10) — one line per policy and engine-state lifetime,
+//! holding the policy as the engine used it, per scaled unit (the target, each heterogeneous
+//! param, each disaggregated role) the pods its collector selected with what they exposed and the
+//! values of its Prometheus queries, and the decisions as `expected` for the engine of the run.
 //! `kthena-sim replay --check` on the file reproduces every decision the run took.
 //!
 //! The format has one metric endpoint per unit: a current-API unit whose pod metrics come

@@ -8,7 +8,7 @@
 //! not change servers, capacity or events itself.
 //!
 //! What Kthena makes of them is the point: a restarted container leaves `restartCount > 0`
-//! on its pod for good, and the collector counts such a pod as failed (engine.md §5.1) —
+//! on its pod for good, and the collector counts such a pod as failed (docs/engine.md §7.1) —
 //! one crash freezes the metrics of its target (v0.4) or group (head) until the pod is
 //! deleted by a scale-down.
 

@@ -1,4 +1,4 @@
-//! What a simulated inference pod exposes on its metrics endpoint (simulator.md §8): gauges,
+//! What a simulated inference pod exposes on its metrics endpoint (docs/world.md §10): gauges,
 //! cumulative counters and histograms with vLLM's bucket bounds, under both the Kthena
 //! runtime names (`kthena:`) and the raw engine names (`vllm:`).
 

@@ -5,8 +5,8 @@
 //!
 //! | preset | source |
 //! |---|---|
-//! | `llama2-70b-8xa100` | model-rules.md: public vLLM profiling of Llama-2-70B, TP 8 |
-//! | `llama2-70b-8xh100` | model-rules.md, same source |
+//! | `llama2-70b-8xa100` | public vLLM profiling of Llama-2-70B, TP 8 (docs/world.md §4.4) |
+//! | `llama2-70b-8xh100` | same source (docs/world.md §4.4) |
 //! | `llama3-8b-1xh100` | derived from H100 and Llama-3-8B figures (see its entry) |
 //! | `llama3-8b-1xa100` | derived likewise, calibrated on a public vLLM A100 sweep |
 //! | `qwen3-32b-bf16-h100-tp2`, `llama-3.1-70b-fp8-h100-tp4`, `llama-3.1-70b-fp8-h100-tp8`, `gpt-oss-120b-fp4-h100-tp2` | fitted by `kthena-sim calibrate` to measured vLLM benchmark tables |
@@ -18,7 +18,7 @@
 //! `kv_cache_tokens` is estimated from GPU memory: 90 % of it, less the weights and a few GB
 //! of activations, over the model's KV bytes per token.
 //!
-//! What every preset approximates: the step cost is linear (model-rules.md rule 5) where a real
+//! What every preset approximates: the step cost is linear (docs/world.md §4.2) where a real
 //! step is closer to the maximum of a memory-bound and a compute-bound time; prefill attention
 //! is folded into the per-token prefill cost; KV capacity is counted in tokens, not 16-token
 //! blocks; CUDA-graph padding, sampling options and prefix caching are ignored.
@@ -39,7 +39,7 @@ pub struct Preset {
 
 /// Every preset, by name.
 pub const PRESETS: [Preset; 10] = [
-    // Llama-2-70B, tensor-parallel over 8×A100-80GB: the figures model-rules.md fixes, from
+    // Llama-2-70B, tensor-parallel over 8×A100-80GB: the figures docs/world.md §4.4 fixes, from
     // public vLLM profiling of this pair — a step of ≈ 43 ms + 0.44 ms per decoding sequence,
     // ≈ 5,300 prompt tokens per second, 400,000 KV tokens (≈ 131 GB at 320 KiB per token:
     // 80 layers × 8 KV heads × 128 × K,V × bf16, a conservative share of the 640 GB left after

@@ -1,5 +1,5 @@
 //! The router (kthena-router or a Service): picks a ready, non-terminating server for each
-//! request. Ties go to the lowest server index (creation order), as model-rules.md fixes.
+//! request. Ties go to the lowest server index (creation order), as docs/world.md §6 fixes.
 
 use std::fmt;
 use std::str::FromStr;

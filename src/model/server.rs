@@ -1,7 +1,7 @@
 // Over 600 lines: one scheduler, whose invariants (coalesced runs = single steps) span it.
 //! The inference server of one serving group (its entry pod): vLLM-style iteration-level
-//! continuous batching, exactly as model-rules.md ("The inference server") states it, with runs
-//! of identical decode steps coalesced into one wake-up (simulator.md §5, §13).
+//! continuous batching, exactly as docs/world.md §4.1 states it, with runs
+//! of identical decode steps coalesced into one wake-up (docs/world.md §4.3).
 //!
 //! The server owns its waiting queue, its running batch and its KV cache. It holds no clock and
 //! no event queue: the caller delivers arrivals, and wake-ups at the time [`Server::next_wakeup`]
@@ -37,7 +37,7 @@
 //!   step at once, with that request alone; another request arriving at the same instant
 //!   arrives "at the instant a step starts" and joins the next step. The outcome does not
 //!   depend on the order in which the caller delivers same-instant arrivals and the wake-up.
-//! - **Transferred requests** (prefill/decode disaggregation, simulator.md §10): a decode
+//! - **Transferred requests** (prefill/decode disaggregation, docs/world.md §4.5): a decode
 //!   server takes a request prefilled elsewhere with [`Server::arrive_prefilled`]. It queues
 //!   like any request and is admitted under the same rules, as a decode: 1 token of budget, and
 //!   KV for the whole transferred cache (prompt + the first token) + 1 for the token its

@@ -98,7 +98,7 @@ impl<'p> TickView<'p> {
                 labels: u.labels,
                 ready: running,
                 // Deletion requested or a container restarted: Kthena counts the pod as
-                // failed (engine.md §5.1); `restartCount` never goes back to 0.
+                // failed (docs/engine.md §7.1); `restartCount` never goes back to 0.
                 failed: matches!(u.state, UnitState::Terminating { .. }) || u.restarts > 0,
                 start_time_ms: u.start_time.map(|t| clock.engine_time(t)),
             });

@@ -2,7 +2,7 @@
 //! servers, serving groups start, serve, drain and go, GPUs run out and are provisioned, and
 //! every sync period the autoscaler controller reads the pods and scales the ModelServings.
 //!
-//! Events at the same instant are handled in this order (model-rules.md, simulator.md §3):
+//! Events at the same instant are handled in this order (docs/world.md §2):
 //! server steps ending (completions first), then request arrivals (open-loop requests, and
 //! KV caches reaching the decode side), then closed-loop sends, then pod and node
 //! transitions (ready, grace end, capacity added), then router-queue timeouts, then policy

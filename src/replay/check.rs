@@ -1,6 +1,6 @@
 //! Comparing replayed decisions with the expectations a line carries (`expected`, the
-//! decisions of Kthena's Go code): the compared fields of FORMAT.md §5.5 exactly, and the
-//! recommendation inputs (`algInput`) within 1e-9 relative.
+//! decisions of Kthena's Go code): the compared fields of docs/golden-format.md §7.5 exactly, and
+//! the recommendation inputs (`algInput`) within 1e-9 relative.
 
 use serde_json::Value;
 

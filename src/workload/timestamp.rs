@@ -1,7 +1,7 @@
 //! Times as traces write them, parsed into integer microseconds without a date library:
 //! the Azure traces' wall-clock timestamps, decimal numbers of seconds, milliseconds or
 //! microseconds, and timestamps laid out by a strftime-style pattern. Finer digits than a
-//! microsecond are truncated (model-rules.md), never rounded.
+//! microsecond are truncated (docs/world.md §3.2), never rounded.
 
 use crate::sim::MICROS_PER_SEC;
 

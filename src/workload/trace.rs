@@ -10,7 +10,7 @@
 //! Trace time is the time from the first row for formats with wall-clock timestamps, and
 //! the time written in the file for formats with relative times (see
 //! [`TraceFormat::is_absolute`]). Times are truncated to whole microseconds
-//! (model-rules.md). A prompt of 0 tokens becomes 1, and an output of 0 tokens becomes 1 or
+//! (docs/world.md §3.2). A prompt of 0 tokens becomes 1, and an output of 0 tokens becomes 1 or
 //! drops the row (see [`ZeroOutput`]): every request has a prompt and produces a token in
 //! the server model. Rows with equal times arrive at the same instant, in file order.
 

@@ -3,6 +3,7 @@ mod calibrate;
 mod chart;
 mod cli;
 mod compare;
+mod docs;
 mod faults;
 mod fuzz_regressions;
 mod golden;

@@ -1,8 +1,8 @@
 //! Kthena's unit-test table for the prefill/decode ratio enforcement (`TestEnforceRoleRatio`
 //! in `pkg/autoscaler/algorithm/disaggregated_ratio_test.go`), translated case by case. Ratio
-//! enforcement exists only at HEAD (engine.md §10); the eight cases of revision 768013f4 match
-//! HEAD's fallback ("saturate the deficient side, then lower the other side", §12.4 G6).
-//! Revision 0ab2f55e (newer than HEAD) adds three cases: one of them
+//! enforcement exists only at HEAD (docs/engine.md §12); the eight cases of revision 768013f4 match
+//! HEAD's fallback ("saturate the deficient side, then lower the other side",
+//! docs/engine.md §13.4 G6). Revision 0ab2f55e (newer than HEAD) adds three cases: one of them
 //! ("exact decimal ratio avoids floating-point rounding rejection") also holds at HEAD and is
 //! ported; the other two expect behaviour HEAD does not have and are not ported:
 //! * "rounding repair remains inside both ratio bounds": prefill 1, decode 3, bounds [1, 10]
@@ -10,8 +10,8 @@
 //!   decode 3 / "0.6666666666666666" (one repair step, no second pass);
 //! * `TestEnforceRoleRatioReturnsErrorWhenNoIntegerPairSatisfiesConstraint`: prefill 1,
 //!   decode 2, bounds prefill [1, 2] decode [2, 3], ratio [0.55, 0.55]; Go expects an error;
-//!   HEAD returns prefill 2 / decode 2 / "1" with no error (§10: a violated ratio after
-//!   clamping is not reported).
+//!   HEAD returns prefill 2 / decode 2 / "1" with no error (docs/engine.md §12: a violated ratio
+//!   after clamping is not reported).
 
 use super::*;
 use crate::engine::policy::Quantity;

@@ -1,7 +1,7 @@
 //! Kthena's unit tests of the histogram snapshots and `QuantileInDiff`
 //! (`pkg/autoscaler/histogram/histogram_test.go`). The file is stored only for the
 //! predecessor repository matrixinfer-ai/kthena (revision bd24316a); volcano-sh/kthena keeps
-//! `histogram.go` unchanged at v0.4.0 and HEAD (engine.md §5.6, §12.4 G5), so the cases hold
+//! `histogram.go` unchanged at v0.4.0 and HEAD (docs/engine.md §7.6, §13.4 G5), so the cases hold
 //! for both engine versions. Go's `assert.InDelta(…, 1e-6)` is kept as a tolerance.
 
 use super::*;

@@ -5,7 +5,7 @@
 //! The target key is an input of `OptimizerMeta::new` here (the controller computes it), so the
 //! restore table is run with HEAD's `namespace/name` keys (revision 00d9c98b spells them out)
 //! and with v0.4.0's bare `name` keys (revision 768013f4 and the binding-era revision spell
-//! those out); the split itself is the same code at both versions (engine.md §9, §12.4 G5).
+//! those out); the split itself is the same code at both versions (docs/engine.md §11, §13.4 G5).
 //!
 //! Not ported:
 //! * `TestNewOptimizerMeta/nil when HeterogeneousTarget unset` — `OptimizerMeta::new` takes a
@@ -17,10 +17,11 @@
 //! * `TestOptimizeRecordsRawRecommendationInStabilizationWindows` and
 //!   `TestOptimizePanicModeEmptyBehaviorRegression` (revision 00d9c98b) — whole `Optimize`
 //!   cycles against an HTTP Prometheus stub, and the first asserts the post-HEAD fix #1644
-//!   (raw recommendation recorded), which contradicts engine.md §12.4 G4;
+//!   (raw recommendation recorded), which contradicts docs/engine.md §13.4 G4;
 //! * `TestExternalMetricAggregation` / `TestAverageExternalMetric` of a binding-era revision
 //!   (`NewOptimizerMeta(binding)`): a different aggregation design (weighted *sum*, `_perc`
-//!   and `_percentage` suffixes) that is neither v0.4.0 (no external metrics) nor HEAD (§5.5).
+//!   and `_percentage` suffixes) that is neither v0.4.0 (no external metrics) nor HEAD
+//!   (docs/engine.md §7.5).
 
 use super::*;
 use crate::engine::policy::{HeterogeneousParam, ObjectReference, Target};
@@ -192,7 +193,7 @@ fn make_param(name: &str, cost: i32, min: i32, max: i32) -> HeterogeneousParam {
     param("", name, cost, min, max)
 }
 
-/// engine.md §4.6 `targetKey`: HEAD `(ref.namespace or policy namespace)/name`, v0.4.0 `name`.
+/// docs/engine.md §6.5 `targetKey`: HEAD `(ref.namespace or policy namespace)/name`, v0.4.0 `name`.
 fn target_key(version: EngineVersion, policy_namespace: &str, p: &HeterogeneousParam) -> String {
     let r = &p.target.as_ref().expect("target").target_ref;
     match version {
@@ -428,7 +429,7 @@ proptest! {
         }
     }
 
-    /// engine.md §9: any rate <= 100 (including 0) is a pure cheapest-first fill with ties to
+    /// docs/engine.md §11: any rate <= 100 (including 0) is a pure cheapest-first fill with ties to
     /// the lower param index.
     #[test]
     fn rate_up_to_100_is_cheapest_first_fill(

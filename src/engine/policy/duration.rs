@@ -1,5 +1,5 @@
 //! Kubernetes `metav1.Duration`: Go's `time.ParseDuration` syntax, `Milliseconds()` and the
-//! canonical `String()` form, bit for bit (engine.md §1.1).
+//! canonical `String()` form, bit for bit (docs/engine.md §3.1).
 
 use std::fmt;
 use std::str::FromStr;

@@ -1,5 +1,5 @@
 //! Kthena's autoscaling custom resources as the engine receives them: value formats
-//! (durations, quantities) and the policy types after defaulting (engine.md §1-§2). Reading
+//! (durations, quantities) and the policy types after defaulting (docs/engine.md §3-§4). Reading
 //! and validating manifests is [`crate::kthena`]'s job.
 
 mod duration;

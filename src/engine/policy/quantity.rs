@@ -1,5 +1,5 @@
 //! Kubernetes `resource.Quantity` as used by `targetValue`, `minRatio` and `maxRatio`
-//! (engine.md §1.2): the schema pattern, the exact decimal value rounded away from zero to
+//! (docs/engine.md §3.2): the schema pattern, the exact decimal value rounded away from zero to
 //! 1e-9, and the correctly rounded conversion to `f64` (`AsFloat64Slow`).
 
 use std::cmp::Ordering;
@@ -27,7 +27,7 @@ pub struct QuantityError;
 const MAX_EXPONENT: i64 = 1_000_000;
 
 impl Quantity {
-    /// Parses a quantity written as a string (schema pattern of engine.md §1.2).
+    /// Parses a quantity written as a string (schema pattern of docs/engine.md §3.2).
     pub fn parse(s: &str) -> Result<Self, QuantityError> {
         let b = s.as_bytes();
         let mut i = 0;

@@ -1,5 +1,5 @@
 //! The engine's view of an autoscaling policy: what Kthena's controller reads from the API
-//! server after the schema defaults and the mutating webhook ran (engine.md §2). Both API
+//! server after the schema defaults and the mutating webhook ran (docs/engine.md §4). Both API
 //! generations map onto these types: a current-API `AutoscalingPolicy`, or a v0.4
 //! `AutoscalingPolicyBinding` joined with the `AutoscalingPolicy` it references.
 
@@ -10,7 +10,7 @@ use super::{Duration, Quantity};
 /// Labels and label selectors use ordered maps so that canonical strings are stable.
 pub type Labels = BTreeMap<String, String>;
 
-/// One autoscaling unit as the controller iterates over them (engine.md §4.2).
+/// One autoscaling unit as the controller iterates over them (docs/engine.md §6.1).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Policy {
     /// Namespace of the policy (current API) or of the binding (v0.4).
@@ -20,7 +20,7 @@ pub struct Policy {
     /// `metadata.uid` of the policy; part of the optimizer's scope.
     pub uid: String,
     /// `metadata.generation`: (policy, binding); the binding part is 0 for the current API.
-    /// Any change resets the engine state (engine.md §4.2).
+    /// Any change resets the engine state (docs/engine.md §6.1).
     pub generation: (i64, i64),
     pub tolerance_percent: i32,
     /// `spec.metrics` in manifest order.
@@ -54,7 +54,8 @@ pub struct ScaleUpBehavior {
 pub struct StablePolicy {
     pub instances: i32,
     pub percent: i32,
-    /// TTL of the corrected-replica history that anchors the step limit (engine.md §13 item 1).
+    /// TTL of the corrected-replica history that anchors the step limit
+    /// (docs/engine.md §14 item 1).
     pub period: Option<Duration>,
     pub select_policy: SelectPolicy,
     pub stabilization_window: Option<Duration>,
@@ -220,7 +221,7 @@ pub struct RoleScalingParam {
 }
 
 impl RoleScalingParam {
-    /// A fixed role is never measured and always kept at its size (engine.md §4.7).
+    /// A fixed role is never measured and always kept at its size (docs/engine.md §6.6).
     pub fn is_fixed(&self) -> bool {
         self.max_replicas > 0 && self.min_replicas == self.max_replicas
     }
@@ -256,7 +257,7 @@ impl LabelSelector {
         })
     }
 
-    /// The canonical selector string that keys a metric group (engine.md §5.3 `groupKey`).
+    /// The canonical selector string that keys a metric group (docs/engine.md §7.3 `groupKey`).
     pub fn canonical_string(&self) -> String {
         let mut parts: Vec<String> = Vec::new();
         for (k, v) in &self.match_labels {

@@ -2,7 +2,7 @@
 //! `pkg/autoscaler/algorithm/recommendation_test.go`), translated case by case. The 26 shared
 //! cases are identical in every stored revision of the Go file (the matrixinfer-ai original
 //! and the volcano-sh versions); the recommendation code is the same at v0.4.0 and HEAD
-//! (engine.md §6), so each case holds for both engine versions.
+//! (docs/engine.md §8), so each case holds for both engine versions.
 //!
 //! Not ported (they need inputs that exist only after HEAD, so they cannot be expressed with
 //! this engine's `RecommendationInput`):
@@ -338,8 +338,8 @@ fn given_too_many_unready_instances_when_estimated_result_is_opposite_then_retur
 }
 
 /// From a revision newer than HEAD (volcano-sh commit 0250f2c7, which added reporter counts);
-/// with no reporter counts it exercises the collector's one-summed-map shape (engine.md §6.3,
-/// §13 item 2) and holds for both engine versions.
+/// with no reporter counts it exercises the collector's one-summed-map shape (docs/engine.md §8.3,
+/// §14 item 2) and holds for both engine versions.
 #[test]
 fn given_no_reporter_counts_when_aggregated_metric_exceeds_tolerance_then_scale_up() {
     check(

@@ -14,7 +14,7 @@
 //! Not ported: "when stable scale down and unknown select policy then no constraint applied"
 //! (expects 5) and "when stable scale up and unknown select policy then no constraint
 //! applied" (expects 20). They set `SelectPolicy: "Unknown"`, which this engine's
-//! `SelectPolicy` enum cannot represent (engine.md §8.2: any other string means no limit).
+//! `SelectPolicy` enum cannot represent (docs/engine.md §10.2: any other string means no limit).
 //!
 //! Long because it is an upstream table, kept whole and in its order.
 
@@ -347,7 +347,7 @@ fn when_panic_and_min_corrected_history_is_smaller_then_constraint_tightens() {
 }
 
 /// HEAD (revision 2513a525) expects 5: the `pastSample > 0` guard skips the panic limit.
-/// v0.4.0 has no guard (engine.md §12.4 G2): the empty window answers the current count 0,
+/// v0.4.0 has no guard (docs/engine.md §13.4 G2): the empty window answers the current count 0,
 /// the limit is `0 + 0·100/100 = 0`, so the panic cycle keeps 0.
 #[test]
 fn when_panic_and_current_instances_is_zero_then_percentage_floor_does_not_block_scale_up() {

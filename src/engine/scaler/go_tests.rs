@@ -4,7 +4,7 @@
 //!
 //! The Go cases seed the history with `AppendRecommendation` / `AppendCorrected` (the Go
 //! comments call it "the fix: when skip=true, we record currentInstancesCount"; the engine
-//! records nothing on a skipped cycle, engine.md §8.3, so the seeding is done explicitly
+//! records nothing on a skipped cycle, docs/engine.md §10.3, so the seeding is done explicitly
 //! here, as in Go) and then run the correction. `scaleDown.period` is unset, so `MaxCorrected`
 //! has TTL 0 and the v0.4.0 window-direction difference (G1) cannot show: every case is run at
 //! both engine versions.

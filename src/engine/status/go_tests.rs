@@ -2,7 +2,7 @@
 //! volcano-sh/kthena revision 404a7afb, whose first test also appears alone in another stored
 //! revision), translated case by case. Go's wall clock becomes an explicit `NOW`.
 //!
-//! Two of them read `MaxCorrected`, which v0.4.0 builds as a *minimum* window (engine.md §12.4
+//! Two of them read `MaxCorrected`, which v0.4.0 builds as a *minimum* window (docs/engine.md §13.4
 //! G1); they are checked at HEAD with the Go expectation and at v0.4.0 with the value the
 //! v0.4.0 wiring gives (the Go comment itself names it: "a Minimum window would return 3").
 //!

@@ -1,5 +1,5 @@
 //! From accepted objects to the engine's [`Policy`]: the schema defaults the API server fills
-//! in (engine.md §2.1-§2.4) and the behaviour defaulting of [`effective_behavior`]. Only valid
+//! in (docs/engine.md §4.1-§4.4) and the behaviour defaulting of [`effective_behavior`]. Only valid
 //! objects get here; a field that is still missing makes the builder return `None` rather than
 //! guess.
 
@@ -19,7 +19,7 @@ use crate::kthena::defaults::{
     DEFAULT_METRIC_ENDPOINT_URI, DEFAULT_TOLERANCE_PERCENT,
 };
 
-/// Schema defaults of a current-API `pod` metric source (engine.md §2.3).
+/// Schema defaults of a current-API `pod` metric source (docs/engine.md §4.3).
 const DEFAULT_POD_SOURCE_URI: &str = "/metrics";
 const DEFAULT_POD_SOURCE_PORT: i32 = 8100;
 
@@ -133,7 +133,8 @@ fn target(t: &RawTarget) -> Option<Target> {
     })
 }
 
-/// v0.x: the endpoint defaults apply only inside a written `metricEndpoint` (engine.md §13.12).
+/// v0.x: the endpoint defaults apply only inside a written `metricEndpoint`
+/// (docs/engine.md §14 item 12).
 fn metric_endpoint(e: &RawMetricEndpoint) -> MetricEndpoint {
     MetricEndpoint {
         uri: e

@@ -16,7 +16,7 @@ pub struct ModelServing {
     pub name: String,
     pub uid: String,
     /// `spec.replicas`: the number of serving groups. `None` when not written; the HEAD
-    /// controller then reads 1, while v0.4.0 refuses to scale the target (engine.md §4.3).
+    /// controller then reads 1, while v0.4.0 refuses to scale the target (docs/engine.md §6.2).
     pub replicas: Option<i32>,
     /// `spec.template.roles`, in manifest order.
     pub roles: Vec<ModelServingRole>,

@@ -70,7 +70,7 @@ pub(super) fn policy_api(spec: Option<&Value>, referenced_by_binding: bool) -> A
     }
 }
 
-/// v0.x `AutoscalingPolicy.spec` (engine.md §2.1).
+/// v0.x `AutoscalingPolicy.spec` (docs/engine.md §4.1).
 pub(super) fn policy_v04(spec: &Node, f: &mut Findings) -> RawPolicyV04 {
     let Some(mut o) = spec.fields(f) else {
         return RawPolicyV04::default();
@@ -86,7 +86,7 @@ pub(super) fn policy_v04(spec: &Node, f: &mut Findings) -> RawPolicyV04 {
     policy
 }
 
-/// v0.x `AutoscalingPolicyBinding.spec` (engine.md §2.2).
+/// v0.x `AutoscalingPolicyBinding.spec` (docs/engine.md §4.1).
 pub(super) fn binding(spec: &Node, f: &mut Findings) -> RawBinding {
     let Some(mut o) = spec.fields(f) else {
         return RawBinding::default();
@@ -113,7 +113,7 @@ pub(super) fn binding(spec: &Node, f: &mut Findings) -> RawBinding {
     binding
 }
 
-/// Current-API `AutoscalingPolicy.spec` (engine.md §2.3).
+/// Current-API `AutoscalingPolicy.spec` (docs/engine.md §4.2).
 pub(super) fn policy_current(spec: &Node, f: &mut Findings) -> RawPolicyCurrent {
     let Some(mut o) = spec.fields(f) else {
         return RawPolicyCurrent::default();

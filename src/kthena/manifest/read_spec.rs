@@ -1,6 +1,6 @@
 //! Readers for the parts that AutoscalingPolicy and AutoscalingPolicyBinding specs share:
 //! behaviour, metrics, targets, object references, label selectors and metric sources
-//! (engine.md §2.1-§2.3). Lists keep one entry per item, even an unreadable one, so that later
+//! (docs/engine.md §4.1-§4.3). Lists keep one entry per item, even an unreadable one, so that later
 //! checks name the same indices as the manifest.
 
 use std::collections::BTreeMap;

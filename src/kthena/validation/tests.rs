@@ -168,7 +168,7 @@ fn metric_sources_one_of_and_pod_and_prometheus_rules() {
             format!("{path}[m].prometheus.query: Required value"),
         ]
     );
-    // An undeclared source key is not checked for homogeneous targets (§2.5.1).
+    // An undeclared source key is not checked for homogeneous targets (docs/engine.md §4.5.1).
     assert_eq!(
         current_spec(&spec("{other: {pod: {port: 1}}}")),
         Vec::<String>::new()
@@ -541,7 +541,8 @@ fn v04_binding_target_kinds() {
             "spec.homogeneousTarget.targetRef.subTarget.kind: Invalid value: \"Pod\": homogeneousTarget.targetRef.subTarget.kind must be `Role`, but got Pod",
         ]
     );
-    // An empty subTargets kind passes the webhook (and fails at run time, §13 item 14).
+    // An empty subTargets kind passes the webhook (and fails at run time,
+    // docs/engine.md §14 item 14).
     assert_eq!(
         homogeneous("{targetRef: {name: ms}, subTargets: {name: prefill}}"),
         Vec::<String>::new()

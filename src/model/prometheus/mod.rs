@@ -1,5 +1,5 @@
 //! A small Prometheus inside the simulator, answering the PromQL of a policy's Prometheus
-//! metric sources (engine.md §5.4) over the simulated pods' own metrics.
+//! metric sources (docs/engine.md §7.4) over the simulated pods' own metrics.
 //!
 //! It owns three things: ingestion ([`SeriesStore::record`] turns each scrape into series
 //! named as Prometheus 3 names them, with staleness markers and bounded retention), the query
