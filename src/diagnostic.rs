@@ -102,9 +102,14 @@ pub enum Place {
     File,
     /// A line (1-based), and a column where known.
     Line { line: usize, column: Option<usize> },
-    /// A document of a multi-document YAML file (1-based among the non-empty ones) and the
-    /// line where its content starts.
-    Document { document: usize, line: usize },
+    /// A document of a multi-document YAML file (1-based among the non-empty ones), the item
+    /// of a `kind: List` document (1-based) when it is one, and the line where its content
+    /// starts.
+    Document {
+        document: usize,
+        item: Option<usize>,
+        line: usize,
+    },
 }
 
 impl fmt::Display for Place {
@@ -116,7 +121,16 @@ impl fmt::Display for Place {
                 line,
                 column: Some(c),
             } => write!(f, "line {line}, column {c}"),
-            Place::Document { document, line } => write!(f, "document {document} (line {line})"),
+            Place::Document {
+                document,
+                item: None,
+                line,
+            } => write!(f, "document {document} (line {line})"),
+            Place::Document {
+                document,
+                item: Some(item),
+                line,
+            } => write!(f, "document {document}, item {item} (line {line})"),
         }
     }
 }
@@ -348,11 +362,21 @@ mod tests {
             .in_file("p.yaml")
             .at(Place::Document {
                 document: 2,
+                item: None,
                 line: 14,
             });
         assert_eq!(
             d.to_string(),
             "p.yaml: document 2 (line 14): spec.minReplicas: Invalid value: 0"
+        );
+        let d = d.at(Place::Document {
+            document: 1,
+            item: Some(3),
+            line: 40,
+        });
+        assert_eq!(
+            d.to_string(),
+            "p.yaml: document 1, item 3 (line 40): spec.minReplicas: Invalid value: 0"
         );
         let d = Diagnostic::warning("", "no rows")
             .in_file("t.csv")

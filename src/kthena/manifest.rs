@@ -98,22 +98,20 @@ impl ObjectKind {
     }
 }
 
-/// Where a document sits: file name as given, 1-based document index among the non-empty
-/// documents, and the 1-based line where its content starts.
+/// Where an object sits: file name as given, 1-based document index among the non-empty
+/// documents, its 1-based index among the `items` of a `kind: List` document, and the 1-based
+/// line where its content starts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
     pub file: String,
     pub document: usize,
+    pub item: Option<usize>,
     pub line: usize,
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}: document {} (line {})",
-            self.file, self.document, self.line
-        )
+        write!(f, "{}: {}", self.file, self.place())
     }
 }
 
@@ -136,6 +134,7 @@ impl Location {
     pub fn place(&self) -> Place {
         Place::Document {
             document: self.document,
+            item: self.item,
             line: self.line,
         }
     }
@@ -229,25 +228,41 @@ impl ManifestSet {
                 let location = Location {
                     file: file.clone(),
                     document: d.index,
+                    item: None,
                     line: d.line,
                 };
                 let mut findings = Findings::default();
-                let header = match &d.value {
-                    Ok(value) => read_header(value, &mut findings),
+                let value = match &d.value {
+                    Ok(value) => value,
                     Err(e) => {
                         findings.problem(&FieldPath::default(), format!("invalid YAML: {e}"));
-                        None
+                        docs.push(DocState::new(location, findings, None));
+                        continue;
                     }
                 };
-                docs.push(DocState {
-                    location,
-                    findings,
-                    header,
-                    entry: None,
-                });
+                match list_items(value, &mut findings) {
+                    Some(items) => {
+                        for (i, item) in items.iter().enumerate() {
+                            let location = Location {
+                                item: Some(i + 1),
+                                line: d.item_lines.get(i).copied().unwrap_or(d.line),
+                                ..location.clone()
+                            };
+                            let mut findings = Findings::default();
+                            let header = read_header(item, &mut findings);
+                            docs.push(DocState::new(location, findings, header));
+                        }
+                        if !findings.problems.is_empty() {
+                            docs.push(DocState::new(location, findings, None));
+                        }
+                    }
+                    None => {
+                        let header = read_header(value, &mut findings);
+                        docs.push(DocState::new(location, findings, header));
+                    }
+                }
             }
         }
-
         read_contents(&mut docs);
         cross_check(&mut docs);
         ManifestSet::collect(&docs)
@@ -376,6 +391,43 @@ impl ManifestSet {
                     location: location.clone(),
                 });
             }
+        }
+    }
+}
+
+impl<'v> DocState<'v> {
+    fn new(
+        location: Location,
+        findings: Findings,
+        header: Option<(ObjectKind, Meta, Option<Node<'v>>)>,
+    ) -> Self {
+        DocState {
+            location,
+            findings,
+            header,
+            entry: None,
+        }
+    }
+}
+
+/// The `items` of a `kind: List` document (`apiVersion: v1`, as `kubectl get -o yaml` prints
+/// several objects); `None` for any other document. A List without an `items` sequence is a
+/// problem (and has no items).
+fn list_items<'v>(value: &'v Value, f: &mut Findings) -> Option<&'v [Value]> {
+    let map = value.as_mapping()?;
+    if map.get("kind").and_then(Value::as_str) != Some("List") {
+        return None;
+    }
+    match map.get("items") {
+        Some(Value::Sequence(items)) => Some(items),
+        Some(Value::Null) | None => Some(&[]),
+        Some(other) => {
+            f.invalid(
+                &FieldPath::new("items"),
+                &yaml_walk::render(other),
+                "a List's items must be a sequence of objects",
+            );
+            Some(&[])
         }
     }
 }

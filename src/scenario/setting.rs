@@ -358,13 +358,38 @@ fn spec_path(s: &Setting, kind: &str, spec: &Value) -> Option<String> {
 /// The value the manifest-scoped setting `s` finds in the first document of the manifest
 /// `text` it addresses (`None` when no document has the field, or the text is not YAML).
 pub fn manifest_value(text: &str, s: &Setting) -> Option<Value> {
-    yaml_serde::Deserializer::from_str(text)
+    let docs: Vec<Value> = yaml_serde::Deserializer::from_str(text)
         .filter_map(|de| Value::deserialize(de).ok())
-        .find_map(|doc| {
-            let kind = doc.get("kind").and_then(Value::as_str).unwrap_or("");
-            let spec = doc.get("spec")?;
-            get_path(spec, &spec_path(s, kind, spec)?).cloned()
-        })
+        .collect();
+    docs.iter().flat_map(objects).find_map(|object| {
+        let kind = object.get("kind").and_then(Value::as_str).unwrap_or("");
+        let spec = object.get("spec")?;
+        get_path(spec, &spec_path(s, kind, spec)?).cloned()
+    })
+}
+
+/// The Kubernetes objects of a document: the `items` of a `kind: List` (as `kubectl get -o
+/// yaml` prints them), else the document itself.
+fn objects(doc: &Value) -> Vec<&Value> {
+    match doc.get("items").and_then(Value::as_sequence) {
+        Some(items) if is_list(doc) => items.iter().collect(),
+        _ => vec![doc],
+    }
+}
+
+/// [`objects`], mutable.
+fn objects_mut(doc: &mut Value) -> Vec<&mut Value> {
+    if !(is_list(doc) && doc.get("items").is_some_and(Value::is_sequence)) {
+        return vec![doc];
+    }
+    doc.get_mut("items")
+        .and_then(Value::as_sequence_mut)
+        .map(|items| items.iter_mut().collect())
+        .unwrap_or_default()
+}
+
+fn is_list(doc: &Value) -> bool {
+    doc.get("kind").and_then(Value::as_str) == Some("List")
 }
 
 /// Applies the `policy.` / `binding.` settings to the documents of one manifest file and
@@ -378,8 +403,8 @@ pub fn apply_to_manifest(
     apply_to_manifest_at(text, settings, matched, &mut Vec::new())
 }
 
-/// [`apply_to_manifest`], also recording each setting applied: its index, the document
-/// (0-based) and the field path it wrote (`spec.metrics[0].targetValue`), so that a setting
+/// [`apply_to_manifest`], also recording each setting applied: its index, the object
+/// (0-based, a List's items counted one by one) and the field path it wrote (`spec.metrics[0].targetValue`), so that a setting
 /// the API server would prune is refused by name.
 pub fn apply_to_manifest_at(
     text: &str,
@@ -399,7 +424,7 @@ pub fn apply_to_manifest_at(
     for de in yaml_serde::Deserializer::from_str(text) {
         docs.push(Value::deserialize(de).map_err(|e| SettingError::NotYaml(e.to_string()))?);
     }
-    for (d, doc) in docs.iter_mut().enumerate() {
+    for (d, doc) in docs.iter_mut().flat_map(objects_mut).enumerate() {
         let kind = doc
             .get("kind")
             .and_then(Value::as_str)

@@ -8,6 +8,7 @@ mod faults;
 mod fuzz_regressions;
 mod golden;
 mod interrupt;
+mod kubectl;
 mod kubernetes_example;
 mod layering;
 mod long_run;

@@ -1,6 +1,7 @@
 //! Splitting a multi-document YAML text at its `---` separators, so that each document is
 //! parsed on its own: a syntax error then spoils only its own document, and every document
-//! knows the line where it starts.
+//! knows the line where it starts. A `kind: List` document (what `kubectl get -o yaml` prints)
+//! also knows where each of its `items` starts.
 
 use yaml_serde::Value;
 
@@ -14,6 +15,8 @@ pub(crate) struct Document {
     /// The parsed value, or the YAML error (whose line and column count from the start of the
     /// whole text).
     pub(crate) value: Result<Value, yaml_serde::Error>,
+    /// 1-based lines where the entries of a top-level `items:` sequence start, in order.
+    pub(crate) item_lines: Vec<usize>,
 }
 
 /// A line that starts a new document: `---` alone or followed by blanks, a comment or content.
@@ -62,9 +65,43 @@ pub(crate) fn split_documents(text: &str) -> Vec<Document> {
             index: docs.len() + 1,
             line: first_line + content,
             value,
+            item_lines: item_lines(chunk, first_line),
         });
     }
     docs
+}
+
+/// The lines (1-based, counted from `first_line`) where the entries of the document's top-level
+/// `items:` block sequence start: the `- ` lines at the sequence's own indentation. Empty for a
+/// flow sequence (`items: [...]`) or no `items`; positions only, the parsed value decides what
+/// the items are.
+fn item_lines(chunk: &str, first_line: usize) -> Vec<usize> {
+    let mut lines = chunk.split_inclusive('\n').enumerate();
+    if !lines.any(|(_, l)| l.trim_end() == "items:") {
+        return Vec::new();
+    }
+    let mut indent = None;
+    let mut starts = Vec::new();
+    for (i, line) in lines {
+        let body = line.trim_start_matches(' ');
+        let at = line.len() - body.len();
+        let body = body.trim_end();
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        let entry = body == "-" || body.starts_with("- ");
+        match indent {
+            None if entry => indent = Some(at),
+            // `items:` followed by anything but a block sequence.
+            None => break,
+            Some(i0) if at < i0 || (at == i0 && !entry) => break,
+            _ => {}
+        }
+        if entry && Some(at) == indent {
+            starts.push(first_line + i);
+        }
+    }
+    starts
 }
 
 #[cfg(test)]
@@ -97,6 +134,16 @@ mod tests {
         assert!(split_documents("").is_empty());
         assert!(split_documents("# nothing\n---\n").is_empty());
         assert!(split_documents("\u{feff}---\n").is_empty());
+    }
+
+    #[test]
+    fn list_items_are_located_at_either_indentation() {
+        let text = "apiVersion: v1\nitems:\n- a: 1\n  b:\n  - x\n-\n  a: 2\nkind: List\n";
+        assert_eq!(split_documents(text)[0].item_lines, [3, 6]);
+        let text = "# c\n---\nkind: List\nitems:\n  # note\n  - a: 1\n    b: [1]\n  - a: 2\nmetadata: {}\n";
+        assert_eq!(split_documents(text)[0].item_lines, [6, 8]);
+        assert!(split_documents("items: [1, 2]\n")[0].item_lines.is_empty());
+        assert!(split_documents("a: 1\n")[0].item_lines.is_empty());
     }
 
     #[test]

@@ -109,8 +109,8 @@ fn v04_role_level_example_keeps_the_sub_target_and_no_endpoint() {
             name: "prefill".into()
         })
     );
-    // Not written, so not defaulted: the v0.4.0 collector then scrapes port 0 (docs/engine.md §14
-    // item 12).
+    // Not written, so not defaulted: the v0.4.0 collector then scrapes port 0
+    // (docs/engine.md §14 item 12).
     assert_eq!(target.metric_endpoint, None);
     assert_eq!(p.metrics[0].target_value.as_str(), "4");
 }
@@ -155,6 +155,7 @@ fn the_guide_example_is_refused_for_its_panic_policy_period() {
         set.problems()[0].place,
         crate::diagnostic::Place::Document {
             document: 1,
+            item: None,
             line: 4
         }
     );
