@@ -51,7 +51,7 @@ impl UnixMillis {
     }
 }
 
-/// The Kthena revision whose decisions the engine reproduces (engine.md, header table).
+/// The Kthena revision whose decisions the engine reproduces (docs/engine.md §1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum EngineVersion {
     /// Release v0.4.0: `AutoscalingPolicy` + `AutoscalingPolicyBinding`.
@@ -61,11 +61,29 @@ pub enum EngineVersion {
     Head,
 }
 
+/// The volcano-sh/kthena revision [`EngineVersion::V0_4`] reproduces: the tag and its commit
+/// (docs/engine.md §1), where `tests/fixtures/golden/engine-v0.4.jsonl.gz` was recorded.
+pub const KTHENA_V0_4_REVISION: &str = "v0.4.0 2916fb73";
+
+/// The volcano-sh/kthena revision [`EngineVersion::Head`] reproduces: the main branch at this
+/// commit (docs/engine.md §1), where `engine-head.jsonl.gz` was recorded. Moving the port to
+/// a newer main means changing this string with the code and the golden decisions.
+pub const KTHENA_HEAD_REVISION: &str = "main 3cc05728";
+
 impl EngineVersion {
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             EngineVersion::V0_4 => "v0.4",
             EngineVersion::Head => "head",
+        }
+    }
+
+    /// The Kthena revision this version reproduces ([`KTHENA_V0_4_REVISION`],
+    /// [`KTHENA_HEAD_REVISION`]).
+    pub const fn kthena_revision(self) -> &'static str {
+        match self {
+            EngineVersion::V0_4 => KTHENA_V0_4_REVISION,
+            EngineVersion::Head => KTHENA_HEAD_REVISION,
         }
     }
 }
