@@ -10,10 +10,13 @@ mod plan;
 mod presets;
 mod replay;
 mod run;
+mod scenario;
 mod schema;
+mod shell;
 mod sweep;
 mod trace;
 mod validate;
+mod version;
 
 use std::process::ExitCode;
 
@@ -32,7 +35,7 @@ pub const EXIT_INTERRUPTED: u8 = 130;
 #[derive(Debug, Parser)]
 #[command(
     name = "kthena-sim",
-    version,
+    version = version::VERSION,
     about = "Simulate Kthena autoscaling policies offline"
 )]
 struct Cli {
@@ -55,6 +58,8 @@ enum Command {
     Plan(plan::Args),
     /// Check Kthena manifests as the API server and the webhooks would.
     Validate(validate::Args),
+    /// Start a scenario from Kthena manifests (`scenario init --from MANIFESTS...`).
+    Scenario(scenario::Args),
     /// Replay recorded metric ticks (JSON Lines) through an engine version.
     Replay(replay::Args),
     /// Print the JSON Schema of scenario files (for editor completion).
@@ -65,6 +70,10 @@ enum Command {
     Calibrate(calibrate::Args),
     /// List the built-in servers: GPUs per server and where their figures come from.
     Presets,
+    /// Print the shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(shell::CompletionsArgs),
+    /// Print the man page, or write one page per subcommand with --out.
+    Manpage(shell::ManpageArgs),
 }
 
 /// `--engine v0.4|head`.
@@ -139,11 +148,14 @@ pub fn main() -> ExitCode {
         Command::Sweep(args) => sweep::run(args),
         Command::Plan(args) => plan::run(args),
         Command::Validate(args) => validate::run(args),
+        Command::Scenario(args) => scenario::run(args),
         Command::Replay(args) => replay::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Trace(args) => trace::run(args),
         Command::Calibrate(args) => calibrate::run(args),
         Command::Presets => presets::run(),
+        Command::Completions(args) => shell::completions(args),
+        Command::Manpage(args) => shell::manpage(args),
     };
     match result {
         Ok(code) => code,

@@ -5,6 +5,7 @@
 pub mod assertion;
 pub mod raw;
 pub mod setting;
+pub mod starter;
 mod validate;
 
 use std::path::PathBuf;

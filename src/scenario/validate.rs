@@ -3,7 +3,7 @@
 //! problem collected with its path — the user fixes them all in one go.
 
 mod faults;
-mod policies;
+pub(super) mod policies;
 mod servings;
 
 use policies::{choose_engine, engine_policies, read_manifests};

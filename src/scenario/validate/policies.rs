@@ -244,7 +244,7 @@ fn scraped_families(
 /// The ports a target's collector scrapes its pods on (a v0.x `metricEndpoint`, the current
 /// API's pod sources, 8100 when unset); a v0.x target without an endpoint is warned about by
 /// the manifest reader.
-fn scraped_ports(target: &Target, engine: EngineVersion) -> Vec<i32> {
+pub(in crate::scenario) fn scraped_ports(target: &Target, engine: EngineVersion) -> Vec<i32> {
     let mut ports: Vec<i32> = match engine {
         EngineVersion::V0_4 => target.metric_endpoint.iter().map(|e| e.port).collect(),
         EngineVersion::Head => target
