@@ -1,5 +1,6 @@
-//! `kthena-sim schema`: the JSON Schema of scenario files, for editor completion (e.g. with
-//! the YAML language server: `# yaml-language-server: $schema=scenario.schema.json`).
+//! `kthena-sim schema`: the JSON Schema of scenario files, for editor completion and checks
+//! (with the YAML language server, a scenario's first line
+//! `# yaml-language-server: $schema=../kthena-sim.schema.json`; README "Scenario files").
 
 use std::process::ExitCode;
 

@@ -23,6 +23,10 @@
 //! is folded into the per-token prefill cost; KV capacity is counted in tokens, not 16-token
 //! blocks; CUDA-graph padding, sampling options and prefix caching are ignored.
 
+use std::borrow::Cow;
+
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
+
 use super::server::ServerParams;
 
 /// A named parameter set.
@@ -241,4 +245,16 @@ pub const PRESETS: [Preset; 10] = [
 /// The preset called `name`.
 pub fn get(name: &str) -> Option<ServerParams> {
     PRESETS.iter().find(|p| p.name == name).map(|p| p.params)
+}
+
+/// A preset as the scenario file names it (`server: {preset: ...}`): one of [`PRESETS`].
+impl JsonSchema for Preset {
+    fn schema_name() -> Cow<'static, str> {
+        "Preset".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        let names: Vec<&str> = PRESETS.iter().map(|p| p.name).collect();
+        json_schema!({ "type": "string", "enum": names })
+    }
 }

@@ -1,10 +1,12 @@
 //! The router (kthena-router or a Service): picks a ready, non-terminating server for each
 //! request. Ties go to the lowest server index (creation order), as docs/world.md §6 fixes.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::str::FromStr;
 
 use rand::RngExt;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 
 use super::ids::UnitId;
 use crate::sim::rng::Stream;
@@ -49,6 +51,17 @@ impl RouterPolicy {
 impl fmt::Display for RouterPolicy {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// A router policy as the scenario file names it: one of [`RouterPolicy::NAMES`].
+impl JsonSchema for RouterPolicy {
+    fn schema_name() -> Cow<'static, str> {
+        "RouterPolicy".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        json_schema!({ "type": "string", "enum": RouterPolicy::NAMES })
     }
 }
 

@@ -909,26 +909,37 @@ pub struct ServerSpec {
     /// A built-in preset (e.g. `llama2-70b-8xa100`); the other fields override its values.
     /// Without a preset every field is required but `prefill_attention_ms`,
     /// `per_context_token_ms` and `request_overhead_ms` (default 0).
+    #[schemars(with = "Option<presets::Preset>")]
     pub preset: Option<String>,
+    // The bounds below are those `resolve` checks.
     /// Running batch slots (vLLM `--max-num-seqs`).
+    #[schemars(range(min = 1))]
     pub max_num_seqs: Option<u32>,
     /// Token budget per step (vLLM `--max-num-batched-tokens`); at least `max_num_seqs`.
+    #[schemars(range(min = 1))]
     pub max_num_batched_tokens: Option<u32>,
     /// KV-cache capacity in tokens (vLLM logs it as "GPU KV cache size").
+    #[schemars(range(min = 1))]
     pub kv_cache_tokens: Option<u64>,
     /// Fixed cost of a step, in milliseconds.
+    #[schemars(range(min = 0))]
     pub base_ms: Option<f64>,
     /// Cost per prompt token prefilled in a step, in milliseconds.
+    #[schemars(range(min = 0))]
     pub per_prefill_token_ms: Option<f64>,
     /// Cost per (prefilled token, earlier token of its sequence) pair, in milliseconds:
     /// attention inside long prompts (default 0).
+    #[schemars(range(min = 0))]
     pub prefill_attention_ms: Option<f64>,
     /// Cost per decoding sequence in a step, in milliseconds.
+    #[schemars(range(min = 0))]
     pub per_decode_seq_ms: Option<f64>,
     /// Cost per already-processed token of each sequence in a step, in milliseconds.
+    #[schemars(range(min = 0))]
     pub per_context_token_ms: Option<f64>,
     /// Delay from a request's arrival to its entry in the scheduler's queue (HTTP,
     /// tokenisation), in milliseconds (default 0).
+    #[schemars(range(min = 0))]
     pub request_overhead_ms: Option<f64>,
 }
 

@@ -2,14 +2,24 @@
 //! become the descriptions of the JSON Schema (`kthena-sim schema`). Nothing is checked here
 //! beyond YAML types; [`super::validate`] turns this into a [`super::Scenario`] and reports
 //! every problem with its path.
+//!
+//! Fields kept as text for validation to parse are described by what it accepts: durations
+//! as [`SpecDuration`] (the same Go syntax), names by their lists (`RouterPolicy`,
+//! `EngineVersion`). The schema's bounds are those validation checks, named by the same
+//! constants.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use schemars::JsonSchema;
+use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde::Deserialize;
 
+use super::MAX_REPLICATIONS;
+use crate::engine::EngineVersion;
+use crate::model::router::RouterPolicy;
 use crate::model::server::ServerSpec;
-use crate::workload::WorkloadSpec;
+use crate::model::spec::MAX_SERVERS;
+use crate::workload::{SpecDuration, WorkloadSpec};
 
 /// A simulation scenario: what to run, against which Kthena manifests, and what to check.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
@@ -21,18 +31,23 @@ pub struct RawScenario {
     #[serde(default)]
     pub seed: u64,
     /// Simulated time to run, e.g. `"2h"`, `"30m"`, `"1h30m"`.
+    #[schemars(with = "SpecDuration")]
     pub duration: String,
     /// Engine version: `v0.4` or `head`. Default: the API generation of the manifests.
     #[serde(default)]
+    #[schemars(with = "Option<EngineVersion>")]
     pub engine: Option<String>,
     /// Autoscaler sync period (default `"15s"`).
     #[serde(default)]
+    #[schemars(with = "Option<SpecDuration>")]
     pub sync_period: Option<String>,
     /// Time of the first controller tick (default `"0s"`).
     #[serde(default)]
+    #[schemars(with = "Option<SpecDuration>")]
     pub first_tick: Option<String>,
     /// The engine's clock at simulated time 0, Unix milliseconds (default 1 700 000 000 000).
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub epoch_ms: Option<i64>,
     /// Kthena manifest files (YAML, used unchanged): AutoscalingPolicy (+ Binding) and
     /// optionally ModelServing. Relative to the scenario file. Empty: no autoscaling.
@@ -63,6 +78,7 @@ pub struct RawScenario {
     /// `seed` itself), every variant with the same ones. Default 1 for `run`, 5 for
     /// `compare`, `sweep` and `plan`; `--replications` replaces it.
     #[serde(default)]
+    #[schemars(range(min = 1, max = MAX_REPLICATIONS))]
     pub replications: Option<usize>,
     /// Output options.
     #[serde(default)]
@@ -85,6 +101,7 @@ pub struct RawPlan {
     /// At most this many configurations are evaluated, the scenario as written included
     /// (default 64).
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub max_runs: Option<usize>,
 }
 
@@ -143,6 +160,7 @@ pub struct RawVariant {
 #[serde(deny_unknown_fields)]
 pub struct RawPolicyChange {
     /// When the change is applied, e.g. `"1h"`.
+    #[schemars(with = "SpecDuration")]
     pub at: String,
     /// Manifest files that replace the scenario's `policies` from then on.
     pub policies: Vec<String>,
@@ -162,14 +180,17 @@ pub struct RawServing {
     pub manifest: Option<String>,
     /// Initial `spec.replicas` (serving groups). Default: the manifest's, else 1.
     #[serde(default)]
+    #[schemars(range(min = 0, max = MAX_SERVERS))]
     pub replicas: Option<i32>,
     /// Roles of each serving group. Default: one server per group (no roles).
     #[serde(default)]
     pub roles: Vec<RawRole>,
     /// Pods per server (entry + workers), each with `gpus_per_pod` GPUs (default 1).
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub pods_per_server: Option<u32>,
     /// GPUs per pod (default 1).
+    // No minimum in the schema: validation accepts 0.
     #[serde(default)]
     pub gpus_per_pod: Option<u32>,
     /// Accelerator type, for cluster capacity (default `gpu`).
@@ -177,15 +198,18 @@ pub struct RawServing {
     pub accelerator: Option<String>,
     /// Price of one server (all its pods) per hour, in the currency of your choice.
     #[serde(default)]
+    #[schemars(range(min = 0))]
     pub price_per_hour: Option<f64>,
     /// Price per GPU-hour; used when `price_per_hour` is absent.
     #[serde(default)]
+    #[schemars(range(min = 0))]
     pub price_per_gpu_hour: Option<f64>,
     /// Time from pod creation to ready.
     #[serde(default)]
     pub startup: Option<RawStartup>,
     /// Drain time of a removed server before what it still holds fails (default `"30s"`).
     #[serde(default)]
+    #[schemars(with = "Option<SpecDuration>")]
     pub termination_grace: Option<String>,
     /// The inference server: a preset and/or explicit limits and step costs.
     pub server: ServerSpec,
@@ -221,6 +245,7 @@ pub struct RawServingFaults {
 #[serde(deny_unknown_fields)]
 pub struct RawCrashes {
     /// Mean time between crashes of one ready server, e.g. `"6h"` (exponential gaps).
+    #[schemars(with = "SpecDuration")]
     pub mtbf: String,
     /// From the container's restart (after the kubelet's crash-loop back-off: 10 s,
     /// doubling up to 5 min) to ready again. Default: the serving's `startup`.
@@ -233,18 +258,22 @@ pub struct RawCrashes {
 pub struct RawImagePull {
     /// Probability that one pull attempt fails, in [0, 1) (default 0).
     #[serde(default)]
+    #[schemars(range(min = 0), extend("exclusiveMaximum" = 1))]
     pub failure_probability: Option<f64>,
     /// Registry outages: every attempt between `from` and `to` fails.
     #[serde(default)]
     pub outages: Vec<RawWindow>,
     /// How long a failing attempt takes (default `"5s"`).
     #[serde(default)]
+    #[schemars(with = "Option<SpecDuration>")]
     pub attempt: Option<String>,
     /// First back-off after a failed attempt, doubling after each (default `"10s"`).
     #[serde(default)]
+    #[schemars(with = "Option<SpecDuration>")]
     pub backoff: Option<String>,
     /// Longest back-off (default `"5m"`).
     #[serde(default)]
+    #[schemars(with = "Option<SpecDuration>")]
     pub max_backoff: Option<String>,
 }
 
@@ -252,7 +281,9 @@ pub struct RawImagePull {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawWindow {
+    #[schemars(with = "SpecDuration")]
     pub from: String,
+    #[schemars(with = "SpecDuration")]
     pub to: String,
 }
 
@@ -261,18 +292,22 @@ pub struct RawWindow {
 #[serde(deny_unknown_fields)]
 pub struct RawNodeLoss {
     /// When the node is lost, e.g. `"30m"`.
+    #[schemars(with = "SpecDuration")]
     pub at: String,
     /// Its accelerator type (a key of `cluster.accelerators`).
     pub accelerator: String,
     /// Its GPUs. The pods on it are the node's share of the type's used GPUs (the
     /// scheduler spreads pods), picked at random among the running ones.
+    #[schemars(range(min = 1))]
     pub gpus: u32,
     /// When a replacement node brings the capacity back (default: never).
     #[serde(default)]
+    #[schemars(with = "Option<SpecDuration>")]
     pub recovers_after: Option<String>,
     /// How long the lost pods stay, not ready, before they are evicted and their serving
     /// groups recreated (default `"5m"`, Kubernetes' unreachable-node toleration).
     #[serde(default)]
+    #[schemars(with = "Option<SpecDuration>")]
     pub eviction: Option<String>,
 }
 
@@ -294,12 +329,15 @@ pub struct RawDisaggregation {
 pub struct RawKvTransfer {
     /// Link bandwidth in gigabits per second (default 100).
     #[serde(default)]
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub gbps: Option<f64>,
     /// KV-cache bytes per token (default 327 680: Llama-2-70B, fp16, 80 layers × 8 KV heads × 128).
     #[serde(default)]
+    #[schemars(range(min = 0))]
     pub bytes_per_token: Option<f64>,
     /// Fixed set-up time per transfer (default `"1ms"`).
     #[serde(default)]
+    #[schemars(with = "Option<SpecDuration>")]
     pub latency: Option<String>,
 }
 
@@ -310,6 +348,7 @@ pub struct RawRole {
     pub name: String,
     /// Initial role `replicas` (role instances per group, default 1).
     #[serde(default)]
+    #[schemars(range(min = 0, max = MAX_SERVERS))]
     pub replicas: Option<i32>,
     /// Whether this role's instances serve requests (default true).
     #[serde(default)]
@@ -323,6 +362,7 @@ pub struct RawRole {
 #[serde(deny_unknown_fields)]
 pub struct RawMetricsEndpoint {
     #[serde(default)]
+    #[schemars(range(min = 1, max = 65535))]
     pub port: Option<i32>,
     #[serde(default)]
     pub path: Option<String>,
@@ -333,13 +373,23 @@ pub struct RawMetricsEndpoint {
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum RawStartup {
     /// A fixed duration, e.g. `"90s"`.
-    Constant(String),
+    Constant(#[schemars(with = "SpecDuration")] String),
     /// Lognormal by median and 99th percentile, e.g. `{median: "2m", p99: "6m"}`.
-    Lognormal { median: String, p99: String },
+    Lognormal {
+        #[schemars(with = "SpecDuration")]
+        median: String,
+        #[schemars(with = "SpecDuration")]
+        p99: String,
+    },
     /// Uniform between two durations.
-    Uniform { min: String, max: String },
+    Uniform {
+        #[schemars(with = "SpecDuration")]
+        min: String,
+        #[schemars(with = "SpecDuration")]
+        max: String,
+    },
     /// Drawn uniformly from observed durations.
-    Empirical(Vec<String>),
+    Empirical(#[schemars(with = "Vec<SpecDuration>")] Vec<String>),
     /// A sum of phases, each one of the forms above (e.g. image pull + weight load).
     Phases(Vec<RawPhase>),
 }
@@ -377,7 +427,9 @@ pub struct RawAccelerator {
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RawProvisioning {
+    #[schemars(with = "SpecDuration")]
     pub delay: String,
+    #[schemars(range(min = 1))]
     pub step_gpus: u32,
     pub max_gpus: u32,
 }
@@ -387,9 +439,11 @@ pub struct RawProvisioning {
 pub struct RawRouter {
     /// `least-request` (default), `round-robin`, `random`, `power-of-two`, `least-kv-cache`.
     #[serde(default)]
+    #[schemars(with = "Option<RouterPolicy>")]
     pub policy: Option<String>,
     /// Drop a request that waited this long in the router queue (no ready server).
     #[serde(default)]
+    #[schemars(with = "Option<SpecDuration>")]
     pub queue_timeout: Option<String>,
 }
 
@@ -398,12 +452,16 @@ pub struct RawRouter {
 #[serde(deny_unknown_fields)]
 pub struct RawSlo {
     #[serde(default)]
+    #[schemars(with = "Option<SpecDuration>")]
     pub ttft: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<SpecDuration>")]
     pub tpot: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<SpecDuration>")]
     pub e2e: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<SpecDuration>")]
     pub queue: Option<String>,
 }
 
@@ -416,4 +474,21 @@ pub struct RawOutput {
     /// Also write `requests.csv` (one row per request).
     #[serde(default)]
     pub requests: Option<bool>,
+}
+
+/// An engine version as the scenario file names it: the canonical names only (the parser's
+/// aliases are left out, so that editors offer one spelling). Described here because the
+/// engine knows nothing of scenario files.
+impl JsonSchema for EngineVersion {
+    fn schema_name() -> Cow<'static, str> {
+        "EngineVersion".into()
+    }
+
+    fn json_schema(_: &mut SchemaGenerator) -> Schema {
+        // The match stops the build when a version is added without being listed here.
+        let names = [EngineVersion::V0_4, EngineVersion::Head].map(|v| match v {
+            EngineVersion::V0_4 | EngineVersion::Head => v.as_str(),
+        });
+        json_schema!({ "type": "string", "enum": names })
+    }
 }

@@ -42,6 +42,7 @@ pub struct ClosedLoopSpec {
     #[serde(default)]
     pub name: Option<String>,
     /// The number of clients, from 1 to 100000.
+    #[schemars(range(min = 1, max = MAX_CONCURRENCY))]
     pub concurrency: u32,
     /// How long a client waits between the end of its request and its next one; no wait
     /// (`{constant: 0s}`) unless set.
@@ -50,6 +51,7 @@ pub struct ClosedLoopSpec {
     /// The number of requests the clients send in all (>= 1), after which each client stops
     /// when its request ends; unset, they send until the end of the run.
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub requests: Option<u64>,
     /// Prompt length in tokens.
     pub input_tokens: LengthSpec,

@@ -40,6 +40,7 @@ pub struct WorkloadSpec {
     /// are clipped: the prompt is cut to leave room for one output token, then the output
     /// stops where the context is full. Unset, lengths are only clipped to at least 1 token.
     #[serde(default)]
+    #[schemars(range(min = 2))]
     pub max_context: Option<u32>,
 }
 

@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use rand_distr::{LogNormal, Normal};
-use schemars::JsonSchema;
+use schemars::{JsonSchema, Schema};
 use serde::Deserialize;
 
 use super::lengths::Z99;
@@ -54,6 +54,7 @@ pub struct RenewalSpec {
     /// The arrival rate over time, in requests per second.
     pub rate: RateSpec,
     /// The coefficient of variation of the gaps between arrivals, from 0.05 to 20.
+    #[schemars(range(min = CV_RANGE.0, max = CV_RANGE.1))]
     pub cv: f64,
     /// The distribution of the gaps; `gamma` unless set.
     #[serde(default)]
@@ -91,9 +92,11 @@ pub struct MmppSpec {
     #[serde(default)]
     pub name: Option<String>,
     /// Requests per second during a burst, >= 0.
+    #[schemars(range(min = 0))]
     pub on_rps: f64,
     /// Requests per second between bursts, >= 0; 0 unless set.
     #[serde(default)]
+    #[schemars(range(min = 0))]
     pub off_rps: f64,
     /// The mean length of a burst, such as `30s`.
     pub mean_on: SpecDuration,
@@ -110,7 +113,7 @@ pub struct MmppSpec {
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum RateSpec {
     /// The same rate throughout: `constant: 5`.
-    Constant(f64),
+    Constant(#[schemars(range(min = 0))] f64),
     /// Points `{at, rps}` in time order, linear between points and constant before the
     /// first and after the last. A ramp is two points; a step is two points at the same
     /// instant (the second holds from that instant on); a spike is two steps.
@@ -126,6 +129,7 @@ pub struct RatePoint {
     /// Time from the start of the run, such as `10m`.
     pub at: SpecDuration,
     /// Requests per second at that time, >= 0.
+    #[schemars(range(min = 0))]
     pub rps: f64,
 }
 
@@ -134,9 +138,11 @@ pub struct RatePoint {
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub struct DiurnalSpec {
     /// The highest rate, in requests per second (> 0).
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub peak_rps: f64,
     /// The lowest rate as a fraction of the peak, between 0 and 1; reached half a period
     /// after the peak.
+    #[schemars(range(min = 0, max = 1))]
     pub trough_ratio: f64,
     /// When the rate peaks, from the start of the run (which is the cycle's midnight):
     /// `14h` puts the peak at 2 pm.
@@ -156,7 +162,7 @@ fn one_day() -> SpecDuration {
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum LengthSpec {
     /// Always this many tokens (>= 1): `constant: 512`.
-    Constant(u32),
+    Constant(#[schemars(range(min = 1))] u32),
     /// Whole numbers from `min` to `max`, both included, equally likely.
     Uniform(UniformSpec),
     /// A normal distribution; clipping at 1 token raises the mean when the left tail is wide.
@@ -173,8 +179,10 @@ pub enum LengthSpec {
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub struct UniformSpec {
     /// The shortest length, >= 1.
+    #[schemars(range(min = 1))]
     pub min: u32,
     /// The longest length, >= `min`.
+    #[schemars(range(min = 1))]
     pub max: u32,
 }
 
@@ -183,25 +191,57 @@ pub struct UniformSpec {
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub struct NormalSpec {
     /// The mean, > 0.
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub mean: f64,
     /// The standard deviation, >= 0.
+    #[schemars(range(min = 0))]
     pub std_dev: f64,
 }
 
 /// Lognormal lengths: the usual shape of prompt and output lengths, a long right tail.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
+#[schemars(transform = median_alias)]
 pub struct LognormalSpec {
     /// The median length (> 0); `p50` is accepted as another name for it.
     #[serde(alias = "p50")]
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub median: f64,
     /// The standard deviation of the length's logarithm (>= 0). Give this or `p99`.
     #[serde(default)]
+    #[schemars(range(min = 0))]
     pub sigma: Option<f64>,
     /// The 99th-percentile length (> median), from which sigma is derived. Give this or
     /// `sigma`.
     #[serde(default)]
     pub p99: Option<f64>,
+}
+
+/// Adds serde's `p50` alias, which schemars does not see, to the schema of
+/// [`LognormalSpec`]: exactly one of `median` and `p50` (serde refuses both as a duplicate).
+/// The choice sits under `allOf`, so that `--set` key checks, which follow `oneOf`
+/// alternatives, still see the fields.
+fn median_alias(schema: &mut Schema) {
+    let Some(median) = schema
+        .get("properties")
+        .and_then(|p| p.get("median"))
+        .cloned()
+    else {
+        return;
+    };
+    if let Some(properties) = schema.get_mut("properties").and_then(|p| p.as_object_mut()) {
+        properties.insert("p50".into(), median);
+    }
+    if let Some(required) = schema.get_mut("required").and_then(|r| r.as_array_mut()) {
+        required.retain(|r| r != "median");
+        if required.is_empty() {
+            schema.remove("required");
+        }
+    }
+    schema.insert(
+        "allOf".into(),
+        serde_json::json!([{ "oneOf": [{ "required": ["median"] }, { "required": ["p50"] }] }]),
+    );
 }
 
 /// Lengths resampled from a trace of any supported format. The trace is read once, when the

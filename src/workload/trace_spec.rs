@@ -35,6 +35,7 @@ pub struct TraceSpec {
     pub window: Option<WindowSpec>,
     /// Replay speed (> 0): 2 replays twice as fast, halving the gaps between requests.
     #[serde(default = "one")]
+    #[schemars(extend("exclusiveMinimum" = 0))]
     pub time_scale: f64,
     /// Multiplies the number of requests (> 0, at most 1000), keeping their token lengths:
     /// 0.5 keeps each request with probability 0.5; 2 sends each twice, the copy at an
@@ -42,6 +43,7 @@ pub struct TraceSpec {
     /// 1.5 sends half of them twice. Draws from the random stream `rate_multiplier`
     /// (`<name>/rate_multiplier` for a named stream). 1 unless set.
     #[serde(default = "one")]
+    #[schemars(range(max = MAX_RATE_MULTIPLIER), extend("exclusiveMinimum" = 0))]
     pub rate_multiplier: f64,
     /// Replays the (windowed) trace again and again until the end of the run, each pass
     /// shifted by the trace's period: `window.to - window.from` when the window has an end,

@@ -17,6 +17,7 @@ mod readme;
 mod replay;
 mod replications;
 mod run;
+mod schema;
 mod scenario_init;
 mod shell;
 mod snapshots;
