@@ -138,3 +138,34 @@ fn shell_words_keep_quoted_groups() {
         ]
     );
 }
+
+/// Every Kthena manifest the README shows (a `yaml` block with an `AutoscalingPolicy`) is
+/// valid as it stands: users copy them.
+#[test]
+fn the_readme_manifests_validate() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let dir = std::env::temp_dir().join(format!("kthena-sim-readme-yaml-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let blocks: Vec<&str> = (readme.split("```yaml\n").skip(1))
+        .map(|b| b.split("```").next().unwrap_or_default())
+        .filter(|b| b.contains("kind: AutoscalingPolicy"))
+        .collect();
+    assert!(blocks.len() >= 2, "one policy per API generation");
+    for (i, block) in blocks.iter().enumerate() {
+        let file = dir.join(format!("policy-{i}.yaml"));
+        std::fs::write(&file, block).expect("write");
+        let out = Command::cargo_bin("kthena-sim")
+            .unwrap()
+            .arg("validate")
+            .arg(&file)
+            .output()
+            .expect("runs");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{block}\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
