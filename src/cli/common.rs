@@ -14,7 +14,7 @@ use super::output::{check_target, write_file, write_folder};
 use super::{environment, parse_engine, parse_trace_format};
 use crate::chart::{self, RunData};
 use crate::engine::EngineVersion;
-use crate::experiment::VariantRun;
+use crate::experiment::{Variant, VariantRun};
 use crate::model::results::Results;
 use crate::outputs::comparison::Row;
 use crate::outputs::json_bytes;
@@ -267,8 +267,9 @@ pub fn run_files(
     scn: &Scenario,
     results: &Results,
     summary: &Summary,
+    variant: Option<&str>,
 ) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let files = run_data_files(scn, results, summary)?;
+    let files = run_data_files(scn, results, summary, variant)?;
     let charts = chart::render(&files)?;
     Ok(files.into_iter().chain(charts).collect())
 }
@@ -278,6 +279,7 @@ fn run_data_files(
     scn: &Scenario,
     results: &Results,
     summary: &Summary,
+    variant: Option<&str>,
 ) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let mut files = vec![
         ("summary.json".to_string(), json_bytes(summary)?),
@@ -292,7 +294,7 @@ fn run_data_files(
         ),
         (
             "report.md".to_string(),
-            markdown::report(scn, summary, results, &[]).into_bytes(),
+            markdown::report(scn, summary, results, &[], variant).into_bytes(),
         ),
     ];
     if scn.write_requests {
@@ -304,19 +306,40 @@ fn run_data_files(
     Ok(files)
 }
 
+/// The line that opens a variant's `report.md`: its name and what it changes, e.g.
+/// "Variant `small`: `--set binding.maxReplicas=6`." (settings common to every variant are
+/// the command's, not the variant's, and are not repeated).
+pub fn variant_line(variant: &Variant) -> String {
+    let mut changes: Vec<String> = Vec::new();
+    if let Some(policies) = &variant.policies {
+        let files: Vec<String> = (policies.iter())
+            .map(|p| format!("`{}`", p.display()))
+            .collect();
+        changes.push(format!("policies {}", files.join(", ")));
+    }
+    changes.extend(variant.settings.iter().map(|s| format!("`--set {s}`")));
+    if changes.is_empty() {
+        changes.push("no settings of its own".to_owned());
+    }
+    format!("Variant `{}`: {}.", variant.name, changes.join(", "))
+}
+
 /// The folder of a variant (or of `run`): with one replication, the run's files; with
 /// several, the summary of their means and spreads, the report, the charts of their median
 /// (each replication's spec replicas drawn faintly), and each replication's own folder in
-/// `replications/<r>/` (1-based).
-pub fn variant_files(run: &VariantRun) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+/// `replications/<r>/` (1-based). `named`: the reports open with [`variant_line`] (a variant
+/// of `compare`, `sweep` or `plan`, not `run`'s replications).
+pub fn variant_files(run: &VariantRun, named: bool) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    let line = named.then(|| variant_line(&run.variant));
+    let line = line.as_deref();
     let reps = &run.replications;
     if let [one] = reps.as_slice() {
-        return run_files(&one.scenario, &one.results, &run.summary);
+        return run_files(&one.scenario, &one.results, &run.summary, line);
     }
     let mut files = Vec::new();
     let mut data = Vec::new();
     for (r, rep) in reps.iter().enumerate() {
-        let own = run_files(&rep.scenario, &rep.results, &rep.summary)?;
+        let own = run_files(&rep.scenario, &rep.results, &rep.summary, line)?;
         data.push(chart::run_data(&own)?);
         files.extend(
             own.into_iter()
@@ -329,8 +352,14 @@ pub fn variant_files(run: &VariantRun) -> anyhow::Result<Vec<(String, Vec<u8>)>>
         ("summary.json".to_string(), json_bytes(&run.summary)?),
         (
             "report.md".to_string(),
-            markdown::report(&first.scenario, &run.summary, &first.results, &summaries)
-                .into_bytes(),
+            markdown::report(
+                &first.scenario,
+                &run.summary,
+                &first.results,
+                &summaries,
+                line,
+            )
+            .into_bytes(),
         ),
     ];
     if let Some(median) = RunData::median(&data) {
@@ -376,7 +405,7 @@ impl TableOutput<'_> {
         let mut files: Vec<(String, Vec<u8>)> = Vec::new();
         let mut data = Vec::new();
         for r in runs {
-            let own = variant_files(r)?;
+            let own = variant_files(r, true)?;
             if self.kind == "comparison" {
                 data.push((r.variant.name.clone(), overlay_data(r, &own)?));
             }

@@ -298,7 +298,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let run = run_variant(path, &base, &variant, replications, RunOptions::default())
             .map_err(|e| anyhow!(e))?;
         chosen_summary = Some(run.summary.clone());
-        for (name, bytes) in variant_files(&run)? {
+        for (name, bytes) in variant_files(&run, true)? {
             files.push((format!("{folder}/{name}"), bytes));
         }
         if result.winner.is_some() {

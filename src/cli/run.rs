@@ -9,6 +9,7 @@ use super::common::{
     progress_bar, run_files, settings, variant_files, write_one, OutputArgs, RunsArgs, ScenarioArgs,
 };
 use crate::experiment::{run_all, Variant};
+use crate::model::results::Results;
 use crate::model::world::{simulate, RunOptions};
 use crate::outputs::summary::Summary;
 use crate::report::{markdown, summary};
@@ -87,7 +88,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             b.finish_and_clear();
         }
         let run = run.map_err(|e| anyhow::anyhow!(e))?.remove(0);
-        args.output.write(&out_dir, &variant_files(&run)?)?;
+        // Every replication reads the same trace rows.
+        trace_notes(&run.replications[0].results);
+        args.output.write(&out_dir, &variant_files(&run, false)?)?;
         run.summary
     } else {
         run_once(&args, &scn, &out_dir)?
@@ -118,9 +121,10 @@ fn run_once(args: &Args, scn: &Scenario, out_dir: &Path) -> anyhow::Result<Summa
         b.finish_and_clear();
     }
     let mut results = results.map_err(|e| anyhow::anyhow!("{}: {e}", args.scenario.display()))?;
+    trace_notes(&results);
 
     let summary = summary::checked(scn, &results);
-    let files = run_files(scn, &results, &summary)?;
+    let files = run_files(scn, &results, &summary, None)?;
     args.output.write(out_dir, &files)?;
     if let (Some(path), Some(lines)) = (&args.engine_log, results.engine_log.take()) {
         let mut text = lines.join("\n");
@@ -128,6 +132,18 @@ fn run_once(args: &Args, scn: &Scenario, out_dir: &Path) -> anyhow::Result<Summa
         write_one(path, text.as_bytes())?;
     }
     Ok(summary)
+}
+
+/// Says on stderr which trace rows the run did not replay as written (a BurstGPT trace's
+/// failures, skipped by default), as `trace stats` does: a note, not a warning, since the
+/// scenario's `zero_output` and `model` ask for it and `--deny-warnings` must not refuse
+/// it. `report.md` says it too.
+fn trace_notes(results: &Results) {
+    for tally in &results.traces {
+        for note in tally.notes() {
+            eprintln!("note: {}: {note}", tally.path.display());
+        }
+    }
 }
 
 /// The CI outputs and the terminal's table; the exit code.

@@ -13,7 +13,7 @@ use crate::report::trace_stats::TraceStats;
 use crate::scenario::{self, Overrides};
 use crate::sim::SimDuration;
 use crate::workload::{
-    open_trace, BoxedSource, GenericCsvWriter, RequestSource, StreamSpec, TraceFormat, WorkloadSpec,
+    open_trace, GenericCsvWriter, RequestSource, StreamSpec, TraceFormat, TraceSource, WorkloadSpec,
 };
 
 #[derive(Debug, clap::Args)]
@@ -70,6 +70,9 @@ pub struct ConvertArgs {
     /// Where to write the generic CSV.
     #[arg(long)]
     pub out: PathBuf,
+    /// Print nothing on stderr (the requests written, the rows skipped or changed).
+    #[arg(long, short)]
+    pub quiet: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -80,13 +83,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
 }
 
-fn open(path: &Path, format: Option<TraceFormat>) -> anyhow::Result<BoxedSource> {
+fn open(path: &Path, format: Option<TraceFormat>) -> anyhow::Result<TraceSource> {
     if path.is_dir() {
         bail!("{}: is a directory, expected a trace file", path.display());
     }
-    Ok(Box::new(
-        open_trace(path, format).map_err(|e| anyhow::anyhow!("{e}"))?,
-    ))
+    open_trace(path, format).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 fn drain(
@@ -109,13 +110,22 @@ fn stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
     let mut source = open(&a.file, a.format)?;
     let mut s = TraceStats::default();
     let file = a.file.display().to_string();
-    drain(source.as_mut(), |r| {
+    drain(&mut source, |r| {
         let index = s.requests() + 1;
         s.add(r, index).map_err(|e| anyhow::anyhow!("{file}: {e}"))
     })?;
+    let tally = source.tally();
     if s.requests() == 0 {
-        bail!("{}: no requests in the trace", a.file.display());
+        // A BurstGPT trace of failures only is not empty: say what was dropped.
+        let notes: Vec<String> = tally.notes().iter().map(ToString::to_string).collect();
+        let why = if notes.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", notes.join("; "))
+        };
+        bail!("{}: no requests in the trace{why}", a.file.display());
     }
+    s.set_rows(&tally);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&s.json())?);
     } else {
@@ -225,7 +235,13 @@ fn gen(a: GenArgs) -> anyhow::Result<ExitCode> {
 
 fn convert(a: ConvertArgs) -> anyhow::Result<ExitCode> {
     let mut source = open(&a.file, a.format)?;
-    let n = write_generic(source.as_mut(), &a.out)?;
-    eprintln!("{} requests -> {}", n, a.out.display());
+    let n = write_generic(&mut source, &a.out)?;
+    if !a.quiet {
+        eprintln!("{} requests -> {}", n, a.out.display());
+        // The rows the generic CSV does not hold as the source wrote them, one line a reason.
+        for note in source.tally().notes() {
+            eprintln!("{note}");
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -4,8 +4,9 @@
 use std::fmt;
 
 use super::spec::{Slo, WorldSpec};
-use crate::sim::sketch::Samples;
+use crate::sim::sketch::{CountedValues, Samples};
 use crate::sim::{SimDuration, SimTime};
+use crate::workload::TraceTally;
 
 /// How a request ended (the `outcome` column of `requests.csv`).
 pub use crate::outputs::rows::RequestOutcome as Outcome;
@@ -183,6 +184,13 @@ pub struct Results {
     pub notable: Vec<(SimTime, Notable)>,
     pub engine_log: Option<Vec<String>>,
     pub faults: FaultCounts,
+    /// Token lengths of the requests that arrived, as the servers got them (after
+    /// `max_context`): the report's medians. Counted, so a week costs a few thousand entries.
+    pub input_tokens: CountedValues,
+    pub output_tokens: CountedValues,
+    /// What each trace stream read (requests replayed, rows dropped or changed), in
+    /// scenario order.
+    pub traces: Vec<TraceTally>,
 }
 
 /// What the faults of the run did.

@@ -357,6 +357,8 @@ impl<'s> World<'s> {
     /// Request `r` reaches the router now: to a server, or into the router queue.
     fn admit(&mut self, r: &Request, client: Option<ClientIdx>) {
         self.results.arrived += 1;
+        self.results.input_tokens.add(r.input_tokens);
+        self.results.output_tokens.add(r.output_tokens);
         self.arrivals_since_tick += 1;
         let id = self.requests.admit(self.now, r);
         self.requests.get_mut(id).client = client;
@@ -589,6 +591,7 @@ impl<'s> World<'s> {
                 self.record_request(id, Outcome::InFlight, self.now);
             }
         }
+        self.source.traces(&mut self.results.traces);
         let mut results = self.results;
         results.close(self.spec.clock.duration);
         results.pending_units = self.pool.queued_total();

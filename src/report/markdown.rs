@@ -3,6 +3,7 @@
 
 use std::fmt::Write;
 
+use super::workload;
 use crate::engine::EngineVersion;
 use crate::model::results::{Notable, Results};
 use crate::outputs::summary::Summary;
@@ -155,13 +156,23 @@ Cumulative cost per ModelServing:
 ![Cost](cost.svg)
 ";
 
-/// The report page.
 /// The report page of a run; over replications (`runs`, replication 0 first, more than one),
 /// `summary` is their summary, `results` replication 0's, and a section lists each
-/// replication.
-pub fn report(scn: &Scenario, summary: &Summary, results: &Results, runs: &[Summary]) -> String {
+/// replication. `variant` names the variant of a comparison, sweep or plan and its settings
+/// (see `variant_line` in the CLI), placed under the title: a variant's folder is often
+/// read on its own.
+pub fn report(
+    scn: &Scenario,
+    summary: &Summary,
+    results: &Results,
+    runs: &[Summary],
+    variant: Option<&str>,
+) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# {} — capacity review\n", scn.name);
+    if let Some(line) = variant {
+        let _ = writeln!(md, "{line}\n");
+    }
     let servings: Vec<String> = scn
         .world
         .servings
@@ -180,15 +191,16 @@ pub fn report(scn: &Scenario, summary: &Summary, results: &Results, runs: &[Summ
     };
     let _ = writeln!(
         md,
-        "Simulated {:.0} s of traffic ({seeds}) against {} with the Kthena {} autoscaler engine (sync period {} s, {} polic{}), routing with {}.\n",
-        scn.duration().as_micros() as f64 / 1e6,
+        "Simulated {} of traffic ({seeds}) against {} with the Kthena {} autoscaler engine (sync period {}, {} polic{}), routing with {}.\n",
+        scn.duration().human(),
         servings.join(", "),
         scn.world.engine,
-        scn.world.clock.sync_period.as_micros() / 1_000_000,
+        scn.world.clock.sync_period.human(),
         scn.world.policies.len(),
         if scn.world.policies.len() == 1 { "y" } else { "ies" },
         scn.world.router,
     );
+    md.push_str(&workload::section(scn, results, runs.len() > 1));
     let _ = writeln!(md, "## Summary\n\n{}", summary_table(summary));
     if summary.by_serving.len() > 1 {
         let _ = writeln!(
@@ -261,7 +273,7 @@ pub fn report(scn: &Scenario, summary: &Summary, results: &Results, runs: &[Summ
     // A policy that flaps enters panic mode again and again: one line, with the count.
     let mut shown_panics: Vec<&str> = Vec::new();
     for (t, what) in &results.notable {
-        let mut line = format!("- t = {:.0} s: {what}", t.as_micros() as f64 / 1e6);
+        let mut line = format!("- t = {}: {what}", t.since_start().human());
         if let Notable::PanicEntered(key) = what {
             if shown_panics.contains(&key.as_str()) {
                 continue;

@@ -9,3 +9,4 @@ pub mod replications;
 pub mod summary;
 pub mod trace_stats;
 pub mod warnings;
+pub mod workload;

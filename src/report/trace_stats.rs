@@ -2,14 +2,14 @@
 //! token-length percentiles — computed in one pass with memory bounded by the trace's span
 //! and its distinct token lengths, never by its number of rows.
 
-use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use serde_json::{json, Value};
 
 use crate::outputs::round6;
+pub use crate::sim::sketch::CountedValues;
 use crate::sim::{SimDuration, SimTime, MICROS_PER_SEC};
-use crate::workload::Request;
+use crate::workload::{Request, RowCounts, RowNote, TraceTally};
 
 /// Percentiles reported for token lengths.
 const PERCENTILES: [(&str, f64); 5] = [
@@ -20,61 +20,17 @@ const PERCENTILES: [(&str, f64); 5] = [
     ("p999", 0.999),
 ];
 
-/// Exact percentiles of integer values from their counts (linear interpolation between
-/// closest ranks, as numpy).
-#[derive(Debug, Clone, Default)]
-pub struct CountedValues {
-    counts: BTreeMap<u32, u64>,
-    n: u64,
-    sum: f64,
-}
-
-impl CountedValues {
-    pub fn add(&mut self, v: u32) {
-        *self.counts.entry(v).or_insert(0) += 1;
-        self.n += 1;
-        self.sum += f64::from(v);
+/// A token-length column as `trace stats --json` writes it.
+fn counted_json(c: &CountedValues) -> Value {
+    let mut o = serde_json::Map::new();
+    for (name, q) in PERCENTILES {
+        o.insert(name.into(), json!(c.percentile(q).map(round6)));
     }
-
-    /// The value of 0-based rank `r`.
-    fn at_rank(&self, r: u64) -> f64 {
-        let mut seen = 0;
-        for (&v, &c) in &self.counts {
-            seen += c;
-            if r < seen {
-                return f64::from(v);
-            }
-        }
-        self.counts
-            .keys()
-            .next_back()
-            .map_or(0.0, |&v| f64::from(v))
-    }
-
-    pub fn percentile(&self, q: f64) -> Option<f64> {
-        if self.n == 0 {
-            return None;
-        }
-        let h = (self.n - 1) as f64 * q;
-        let lo = h.floor() as u64;
-        let (a, b) = (self.at_rank(lo), self.at_rank((lo + 1).min(self.n - 1)));
-        Some(a + (h - lo as f64) * (b - a))
-    }
-
-    fn json(&self) -> Value {
-        let mut o = serde_json::Map::new();
-        for (name, q) in PERCENTILES {
-            o.insert(name.into(), json!(self.percentile(q).map(round6)));
-        }
-        o.insert("min".into(), json!(self.counts.keys().next()));
-        o.insert("max".into(), json!(self.counts.keys().next_back()));
-        o.insert(
-            "mean".into(),
-            json!((self.n > 0).then(|| round6(self.sum / self.n as f64))),
-        );
-        o.insert("total".into(), json!(self.sum as u64));
-        Value::Object(o)
-    }
+    o.insert("min".into(), json!(c.min()));
+    o.insert("max".into(), json!(c.max()));
+    o.insert("mean".into(), json!(c.mean().map(round6)));
+    o.insert("total".into(), json!(c.sum() as u64));
+    Value::Object(o)
 }
 
 /// Accumulates a trace's statistics, one request at a time.
@@ -93,6 +49,9 @@ pub struct TraceStats {
     peak_per_second: u32,
     input: CountedValues,
     output: CountedValues,
+    /// Rows the reader dropped or changed, and why (see [`TraceStats::set_rows`]).
+    rows: RowCounts,
+    notes: Vec<RowNote>,
 }
 
 /// The longest span `trace stats` covers: its per-minute counts then take 2 MB. A longer span
@@ -148,6 +107,13 @@ impl TraceStats {
         self.requests
     }
 
+    /// Takes what the trace's reader dropped or changed, once every row is read: the text
+    /// says it one line per reason, the JSON counts it.
+    pub fn set_rows(&mut self, tally: &TraceTally) {
+        self.rows = tally.rows;
+        self.notes = tally.notes();
+    }
+
     /// From the first to the last arrival, in seconds.
     pub fn span_s(&self) -> f64 {
         self.first.map_or(0.0, |f| {
@@ -197,8 +163,15 @@ impl TraceStats {
                 "peak_per_min": per_minute.iter().max().copied().unwrap_or(0),
             },
             "inter_arrival_cv": self.inter_arrival_cv().map(round6),
-            "input_tokens": self.input.json(),
-            "output_tokens": self.output.json(),
+            "input_tokens": counted_json(&self.input),
+            "output_tokens": counted_json(&self.output),
+            // `trace stats` reads a trace as it is: no window or model, and only BurstGPT
+            // drops rows (its 0-token failures) unless told otherwise.
+            "skipped_rows": {"zero_output": self.rows.zero_output_skipped},
+            "changed_rows": {
+                "zero_output": self.rows.zero_output_raised,
+                "zero_input": self.rows.zero_input_raised,
+            },
             "per_minute": per_minute,
         })
     }
@@ -210,6 +183,9 @@ impl TraceStats {
         let f = |v: &Value| v.as_f64().map_or("–".to_string(), |x| format!("{x:.2}"));
         let _ = writeln!(t, "{name}");
         let _ = writeln!(t, "  requests        {}", self.requests);
+        for note in &self.notes {
+            let _ = writeln!(t, "  {:<15} {}", note.verb, note.count());
+        }
         let _ = writeln!(
             t,
             "  duration        {:.1} s ({:.1} min)",

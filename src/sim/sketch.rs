@@ -170,6 +170,72 @@ impl Samples {
     }
 }
 
+/// Exact percentiles of whole numbers (token lengths) from their counts, with linear
+/// interpolation between closest ranks as numpy: memory grows with the distinct values, not
+/// with the samples, so a trace of millions of rows or a week-long run costs a few thousand
+/// entries. Shared by `trace stats` and a run's token medians.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CountedValues {
+    counts: std::collections::BTreeMap<u32, u64>,
+    n: u64,
+    sum: f64,
+}
+
+impl CountedValues {
+    pub fn add(&mut self, v: u32) {
+        *self.counts.entry(v).or_insert(0) += 1;
+        self.n += 1;
+        self.sum += f64::from(v);
+    }
+
+    pub fn len(&self) -> u64 {
+        self.n
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.n == 0
+    }
+
+    pub fn min(&self) -> Option<u32> {
+        self.counts.keys().next().copied()
+    }
+
+    pub fn max(&self) -> Option<u32> {
+        self.counts.keys().next_back().copied()
+    }
+
+    pub fn sum(&self) -> f64 {
+        self.sum
+    }
+
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0).then(|| self.sum / self.n as f64)
+    }
+
+    /// The value of 0-based rank `r`.
+    fn at_rank(&self, r: u64) -> f64 {
+        let mut seen = 0;
+        for (&v, &c) in &self.counts {
+            seen += c;
+            if r < seen {
+                return f64::from(v);
+            }
+        }
+        self.max().map_or(0.0, f64::from)
+    }
+
+    /// The `q` quantile (0..=1), as numpy's default.
+    pub fn percentile(&self, q: f64) -> Option<f64> {
+        if self.n == 0 {
+            return None;
+        }
+        let h = (self.n - 1) as f64 * q;
+        let lo = h.floor() as u64;
+        let (a, b) = (self.at_rank(lo), self.at_rank((lo + 1).min(self.n - 1)));
+        Some(a + (h - lo as f64) * (b - a))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

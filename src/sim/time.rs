@@ -96,6 +96,30 @@ impl SimDuration {
         self.0 as f64 / MICROS_PER_SEC as f64
     }
 
+    /// The span for people, in days, hours, minutes and seconds, each unit shown when it is
+    /// not 0: `45 min`, `1 h 30 min`, `7 d`, `1 min 30 s`, `0.25 s`; exact to the millisecond
+    /// (rounded), so that a report never hides part of a duration the scenario wrote.
+    pub fn human(self) -> String {
+        let sign = if self.0 < 0 { "-" } else { "" };
+        let ms = (self.0.unsigned_abs() + 500) / 1_000;
+        let units = [
+            (ms / 86_400_000, "d"),
+            (ms / 3_600_000 % 24, "h"),
+            (ms / 60_000 % 60, "min"),
+        ];
+        let mut parts: Vec<String> = (units.iter())
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, unit)| format!("{n} {unit}"))
+            .collect();
+        let sec_ms = ms % 60_000;
+        if sec_ms > 0 || parts.is_empty() {
+            let secs = format!("{}.{:03}", sec_ms / 1_000, sec_ms % 1_000);
+            let secs = secs.trim_end_matches('0').trim_end_matches('.');
+            parts.push(format!("{secs} s"));
+        }
+        format!("{sign}{}", parts.join(" "))
+    }
+
     /// The point this long after the start.
     pub const fn after_start(self) -> SimTime {
         SimTime(self.0)
@@ -208,6 +232,22 @@ mod tests {
             SimDuration::from_micros(43)
         );
         assert_eq!(SimDuration::from_micros(1_500_000).as_secs_f64(), 1.5);
+    }
+
+    #[test]
+    fn spans_read_in_days_hours_minutes_and_seconds() {
+        let human = |s: i64| SimDuration::from_secs(s).human();
+        assert_eq!(human(2_700), "45 min");
+        assert_eq!(human(5_400), "1 h 30 min");
+        assert_eq!(human(7 * 86_400), "7 d");
+        assert_eq!(human(86_400 + 3_600 + 1), "1 d 1 h 1 s");
+        assert_eq!(human(90), "1 min 30 s");
+        assert_eq!(human(15), "15 s");
+        assert_eq!(human(0), "0 s");
+        assert_eq!(human(-90), "-1 min 30 s");
+        assert_eq!(SimDuration::from_millis(250).human(), "0.25 s");
+        assert_eq!(SimDuration::from_micros(61_000_400).human(), "1 min 1 s");
+        assert_eq!(SimDuration::MAX.human(), "106751991 d 4 h 54.776 s");
     }
 
     #[test]

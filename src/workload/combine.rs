@@ -1,7 +1,7 @@
 //! Sources built from other sources: several streams merged in arrival order, and the
 //! model's context limit applied to whatever comes out.
 
-use super::{BoxedSource, Request, RequestSource, WorkloadError};
+use super::{BoxedSource, Request, RequestSource, TraceTally, WorkloadError};
 
 /// Several sources merged in arrival order. At equal arrivals the source listed first goes
 /// first, so a merged workload is as reproducible as its parts.
@@ -37,6 +37,10 @@ impl RequestSource for Merge {
         let next = self.sources[i].next_request()?;
         Ok(std::mem::replace(&mut self.heads[i], next))
     }
+
+    fn traces(&self, out: &mut Vec<TraceTally>) {
+        self.sources.iter().for_each(|s| s.traces(out));
+    }
 }
 
 /// Clips requests to a model's context length: the prompt is cut to leave room for one
@@ -57,6 +61,10 @@ impl ContextLimit {
 impl RequestSource for ContextLimit {
     fn next_request(&mut self) -> Result<Option<Request>, WorkloadError> {
         Ok((self.inner.next_request()?).map(|r| clip_to_context(r, self.max_context)))
+    }
+
+    fn traces(&self, out: &mut Vec<TraceTally>) {
+        self.inner.traces(out);
     }
 }
 

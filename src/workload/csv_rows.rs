@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use csv::{ErrorKind, StringRecord, Trim};
 
 use super::format::{ArrivalTime, Column, CsvColumns, TraceFormat};
-use super::rows::{parse_tokens, OrderCheck, Row, RowReader, RowSettings};
+use super::rows::{parse_tokens, OrderCheck, Row, RowCounts, RowReader, RowSettings};
 use super::timestamp::{parse_decimal, parse_timestamp, DatetimePattern};
 use super::{RowProblem, WorkloadError};
 
@@ -42,6 +42,7 @@ pub(super) struct CsvRows<R> {
     model: Option<Found>,
     settings: RowSettings,
     order: OrderCheck,
+    counts: RowCounts,
 }
 
 impl<R: Read> CsvRows<R> {
@@ -115,6 +116,7 @@ impl<R: Read> CsvRows<R> {
             clock,
             settings,
             order: OrderCheck::default(),
+            counts: RowCounts::default(),
         })
     }
 
@@ -212,6 +214,7 @@ impl<R: Read> CsvRows<R> {
         }
         if let (Some(wanted), Some(column)) = (&self.settings.model, &self.model) {
             if self.field(line, column)? != wanted {
+                self.counts.other_model += 1;
                 return Ok(None);
             }
         }
@@ -219,12 +222,13 @@ impl<R: Read> CsvRows<R> {
             let text = self.field(line, column)?;
             parse_tokens(&column.1, text).map_err(|problem| self.row_error(line, problem))
         };
-        let Some(output_tokens) = self.settings.output_tokens(tokens(&self.output)?) else {
+        let (output, input) = (tokens(&self.output)?, tokens(&self.input));
+        let Some(output_tokens) = self.settings.output_tokens(output, &mut self.counts) else {
             return Ok(None);
         };
         Ok(Some(Row {
             time,
-            input_tokens: tokens(&self.input)?.max(1),
+            input_tokens: RowSettings::input_tokens(input?, &mut self.counts),
             output_tokens,
         }))
     }
@@ -239,6 +243,10 @@ impl<R: Read + Send> RowReader for CsvRows<R> {
             }
         }
         Ok(None)
+    }
+
+    fn counts(&self) -> RowCounts {
+        self.counts
     }
 }
 

@@ -56,12 +56,13 @@ pub use multiplier::{RateMultiplier, MAX_RATE_MULTIPLIER};
 pub use poisson::PoissonSource;
 pub use profile::RateProfile;
 pub use renewal::{InterArrival, RenewalSource, CV_RANGE};
+pub use rows::RowCounts;
 pub use spec::{StreamSpec, Workload, WorkloadSpec, MAX_RUN_REQUESTS};
 pub use synthetic_spec::{
     DiurnalSpec, EmpiricalSpec, GapDistribution, LengthColumn, LengthSpec, LognormalSpec, MmppSpec,
     NormalSpec, PoissonSpec, RatePoint, RateSpec, RenewalSpec, UniformSpec,
 };
-pub use trace::{open_trace, TraceOptions, TraceSource};
+pub use trace::{open_trace, RowNote, TraceOptions, TraceSource, TraceTally};
 pub use trace_spec::{TraceSpec, WindowSpec};
 pub use writer::GenericCsvWriter;
 
@@ -85,6 +86,11 @@ pub struct Request {
 pub trait RequestSource {
     /// The next request, `Ok(None)` once the source is exhausted.
     fn next_request(&mut self) -> Result<Option<Request>, WorkloadError>;
+
+    /// Appends what each trace in this source has read so far, in the order the traces
+    /// were given (a workload's trace streams in scenario order). A source that wraps others
+    /// must pass this on; synthetic sources add nothing.
+    fn traces(&self, _out: &mut Vec<TraceTally>) {}
 }
 
 /// A built source, ready to be moved to the thread that runs the simulation.
@@ -94,6 +100,10 @@ pub type BoxedSource = Box<dyn RequestSource + Send>;
 impl<S: RequestSource + ?Sized> RequestSource for Box<S> {
     fn next_request(&mut self) -> Result<Option<Request>, WorkloadError> {
         (**self).next_request()
+    }
+
+    fn traces(&self, out: &mut Vec<TraceTally>) {
+        (**self).traces(out);
     }
 }
 

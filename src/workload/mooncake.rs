@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::format::{looks_binary, shorten};
-use super::rows::{OrderCheck, Row, RowReader, RowSettings};
+use super::rows::{OrderCheck, Row, RowCounts, RowReader, RowSettings};
 use super::timestamp::parse_decimal;
 use super::{RowProblem, WorkloadError};
 
@@ -40,6 +40,7 @@ pub(super) struct MooncakeRows<R> {
     buffer: Vec<u8>,
     settings: RowSettings,
     order: OrderCheck,
+    counts: RowCounts,
 }
 
 impl<R: BufRead> MooncakeRows<R> {
@@ -51,6 +52,7 @@ impl<R: BufRead> MooncakeRows<R> {
             buffer: Vec::new(),
             settings,
             order: OrderCheck::default(),
+            counts: RowCounts::default(),
         }
     }
 
@@ -106,12 +108,13 @@ impl<R: BufRead> MooncakeRows<R> {
                 })
         };
         let output = tokens("output_length", line.output_length)?;
-        let Some(output_tokens) = self.settings.output_tokens(output) else {
+        let input = tokens("input_length", line.input_length);
+        let Some(output_tokens) = self.settings.output_tokens(output, &mut self.counts) else {
             return Ok(None);
         };
         Ok(Some(Row {
             time,
-            input_tokens: tokens("input_length", line.input_length)?.max(1),
+            input_tokens: RowSettings::input_tokens(input?, &mut self.counts),
             output_tokens,
         }))
     }
@@ -139,6 +142,10 @@ impl<R: BufRead + Send> RowReader for MooncakeRows<R> {
                 return Ok(Some(row));
             }
         }
+    }
+
+    fn counts(&self) -> RowCounts {
+        self.counts
     }
 }
 

@@ -3,7 +3,7 @@
 
 use rand::RngExt;
 
-use super::{BoxedSource, Request, RequestSource, WorkloadError};
+use super::{BoxedSource, Request, RequestSource, TraceTally, WorkloadError};
 use crate::sim::rng::Stream;
 use crate::sim::SimDuration;
 
@@ -88,6 +88,10 @@ impl RequestSource for RateMultiplier {
                 .sort_unstable_by_key(|copy| std::cmp::Reverse(copy.arrival));
             return Ok(Some(current));
         }
+    }
+
+    fn traces(&self, out: &mut Vec<TraceTally>) {
+        self.inner.traces(out);
     }
 }
 

@@ -20,6 +20,31 @@ pub(super) struct Row {
 pub(super) trait RowReader: Send {
     /// The next row, `Ok(None)` at the end of the file.
     fn next_row(&mut self) -> Result<Option<Row>, WorkloadError>;
+
+    /// The rows read so far that the settings dropped or changed.
+    fn counts(&self) -> RowCounts;
+}
+
+/// Rows a reader dropped or changed, by reason. Counted, not just done, so that `trace
+/// stats`, `trace convert` and a run's report can say how many: a BurstGPT trace loses its
+/// failed requests silently otherwise.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RowCounts {
+    /// Dropped: 0 output tokens read as a failed request (`zero_output: skip`).
+    pub zero_output_skipped: u64,
+    /// Dropped: another model's row (`model`).
+    pub other_model: u64,
+    /// Kept, with 1 output token for the 0 written (`zero_output: one_token`).
+    pub zero_output_raised: u64,
+    /// Kept, with 1 prompt token for the 0 written.
+    pub zero_input_raised: u64,
+}
+
+impl RowCounts {
+    /// The rows dropped, all reasons.
+    pub fn skipped(&self) -> u64 {
+        self.zero_output_skipped + self.other_model
+    }
 }
 
 /// What the adapters are asked to do besides reading.
@@ -34,12 +59,28 @@ pub(super) struct RowSettings {
 }
 
 impl RowSettings {
-    /// The output count a row keeps: `None` to skip the row, otherwise at least 1.
-    pub fn output_tokens(&self, tokens: u32) -> Option<u32> {
+    /// The output count a row keeps: `None` to skip the row, otherwise at least 1; counted
+    /// in `counts` either way when it was 0.
+    pub fn output_tokens(&self, tokens: u32, counts: &mut RowCounts) -> Option<u32> {
         match (tokens, self.zero_output) {
-            (0, ZeroOutput::Skip) => None,
-            (tokens, _) => Some(tokens.max(1)),
+            (0, ZeroOutput::Skip) => {
+                counts.zero_output_skipped += 1;
+                None
+            }
+            (0, ZeroOutput::OneToken) => {
+                counts.zero_output_raised += 1;
+                Some(1)
+            }
+            (tokens, _) => Some(tokens),
         }
+    }
+
+    /// The prompt count a row keeps: at least 1, counted in `counts` when it was 0.
+    pub fn input_tokens(tokens: u32, counts: &mut RowCounts) -> u32 {
+        if tokens == 0 {
+            counts.zero_input_raised += 1;
+        }
+        tokens.max(1)
     }
 }
 

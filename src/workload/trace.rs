@@ -19,7 +19,7 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::format::open_rows;
-use super::rows::{Row, RowReader};
+use super::rows::{Row, RowCounts, RowReader};
 use super::{Request, RequestSource, TraceFormat, WorkloadError, ZeroOutput};
 use crate::sim::{SimDuration, SimTime};
 
@@ -78,8 +78,13 @@ enum Rows {
     /// Rows still to be read whole into memory at the first request: to be sorted, or to
     /// loop over a reader.
     Pending(Box<dyn RowReader>),
-    /// Rows in memory, `next` the index of the next one.
-    Memory { rows: Vec<Row>, next: usize },
+    /// Rows in memory, `next` the index of the next one; `counts` what the reader dropped
+    /// or changed in reading them.
+    Memory {
+        rows: Vec<Row>,
+        next: usize,
+        counts: RowCounts,
+    },
 }
 
 impl Rows {
@@ -93,15 +98,27 @@ impl Rows {
             if sort {
                 rows.sort_by_key(|row| row.time);
             }
-            *self = Rows::Memory { rows, next: 0 };
+            let counts = reader.counts();
+            *self = Rows::Memory {
+                rows,
+                next: 0,
+                counts,
+            };
         }
         match self {
             Rows::File(reader) | Rows::Reader(reader) | Rows::Pending(reader) => reader.next_row(),
-            Rows::Memory { rows, next } => {
+            Rows::Memory { rows, next, .. } => {
                 let row = rows.get(*next).copied();
                 *next += usize::from(row.is_some());
                 Ok(row)
             }
+        }
+    }
+
+    fn counts(&self) -> RowCounts {
+        match self {
+            Rows::File(reader) | Rows::Reader(reader) | Rows::Pending(reader) => reader.counts(),
+            Rows::Memory { counts, .. } => *counts,
         }
     }
 }
@@ -116,6 +133,9 @@ struct Pass {
     last: SimDuration,
     /// Rows replayed in the first pass.
     count: u64,
+    /// What the reader dropped or changed in the first pass, once it is over (a loop reads
+    /// the file again, and its rows are the same).
+    counts: Option<RowCounts>,
     /// How far each pass is shifted from the one before, in trace time.
     period: SimDuration,
 }
@@ -130,7 +150,90 @@ pub struct TraceSource {
     /// The trace time (µs) that is offset 0: the first row's (absolute formats), or 0.
     origin: Option<i64>,
     pass: Pass,
+    /// Requests replayed, every pass.
+    replayed: u64,
     done: bool,
+}
+
+/// What a trace stream read, for `trace stats`, `trace convert` and a run's report: its
+/// file and format, the requests it replayed and the rows its reader dropped or changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceTally {
+    pub path: PathBuf,
+    pub format: TraceFormat,
+    /// What a row with 0 output tokens stood for, as applied.
+    pub zero_output: ZeroOutput,
+    /// The model kept, if one was asked for.
+    pub model: Option<String>,
+    /// Requests replayed in all passes (before a rate multiplier).
+    pub replayed: u64,
+    /// Rows dropped or changed in the first pass, of the rows read (a run reads a trace up
+    /// to its end or its window's, and to the run's end).
+    pub rows: RowCounts,
+}
+
+/// One reason a trace's rows were dropped or changed, with its count: see
+/// [`TraceTally::notes`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowNote {
+    /// `skipped` or `changed`.
+    pub verb: &'static str,
+    pub rows: u64,
+    pub why: String,
+}
+
+/// `skipped 42 rows: 0 response tokens (…)`.
+impl std::fmt::Display for RowNote {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.verb, self.count())
+    }
+}
+
+impl RowNote {
+    /// `42 rows: 0 response tokens (…)`, without the verb.
+    pub fn count(&self) -> String {
+        let s = if self.rows == 1 { "" } else { "s" };
+        format!("{} row{s}: {}", self.rows, self.why)
+    }
+}
+
+impl TraceTally {
+    /// One note per reason rows were dropped or changed, dropped first; none when every row
+    /// was read as written.
+    pub fn notes(&self) -> Vec<RowNote> {
+        let burstgpt = self.format == TraceFormat::BurstGpt;
+        // BurstGPT's column is `Response tokens`, and its 0s are failed requests.
+        let output = if burstgpt { "response" } else { "output" };
+        let c = &self.rows;
+        let skipped_why = if burstgpt {
+            "0 response tokens (BurstGPT failures; zero_output: one_token keeps them)".to_owned()
+        } else {
+            "0 output tokens (zero_output: skip; one_token keeps them)".to_owned()
+        };
+        let model = self.model.as_deref().unwrap_or_default();
+        [
+            ("skipped", c.zero_output_skipped, skipped_why),
+            (
+                "skipped",
+                c.other_model,
+                format!("not of model `{model}`"),
+            ),
+            (
+                "changed",
+                c.zero_output_raised,
+                format!("0 {output} tokens read as 1 (zero_output: skip drops them)"),
+            ),
+            (
+                "changed",
+                c.zero_input_raised,
+                "0 prompt tokens read as 1 (a request has at least one)".to_owned(),
+            ),
+        ]
+        .into_iter()
+        .filter(|(_, rows, _)| *rows > 0)
+        .map(|(verb, rows, why)| RowNote { verb, rows, why })
+        .collect()
+    }
 }
 
 /// Opens the trace at `path` to be read whole, as it is: in the format given, or the one
@@ -191,6 +294,7 @@ impl TraceSource {
             rows,
             origin: None,
             pass: Pass::default(),
+            replayed: 0,
             done: false,
         }
     }
@@ -200,6 +304,19 @@ impl TraceSource {
         &self.format
     }
 
+    /// What the trace has read so far: requests replayed, rows dropped or changed.
+    pub fn tally(&self) -> TraceTally {
+        TraceTally {
+            path: self.path.clone(),
+            format: self.format.clone(),
+            zero_output: (self.options.zero_output)
+                .unwrap_or_else(|| self.format.default_zero_output()),
+            model: self.options.model.clone(),
+            replayed: self.replayed,
+            rows: self.pass.counts.unwrap_or_else(|| self.rows.counts()),
+        }
+    }
+
     /// Ends the current pass: starts the next one when looping, ends the replay otherwise.
     fn end_pass(&mut self) -> Result<(), WorkloadError> {
         if !self.options.looped || self.pass.count == 0 {
@@ -207,6 +324,7 @@ impl TraceSource {
             return Ok(());
         }
         if self.pass.index == 0 {
+            self.pass.counts = Some(self.rows.counts());
             let pass = &self.pass;
             let period = match self.options.to {
                 Some(to) => to - self.options.from,
@@ -284,6 +402,7 @@ impl RequestSource for TraceSource {
             if arrival >= self.options.end {
                 break;
             }
+            self.replayed += 1;
             return Ok(Some(Request {
                 arrival,
                 input_tokens: row.input_tokens,
@@ -292,6 +411,10 @@ impl RequestSource for TraceSource {
         }
         self.done = true;
         Ok(None)
+    }
+
+    fn traces(&self, out: &mut Vec<TraceTally>) {
+        out.push(self.tally());
     }
 }
 

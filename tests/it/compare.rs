@@ -96,6 +96,24 @@ fn compare_gives_identical_results_with_one_thread_and_with_two() {
     assert_eq!(rows[1]["variant"], "v04");
     assert!(rows[1]["skipped_ticks"].as_f64() > rows[0]["skipped_ticks"].as_f64());
     assert!(rows[2]["replicas_peak"].as_f64().unwrap() <= 6.0);
+    // Each variant's report.md (and each of its replications') says which variant it is
+    // and what it changes, under the title: a variant's folder is often read on its own.
+    let line = |path: &str| {
+        let md = String::from_utf8(a[path].clone()).unwrap();
+        md.lines().nth(2).unwrap_or_default().to_owned()
+    };
+    assert_eq!(
+        line("variants/small/report.md"),
+        "Variant `small`: `--set binding.maxReplicas=6`."
+    );
+    assert_eq!(
+        line("variants/v04/replications/2/report.md"),
+        "Variant `v04`: `--set engine=v0.4`."
+    );
+    assert_eq!(
+        line("variants/head/report.md"),
+        "Variant `head`: no settings of its own."
+    );
 }
 
 #[test]

@@ -382,7 +382,7 @@ fn a_policy_change_resets_the_engine_state_of_the_changed_policy() {
     );
     let report = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(
-        report.contains("t = 300 s: policy change #1 applied (engine state reset)"),
+        report.contains("t = 5 min: policy change #1 applied (engine state reset)"),
         "{report}"
     );
     // One engine-log line per engine-state lifetime: before and after the change.

@@ -113,6 +113,143 @@ fn convert_then_stats_keeps_every_request() {
     assert!((a["duration_s"].as_f64().unwrap() - b["duration_s"].as_f64().unwrap()).abs() < 1e-5);
 }
 
+/// A BurstGPT trace: rows 2 and 4 are failures (0 response tokens), row 3 has no prompt.
+const BURSTGPT: &str = "Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type
+0,ChatGPT,100,20,120,Conversation log
+1,ChatGPT,200,0,200,Conversation log
+2,GPT-4,0,30,30,Conversation log
+3,ChatGPT,150,0,150,Conversation log
+4,GPT-4,120,40,160,Conversation log
+";
+
+const SKIPPED: &str =
+    "skipped 2 rows: 0 response tokens (BurstGPT failures; zero_output: one_token keeps them)";
+const CHANGED: &str = "changed 1 row: 0 prompt tokens read as 1 (a request has at least one)";
+
+#[test]
+fn stats_and_convert_say_which_rows_they_skipped_or_changed_and_why() {
+    let dir = temp_dir("skipped");
+    let trace = dir.join("burstgpt.csv");
+    std::fs::write(&trace, BURSTGPT).unwrap();
+    let s = stats_json(&trace);
+    assert_eq!(s["requests"], 3);
+    assert_eq!(s["skipped_rows"], serde_json::json!({"zero_output": 2}));
+    assert_eq!(
+        s["changed_rows"],
+        serde_json::json!({"zero_output": 0, "zero_input": 1})
+    );
+    let out = kthena_sim()
+        .args(["trace", "stats"])
+        .arg(&trace)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[1], "  requests        3", "{text}");
+    assert_eq!(
+        lines[2],
+        "  skipped         2 rows: 0 response tokens (BurstGPT failures; zero_output: one_token keeps them)"
+    );
+    assert_eq!(
+        lines[3],
+        "  changed         1 row: 0 prompt tokens read as 1 (a request has at least one)"
+    );
+
+    let csv = dir.join("generic.csv");
+    let out = kthena_sim()
+        .args(["trace", "convert"])
+        .arg(&trace)
+        .arg("--out")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let err: Vec<&str> = err.lines().collect();
+    assert_eq!(err[1..], [SKIPPED, CHANGED], "{err:?}");
+    assert_eq!(
+        std::fs::read_to_string(&csv).unwrap(),
+        "arrival_s,input_tokens,output_tokens\n0.000000,100,20\n2.000000,1,30\n4.000000,120,40\n"
+    );
+    let out = kthena_sim()
+        .args(["trace", "convert", "--quiet"])
+        .arg(&trace)
+        .arg("--out")
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(out.status.success() && out.stderr.is_empty());
+
+    // Nothing skipped, nothing said.
+    let out = kthena_sim()
+        .args(["trace", "stats"])
+        .arg(azure())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        !text.contains("skipped") && !text.contains("changed"),
+        "{text}"
+    );
+    assert_eq!(stats_json(&azure())["skipped_rows"]["zero_output"], 0);
+
+    // Failures only: the trace is empty, and the message says why.
+    let failures = dir.join("failures.csv");
+    let header = BURSTGPT.lines().next().unwrap();
+    std::fs::write(
+        &failures,
+        format!("{header}\n1,ChatGPT,200,0,200,Conversation log\n"),
+    )
+    .unwrap();
+    let out = kthena_sim()
+        .args(["trace", "stats"])
+        .arg(&failures)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("no requests in the trace (skipped 1 row: 0 response tokens"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_run_says_which_trace_rows_it_skipped_and_its_report_describes_the_workload() {
+    let dir = temp_dir("run-skipped");
+    let trace = dir.join("burstgpt.csv");
+    std::fs::write(&trace, BURSTGPT).unwrap();
+    let out = dir.join("out");
+    // Three requests over 90 minutes: the run is cheap, the report's duration in h and min.
+    let o = kthena_sim()
+        .arg("run")
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/spike.yaml"))
+        .arg("--trace")
+        .arg(&trace)
+        .args(["--duration", "1h30m", "--quiet", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.code().is_some_and(|c| c <= 1), "{o:?}");
+    let err = String::from_utf8_lossy(&o.stderr);
+    let note = format!("note: {}: {SKIPPED}", trace.display());
+    assert!(err.lines().any(|l| l == note), "{err}");
+    // A note, not a warning: the default asks for it, so --deny-warnings must not refuse it.
+    let summary = std::fs::read_to_string(out.join("summary.json")).unwrap();
+    assert!(!summary.contains("skipped 2 rows"), "{summary}");
+    let report = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        report.contains("\nSimulated 1 h 30 min of traffic (seed 7)"),
+        "{report}"
+    );
+    assert!(
+        report.contains(&format!(
+            "\n## Workload\n\n- `trace`: `burstgpt.csv` (BurstGPT), 3 rows replayed; {SKIPPED}; {CHANGED}\n\n3 requests arrived; median 100 prompt and 30 output tokens.\n"
+        )),
+        "{report}"
+    );
+}
+
 #[test]
 fn gen_writes_the_scenario_workload_deterministically() {
     let dir = temp_dir("gen");

@@ -576,6 +576,78 @@ fn burstgpt_skips_failures_and_can_keep_one_model() {
     );
 }
 
+/// The rows each reason dropped or changed, from a source drained with `options`.
+fn counted(path: &Path, options: TraceOptions) -> (u64, RowCounts) {
+    let mut source = TraceSource::open(path, options).unwrap();
+    drain(&mut source).unwrap();
+    let tally = source.tally();
+    (tally.replayed, tally.rows)
+}
+
+#[test]
+fn rows_dropped_or_changed_are_counted_by_reason() {
+    let burst = TempTrace::new("burst-counted.csv", BURSTGPT);
+    let failures = RowCounts {
+        zero_output_skipped: 1,
+        ..RowCounts::default()
+    };
+    assert_eq!(counted(&burst.0, TraceOptions::default()), (3, failures));
+    let one_token = TraceOptions {
+        zero_output: Some(ZeroOutput::OneToken),
+        ..TraceOptions::default()
+    };
+    let raised = RowCounts {
+        zero_output_raised: 1,
+        ..RowCounts::default()
+    };
+    assert_eq!(counted(&burst.0, one_token), (4, raised));
+    let gpt4 = TraceOptions {
+        model: Some("GPT-4".into()),
+        ..TraceOptions::default()
+    };
+    // The model filter comes first: the failure is another model's row.
+    let others = RowCounts {
+        other_model: 3,
+        ..RowCounts::default()
+    };
+    assert_eq!(counted(&burst.0, gpt4), (1, others));
+    let notes: Vec<String> = (TraceSource::open(&burst.0, TraceOptions::default()).ok())
+        .map(|mut s| {
+            drain(&mut s).unwrap();
+            s.tally().notes().iter().map(ToString::to_string).collect()
+        })
+        .unwrap();
+    assert_eq!(
+        notes,
+        ["skipped 1 row: 0 response tokens (BurstGPT failures; zero_output: one_token keeps them)"]
+    );
+
+    // Mooncake: a prompt and an output of 0, both read as 1 by default.
+    let moon = TempTrace::new("counted.jsonl", MOONCAKE);
+    let both = RowCounts {
+        zero_output_raised: 1,
+        zero_input_raised: 1,
+        ..RowCounts::default()
+    };
+    assert_eq!(counted(&moon.0, TraceOptions::default()), (4, both));
+
+    // Sorted (read whole) and looped (read again): the rows of one pass, counted once.
+    let looped = TraceOptions {
+        sort: true,
+        looped: true,
+        end: t(1_000 * S),
+        ..TraceOptions::default()
+    };
+    let (replayed, rows) = counted(&burst.0, looped.clone());
+    assert!(replayed > 3 * 5, "{replayed}");
+    assert_eq!(rows, failures);
+    let file = TraceOptions {
+        sort: false,
+        ..looped
+    };
+    assert_eq!(counted(&burst.0, file).1, failures);
+}
+
 #[test]
 fn malformed_burstgpt_rows_are_named() {
     let header = "Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n";
