@@ -7,7 +7,7 @@
 //! `--out` cannot wipe a folder of the user's.
 
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use crate::sim::cancel;
@@ -115,6 +115,18 @@ pub fn write_folder(target: &Path, files: &[(String, Vec<u8>)], force: bool) -> 
         fs::rename(&tmp, target)?;
     }
     Ok(())
+}
+
+/// Prints `bytes` on standard output. A reader that closed the pipe early (`| head`) is its
+/// choice, not an error; any other failure is the machine's (exit 3), never a panic.
+pub fn print_stdout(bytes: &[u8]) -> anyhow::Result<()> {
+    let mut out = io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(super::environment(format!(
+            "cannot write to stdout: {e}"
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// Writes one file atomically (temporary file + rename).

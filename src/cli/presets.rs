@@ -3,13 +3,15 @@
 
 use std::process::ExitCode;
 
+use super::output::print_stdout;
 use crate::model::presets::PRESETS;
 
 pub fn run() -> anyhow::Result<ExitCode> {
     let width = PRESETS.iter().map(|p| p.name.len()).max().unwrap_or(0);
-    println!("{:width$}  GPUS  PROVENANCE", "PRESET");
+    let mut table = format!("{:width$}  GPUS  PROVENANCE\n", "PRESET");
     for p in &PRESETS {
-        println!("{:width$}  {:>4}  {}", p.name, p.gpus, p.provenance);
+        table += &format!("{:width$}  {:>4}  {}\n", p.name, p.gpus, p.provenance);
     }
+    print_stdout(table.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

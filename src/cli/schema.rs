@@ -4,6 +4,7 @@
 
 use std::process::ExitCode;
 
+use super::output::print_stdout;
 use crate::scenario::raw::RawScenario;
 
 #[derive(Debug, clap::Args)]
@@ -11,6 +12,6 @@ pub struct Args {}
 
 pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
     let schema = schemars::schema_for!(RawScenario);
-    println!("{}", serde_json::to_string_pretty(&schema)?);
+    print_stdout(format!("{}\n", serde_json::to_string_pretty(&schema)?).as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }

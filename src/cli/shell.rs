@@ -2,7 +2,6 @@
 //! script and the roff man pages, generated from the same clap definitions that parse the
 //! arguments, so that neither can drift from the commands.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -10,6 +9,7 @@ use clap::CommandFactory;
 use clap_complete::Shell;
 
 use super::common::write_one;
+use super::output::print_stdout;
 
 #[derive(Debug, clap::Args)]
 pub struct CompletionsArgs {
@@ -35,14 +35,6 @@ fn command() -> clap::Command {
     cmd
 }
 
-/// Prints `bytes` on stdout; a closed or full stdout is the machine's failure, not a panic.
-fn print(bytes: &[u8]) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(bytes)
-        .and_then(|()| out.flush())
-        .map_err(|e| super::environment(format!("cannot write to stdout: {e}")))
-}
-
 pub fn completions(args: CompletionsArgs) -> anyhow::Result<ExitCode> {
     let mut cmd = super::Cli::command();
     let name = cmd.get_name().to_string();
@@ -51,7 +43,7 @@ pub fn completions(args: CompletionsArgs) -> anyhow::Result<ExitCode> {
     if args.shell == Shell::Bash {
         script = respell_bash_states(&String::from_utf8(script)?, &name).into_bytes();
     }
-    print(&script)?;
+    print_stdout(&script)?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -91,7 +83,7 @@ fn pages(cmd: &clap::Command, out: &mut Vec<(String, Vec<u8>)>) -> anyhow::Resul
 pub fn manpage(args: ManpageArgs) -> anyhow::Result<ExitCode> {
     let cmd = command();
     match args.out {
-        None => print(&page(cmd)?.1)?,
+        None => print_stdout(&page(cmd)?.1)?,
         Some(dir) => {
             let mut all = Vec::new();
             pages(&cmd, &mut all)?;

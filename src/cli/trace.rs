@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use anyhow::{bail, Context};
 use serde::Deserialize;
 
+use super::output::print_stdout;
 use crate::report::trace_stats::TraceStats;
 use crate::scenario::{self, Overrides};
 use crate::sim::SimDuration;
@@ -127,9 +128,9 @@ fn stats(a: StatsArgs) -> anyhow::Result<ExitCode> {
     }
     s.set_rows(&tally);
     if a.json {
-        println!("{}", serde_json::to_string_pretty(&s.json())?);
+        print_stdout(format!("{}\n", serde_json::to_string_pretty(&s.json())?).as_bytes())?;
     } else {
-        print!("{}", s.text(&a.file.display().to_string()));
+        print_stdout(s.text(&a.file.display().to_string()).as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
 }

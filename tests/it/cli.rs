@@ -195,3 +195,40 @@ fn an_output_that_cannot_be_written_exits_3() {
         .code(3)
         .stderr(contains("cannot write"));
 }
+
+/// A reader that closes the pipe early (`| head`) ends the command quietly with exit 0: no
+/// panic, no error line.
+#[test]
+fn printing_into_a_closed_pipe_is_not_an_error() {
+    let trace = root().join("traces/azure-llm-2023-code.csv");
+    let trace = trace.to_str().unwrap();
+    for args in [
+        &["trace", "stats", trace][..],
+        &["trace", "stats", "--json", trace][..],
+        &["schema"][..],
+        &["presets"][..],
+        &["completions", "bash"][..],
+        &["manpage"][..],
+    ] {
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_kthena-sim"))
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // Closed before the command has had time to print anything.
+        drop(child.stdout.take());
+        let out = child.wait_with_output().expect("wait");
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            out.stderr.is_empty(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
