@@ -122,9 +122,9 @@ pub fn write_folder(target: &Path, files: &[(String, Vec<u8>)], force: bool) -> 
 pub fn print_stdout(bytes: &[u8]) -> anyhow::Result<()> {
     let mut out = io::stdout().lock();
     match out.write_all(bytes).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(super::environment(format!(
-            "cannot write to stdout: {e}"
-        ))),
+        Err(e) if e.kind() != io::ErrorKind::BrokenPipe => {
+            Err(super::environment(format!("cannot write to stdout: {e}")))
+        }
         _ => Ok(()),
     }
 }

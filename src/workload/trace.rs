@@ -213,11 +213,7 @@ impl TraceTally {
         let model = self.model.as_deref().unwrap_or_default();
         [
             ("skipped", c.zero_output_skipped, skipped_why),
-            (
-                "skipped",
-                c.other_model,
-                format!("not of model `{model}`"),
-            ),
+            ("skipped", c.other_model, format!("not of model `{model}`")),
             (
                 "changed",
                 c.zero_output_raised,

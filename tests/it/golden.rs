@@ -32,10 +32,7 @@ fn lines() -> Vec<(String, Line)> {
     for f in files {
         let name = f.file_name().unwrap().to_string_lossy().to_string();
         let gz = MultiGzDecoder::new(File::open(&f).expect("open golden"));
-        for (i, l) in BufReader::new(gz)
-            .lines()
-            .enumerate()
-        {
+        for (i, l) in BufReader::new(gz).lines().enumerate() {
             let l = l.expect("read golden line");
             let line: Line =
                 serde_json::from_str(&l).unwrap_or_else(|e| panic!("{name}:{}: {e}", i + 1));

@@ -170,7 +170,9 @@ fn a_problem_in_a_list_item_names_the_item_and_its_line() {
     let report = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(2), "{report}");
     assert!(
-        report.contains("items: Invalid value: \"object\": a List's items must be a sequence of objects"),
+        report.contains(
+            "items: Invalid value: \"object\": a List's items must be a sequence of objects"
+        ),
         "{report}"
     );
 }
