@@ -3,12 +3,13 @@
 //! without losing a field), and the Indexed Job's own shell command, run here once per
 //! completion index as the pods would run it, merges into exactly the whole sweep.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde::Deserialize;
 use serde_json::{json, Value};
+
+use crate::compare::tree;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -270,24 +271,6 @@ fn the_manifests_are_kubernetes_objects_that_fit_together() {
     } else {
         eprintln!("note: kubectl is not on PATH; the typed check of the manifests was skipped");
     }
-}
-
-/// Every file under `dir`, by relative path.
-fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let name = p.strip_prefix(dir).unwrap().display().to_string();
-                out.insert(name, std::fs::read(&p).unwrap());
-            }
-        }
-    }
-    out
 }
 
 /// Runs a pod's script as its pod would: `sh -c`, the built kthena-sim first on PATH, from
