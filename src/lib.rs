@@ -21,8 +21,11 @@
 //!  replay         recorded ticks through either engine version
 //!  golden         the golden JSON Lines format (replay reads it, the engine log writes it)
 //!  workload       request streams: synthetic generators and trace readers
-//!  kthena         Kthena manifests read and checked as the API server and webhooks do
-//!  engine         the port of Kthena's autoscaler: pure, no I/O, clock or randomness
+//!  kthena         Kubernetes manifests (Kthena's, HPA, KEDA, Knative) read and checked as
+//!                 the API server and webhooks do
+//!  engine  hpa  kpa  keda
+//!                 the port of Kthena's autoscaler and of the three it is compared with:
+//!                 pure, no I/O, clock or randomness
 //!  sim  text  stats  outputs  diagnostic
 //!                 leaves: the DES kernel, text files read whole, estimates over
 //!                 replications, the output formats as types, problems with their file,
@@ -38,6 +41,9 @@ pub mod engine;
 pub mod experiment;
 pub mod fuzzing;
 pub mod golden;
+pub mod hpa;
+pub mod keda;
+pub mod kpa;
 pub mod kthena;
 pub mod model;
 pub mod outputs;

@@ -16,6 +16,9 @@ mod documents;
 mod model_serving;
 pub(crate) mod raw;
 mod read;
+mod read_hpa;
+mod read_keda;
+mod read_knative;
 mod read_spec;
 mod yaml_walk;
 

@@ -220,6 +220,28 @@ impl<'v> Fields<'v> {
 
     /// Notes every field that was not taken: the API server prunes unknown fields.
     pub(crate) fn finish(self, f: &mut Findings) {
+        for (path, hint) in self.unknown() {
+            f.note_with_hint(
+                &path,
+                "unknown field, ignored (the API server prunes it)",
+                hint,
+            );
+        }
+    }
+
+    /// Refuses every field that was not taken: built-in kinds and the CRDs of HPA, KEDA and
+    /// Knative are applied with kubectl's strict field validation, which rejects them.
+    pub(crate) fn finish_strict(self, f: &mut Findings) {
+        for (path, hint) in self.unknown() {
+            let mut d = crate::diagnostic::Diagnostic::error(path, "unknown field");
+            d.hint = hint;
+            f.problems.push(d);
+        }
+    }
+
+    /// The fields not taken, each with a spelling hint when one is close to a known field.
+    fn unknown(&self) -> Vec<(FieldPath, Option<String>)> {
+        let mut out = Vec::new();
         for key in self.map.keys() {
             let known = key.as_str().is_some_and(|k| self.taken.contains(&k));
             if !known {
@@ -229,13 +251,10 @@ impl<'v> Fields<'v> {
                 };
                 let hint = crate::kthena::warnings::did_you_mean(&name, self.taken.iter().copied())
                     .map(|k| format!("did you mean `{k}`?"));
-                f.note_with_hint(
-                    &self.path.child(&name),
-                    "unknown field, ignored (the API server prunes it)",
-                    hint,
-                );
+                out.push((self.path.child(&name), hint));
             }
         }
+        out
     }
 }
 
