@@ -27,6 +27,8 @@ pub struct ServingCost {
 pub struct RunData {
     pub scenario: String,
     pub engine: String,
+    /// The autoscalers that ran (summary.json's `autoscaler`).
+    pub autoscaler: String,
     pub seed: u64,
     pub duration_s: f64,
     pub slo: Thresholds,
@@ -108,6 +110,7 @@ impl RunData {
         Ok(RunData {
             scenario: s.scenario,
             engine: s.engine,
+            autoscaler: s.autoscaler,
             seed: s.seed,
             duration_s: s.duration_s,
             slo: s.slo.thresholds_s,

@@ -111,9 +111,9 @@ pub fn header<DB: DrawingBackend>(
         n => format!("median of {n} replications (seed {} first)", run.seed),
     };
     let subtitle = format!(
-        "scenario {} · Kthena {} engine · {seed} · {} simulated",
+        "scenario {} · {} · {seed} · {} simulated",
         run.scenario,
-        run.engine,
+        autoscalers(&run.autoscaler, &run.engine),
         duration(run.duration_s)
     );
     root.draw_text(
@@ -309,4 +309,23 @@ mod tests {
         );
         assert!(steps::<i32>([], 30.0).is_empty());
     }
+}
+
+/// The autoscalers of a run as titles name them: `Kthena head engine`, `Kubernetes HPA`,
+/// `KEDA`, `Knative KPA`, joined with `+` (files of older runs name no autoscaler: Kthena).
+pub fn autoscalers(names: &str, engine: &str) -> String {
+    if names.is_empty() {
+        return format!("Kthena {engine} engine");
+    }
+    names
+        .split('+')
+        .map(|n| match n {
+            "kthena" => format!("Kthena {engine} engine"),
+            "hpa" => "Kubernetes HPA".to_string(),
+            "keda" => "KEDA".to_string(),
+            "kpa" => "Knative KPA".to_string(),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" + ")
 }

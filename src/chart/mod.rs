@@ -155,6 +155,7 @@ mod tests {
             crate::outputs::rows::TimelineRow {
                 time_s,
                 policy: "p".into(),
+                autoscaler: "kthena".into(),
                 target: "ns/chat".into(),
                 spec_replicas,
                 min_replicas: 1,

@@ -389,6 +389,7 @@ mod tests {
         RunData {
             scenario: "spike".into(),
             engine: "head".into(),
+            autoscaler: "kthena".into(),
             seed,
             duration_s: 60.0,
             slo: Thresholds::default(),

@@ -84,7 +84,7 @@ pub fn draw<DB: DrawingBackend>(
     let panels = body.split_evenly((run.targets.len(), 1));
     for (i, ((area, target), rate)) in panels.iter().zip(&run.targets).zip(&rates).enumerate() {
         let others: Vec<&Target> = run.replications.iter().filter_map(|r| r.get(i)).collect();
-        panel(area, target, &others, rate, time, rate_top)?;
+        panel(area, target, &others, rate, time, rate_top, &run.engine)?;
     }
     Ok(())
 }
@@ -129,13 +129,17 @@ fn panel<DB: DrawingBackend>(
     rate: &[(f64, f64)],
     time: TimeAxis,
     rate_top: f64,
+    engine: &str,
 ) -> Result<(), ChartError> {
     let top = replications
         .iter()
         .map(|t| replicas_top(t))
         .fold(replicas_top(target), i32::max);
+    // The panel names who scaled it: Kthena, an HPA, KEDA or a KPA.
+    let by = target.ticks.first().map(|t| t.autoscaler.as_str()).unwrap_or_default();
+    let caption = format!("{} — {}", target.name, frame::autoscalers(by, engine));
     let mut chart = ChartBuilder::on(area)
-        .caption(&target.name, frame::font(18))
+        .caption(&caption, frame::font(18))
         .margin_left(16)
         .margin_right(16)
         .margin_bottom(8)

@@ -29,6 +29,10 @@ use yaml_serde::Value;
 
 use self::raw::{Meta, RawBinding, RawPolicyCurrent, RawPolicyV04};
 use self::yaml_walk::Node;
+use super::autoscaler::AutoscalerSpec;
+use crate::hpa::HpaSpec;
+use crate::keda::ScaledObjectSpec;
+use crate::kpa::{KpaConfig, KpaSpec};
 use super::field::{FieldPath, Findings};
 use super::validation;
 use crate::diagnostic::{Diagnostic, Place};
@@ -36,6 +40,9 @@ use crate::engine::policy::Policy;
 use crate::engine::EngineVersion;
 
 pub use self::model_serving::{ModelServing, ModelServingRole};
+
+/// The name of Knative's autoscaler settings ConfigMap.
+const KNATIVE_CONFIG_AUTOSCALER: &str = "config-autoscaler";
 
 /// The API group of every Kthena resource read here.
 const GROUP: &str = "workload.serving.volcano.sh";
@@ -79,16 +86,46 @@ pub enum ObjectKind {
     AutoscalingPolicy,
     AutoscalingPolicyBinding,
     ModelServing,
+    /// `autoscaling/v2`.
+    HorizontalPodAutoscaler,
+    /// `keda.sh/v1alpha1`.
+    ScaledObject,
+    /// A Knative `serving.knative.dev/v1` Service: its revision's KPA.
+    KnativeService,
+    /// Knative's `config-autoscaler` ConfigMap (other ConfigMaps are ignored).
+    ConfigMap,
 }
 
 impl ObjectKind {
-    fn from_kind(kind: &str) -> Option<Self> {
-        match kind {
-            "AutoscalingPolicy" => Some(ObjectKind::AutoscalingPolicy),
-            "AutoscalingPolicyBinding" => Some(ObjectKind::AutoscalingPolicyBinding),
-            "ModelServing" => Some(ObjectKind::ModelServing),
+    /// The kind of `kind` in API group `group`, with the one API version read of it.
+    fn from_kind(group: &str, kind: &str) -> Option<(Self, &'static str)> {
+        match (group, kind) {
+            (GROUP, "AutoscalingPolicy") => Some((ObjectKind::AutoscalingPolicy, API_VERSION)),
+            (GROUP, "AutoscalingPolicyBinding") => {
+                Some((ObjectKind::AutoscalingPolicyBinding, API_VERSION))
+            }
+            (GROUP, "ModelServing") => Some((ObjectKind::ModelServing, API_VERSION)),
+            ("autoscaling", "HorizontalPodAutoscaler") => {
+                Some((ObjectKind::HorizontalPodAutoscaler, "autoscaling/v2"))
+            }
+            ("keda.sh", "ScaledObject") => Some((ObjectKind::ScaledObject, "keda.sh/v1alpha1")),
+            ("serving.knative.dev", "Service") => {
+                Some((ObjectKind::KnativeService, "serving.knative.dev/v1"))
+            }
+            ("", "ConfigMap") => Some((ObjectKind::ConfigMap, "v1")),
             _ => None,
         }
+    }
+
+    /// Kinds applied with kubectl's strict field validation: an unknown field is refused,
+    /// not pruned (Kthena's CRDs prune them).
+    fn strict(self) -> bool {
+        !matches!(
+            self,
+            ObjectKind::AutoscalingPolicy
+                | ObjectKind::AutoscalingPolicyBinding
+                | ObjectKind::ModelServing
+        )
     }
 
     /// `policy`, `binding`, `modelserving`: how reports name the kind.
@@ -97,6 +134,10 @@ impl ObjectKind {
             ObjectKind::AutoscalingPolicy => "policy",
             ObjectKind::AutoscalingPolicyBinding => "binding",
             ObjectKind::ModelServing => "modelserving",
+            ObjectKind::HorizontalPodAutoscaler => "hpa",
+            ObjectKind::ScaledObject => "scaledobject",
+            ObjectKind::KnativeService => "ksvc",
+            ObjectKind::ConfigMap => "configmap",
         }
     }
 }
@@ -167,6 +208,13 @@ pub struct LoadedPolicy {
     pub location: Location,
 }
 
+/// An HPA, ScaledObject or Knative Service with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedAutoscaler {
+    pub spec: AutoscalerSpec,
+    pub location: Location,
+}
+
 /// The manifests are not all valid, so no engine input is derived from them.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ManifestError {
@@ -185,6 +233,7 @@ pub struct ManifestSet {
     notes: Vec<Diagnostic>,
     warnings: Vec<Diagnostic>,
     policies: Vec<LoadedPolicy>,
+    autoscalers: Vec<LoadedAutoscaler>,
     model_servings: Vec<ModelServing>,
 }
 
@@ -194,6 +243,10 @@ enum Content {
     PolicyCurrent(Box<RawPolicyCurrent>),
     Binding(RawBinding),
     ModelServing(ModelServing),
+    Hpa(HpaSpec),
+    ScaledObject(Box<ScaledObjectSpec>),
+    KnativeService(Box<KpaSpec>),
+    KpaConfig(Box<KpaConfig>),
 }
 
 /// One recognised document while the set is being checked.
@@ -305,6 +358,13 @@ impl ManifestSet {
         Ok(&self.policies)
     }
 
+    /// The HPAs, ScaledObjects and Knative Services, in document order; every KPA with the
+    /// settings of the last `config-autoscaler` ConfigMap given (Knative's defaults without).
+    pub fn autoscalers(&self) -> Result<&[LoadedAutoscaler], ManifestError> {
+        self.ensure_valid()?;
+        Ok(&self.autoscalers)
+    }
+
     /// The ModelServings, in document order.
     pub fn model_servings(&self) -> Result<&[ModelServing], ManifestError> {
         self.ensure_valid()?;
@@ -364,6 +424,13 @@ impl ManifestSet {
                 .filter(|(i, _)| latest.contains(i))
                 .filter_map(|(_, d)| Some((&d.location, d.entry.as_ref()?)))
         };
+        let kpa_config = (in_force())
+            .filter_map(|(_, e)| match &e.content {
+                Some(Content::KpaConfig(c)) => Some((**c).clone()),
+                _ => None,
+            })
+            .last()
+            .unwrap_or_default();
         let mut v04_policies = BTreeMap::new();
         for (_, entry) in in_force() {
             if let Some(Content::PolicyV04(p)) = &entry.content {
@@ -385,7 +452,25 @@ impl ManifestSet {
                     self.model_servings.push(ms.clone());
                     None
                 }
-                Some(Content::PolicyV04(_)) | None => None,
+                Some(Content::Hpa(h)) => {
+                    self.add_autoscaler(AutoscalerSpec::Hpa(h.clone()), location);
+                    None
+                }
+                Some(Content::ScaledObject(k)) => {
+                    self.add_autoscaler(AutoscalerSpec::Keda((**k).clone()), location);
+                    None
+                }
+                Some(Content::KnativeService(k)) => {
+                    let spec = AutoscalerSpec::Kpa {
+                        name: meta.name.clone(),
+                        namespace: meta.namespace.clone(),
+                        spec: k.clone(),
+                        config: Box::new(kpa_config.clone()),
+                    };
+                    self.add_autoscaler(spec, location);
+                    None
+                }
+                Some(Content::PolicyV04(_) | Content::KpaConfig(_)) | None => None,
             };
             if let Some((policy, api)) = built {
                 self.policies.push(LoadedPolicy {
@@ -395,6 +480,15 @@ impl ManifestSet {
                 });
             }
         }
+    }
+}
+
+impl ManifestSet {
+    fn add_autoscaler(&mut self, spec: AutoscalerSpec, location: &Location) {
+        self.autoscalers.push(LoadedAutoscaler {
+            spec,
+            location: location.clone(),
+        });
     }
 }
 
@@ -440,7 +534,11 @@ impl Entry {
         match self.content.as_ref()? {
             Content::PolicyV04(_) | Content::Binding(_) => Some(ApiGeneration::V0_4),
             Content::PolicyCurrent(_) => Some(ApiGeneration::Current),
-            Content::ModelServing(_) => None,
+            Content::ModelServing(_)
+            | Content::Hpa(_)
+            | Content::ScaledObject(_)
+            | Content::KnativeService(_)
+            | Content::KpaConfig(_) => None,
         }
     }
 
@@ -484,20 +582,39 @@ fn read_header<'v>(
         return None;
     };
     let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
-    let Some(object_kind) = ObjectKind::from_kind(&kind).filter(|_| group == GROUP) else {
+    let Some((object_kind, version)) = ObjectKind::from_kind(group, &kind) else {
         f.note(
             &FieldPath::default(),
             format!("kind {kind} ({api_version}) is not read by this tool; ignored"),
         );
         return None;
     };
-    if api_version != API_VERSION {
-        f.unsupported(&FieldPath::new("apiVersion"), &api_version, &[API_VERSION]);
+    if api_version != version {
+        f.unsupported(&FieldPath::new("apiVersion"), &api_version, &[version]);
     }
     let meta = read::metadata(&mut o, f);
-    let spec = o.take("spec");
+    if object_kind == ObjectKind::ConfigMap && meta.name != KNATIVE_CONFIG_AUTOSCALER {
+        f.note(
+            &FieldPath::default(),
+            format!("ConfigMap {} is not Knative's {KNATIVE_CONFIG_AUTOSCALER}; ignored", meta.name),
+        );
+        return None;
+    }
+    // A ConfigMap's settings are its `data`; every other kind's its `spec`.
+    let spec = match object_kind {
+        ObjectKind::ConfigMap => {
+            o.skip("binaryData");
+            o.skip("immutable");
+            o.take("data")
+        }
+        _ => o.take("spec"),
+    };
     o.skip("status");
-    o.finish(f);
+    if object_kind.strict() {
+        o.finish_strict(f);
+    } else {
+        o.finish(f);
+    }
     Some((object_kind, meta, spec))
 }
 
@@ -520,7 +637,8 @@ fn read_contents(docs: &mut [DocState]) {
         };
         let f = &mut doc.findings;
         let Some(spec) = spec else {
-            f.required(&FieldPath::new("spec"), "");
+            let field = if kind == ObjectKind::ConfigMap { "data" } else { "spec" };
+            f.required(&FieldPath::new(field), "");
             doc.entry = Some(Entry {
                 kind,
                 meta,
@@ -528,23 +646,35 @@ fn read_contents(docs: &mut [DocState]) {
             });
             continue;
         };
+        let (name, ns) = (meta.name.as_str(), meta.namespace.as_str());
         let content = match kind {
             ObjectKind::AutoscalingPolicy => {
                 let key = (meta.namespace.clone(), meta.name.clone());
-                match read::policy_api(Some(spec.value), referenced.contains(&key)) {
+                Some(match read::policy_api(Some(spec.value), referenced.contains(&key)) {
                     ApiGeneration::V0_4 => Content::PolicyV04(read::policy_v04(&spec, f)),
                     ApiGeneration::Current => {
                         Content::PolicyCurrent(Box::new(read::policy_current(&spec, f)))
                     }
-                }
+                })
             }
-            ObjectKind::AutoscalingPolicyBinding => Content::Binding(read::binding(&spec, f)),
-            ObjectKind::ModelServing => Content::ModelServing(model_serving::read(&meta, &spec, f)),
+            ObjectKind::AutoscalingPolicyBinding => Some(Content::Binding(read::binding(&spec, f))),
+            ObjectKind::ModelServing => {
+                Some(Content::ModelServing(model_serving::read(&meta, &spec, f)))
+            }
+            ObjectKind::HorizontalPodAutoscaler => {
+                read_hpa::read(name, ns, &spec, f).map(Content::Hpa)
+            }
+            ObjectKind::ScaledObject => read_keda::scaled_object(name, ns, &spec, f)
+                .map(|k| Content::ScaledObject(Box::new(k))),
+            ObjectKind::KnativeService => read_knative::service(name, ns, &spec, f)
+                .map(|k| Content::KnativeService(Box::new(k))),
+            ObjectKind::ConfigMap => read_knative::config_autoscaler(&spec, f)
+                .map(|c| Content::KpaConfig(Box::new(c))),
         };
         doc.entry = Some(Entry {
             kind,
             meta,
-            content: Some(content),
+            content,
         });
     }
 }
@@ -609,7 +739,14 @@ fn cross_check(docs: &mut [DocState]) {
                     );
                 }
             }
-            Some(Content::ModelServing(_)) | None => {}
+            Some(
+                Content::ModelServing(_)
+                | Content::Hpa(_)
+                | Content::ScaledObject(_)
+                | Content::KnativeService(_)
+                | Content::KpaConfig(_),
+            )
+            | None => {}
         }
         let (kind, api, ns, name) = entry.key();
         if !name.is_empty() {

@@ -4,7 +4,7 @@
 //! `maxReplicas` once defaulted. Warnings, not errors: a cluster would take these objects.
 
 use crate::diagnostic::{Diagnostic, FieldPath};
-use crate::engine::policy::{MetricTarget, ScalingTarget, Target};
+use crate::engine::policy::{MetricSource, MetricTarget, ScalingTarget, Target};
 
 use super::manifest::{ApiGeneration, LoadedPolicy};
 
@@ -118,6 +118,20 @@ pub fn policy_warnings(l: &LoadedPolicy) -> Vec<Diagnostic> {
             }
         }
         if let Some((min, max)) = w.bounds {
+            // At zero replicas the collector finds no pod to scrape; only a Prometheus
+            // source (one that counts requests before they reach a pod) still has a value.
+            let prometheus = w.target.and_then(|t| t.metric_sources.as_ref()).is_some_and(
+                |s| s.values().any(|src| matches!(src, MetricSource::Prometheus(_))),
+            );
+            if min == 0 && !prometheus {
+                out.push(
+                    Diagnostic::warning(
+                        w.path.child("minReplicas"),
+                        "minReplicas 0 with pod metrics only: once scaled to zero the collector finds no pod, skips every tick, and the policy never scales back up",
+                    )
+                    .with_hint("keep minReplicas at 1, or read a Prometheus source that counts requests at the router (kthena_router_active_downstream_requests)"),
+                );
+            }
             if min > max {
                 out.push(
                     Diagnostic::warning(

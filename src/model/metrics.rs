@@ -56,6 +56,16 @@ pub fn exposed_families() -> Vec<String> {
     v
 }
 
+/// The gauge families a simulated pod exposes, sorted: what an HPA's Pods metric can read
+/// through a Prometheus adapter without a `rate()` rule.
+pub fn exposed_gauges() -> Vec<String> {
+    let mut v: Vec<String> = (PREFIXES.iter())
+        .flat_map(|p| GAUGES.iter().map(move |n| format!("{p}{n}")))
+        .collect();
+    v.sort();
+    v
+}
+
 /// A cumulative latency histogram (observations in seconds).
 #[derive(Debug, Clone, PartialEq)]
 pub struct LatencyHistogram {
@@ -134,6 +144,20 @@ pub struct ServerGauges {
     pub kv_usage: f64,
     pub prompt_tokens_total: u64,
     pub generation_tokens_total: u64,
+}
+
+impl ServerGauges {
+    /// What `server`'s metrics endpoint reports at `now`.
+    pub fn of(server: &super::server::Server, now: crate::sim::SimTime) -> Self {
+        let cap = server.kv_capacity().max(1);
+        ServerGauges {
+            waiting: server.waiting() as u64,
+            running: server.running() as u64,
+            kv_usage: server.kv_used_tokens(now) as f64 / cap as f64,
+            prompt_tokens_total: server.prompt_tokens_total(),
+            generation_tokens_total: server.generation_tokens_total(now),
+        }
+    }
 }
 
 /// The payload of one scrape.

@@ -3,6 +3,7 @@
 //! [`world::World`] runs the event loop and coordinates the components, each of which owns
 //! one part of the state.
 
+pub mod autoscalers;
 mod clients;
 mod dispatch;
 pub mod engine_log;

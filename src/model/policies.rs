@@ -13,6 +13,7 @@ use super::ids::ServingIdx;
 use super::prometheus::{Query, SeriesStore};
 use super::spec::Serving;
 use super::view::{Prometheus, TickView};
+use crate::engine::cluster::Families;
 use crate::engine::policy::{Labels, MetricSource, Policy, ScalingTarget};
 use crate::engine::{Autoscaler, Decision, EngineVersion, UnixMillis};
 use crate::sim::{SimDuration, SimTime};
@@ -108,18 +109,20 @@ impl PolicySet {
 
     /// One controller pass at `now` (`now_ms` on the engine's clock) over `view`, whose pods
     /// have the Prometheus target labels `prom_labels`: Prometheus scrapes every running pod
-    /// just before the engine reads; the engine log, if given, records the tick.
+    /// and the `router` targets just before the engine reads; the engine log, if given, records the tick.
     pub fn decide(
         &mut self,
         now: SimTime,
         now_ms: UnixMillis,
         view: TickView<'_>,
         prom_labels: &[&Labels],
+        router: &[(Labels, Families)],
         log: Option<&mut EngineLog>,
     ) -> Vec<Decision> {
         let view = match &mut self.prometheus {
             Some((store, queries)) => {
-                store.record(now, view.payloads().map(|(i, f)| (prom_labels[i], f)));
+                let pods = view.payloads().map(|(i, f)| (prom_labels[i], f));
+                store.record(now, pods.chain(router.iter().map(|(l, f)| (l, f))));
                 view.with_prometheus(Prometheus {
                     store,
                     queries,

@@ -162,6 +162,7 @@ pub fn timeline_row(t: TickTarget<'_>) -> TimelineRow {
     TimelineRow {
         time_s: t.now.as_secs_f64(),
         policy: d.key.clone(),
+        autoscaler: "kthena".to_string(),
         target: match role_name {
             Some(r) => format!("{}/{}/{r}", spec.namespace, spec.name),
             None => format!("{}/{}", spec.namespace, spec.name),

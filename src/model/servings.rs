@@ -104,6 +104,21 @@ impl<'s> Servings<'s> {
         }
     }
 
+    /// Every serving's spec, in scenario order.
+    pub fn specs(&self) -> &'s [Serving] {
+        self.specs
+    }
+
+    /// Requests in the ready servers of serving `s` (waiting in them or running): what their
+    /// queue-proxies report. Draining servers are no longer scraped.
+    pub fn in_flight(&self, s: ServingIdx) -> u64 {
+        (self.ready.iter())
+            .map(|id| &self.units[id.index()])
+            .filter(|u| u.serving == s)
+            .map(|u| (u.server.waiting() + u.server.running()) as u64)
+            .sum()
+    }
+
     pub fn spec(&self, s: ServingIdx) -> &'s Serving {
         &self.specs[s.index()]
     }

@@ -5,12 +5,14 @@
 
 use std::collections::BTreeMap;
 
+use super::autoscalers::AutoscalerSpec;
 use super::faults::{NodeLoss, ServingFaults};
 use super::router::RouterPolicy;
 use super::server::ServerParams;
 use super::startup::Startup;
 use crate::engine::policy::Policy;
 use crate::engine::{EngineVersion, UnixMillis};
+use crate::hpa::ControllerConfig;
 use crate::sim::{SimDuration, SimTime};
 
 /// Default autoscaler sync period.
@@ -41,6 +43,10 @@ pub struct WorldSpec {
     pub policies: Vec<Policy>,
     /// Later policy sets, by time.
     pub policy_changes: Vec<(SimTime, Vec<Policy>)>,
+    /// The HPAs, KEDA ScaledObjects and Knative KPAs, in manifest order.
+    pub autoscalers: Vec<AutoscalerSpec>,
+    /// The HPA controller's flags (also those of the HPAs KEDA creates).
+    pub hpa_controller: ControllerConfig,
     pub servings: Vec<Serving>,
     /// Accelerator type → capacity; absent types are unlimited.
     pub capacity: BTreeMap<String, Capacity>,
@@ -49,6 +55,25 @@ pub struct WorldSpec {
     pub router: RouterPolicy,
     pub queue_timeout: Option<SimDuration>,
     pub slo: Slo,
+}
+
+impl WorldSpec {
+    /// The autoscalers that run, `+`-joined in manifest order: `kthena` when any Kthena
+    /// policy does (from the start or after a change), then `hpa`, `keda`, `kpa`.
+    pub fn autoscaler_names(&self) -> String {
+        let kthena = !self.policies.is_empty()
+            || self.policy_changes.iter().any(|(_, p)| !p.is_empty());
+        let mut names: Vec<&str> = Vec::new();
+        if kthena {
+            names.push("kthena");
+        }
+        for a in &self.autoscalers {
+            if !names.contains(&a.kind()) {
+                names.push(a.kind());
+            }
+        }
+        names.join("+")
+    }
 }
 
 /// The run's length and the controller's clock.

@@ -78,14 +78,7 @@ impl<'p> TickView<'p> {
                 UnitState::Ready { .. } | UnitState::Terminating { .. }
             );
             endpoints.push(running.then(|| {
-                let cap = u.server.kv_capacity().max(1);
-                let gauges = ServerGauges {
-                    waiting: u.server.waiting() as u64,
-                    running: u.server.running() as u64,
-                    kv_usage: u.server.kv_used_tokens(now) as f64 / cap as f64,
-                    prompt_tokens_total: u.server.prompt_tokens_total(),
-                    generation_tokens_total: u.server.generation_tokens_total(now),
-                };
+                let gauges = ServerGauges::of(u.server, now);
                 (
                     u.metrics_port,
                     u.metrics_path.clone(),

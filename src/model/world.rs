@@ -20,9 +20,11 @@
 //! fault injector, the installed policies and the recorder. Each event handler asks them in a fixed order, which is what keeps runs
 //! reproducible to the byte: the order of events, of random draws and of float sums.
 
+mod autoscale;
 mod pods;
 mod tick;
 
+use super::autoscalers::{Autoscalers, Clock, KPA_SAMPLE};
 use super::clients::Clients;
 use super::dispatch::Dispatch;
 use super::engine_log::EngineLog;
@@ -112,6 +114,17 @@ enum Event {
         unit: UnitId,
     },
     Tick,
+    /// A controller pass of one of the other autoscalers (HPA, KEDA).
+    Autoscale {
+        index: usize,
+        clock: Clock,
+    },
+    /// The KPAs' in-flight sample (every 100 ms; each whole second also records and decides).
+    KpaSample,
+    /// A KPA at zero ticks at once: the activator's first stat arrived.
+    KpaPoke {
+        index: usize,
+    },
 }
 
 /// Why a run stopped before its end.
@@ -172,6 +185,10 @@ pub struct World<'s> {
     ledger: Ledger,
     faults: FaultInjector,
     policies: PolicySet,
+    /// The HPAs, KEDA ScaledObjects and KPAs, and per one the time and arrival count of its
+    /// last timeline row (for the row's arrival rate).
+    autoscalers: Autoscalers,
+    last_rows: Vec<(SimTime, u64)>,
     recorder: Recorder,
 }
 
@@ -206,6 +223,8 @@ impl<'s> World<'s> {
             ledger: Ledger::new((spec.servings.iter()).map(|s| (s.name.clone(), s.price_per_hour))),
             faults: FaultInjector::new(stream(spec.seed, "failures"), spec.servings.len()),
             policies: PolicySet::new(spec.engine),
+            autoscalers: Autoscalers::new(&spec.autoscalers, &spec.servings, SimTime::ZERO),
+            last_rows: vec![(SimTime::ZERO, 0); spec.autoscalers.len()],
             recorder: Recorder::new(
                 opts.record_requests,
                 opts.engine_log.then(|| EngineLog::new(spec)),
@@ -241,6 +260,17 @@ impl<'s> World<'s> {
         if self.spec.clock.first_tick <= end {
             self.queue
                 .push(self.spec.clock.first_tick, CLASS_TICK, Event::Tick);
+        }
+        for i in 0..self.autoscalers.items.len() {
+            for (at, clock) in self.autoscalers.first_events(i, self.spec.clock.first_tick) {
+                if at <= end {
+                    let ev = Event::Autoscale { index: i, clock };
+                    self.queue.push(at, CLASS_TICK, ev);
+                }
+            }
+        }
+        if self.autoscalers.has_kpa() && SimTime::ZERO.saturating_add(KPA_SAMPLE) <= end {
+            (self.queue).push(SimTime::ZERO.saturating_add(KPA_SAMPLE), CLASS_TICK, Event::KpaSample);
         }
         for (i, loss) in self.spec.node_losses.iter().enumerate() {
             if loss.at <= end {
@@ -301,6 +331,9 @@ impl<'s> World<'s> {
             Event::NodeRecovered { index } => self.node_recovered(index),
             Event::Evicted { unit } => self.evicted(unit),
             Event::Tick => self.tick(),
+            Event::Autoscale { index, clock } => self.autoscale(index, clock),
+            Event::KpaSample => self.kpa_sample(),
+            Event::KpaPoke { index } => self.kpa_pass(index, true),
         }
         Ok(())
     }
@@ -362,6 +395,13 @@ impl<'s> World<'s> {
         self.arrivals_since_tick += 1;
         let id = self.requests.admit(self.now, r);
         self.requests.get_mut(id).client = client;
+        if self.autoscalers.has_kpa() {
+            let (servings, waiting) = (&self.servings, self.dispatch.waiting());
+            let idle = |s| waiting == 0 && servings.in_flight(s) == 0;
+            for index in self.autoscalers.activator_stat(self.now, idle) {
+                (self.queue).push(self.now, CLASS_TICK, Event::KpaPoke { index });
+            }
+        }
         match self.dispatch.pick_entry(&self.servings, self.now) {
             Some(unit) => self.send(id, unit),
             None => {
@@ -398,6 +438,9 @@ impl<'s> World<'s> {
         let mut events = std::mem::take(&mut self.server_events);
         events.clear();
         let u = self.servings.unit_mut(unit);
+        if matches!(u.kind, UnitKind::Serve | UnitKind::Prefill) {
+            self.autoscalers.request_sent(u.serving);
+        }
         match u.kind {
             UnitKind::Prefill => {
                 r.decode_serving = Some(u.serving);

@@ -37,6 +37,9 @@ pub struct Row {
     /// The engine version the variant ran.
     #[serde(default)]
     pub engine: String,
+    /// The autoscalers the variant ran (`kthena`, `hpa`, `keda`, `kpa`, `+`-joined).
+    #[serde(default)]
+    pub autoscaler: String,
     /// Replications behind the figures (their means when more than one).
     #[serde(default = "one")]
     pub replications: usize,
@@ -112,6 +115,7 @@ pub struct CsvRow {
     /// The failed assertions with their measured values, `;`-separated.
     pub failed_assertions: String,
     pub engine: String,
+    pub autoscaler: String,
     pub replications: usize,
     pub cost_ci95_low: Option<f64>,
     pub cost_ci95_high: Option<f64>,
@@ -166,6 +170,7 @@ impl Row {
             pareto: false,
             assertions: s.assertions.clone(),
             engine: s.engine.clone(),
+            autoscaler: s.autoscaler.clone(),
             replications: s.replications.as_ref().map_or(1, |r| r.count),
             cost_ci95: ci(s, "cost.total"),
             attainment_ci95: ci(s, "slo.attainment"),
@@ -254,6 +259,7 @@ impl Row {
             assertions_total: self.assertions.len(),
             failed_assertions: self.failed_assertions(),
             engine: self.engine.clone(),
+            autoscaler: self.autoscaler.clone(),
             replications: self.replications,
             cost_ci95_low: self.cost_ci95.map(|c| c.0),
             cost_ci95_high: self.cost_ci95.map(|c| c.1),

@@ -9,6 +9,10 @@ use serde::{Deserialize, Serialize};
 pub struct TimelineRow {
     pub time_s: f64,
     pub policy: String,
+    /// Which autoscaler decided: `kthena`, `hpa`, `keda` or `kpa` (empty in files of runs
+    /// before the other autoscalers existed).
+    #[serde(default)]
+    pub autoscaler: String,
     /// The scaled ModelServing (`namespace/name`, `/role` for a role).
     pub target: String,
     /// `spec.replicas` after the tick's write.

@@ -21,6 +21,10 @@ pub struct Summary {
     pub scenario_hash: String,
     pub seed: u64,
     pub engine: String,
+    /// The autoscalers that ran, `+`-joined in manifest order: `kthena`, `hpa`, `keda`,
+    /// `kpa` (empty in files of runs before the other autoscalers existed).
+    #[serde(default)]
+    pub autoscaler: String,
     pub duration_s: f64,
     pub requests: RequestCounts,
     /// Over completed requests.
@@ -204,6 +208,7 @@ impl Summary {
             scenario_hash: String::new(),
             seed: 0,
             engine: String::new(),
+            autoscaler: String::new(),
             duration_s: 0.0,
             requests: RequestCounts::default(),
             latency: Latency {

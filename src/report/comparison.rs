@@ -166,8 +166,15 @@ pub fn markdown(title: &str, rows: &[Row]) -> String {
             "Every figure is the mean of {replications} replications; cost and attainment carry ± the half-width of their 95 % interval. Every variant ran the same seeds (common random numbers).\n"
         );
     }
-    let engine_head = if mixed { " engine |" } else { "" };
-    let engine_rule = if mixed { "---|" } else { "" };
+    // Variants that differ in autoscaler say which each ran.
+    let scalers = rows.iter().any(|r| r.autoscaler != rows[0].autoscaler);
+    let engine_head = match (scalers, mixed) {
+        (true, true) => " autoscaler | engine |",
+        (true, false) => " autoscaler |",
+        (false, true) => " engine |",
+        (false, false) => "",
+    };
+    let engine_rule = "---|".repeat(usize::from(scalers) + usize::from(mixed));
     let _ = writeln!(
         md,
         "| variant |{engine_head} cost | SLO attainment | TTFT p50 / p99 (s) | e2e p50 / p99 (s) | servers avg / peak | scale events | panic (s) | skipped ticks | assertions |\n|---|{engine_rule}---|---|---|---|---|---|---|---|---|"
@@ -189,11 +196,13 @@ pub fn markdown(title: &str, rows: &[Row]) -> String {
         } else {
             r.variant.clone()
         };
-        let engine = if mixed {
-            format!(" {} |", r.engine)
-        } else {
-            String::new()
-        };
+        let mut engine = String::new();
+        if scalers {
+            engine.push_str(&format!(" {} |", r.autoscaler));
+        }
+        if mixed {
+            engine.push_str(&format!(" {} |", r.engine));
+        }
         let _ = writeln!(
             md,
             "| {name} |{engine} {:.2}{} | {:.4}{} | {} / {} | {} / {} | {:.2} / {} | {} | {:.0} | {} | {verdict} |",
@@ -359,6 +368,7 @@ mod tests {
             pareto: false,
             assertions: Vec::new(),
             engine: "head".into(),
+            autoscaler: "kthena".into(),
             replications: 1,
             cost_ci95: None,
             attainment_ci95: None,

@@ -5,6 +5,8 @@ use std::fmt::Write;
 
 use super::workload;
 use crate::engine::EngineVersion;
+use crate::model::autoscalers::AutoscalerSpec;
+use crate::model::spec::WorldSpec;
 use crate::model::results::{Notable, Results};
 use crate::outputs::summary::Summary;
 use crate::scenario::Scenario;
@@ -191,13 +193,10 @@ pub fn report(
     };
     let _ = writeln!(
         md,
-        "Simulated {} of traffic ({seeds}) against {} with the Kthena {} autoscaler engine (sync period {}, {} polic{}), routing with {}.\n",
+        "Simulated {} of traffic ({seeds}) against {} with {}, routing with {}.\n",
         scn.duration().human(),
         servings.join(", "),
-        scn.world.engine,
-        scn.world.clock.sync_period.human(),
-        scn.world.policies.len(),
-        if scn.world.policies.len() == 1 { "y" } else { "ies" },
+        autoscalers(&scn.world),
         scn.world.router,
     );
     md.push_str(&workload::section(scn, results, runs.len() > 1));
@@ -290,11 +289,42 @@ pub fn report(
         }
         let _ = writeln!(md, "{line}");
     }
-    let _ = writeln!(md, "\n## Engine caveats ({})\n", scn.world.engine);
-    for c in caveats(scn.world.engine) {
-        let _ = writeln!(md, "- {c}");
+    if !scn.world.policies.is_empty() {
+        let _ = writeln!(md, "\n## Engine caveats ({})\n", scn.world.engine);
+        for c in caveats(scn.world.engine) {
+            let _ = writeln!(md, "- {c}");
+        }
     }
     md
+}
+
+/// Which autoscalers ran and on what clocks: Kthena's engine with its policies, then each HPA,
+/// KEDA ScaledObject and KPA by its key.
+fn autoscalers(world: &WorldSpec) -> String {
+    let mut parts = Vec::new();
+    let n = world.policies.len();
+    if n > 0 || world.autoscalers.is_empty() {
+        parts.push(format!(
+            "the Kthena {} autoscaler engine (sync period {}, {n} polic{})",
+            world.engine,
+            world.clock.sync_period.human(),
+            if n == 1 { "y" } else { "ies" },
+        ));
+    }
+    for a in &world.autoscalers {
+        let what = match a {
+            AutoscalerSpec::Hpa(_) => "a Kubernetes HPA (15 s sync)".to_string(),
+            AutoscalerSpec::Keda(k) => format!(
+                "a KEDA ScaledObject ({} polls, its HPA every 15 s)",
+                k.polling_interval().human()
+            ),
+            AutoscalerSpec::Kpa { .. } => {
+                "a Knative KPA (2 s decider ticks over 1 s metric buckets)".to_string()
+            }
+        };
+        parts.push(format!("{what} `{}`", a.key()));
+    }
+    parts.join(" and ")
 }
 
 fn seed_list(runs: &[Summary]) -> String {

@@ -77,6 +77,7 @@ pub fn summary(scn: &Scenario, r: &Results) -> Summary {
         scenario_hash: scn.text_hash.clone(),
         seed: scn.seed(),
         engine: scn.world.engine.as_str().to_string(),
+        autoscaler: scn.world.autoscaler_names(),
         duration_s: round6(duration_s),
         requests: RequestCounts {
             total: Count::from(r.arrived),

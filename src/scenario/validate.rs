@@ -2,10 +2,12 @@
 //! checked, the engine version chosen (and the policies converted to it), and every
 //! problem collected with its path — the user fixes them all in one go.
 
+mod autoscalers;
 mod faults;
 pub(super) mod policies;
 mod servings;
 
+use autoscalers::{other_autoscalers, warn_shared_targets};
 use policies::{choose_engine, engine_policies, read_manifests};
 use servings::build_servings;
 
@@ -324,10 +326,30 @@ fn build(
         .as_ref()
         .map(|m| engine_policies(m, engine_or_default, &at("policies"), known, p))
         .unwrap_or_default();
+    let autoscalers = manifests
+        .as_ref()
+        .map(|m| other_autoscalers(m, &at("policies"), known, p))
+        .unwrap_or_default();
+    let kthena_targets: Vec<(String, String)> = (policies.iter())
+        .flat_map(|pol| {
+            pol.scaled_targets().into_iter().map(|t| {
+                let r = &t.target.target_ref;
+                let ns = if r.namespace.is_empty() { &pol.namespace } else { &r.namespace };
+                (ns.clone(), r.name.clone())
+            })
+        })
+        .collect();
+    warn_shared_targets(&kthena_targets, &autoscalers, &at("policies"), p);
     let policy_changes: Vec<(SimTime, Vec<Policy>)> = changes
         .iter()
         .map(|(i, at, set)| {
             let field = FieldPath::new("policy_changes").index(*i).child("policies");
+            if set.autoscalers().is_ok_and(|a| !a.is_empty()) {
+                p.add(
+                    field.clone(),
+                    "policy changes replace Kthena policies only: an HPA, ScaledObject or Knative Service cannot be changed during a run; compare them as variants instead",
+                );
+            }
             (
                 *at,
                 engine_policies(set, engine_or_default, &field, known, p),
@@ -459,6 +481,8 @@ fn build(
         },
         policies,
         policy_changes,
+        autoscalers,
+        hpa_controller: Default::default(),
         servings,
         capacity,
         node_losses,

@@ -5,6 +5,7 @@
 
 use super::{Event, World, CLASS_TICK};
 use crate::engine::Decision;
+use crate::model::autoscalers::router_targets;
 use crate::model::recorder::{timeline_row, TickTarget};
 use crate::model::results::Notable;
 use crate::model::servings::TargetRead;
@@ -16,8 +17,9 @@ impl World<'_> {
         let now_ms = self.spec.clock.engine_time(self.now);
         let view = self.servings.view(self.now, &self.spec.clock);
         let prom_labels = self.servings.prom_labels();
+        let router = router_targets(&self.servings, self.dispatch.waiting() as u64);
         let log = self.recorder.engine_log();
-        let decisions = (self.policies).decide(self.now, now_ms, view, &prom_labels, log);
+        let decisions = (self.policies).decide(self.now, now_ms, view, &prom_labels, &router, log);
         let elapsed = (self.now - self.last_tick).as_secs_f64().max(1e-9);
         let arrivals_per_s = if self.now > self.last_tick {
             self.arrivals_since_tick as f64 / elapsed

@@ -163,10 +163,11 @@ pub(super) fn engine_policies(
     let Ok(loaded) = set.policies() else {
         return Vec::new();
     };
-    if loaded.is_empty() && !set.objects().is_empty() {
+    let others = set.autoscalers().map_or(0, <[_]>::len);
+    if loaded.is_empty() && others == 0 && !set.objects().is_empty() {
         p.add(
             field.clone(),
-            "no AutoscalingPolicy (with its binding) in these files",
+            "no autoscaler in these files: no AutoscalingPolicy (with its binding), HorizontalPodAutoscaler, ScaledObject or Knative Service",
         );
     }
     let exposed = exposed_families();
