@@ -1,3 +1,4 @@
+mod autoscalers;
 mod bad_input;
 mod calibrate;
 mod chart;
