@@ -28,6 +28,7 @@ pub use spec::{
     OWNER_LABEL,
 };
 
+use crate::hpa;
 use crate::sim::SimTime;
 
 /// The series values a trigger's PromQL query returned, as the world's Prometheus evaluated
@@ -48,6 +49,8 @@ pub struct Decision {
 /// its metrics cache.
 #[derive(Debug, Clone)]
 pub struct Keda {
+    /// The state of the HPA KEDA created (spec §1.3).
+    hpa: hpa::Hpa,
     /// `metadata.creationTimestamp`: the initial cooldown counts from it.
     created_at: SimTime,
     /// `status.lastActiveTime`: the cooldown before scaling to zero counts from it (E3).
@@ -64,6 +67,7 @@ impl Keda {
     /// A ScaledObject created at `created_at`, never polled.
     pub fn new(created_at: SimTime) -> Keda {
         Keda {
+            hpa: hpa::Hpa::new(),
             created_at,
             last_active_time: None,
             failures: Vec::new(),
@@ -137,12 +141,98 @@ impl Keda {
         }
     }
 
+    /// One sync of the HPA KEDA created (spec §3.5), every 15 s. `base` is the HPA's
+    /// observation (time, replicas, pods) with `metrics` empty; `queries[i]` is trigger `i`'s
+    /// query evaluated now, which KEDA's metrics server runs again for each HPA fetch (E2
+    /// `GetScaledObjectMetrics`), or ignored for a trigger with `useCachedMetrics` once a poll
+    /// has cached its value. Fallback applies (E6) and counts failures, but only when the HPA
+    /// fetches metrics at all: not at 0 replicas nor outside [minReplicas, maxReplicas] (K2
+    /// `reconcileAutoscaler` returns before).
+    pub fn hpa_sync(
+        &mut self,
+        spec: &ScaledObjectSpec,
+        cfg: &hpa::ControllerConfig,
+        base: hpa::Input,
+        queries: &[QueryOutcome],
+    ) -> Decision {
+        let hpa_spec = spec.hpa();
+        let current = base.spec_replicas;
+        let fetches =
+            current != 0 && current >= hpa_spec.min_replicas && current <= hpa_spec.max_replicas;
+        let mut input = base;
+        let mut in_fallback = Vec::new();
+        if fetches {
+            let replicas = fallback::Replicas {
+                current,
+                ready: ready_pods(&input.pods),
+            };
+            (input.metrics, in_fallback) = self.external_metrics(spec, replicas, queries);
+        }
+        let d = self.hpa.sync(&hpa_spec, cfg, &input);
+        Decision {
+            replicas: d.replicas,
+            desired: d.desired,
+            reason: if in_fallback.is_empty() {
+                Reason::Hpa(d.reason)
+            } else {
+                Reason::HpaInFallback {
+                    hpa: d.reason,
+                    triggers: in_fallback,
+                }
+            },
+        }
+    }
+
+    /// What KEDA's metrics server answers for each External metric of its HPA (E2
+    /// `GetScaledObjectMetrics` per metric), and the triggers answered by fallback.
+    fn external_metrics(
+        &mut self,
+        spec: &ScaledObjectSpec,
+        replicas: fallback::Replicas,
+        queries: &[QueryOutcome],
+    ) -> (Vec<hpa::MetricReading>, Vec<String>) {
+        self.fit(spec);
+        let mut in_fallback = Vec::new();
+        let metrics = spec
+            .triggers
+            .iter()
+            .enumerate()
+            .map(|(i, trigger)| {
+                let raw = match &self.cached[i] {
+                    Some(cached) if trigger.use_cached_metrics => cached.clone(),
+                    _ => query_value(queries.get(i), trigger).map(scaler::milli),
+                };
+                let metric = fallback::with_fallback(
+                    spec.fallback.as_ref(),
+                    &mut self.failures[i],
+                    raw,
+                    trigger.target(),
+                    replicas,
+                );
+                if metric.active {
+                    in_fallback.push(spec.trigger_label(i));
+                }
+                hpa::MetricReading::Total(metric.value)
+            })
+            .collect();
+        (metrics, in_fallback)
+    }
+
     /// Sizes the per-trigger state to the spec's triggers.
     fn fit(&mut self, spec: &ScaledObjectSpec) {
         let n = spec.triggers.len();
         self.failures.resize(n, 0);
         self.cached.resize(n, None);
     }
+}
+
+/// Pods Running and Ready: what a `Value` fallback divides by (E6 `getReadyReplicasCount`).
+fn ready_pods(pods: &[hpa::Pod]) -> i32 {
+    let n = pods
+        .iter()
+        .filter(|p| p.phase == hpa::Phase::Running && p.ready == Some(true))
+        .count();
+    i32::try_from(n).unwrap_or(i32::MAX)
 }
 
 /// A trigger's value from its query outcome (a missing outcome is the world's error).

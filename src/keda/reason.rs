@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::hpa;
 use crate::sim::SimTime;
 
 /// What one trigger said at a poll.
@@ -58,7 +59,7 @@ impl fmt::Display for Evidence {
     }
 }
 
-/// The outcome of a poll (E3 `RequestScale`) or of a sync of KEDA's HPA.
+/// The outcome of a poll (E3 `RequestScale`) or of a sync of KEDA's HPA (`hpa`, `fallback`).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reason {
     /// Active at 0 (or below `minReplicaCount` with `idleReplicaCount`): KEDA writes
@@ -100,6 +101,13 @@ pub enum Reason {
         evidence: Option<Evidence>,
         replicas: i32,
     },
+    /// A sync of the HPA KEDA created, on the triggers' live (or cached) values.
+    Hpa(hpa::Reason),
+    /// A sync of KEDA's HPA while these triggers feed it fallback values (E6).
+    HpaInFallback {
+        hpa: hpa::Reason,
+        triggers: Vec<String>,
+    },
 }
 
 impl Reason {
@@ -107,9 +115,10 @@ impl Reason {
     pub fn code(&self) -> &'static str {
         match self {
             Reason::Activated { .. } => "activated",
-            Reason::Active { evidence, .. } if matches!(evidence, Evidence::Fallback { .. }) => {
-                "fallback"
-            }
+            Reason::Active {
+                evidence: Evidence::Fallback { .. },
+                ..
+            } => "fallback",
             Reason::Active { .. } => "active",
             Reason::ActiveWithErrors { .. } => "active_with_errors",
             Reason::QueryError { .. } => "query_error",
@@ -118,6 +127,8 @@ impl Reason {
             Reason::Deactivated { .. } => "idle",
             Reason::RaisedToMin { .. } => "raised_to_min",
             Reason::BelowActivation { .. } => "below_activation",
+            Reason::Hpa(_) => "hpa",
+            Reason::HpaInFallback { .. } => "fallback",
         }
     }
 }
@@ -174,6 +185,12 @@ impl fmt::Display for Reason {
                 f,
                 "KEDA: below activation threshold{}, nothing to do at {replicas} replicas",
                 paren(evidence)
+            ),
+            Reason::Hpa(reason) => write!(f, "KEDA HPA: {reason}"),
+            Reason::HpaInFallback { hpa, triggers } => write!(
+                f,
+                "KEDA HPA: {hpa} (fallback value for {})",
+                triggers.join(", ")
             ),
         }
     }

@@ -4,7 +4,7 @@
 use rand::RngExt;
 
 use super::*;
-use crate::hpa::{MetricSpec, MetricTarget};
+use crate::hpa::{self, MetricSpec, MetricTarget};
 use crate::sim::{rng, SimDuration};
 
 fn t(s: i64) -> SimTime {
@@ -301,4 +301,139 @@ fn property_no_scale_to_zero_before_cooldown_and_activation_to_max_min_1() {
             }
         }
     }
+}
+
+/// The HPA's observation: `n` Running, Ready pods.
+fn base(now: SimTime, spec_replicas: i32, n: usize) -> hpa::Input {
+    let pod = hpa::Pod {
+        phase: hpa::Phase::Running,
+        deleting: false,
+        ready: Some(true),
+        ready_last_transition: SimTime::ZERO,
+        start_time: Some(SimTime::ZERO),
+        cpu_request_milli: None,
+    };
+    hpa::Input {
+        now,
+        spec_replicas,
+        status_replicas: i32::try_from(n).expect("small"),
+        pods: vec![pod; n],
+        metrics: Vec::new(),
+    }
+}
+
+#[test]
+fn e1_hpa_sync_legacy_caps_at_4_behavior_default_gives_5() {
+    let cfg = hpa::ControllerConfig::default();
+    let mut spec = so(0);
+    let mut keda = Keda::new(t(0));
+    let d = keda.hpa_sync(&spec, &cfg, base(t(15), 2, 2), &value(23.0));
+    assert_eq!((d.replicas, d.reason.code()), (Some(4), "hpa"));
+    assert!(
+        d.reason.to_string().starts_with("KEDA HPA: "),
+        "{}",
+        d.reason
+    );
+    spec.behavior = Some(hpa::Behavior::default());
+    let mut keda = Keda::new(t(0));
+    let d = keda.hpa_sync(&spec, &cfg, base(t(15), 2, 2), &value(23.0));
+    assert_eq!(d.replicas, Some(5));
+}
+
+#[test]
+fn e2_the_next_hpa_sync_after_activation_computes_one() {
+    let cfg = hpa::ControllerConfig::default();
+    let spec = so(0);
+    let mut keda = Keda::new(t(0));
+    assert_eq!(keda.poll(&spec, t(0), 0, &value(3.0)).replicas, Some(1));
+    let d = keda.hpa_sync(&spec, &cfg, base(t(15), 1, 1), &value(3.0));
+    assert_eq!((d.replicas, d.desired), (None, 1));
+}
+
+#[test]
+fn e3_hpa_to_min_after_stabilisation_then_keda_to_zero() {
+    // Polls every 30 s and HPA syncs every 15 s from t=0 (the poll first when both are
+    // due); the query reads 10 until L = 120 s, then 0.
+    let cfg = hpa::ControllerConfig::default();
+    let spec = so(0);
+    let mut keda = Keda::new(t(0));
+    let mut replicas = 0;
+    let mut writes = Vec::new();
+    for s in (0..=600).step_by(15) {
+        let v = value(if s <= 120 { 10.0 } else { 0.0 });
+        if s % 30 == 0 {
+            if let Some(n) = keda.poll(&spec, t(s), replicas, &v).replicas {
+                writes.push((s, "keda", n));
+                replicas = n;
+            }
+        }
+        let n = usize::try_from(replicas).expect("non-negative");
+        if let Some(n) = keda
+            .hpa_sync(&spec, &cfg, base(t(s), replicas, n), &v)
+            .replicas
+        {
+            writes.push((s, "hpa", n));
+            replicas = n;
+        }
+    }
+    // 0 → 1 by KEDA, 1 → 2 by the HPA (ceil(10/5)); the legacy window keeps 2 while the
+    // recommendation of t=120 is in it (t - 300 ≤ 120), then min 1 at 435; KEDA's 0 comes
+    // at the first poll strictly after 120 + 300.
+    assert_eq!(
+        writes,
+        [
+            (0, "keda", 1),
+            (0, "hpa", 2),
+            (435, "hpa", 1),
+            (450, "keda", 0)
+        ]
+    );
+}
+
+#[test]
+fn the_hpa_at_zero_fetches_no_metric_and_counts_no_failure() {
+    let cfg = hpa::ControllerConfig::default();
+    let mut spec = so(0);
+    spec.fallback = Some(Fallback {
+        failure_threshold: 0,
+        replicas: 3,
+        behavior: FallbackBehavior::Static,
+    });
+    let mut keda = Keda::new(t(0));
+    let down = [Err("down".to_string())];
+    let d = keda.hpa_sync(&spec, &cfg, base(t(15), 0, 0), &down);
+    assert_eq!(d.replicas, None);
+    assert!(keda.failures.iter().all(|&f| f == 0));
+    // At 1 replica it fetches: past a threshold of 0 the first failure is in fallback,
+    // 3 × 5 = 15 → ceil(15/5) = 3 (legacy cap 4).
+    let d = keda.hpa_sync(&spec, &cfg, base(t(30), 1, 1), &down);
+    assert_eq!((d.replicas, d.reason.code()), (Some(3), "fallback"));
+    assert!(
+        d.reason.to_string().ends_with("(fallback value for s0)"),
+        "{}",
+        d.reason
+    );
+}
+
+#[test]
+fn a_cached_fallback_value_resets_the_failure_count_at_the_hpa_fetch() {
+    // Upstream quirk (E2 + E6): the poll caches the fallback metric with no error, and the
+    // HPA fetch runs it through GetMetricsWithFallback again as a success.
+    let cfg = hpa::ControllerConfig::default();
+    let mut spec = so(0);
+    spec.triggers[0].use_cached_metrics = true;
+    spec.fallback = Some(Fallback {
+        failure_threshold: 1,
+        replicas: 4,
+        behavior: FallbackBehavior::Static,
+    });
+    let mut keda = Keda::new(t(0));
+    let down = [Err("down".to_string())];
+    keda.poll(&spec, t(0), 2, &down);
+    keda.poll(&spec, t(30), 2, &down);
+    assert_eq!(keda.failures, [2]);
+    assert_eq!(keda.cached, [Some(Ok(20_000))]);
+    let d = keda.hpa_sync(&spec, &cfg, base(t(45), 2, 2), &down);
+    assert_eq!((d.replicas, d.reason.code()), (Some(4), "hpa"));
+    assert_eq!(keda.failures, [0]);
 }

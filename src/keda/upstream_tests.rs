@@ -6,7 +6,9 @@
 //!   TestScaleToIdleReplicasWhenNotActive, TestScaleFromIdleToMinReplicasWhenActive,
 //!   TestEventWitTriggerInfo (the event's "from 2 to 5, triggered by …" is the reason here).
 //! - `pkg/scaling/scale_handler_test.go`: TestCheckScaledObjectScalersWithError,
-//!   TestCheckScaledObjectFindFirstActiveNotIgnoreOthers.
+//!   TestCheckScaledObjectFindFirstActiveNotIgnoreOthers, TestGetScaledObjectMetrics_DirectCall,
+//!   TestGetScaledObjectMetrics_FromCache,
+//!   TestGetScaledObjectMetrics_ErrorDoesNotClearOtherTriggersCachedRecord.
 //! - `pkg/scalers/prometheus_scaler_test.go`: TestPrometheusScalerExecutePromQuery cases
 //!   "no results", "no values", "no values but shouldn't ignore", "valid value", "multiple
 //!   results", "error status response", "+Inf", "+Inf but shouldn't ignore ", "-Inf", "-Inf
@@ -49,7 +51,7 @@ use super::fallback::{with_fallback, Replicas, WithFallback};
 use super::poll::request_scale;
 use super::reason::Evidence;
 use super::*;
-use crate::hpa::MetricTarget;
+use crate::hpa::{self, MetricTarget};
 
 fn so(min: Option<i32>, idle: Option<i32>) -> ScaledObjectSpec {
     let mut spec = ScaledObjectSpec::with_defaults(
@@ -489,4 +491,59 @@ fn fallback_if_lower_and_value_targets() {
             active: false
         }
     );
+}
+
+fn ready(n: i32) -> Replicas {
+    Replicas {
+        current: n,
+        ready: n,
+    }
+}
+
+#[test]
+fn test_get_scaled_object_metrics_direct_call() {
+    // Without useCachedMetrics the HPA's fetch queries again: it sees 30, not the poll's 10.
+    let spec = so(None, None);
+    let mut keda = Keda::new(SimTime::ZERO);
+    keda.poll(&spec, SimTime::ZERO, 1, &[Ok(vec![10.0])]);
+    let (metrics, _) = keda.external_metrics(&spec, ready(1), &[Ok(vec![30.0])]);
+    assert_eq!(metrics, [hpa::MetricReading::Total(Ok(30_000))]);
+}
+
+#[test]
+fn test_get_scaled_object_metrics_from_cache() {
+    let mut spec = so(None, None);
+    spec.triggers[0].use_cached_metrics = true;
+    let mut keda = Keda::new(SimTime::ZERO);
+    // Before any poll there is no record: the fetch queries.
+    let (metrics, _) = keda.external_metrics(&spec, ready(1), &[Ok(vec![30.0])]);
+    assert_eq!(metrics, [hpa::MetricReading::Total(Ok(30_000))]);
+    keda.poll(&spec, SimTime::ZERO, 1, &[Ok(vec![10.0])]);
+    let (metrics, _) = keda.external_metrics(&spec, ready(1), &[Ok(vec![30.0])]);
+    assert_eq!(metrics, [hpa::MetricReading::Total(Ok(10_000))]);
+}
+
+#[test]
+fn test_get_scaled_object_metrics_error_does_not_clear_other_triggers_cached_record() {
+    let mut spec = so(None, None);
+    spec.triggers[0].use_cached_metrics = true;
+    spec.triggers.push(Trigger {
+        use_cached_metrics: false,
+        ..spec.triggers[0].clone()
+    });
+    let mut keda = Keda::new(SimTime::ZERO);
+    keda.poll(&spec, SimTime::ZERO, 1, &[Ok(vec![10.0]), Ok(vec![1.0])]);
+    let (metrics, _) = keda.external_metrics(
+        &spec,
+        ready(1),
+        &[Ok(vec![99.0]), Err("scaler error".to_string())],
+    );
+    assert_eq!(
+        metrics,
+        [
+            hpa::MetricReading::Total(Ok(10_000)),
+            hpa::MetricReading::Total(Err("scaler error".to_string())),
+        ]
+    );
+    assert_eq!(keda.cached[0], Some(Ok(10_000)));
 }
