@@ -30,7 +30,7 @@ pub use spec::{
 };
 
 use calculator::{replicas_for_metric, tolerances_for_hpa, Proposal};
-use normalize::{Limit, RateArgs, Recommendation, ScaleEvent};
+use normalize::{RateArgs, Recommendation, ScaleEvent, ScalingLimited};
 
 /// What one sync decided.
 #[derive(Debug, Clone, PartialEq)]
@@ -322,21 +322,21 @@ fn base_reason(best: &Best, current: i32) -> Reason {
 
 /// The reason for a `ScalingLimited` condition; `None` for `DesiredWithinRange`.
 fn limit_reason(
-    limit: Limit,
+    limit: ScalingLimited,
     desired: i32,
     recommended: i32,
     min: i32,
     max: i32,
 ) -> Option<Reason> {
     Some(match limit {
-        Limit::DesiredWithinRange => return None,
-        Limit::TooFewReplicas => Reason::MinReplicas { min },
-        Limit::TooManyReplicas => Reason::MaxReplicas { max },
-        Limit::ScaleUpLimit => Reason::ScaleUpLimit {
+        ScalingLimited::DesiredWithinRange => return None,
+        ScalingLimited::TooFewReplicas => Reason::MinReplicas { min },
+        ScalingLimited::TooManyReplicas => Reason::MaxReplicas { max },
+        ScalingLimited::ScaleUpLimit => Reason::ScaleUpLimit {
             limit: desired,
             recommended,
         },
-        Limit::ScaleDownLimit => Reason::ScaleDownLimit {
+        ScalingLimited::ScaleDownLimit => Reason::ScaleDownLimit {
             limit: desired,
             recommended,
         },
