@@ -662,7 +662,7 @@ fn read_contents(docs: &mut [DocState]) {
                 Some(Content::ModelServing(model_serving::read(&meta, &spec, f)))
             }
             ObjectKind::HorizontalPodAutoscaler => {
-                read_hpa::read(name, ns, &spec, f).map(Content::Hpa)
+                read_hpa::read(&spec, name, ns, f).map(Content::Hpa)
             }
             ObjectKind::ScaledObject => read_keda::scaled_object(name, ns, &spec, f)
                 .map(|k| Content::ScaledObject(Box::new(k))),

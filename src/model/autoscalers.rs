@@ -46,8 +46,9 @@ pub enum Clock {
 pub struct Outcome {
     /// `spec.replicas` to write.
     pub write: Option<i32>,
-    /// What the autoscaler computed (the timeline's `recommended`).
-    pub desired: i32,
+    /// What the autoscaler computed (the timeline's `recommended`); `None` before a KPA's
+    /// decider has had data.
+    pub desired: Option<i32>,
     pub panic: bool,
     /// No decision could be made (no metrics).
     pub skip: bool,
@@ -70,6 +71,9 @@ enum State {
         /// Sum of this second's in-flight samples, and samples taken.
         sum: f64,
         samples: u32,
+        /// A stat exists for this second: a server was ready or the router held requests
+        /// at one of its samples (seconds without one are not recorded, N3).
+        stat: bool,
         /// Requests that reached the revision in this second.
         requests: u64,
         /// The last second's average concurrency, for the timeline.
@@ -118,6 +122,7 @@ impl Autoscalers {
                         kpa: Box::new(Kpa::new(spec, config, now, servings[s].replicas)),
                         sum: 0.0,
                         samples: 0,
+                        stat: false,
                         requests: 0,
                         last: 0.0,
                     },
@@ -192,10 +197,11 @@ impl Autoscalers {
         poke
     }
 
-    /// Takes one in-flight sample for every KPA (`in_flight(serving)` counts the requests in
-    /// its servers and at the router); at a whole second the second's average is recorded.
-    /// Returns whether this sample closed a second.
-    pub fn sample(&mut self, now: SimTime, in_flight: impl Fn(ServingIdx) -> u64) -> bool {
+    /// Takes one in-flight sample for every KPA: `in_flight(serving)` counts the requests in
+    /// its ready servers and at the router, and says whether there is a stat at all (a ready
+    /// server, or requests held at the router). At a whole second the second's average is
+    /// recorded, if it had a stat. Returns whether this sample closed a second.
+    pub fn sample(&mut self, now: SimTime, in_flight: impl Fn(ServingIdx) -> (u64, bool)) -> bool {
         let mut closed = false;
         for item in &mut self.items {
             let State::Kpa {
@@ -204,17 +210,22 @@ impl Autoscalers {
                 samples,
                 requests,
                 last,
+                stat,
             } = &mut item.state
             else {
                 continue;
             };
-            *sum += in_flight(item.serving) as f64;
+            let (n, any) = in_flight(item.serving);
+            *sum += n as f64;
+            *stat |= any;
             *samples += 1;
             if *samples == SAMPLES_PER_SECOND {
                 let second = now.as_micros() / 1_000_000;
                 *last = *sum / f64::from(*samples);
-                kpa.record(second, *last, *requests as f64);
-                (*sum, *samples, *requests) = (0.0, 0, 0);
+                if *stat {
+                    kpa.record(second, *last, *requests as f64);
+                }
+                (*sum, *samples, *requests, *stat) = (0.0, 0, 0, false);
                 closed = true;
             }
         }
@@ -236,7 +247,7 @@ impl Autoscalers {
         let d = kpa.reconcile(now, spec, ready);
         Outcome {
             write: d.replicas,
-            desired: d.desired,
+            desired: (d.desired >= 0).then_some(d.desired),
             panic: kpa.in_panic(),
             skip: false,
             reason_code: d.reason.code(),
@@ -283,7 +294,7 @@ impl Autoscalers {
                 };
                 Outcome {
                     write: d.replicas,
-                    desired: d.desired,
+                    desired: Some(d.desired),
                     panic: false,
                     skip: d.replicas.is_none() && d.reason.code() == "query_error",
                     reason_code: d.reason.code(),
@@ -480,7 +491,7 @@ fn metrics_text(spec: &ScaledObjectSpec, outcomes: &[QueryOutcome]) -> String {
 fn hpa_outcome(d: hpa::Decision, metrics: String) -> Outcome {
     Outcome {
         write: d.replicas,
-        desired: d.desired,
+        desired: Some(d.desired),
         panic: false,
         skip: d.reason.code() == "no_metrics",
         reason_code: d.reason.code(),

@@ -119,6 +119,11 @@ impl<'s> Servings<'s> {
             .sum()
     }
 
+    /// The ready servers of serving `s`.
+    pub fn ready_count(&self, s: ServingIdx) -> usize {
+        (self.ready.iter()).filter(|id| self.units[id.index()].serving == s).count()
+    }
+
     pub fn spec(&self, s: ServingIdx) -> &'s Serving {
         &self.specs[s.index()]
     }

@@ -37,7 +37,10 @@ impl World<'_> {
     pub(super) fn kpa_sample(&mut self) {
         let servings = &self.servings;
         let waiting = self.dispatch.waiting() as u64;
-        let closed = (self.autoscalers).sample(self.now, |s| servings.in_flight(s) + waiting);
+        let closed = (self.autoscalers).sample(self.now, |s| {
+            let n = servings.in_flight(s);
+            (n + waiting, waiting > 0 || servings.ready_count(s) > 0)
+        });
         if closed {
             let tick = (self.now.as_micros() / 1_000_000) % (KPA_TICK.as_micros() / 1_000_000) == 0;
             for i in 0..self.autoscalers.items.len() {
@@ -112,7 +115,7 @@ impl World<'_> {
             restarted: read.restarted,
             metrics: out.metrics,
             unready: None,
-            recommended: Some(out.desired),
+            recommended: out.desired,
             corrected: Some(out.write.unwrap_or(spec_replicas)),
             panic: out.panic,
             skip: out.skip,
