@@ -155,8 +155,10 @@ impl Autoscalers {
     pub fn first_events(&self, i: usize, first_tick: SimTime) -> Vec<(SimTime, Clock)> {
         match &self.items[i].spec {
             AutoscalerSpec::Hpa(_) => vec![(first_tick, Clock::HpaSync)],
+            // KEDA polls from the moment the ScaledObject exists; its HPA syncs on the
+            // controller's clock. A poll and a sync at one instant: the poll first.
             AutoscalerSpec::Keda(_) => {
-                vec![(first_tick, Clock::KedaPoll), (first_tick, Clock::HpaSync)]
+                vec![(SimTime::ZERO, Clock::KedaPoll), (first_tick, Clock::HpaSync)]
             }
             AutoscalerSpec::Kpa { .. } => Vec::new(),
         }
