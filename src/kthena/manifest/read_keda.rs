@@ -7,6 +7,7 @@
 use yaml_serde::Value;
 
 use super::read_hpa::behavior;
+use super::read_knative::parse_bool;
 use super::yaml_walk::{render, Fields, Node};
 use crate::engine::policy::Duration;
 use crate::hpa::{Behavior, MetricTarget};
@@ -500,16 +501,13 @@ fn is_json_number(s: &str) -> bool {
     i == b.len()
 }
 
-/// Go's `strconv.ParseBool`.
+/// Go's `strconv.ParseBool`, with a problem when it fails.
 fn go_bool(path: &FieldPath, v: &str, f: &mut Findings) -> Option<bool> {
-    match v {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => {
-            f.invalid(path, &quote(v), "must be a boolean (true or false)");
-            None
-        }
+    let b = parse_bool(v);
+    if b.is_none() {
+        f.invalid(path, &quote(v), "must be a boolean (true or false)");
     }
+    b
 }
 
 /// `key=value,key=value` (KEDA's typed config maps).
