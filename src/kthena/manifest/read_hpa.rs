@@ -332,8 +332,11 @@ fn milli_value(q: &Quantity) -> i64 {
     m
 }
 
-/// `behavior`: each direction filled field by field from the K3 defaults.
-fn behavior(n: &Node, f: &mut Findings) -> Option<Behavior> {
+/// `behavior` (`autoscaling/v2` `HorizontalPodAutoscalerBehavior`): each direction checked,
+/// then filled field by field from the K3 defaults. Problems are reported at `n`'s own path,
+/// so this also reads the behavior a KEDA ScaledObject embeds in
+/// `spec.advanced.horizontalPodAutoscalerConfig`.
+pub(super) fn behavior(n: &Node, f: &mut Findings) -> Option<Behavior> {
     let mut o = n.fields(f)?;
     let up = o
         .take("scaleUp")

@@ -6,9 +6,11 @@
 
 use yaml_serde::Value;
 
+use super::read_hpa::behavior;
+use super::read_knative::parse_bool;
 use super::yaml_walk::{render, Fields, Node};
-use crate::engine::policy::{Duration, Quantity};
-use crate::hpa::{Behavior, MetricTarget, PolicyKind, Rules, ScalingPolicy, SelectPolicy};
+use crate::engine::policy::Duration;
+use crate::hpa::{Behavior, MetricTarget};
 use crate::keda::{Fallback, FallbackBehavior, MetricType, ScaledObjectSpec, Trigger};
 use crate::kthena::field::{quote, FieldPath, Findings};
 
@@ -160,6 +162,7 @@ fn advanced(node: &Node, f: &mut Findings) -> Option<Advanced> {
             .take("name")
             .and_then(|n| n.string(f))
             .filter(|s| !s.is_empty());
+        // An `autoscaling/v2` HPA behavior, read as for an HPA.
         out.behavior = h.take("behavior").and_then(|n| behavior(&n, f));
         h.finish_strict(f);
     }
@@ -498,16 +501,13 @@ fn is_json_number(s: &str) -> bool {
     i == b.len()
 }
 
-/// Go's `strconv.ParseBool`.
+/// Go's `strconv.ParseBool`, with a problem when it fails.
 fn go_bool(path: &FieldPath, v: &str, f: &mut Findings) -> Option<bool> {
-    match v {
-        "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
-        "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),
-        _ => {
-            f.invalid(path, &quote(v), "must be a boolean (true or false)");
-            None
-        }
+    let b = parse_bool(v);
+    if b.is_none() {
+        f.invalid(path, &quote(v), "must be a boolean (true or false)");
     }
+    b
 }
 
 /// `key=value,key=value` (KEDA's typed config maps).
@@ -550,123 +550,6 @@ fn boolean(node: &Node, f: &mut Findings) -> Option<bool> {
             None
         }
     }
-}
-
-/// `advanced.horizontalPodAutoscalerConfig.behavior`: an `autoscaling/v2` HPA behavior,
-/// checked and defaulted field by field as the API server does for an HPA (K3; spec §1.1).
-/// The same rules as `read_hpa.rs`'s private reader, which this should call once exposed.
-fn behavior(node: &Node, f: &mut Findings) -> Option<Behavior> {
-    let mut o = node.fields(f)?;
-    let up = o
-        .take("scaleUp")
-        .map(|n| rules(&n, Rules::default_scale_up(), f));
-    let down = o
-        .take("scaleDown")
-        .map(|n| rules(&n, Rules::default_scale_down(), f));
-    o.finish_strict(f);
-    Some(Behavior {
-        scale_up: up.unwrap_or_else(|| Some(Rules::default_scale_up()))?,
-        scale_down: down.unwrap_or_else(|| Some(Rules::default_scale_down()))?,
-    })
-}
-
-/// `HPAScalingRules` (validation from Kubernetes' `validateScalingRules`).
-fn rules(node: &Node, defaults: Rules, f: &mut Findings) -> Option<Rules> {
-    let mut o = node.fields(f)?;
-    let before = f.problems.len();
-    let window = o.take("stabilizationWindowSeconds").and_then(|n| {
-        let v = n.int32(f)?;
-        in_range(&n, v, 0, 3600, f).then_some(v)
-    });
-    let select = o.take("selectPolicy").and_then(|n| {
-        let s = n.string(f)?;
-        let p = match s.as_str() {
-            "Max" => SelectPolicy::Max,
-            "Min" => SelectPolicy::Min,
-            "Disabled" => SelectPolicy::Disabled,
-            other => {
-                f.unsupported(&n.path, other, &["Max", "Min", "Disabled"]);
-                return None;
-            }
-        };
-        Some(p)
-    });
-    let policies = o.take("policies").and_then(|n| {
-        let items = n.sequence(f)?;
-        if items.is_empty() && select != Some(SelectPolicy::Disabled) {
-            f.required(&n.path, "must specify at least one Policy");
-        }
-        Some(
-            items
-                .iter()
-                .filter_map(|p| policy(p, f))
-                .collect::<Vec<_>>(),
-        )
-    });
-    let tolerance = o.take("tolerance").and_then(|n| {
-        let q: Quantity = n.quantity(f)?;
-        if q.as_f64() < 0.0 {
-            f.invalid(
-                &n.path,
-                &q.as_f64().to_string(),
-                "must be greater than or equal to 0",
-            );
-        }
-        Some(q.as_f64())
-    });
-    o.finish_strict(f);
-    (f.problems.len() == before).then(|| defaults.defaulted(window, select, policies, tolerance))
-}
-
-fn policy(node: &Node, f: &mut Findings) -> Option<ScalingPolicy> {
-    let mut o = node.fields(f)?;
-    let kind = o.require("type", f).and_then(|n| {
-        let s = n.string(f)?;
-        match s.as_str() {
-            "Pods" => Some(PolicyKind::Pods),
-            "Percent" => Some(PolicyKind::Percent),
-            other => {
-                f.unsupported(&n.path, other, &["Pods", "Percent"]);
-                None
-            }
-        }
-    });
-    let value = o.require("value", f).and_then(|n| {
-        let v = n.int32(f)?;
-        if v <= 0 {
-            f.invalid(&n.path, &v.to_string(), "must be greater than zero");
-            return None;
-        }
-        Some(v)
-    });
-    let period_s = o.require("periodSeconds", f).and_then(|n| {
-        let v = n.int32(f)?;
-        in_range(&n, v, 1, 1800, f).then_some(v)
-    });
-    o.finish_strict(f);
-    Some(ScalingPolicy {
-        kind: kind?,
-        value: value?,
-        period_s: period_s?,
-    })
-}
-
-/// `lo ≤ v ≤ hi`, else a problem in the API server's words.
-fn in_range(n: &Node, v: i32, lo: i32, hi: i32, f: &mut Findings) -> bool {
-    if v < lo {
-        f.invalid(
-            &n.path,
-            &v.to_string(),
-            &format!("must be greater than or equal to {lo}"),
-        );
-    } else if v > hi {
-        f.invalid(
-            &n.path,
-            &v.to_string(),
-            &format!("must be less than or equal to {hi}"),
-        );
-    }
-    (lo..=hi).contains(&v)
 }
 
 #[cfg(test)]

@@ -529,8 +529,8 @@ const CONFIG_KEYS: [&str; 20] = [
     "scale-to-zero-pod-retention-period",
 ];
 
-/// `strconv.ParseBool`.
-fn parse_bool(v: &str) -> Option<bool> {
+/// `strconv.ParseBool` (also read_keda's for trigger metadata).
+pub(super) fn parse_bool(v: &str) -> Option<bool> {
     match v {
         "1" | "t" | "T" | "TRUE" | "true" | "True" => Some(true),
         "0" | "f" | "F" | "FALSE" | "false" | "False" => Some(false),

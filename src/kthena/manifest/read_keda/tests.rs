@@ -3,7 +3,7 @@
 //! have no names upstream, so they are listed by their comment there).
 
 use super::*;
-use crate::hpa::MetricTarget;
+use crate::hpa::{MetricTarget, Rules};
 
 fn read(yaml: &str) -> (Option<ScaledObjectSpec>, Vec<String>, Vec<String>) {
     let v: Value = yaml_serde::from_str(yaml).expect("test YAML parses");
