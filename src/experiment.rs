@@ -120,7 +120,6 @@ pub fn scenario_variants(path: &Path) -> Result<Vec<Variant>, ExperimentError> {
     let de = yaml_serde::Deserializer::from_str(&text);
     let raw: RawScenario = yaml_serde::with::singleton_map_recursive::deserialize(de)
         .map_err(|e| refused(e.to_string()))?;
-    let base = path.parent().unwrap_or(Path::new("."));
     raw.variants
         .iter()
         .enumerate()
@@ -135,8 +134,10 @@ pub fn scenario_variants(path: &Path) -> Result<Vec<Variant>, ExperimentError> {
                 .collect::<Result<Vec<Setting>, ExperimentError>>()?;
             Ok(Variant {
                 name: v.name.clone(),
+                // Relative to the scenario's folder, as its own `policies` (the loader
+                // resolves them there; command-line variants come absolute).
                 policies: (!v.policies.is_empty())
-                    .then(|| v.policies.iter().map(|p| base.join(p)).collect()),
+                    .then(|| v.policies.iter().map(PathBuf::from).collect()),
                 settings,
             })
         })

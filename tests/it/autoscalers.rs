@@ -40,7 +40,7 @@ fn kthena_sim(args: &[&str]) -> (i32, String, String) {
     let o = cargo_bin_cmd!("kthena-sim")
         .current_dir(root())
         .args(args)
-        .arg("--quiet")
+        .args(["--quiet"].iter().filter(|_| ["run", "compare"].contains(&args[0])))
         .output()
         .expect("runs");
     (
@@ -77,8 +77,7 @@ fn the_four_autoscalers_compare_on_the_spike_in_one_command() {
     let md = std::fs::read_to_string(out.join("comparison.md")).expect("comparison.md");
     assert!(md.contains("| variant | autoscaler |"), "{md}");
     for (variant, kind) in [("kthena", "kthena"), ("hpa", "hpa"), ("keda", "keda"), ("kpa", "kpa")] {
-        let run = out.join("variants").join(variant).join("replication-1");
-        let run = if run.exists() { run } else { out.join("variants").join(variant) };
+        let run = out.join("variants").join(variant).join("replications/1");
         let rows = timeline(&run);
         assert!(!rows.is_empty(), "{variant}: no timeline rows");
         assert!(
@@ -98,8 +97,8 @@ fn the_four_autoscalers_compare_on_the_spike_in_one_command() {
         assert!(report.contains(named), "{variant}: report names {named}");
     }
     // The clocks differ: the KPA ticks every 2 s, the HPA syncs every 15 s.
-    let kpa = timeline(&out.join("variants/kpa"));
-    let hpa = timeline(&out.join("variants/hpa"));
+    let kpa = timeline(&out.join("variants/kpa/replications/1"));
+    let hpa = timeline(&out.join("variants/hpa/replications/1"));
     assert!(kpa.len() > 5 * hpa.len(), "kpa {} rows, hpa {}", kpa.len(), hpa.len());
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -194,8 +193,7 @@ fn a_kthena_policy_with_min_replicas_zero_on_pod_metrics_is_warned_about() {
         .expect("policy")
         .replace("minReplicas: 1", "minReplicas: 0");
     std::fs::write(dir.join("kthena.yaml"), text).expect("write");
-    let scenario = burst_scenario(&dir, &["kthena.yaml"], 1, 2);
-    let (code, out, err) = kthena_sim(&["validate", &scenario.display().to_string()]);
+    let (code, out, err) = kthena_sim(&["validate", &dir.join("kthena.yaml").display().to_string()]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         format!("{out}{err}").contains("never scales back up"),
@@ -204,25 +202,30 @@ fn a_kthena_policy_with_min_replicas_zero_on_pod_metrics_is_warned_about() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Writes `manifest` beside a burst scenario that lists it; `validate` must exit 2 with one
-/// line naming the file and `field`, and `expect` in the message.
-fn refused(tag: &str, manifest: &str, field: &str, expect: &str) {
+/// Writes `manifest` beside a burst scenario that lists it: `run` must exit 2 with one line
+/// naming the file and `field`, and `expect` in the message, and write no output folder; so
+/// must `validate` of the manifest alone when the problem is the manifest's (`manifest`),
+/// not one of the simulated world.
+fn refused(tag: &str, manifest: &str, field: &str, expect: &str, in_manifest: bool) {
     let dir = temp_dir(tag);
-    std::fs::write(dir.join("bad.yaml"), manifest).expect("write");
+    let bad = dir.join("bad.yaml");
+    std::fs::write(&bad, manifest).expect("write");
     let scenario = burst_scenario(&dir, &["bad.yaml"], 1, 2);
-    for cmd in ["validate", "run"] {
-        let out_dir = dir.join("out").display().to_string();
-        let mut args = vec![cmd, scenario.to_str().expect("utf-8")];
-        if cmd == "run" {
-            args.extend(["--out", &out_dir]);
-        }
+    let out_dir = dir.join("out").display().to_string();
+    let scenario = scenario.display().to_string();
+    let bad = bad.display().to_string();
+    let mut commands = vec![vec!["run", scenario.as_str(), "--out", out_dir.as_str()]];
+    if in_manifest {
+        commands.push(vec!["validate", bad.as_str()]);
+    }
+    for args in commands {
         let (code, out, err) = kthena_sim(&args);
         let all = format!("{out}{err}");
-        assert_eq!(code, 2, "{tag} {cmd}: {all}");
-        assert!(all.contains("bad.yaml"), "{tag} {cmd}: names the file: {all}");
-        assert!(all.contains(field), "{tag} {cmd}: names {field}: {all}");
-        assert!(all.contains(expect), "{tag} {cmd}: says {expect:?}: {all}");
-        assert!(!all.contains("panicked"), "{tag} {cmd}: {all}");
+        assert_eq!(code, 2, "{tag} {}: {all}", args[0]);
+        assert!(all.contains("bad.yaml"), "{tag}: names the file: {all}");
+        assert!(all.contains(field), "{tag}: names {field}: {all}");
+        assert!(all.contains(expect), "{tag}: says {expect:?}: {all}");
+        assert!(!all.contains("panicked"), "{tag}: {all}");
         assert!(!dir.join("out").exists(), "{tag}: no half-written output");
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -237,12 +240,14 @@ fn bad_hpa_manifests_exit_2_with_their_field_path() {
         &HPA.replace("  minReplicas: 1\n", "  minReplicas: 1\n  minReplica: 2\n"),
         "spec.minReplica",
         "unknown field",
+        true,
     );
     refused(
         "hpa-range",
         &HPA.replace("maxReplicas: 8", "maxReplicas: 0"),
         "spec.maxReplicas",
         "Invalid value",
+        true,
     );
     refused(
         "hpa-resource",
@@ -252,18 +257,21 @@ fn bad_hpa_manifests_exit_2_with_their_field_path() {
         ),
         "spec.metrics[0]",
         "cannot be simulated",
+        false,
     );
     refused(
         "hpa-metric",
         &HPA.replace("vllm:num_requests_running", "vllm:num_requests_runing"),
         "spec.metrics[0]",
         "not a gauge the simulated pods expose",
+        false,
     );
     refused(
         "hpa-target",
         &HPA.replace("name: chat-llama}\n  minReplicas", "name: chat}\n  minReplicas"),
         "hpa:llm/chat-llama",
         "not among the scenario's servings",
+        false,
     );
 }
 
@@ -275,25 +283,25 @@ fn bad_scaled_objects_exit_2_with_their_field_path() {
         "keda-kafka",
         &KEDA.replace("type: prometheus", "type: kafka"),
         "spec.triggers[0].type",
-        "kafka",
+        "kafka",        true,
     );
     refused(
         "keda-unknown",
         &KEDA.replace("  maxReplicaCount: 8\n", "  maxReplicaCount: 8\n  pollInterval: 5\n"),
         "spec.pollInterval",
-        "unknown field",
+        "unknown field",        true,
     );
     refused(
         "keda-threshold",
         &KEDA.replace("threshold: \"24\"", "threshold: \"many\""),
         "spec.triggers[0].metadata.threshold",
-        "many",
+        "many",        true,
     );
     refused(
         "keda-range",
-        &KEDA.replace("maxReplicaCount: 8", "maxReplicaCount: 0\n  minReplicaCount: 2"),
-        "spec.",
-        "ReplicaCount",
+        &KEDA.replace("minReplicaCount: 0\n  maxReplicaCount: 8", "minReplicaCount: 4\n  maxReplicaCount: 2"),
+        "spec.minReplicaCount",
+        "less than or equal to maxReplicaCount",        true,
     );
 }
 
@@ -305,13 +313,13 @@ fn bad_knative_services_exit_2_with_their_field_path() {
         "kpa-window",
         &KPA.replace("target: \"24\"", "target: \"24\"\n        autoscaling.knative.dev/window: \"2s\""),
         "autoscaling.knative.dev/window",
-        "2s",
+        "2s",        true,
     );
     refused(
         "kpa-annotation",
         &KPA.replace("autoscaling.knative.dev/target:", "autoscaling.knative.dev/targt:"),
         "autoscaling.knative.dev/targt",
-        "autoscaling.knative.dev/target",
+        "autoscaling.knative.dev/target",        true,
     );
     refused(
         "kpa-class",
@@ -320,7 +328,7 @@ fn bad_knative_services_exit_2_with_their_field_path() {
             "metric: concurrency\n        autoscaling.knative.dev/class: hpa.autoscaling.knative.dev",
         ),
         "autoscaling.knative.dev/class",
-        "HorizontalPodAutoscaler",
+        "HorizontalPodAutoscaler",        true,
     );
 }
 

@@ -9,6 +9,7 @@ use super::Problems;
 use crate::diagnostic::{Diagnostic, FieldPath};
 use crate::hpa::MetricSpec;
 use crate::kthena::manifest::{LoadedAutoscaler, ManifestSet};
+use crate::kpa::Resolved;
 use crate::kthena::warnings::did_you_mean;
 use crate::model::autoscalers::AutoscalerSpec;
 use crate::model::metrics::exposed_gauges;
@@ -30,6 +31,7 @@ pub(super) fn other_autoscalers(
         check_metrics(l, field, p);
         if let Some(servings) = servings {
             check_target(l, servings, field, p);
+            check_initial_scale(l, servings, field, p);
         }
     }
     loaded.iter().map(|l| l.spec.clone()).collect()
@@ -122,6 +124,35 @@ fn check_target(l: &LoadedAutoscaler, servings: &[Serving], field: &FieldPath, p
         )
         .with_hint(hint),
     );
+}
+
+/// Knative creates a revision at its initial scale: a serving whose `replicas` differ is
+/// resized at the KPA's first reconcile, which a user should know.
+fn check_initial_scale(l: &LoadedAutoscaler, servings: &[Serving], field: &FieldPath, p: &mut Problems) {
+    let AutoscalerSpec::Kpa { spec, config, .. } = &l.spec else {
+        return;
+    };
+    let (ns, name) = l.spec.target();
+    let Some(serving) = servings.iter().find(|s| s.namespace == ns && s.name == name) else {
+        return;
+    };
+    let initial = Resolved::new(spec, config).scaler.initial_scale;
+    if serving.replicas != initial {
+        p.0.push(
+            Diagnostic::warning(
+                field.clone(),
+                format!(
+                    "{}: Knative starts the revision at its initial scale {initial}, so {ns}/{name}'s `replicas: {}` is replaced at the KPA's first reconcile",
+                    named(l),
+                    serving.replicas
+                ),
+            )
+            .with_hint(format!(
+                "set the serving's replicas to {initial}, or the annotation autoscaling.knative.dev/initial-scale: \"{}\"",
+                serving.replicas
+            )),
+        );
+    }
 }
 
 /// A warning for every serving that two autoscalers (Kthena's policies given as
