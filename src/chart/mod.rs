@@ -259,7 +259,7 @@ time_s,serving,servers,cost_per_hour,cost
             &[
                 "Replicas and request rate",
                 "scenario tiny · Kthena head engine · seed 1 · 3 min simulated",
-                "ns/chat",
+                "ns/chat — Kthena head engine",
                 "time (min)",
                 "replicas (servers)",
                 "request rate (requests/s)",

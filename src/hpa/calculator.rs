@@ -67,7 +67,7 @@ pub(super) struct PodGroups {
 }
 
 /// K1 `groupPods`. Readiness is checked for the CPU resource only: for every other metric a
-/// Running pod with a sample counts, ready or not (spec §1.6.1).
+/// Running pod with a sample counts, ready or not (docs/other-autoscalers.md §2).
 pub(super) fn group_pods(
     pods: &[Pod],
     samples: &[Option<Sample>],

@@ -1,6 +1,6 @@
 //! The Kubernetes HorizontalPodAutoscaler (`autoscaling/v2`) as a pure function of its state,
 //! its spec and what the world observes at a sync: no I/O, no clock (time is an argument), no
-//! randomness. Ports, from kubernetes/kubernetes (tags of the spec `other-autoscalers.md` §0):
+//! randomness. Ports, from kubernetes/kubernetes (tags of docs/other-autoscalers.md §1):
 //! K1 `pkg/controller/podautoscaler/replica_calculator.go` ([`calculator`]), K2 `horizontal.go`
 //! (`reconcileAutoscaler` here, normalisation in [`normalize`]), K3
 //! `pkg/apis/autoscaling/v2/defaults.go` and K4 `config/v1alpha1/defaults.go` ([`spec`]), K5
@@ -42,7 +42,7 @@ pub struct Decision {
     pub reason: Reason,
 }
 
-/// The controller's memory of one HPA (spec §1.3): kept in controller memory only, so a new
+/// The controller's memory of one HPA (docs/other-autoscalers.md §2): kept in controller memory only, so a new
 /// `Hpa` is a controller restart.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Hpa {

@@ -57,7 +57,7 @@ fn record(recs: &mut Vec<Recommendation>, old: Option<usize>, proposal: i32, now
 
 /// K2 `stabilizeRecommendation` (legacy path): the highest recommendation not older than the
 /// window, this one included. A recommendation exactly one window old still counts (only
-/// `Before(cutoff)` is out, spec §1.11).
+/// `Before(cutoff)` is out, docs/other-autoscalers.md §2).
 pub(super) fn stabilize_recommendation(
     recs: &mut Vec<Recommendation>,
     now: SimTime,

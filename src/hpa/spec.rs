@@ -19,7 +19,7 @@ pub struct HpaSpec {
     pub max_replicas: i32,
     pub metrics: Vec<MetricSpec>,
     /// `None` takes the legacy path (`normalizeDesiredReplicas`), which is not the same as
-    /// `behavior: {}` (spec §1.11.1).
+    /// `behavior: {}` (docs/other-autoscalers.md §2).
     pub behavior: Option<Behavior>,
 }
 

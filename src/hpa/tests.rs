@@ -1,6 +1,6 @@
-//! The spec's HPA vectors (§1.9, T1–T7), `Hpa::sync` branches and reasons, and property tests:
+//! The HPA's worked vectors (docs/other-autoscalers.md §9, T1–T7), `Hpa::sync` branches and reasons, and property tests:
 //! bounds, rate limits never exceeded over a run of syncs, and stabilisation equal to the
-//! naive max/min over the window (with the edges of spec §1.11).
+//! naive max/min over the window (with the edges of docs/other-autoscalers.md §2).
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -49,7 +49,7 @@ fn spec(metric: MetricSpec, min: i32, max: i32, behavior: Option<Behavior>) -> H
     }
 }
 
-/// A Pods metric with target 10 (spec §1.9).
+/// A Pods metric with target 10 (docs/other-autoscalers.md §9).
 fn pods_metric() -> MetricSpec {
     MetricSpec::Pods {
         metric: MetricId {

@@ -1,11 +1,11 @@
 //! KEDA's ScaledObject with Prometheus triggers, on top of the HPA it creates (spec
-//! `other-autoscalers.md` §3). Two loops with two clocks: [`Keda::poll`] every
+//! docs/other-autoscalers.md §3). Two loops with two clocks: [`Keda::poll`] every
 //! `pollingInterval` activates and deactivates (0 ↔ `max(minReplicaCount, 1)`, cooldown,
 //! idle), and [`Keda::hpa_sync`] every 15 s runs KEDA's HPA on External metrics built from the
 //! same queries. Pure: no I/O, no clock; the world evaluates the PromQL queries and passes
 //! their series in.
 //!
-//! Ports, from kedacore/keda `8b4f083c` (tags of the spec §0): E1
+//! Ports, from kedacore/keda `8b4f083c` (tags of docs/other-autoscalers.md §1): E1
 //! `apis/keda/v1alpha1/scaledobject_types.go`, E2 `pkg/scaling/scale_handler.go`, E3
 //! `pkg/scaling/executor/scale_scaledobjects.go`, E4 `pkg/scalers/prometheus_scaler.go`,
 //! E5 `controllers/keda/hpa.go`, E6 `pkg/fallback/fallback.go`.
@@ -49,7 +49,7 @@ pub struct Decision {
 /// its metrics cache.
 #[derive(Debug, Clone)]
 pub struct Keda {
-    /// The state of the HPA KEDA created (spec §1.3).
+    /// The state of the HPA KEDA created (docs/other-autoscalers.md §2).
     hpa: hpa::Hpa,
     /// `metadata.creationTimestamp`: the initial cooldown counts from it.
     created_at: SimTime,
@@ -141,7 +141,7 @@ impl Keda {
         }
     }
 
-    /// One sync of the HPA KEDA created (spec §3.5), every 15 s. `base` is the HPA's
+    /// One sync of the HPA KEDA created (docs/other-autoscalers.md §3), every 15 s. `base` is the HPA's
     /// observation (time, replicas, pods) with `metrics` empty; `queries[i]` is trigger `i`'s
     /// query evaluated now, which KEDA's metrics server runs again for each HPA fetch (E2
     /// `GetScaledObjectMetrics`), or ignored for a trigger with `useCachedMetrics` once a poll

@@ -1,4 +1,4 @@
-//! KEDA's own loop, run every `pollingInterval` (spec §3.4): it only activates (0 →
+//! KEDA's own loop, run every `pollingInterval` (docs/other-autoscalers.md §3): it only activates (0 →
 //! `max(minReplicaCount, 1)`) and deactivates (→ 0 or `idleReplicaCount` once the cooldown
 //! after the last active poll is over); the HPA it created scales in between. Ports E3
 //! `scale_scaledobjects.go` `RequestScale`, `scaleToZeroOrIdle`, `scaleFromZeroOrIdle`.

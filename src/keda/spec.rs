@@ -18,7 +18,7 @@ pub const DEFAULT_MAX_REPLICA_COUNT: i32 = 100;
 /// `ScaledObjectOwnerAnnotation`).
 pub const OWNER_LABEL: &str = "scaledobject.keda.sh/name";
 
-/// One ScaledObject after defaulting (spec §3.2). Built by the manifest reader, which has
+/// One ScaledObject after defaulting (docs/other-autoscalers.md §3). Built by the manifest reader, which has
 /// checked it as the CRD schema and KEDA's webhook would.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScaledObjectSpec {
@@ -46,7 +46,7 @@ pub struct ScaledObjectSpec {
     /// `advanced.horizontalPodAutoscalerConfig.name`, `keda-hpa-<name>` when absent.
     pub hpa_name: String,
     /// `advanced.horizontalPodAutoscalerConfig.behavior`, defaulted as the API server defaults
-    /// an HPA's; `None` sends the HPA down its legacy path (spec §1.11.1).
+    /// an HPA's; `None` sends the HPA down its legacy path (docs/other-autoscalers.md §2).
     pub behavior: Option<Behavior>,
     pub triggers: Vec<Trigger>,
 }
@@ -123,7 +123,7 @@ impl FallbackBehavior {
 }
 
 impl Trigger {
-    /// A trigger with the defaults of §3.2: `AverageValue`, activation 0, null values ignored,
+    /// A trigger with the defaults of docs/other-autoscalers.md §3: `AverageValue`, activation 0, null values ignored,
     /// no cache.
     pub fn prometheus(server_address: &str, query: &str, threshold: f64) -> Trigger {
         Trigger {
@@ -150,7 +150,7 @@ impl Trigger {
 }
 
 impl ScaledObjectSpec {
-    /// A ScaledObject with the defaults of §3.2 for every optional field.
+    /// A ScaledObject with the defaults of docs/other-autoscalers.md §3 for every optional field.
     pub fn with_defaults(
         name: &str,
         namespace: &str,
@@ -186,7 +186,7 @@ impl ScaledObjectSpec {
         format!("s{index}-prometheus")
     }
 
-    /// The HPA KEDA creates and keeps (spec §3.3, E5): `minReplicas` never 0, the behaviour
+    /// The HPA KEDA creates and keeps (docs/other-autoscalers.md §3, E5): `minReplicas` never 0, the behaviour
     /// copied (nil stays nil), one External metric per trigger selected by the owner label.
     pub fn hpa(&self) -> HpaSpec {
         HpaSpec {

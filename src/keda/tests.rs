@@ -1,4 +1,4 @@
-//! The spec's KEDA vectors (§3.7 E1–E4), value handling, reasons, and property tests of the
+//! KEDA's worked vectors (docs/other-autoscalers.md §9 E1–E4), value handling, reasons, and property tests of the
 //! poll loop.
 
 use rand::RngExt;

@@ -1,5 +1,5 @@
 //! Knative Serving's KPA (`kpa.autoscaling.knative.dev`), ported from knative/serving at
-//! `98e5ef90` (spec §2, tags N1–N12): per-second metric buckets over a stable and a panic window
+//! `98e5ef90` (docs/other-autoscalers.md §4, tags N1–N12): per-second metric buckets over a stable and a panic window
 //! (`aggregation/bucketing.go`, N4), the 2 s decider with panic mode, rate limits,
 //! activation-scale and scale-down delay (`scaling/autoscaler.go`, `aggregation/max`, N1, N2,
 //! N5), and the PodAutoscaler reconciler that applies min/max/initial scale and scales to zero
@@ -19,7 +19,7 @@
 //!   has a stat when at least one pod was ready during it (the scraper reports, zeros
 //!   included) or the activator held requests in it; skip seconds with neither — no pod to
 //!   scrape is no stat, which is how the window empties after scaling to zero and why a
-//!   burst after a quiet window is averaged over its own seconds only (§2.3).
+//!   burst after a quiet window is averaged over its own seconds only (docs/other-autoscalers.md §4).
 //! * When a request reaches the activator after a second without activator traffic, call
 //!   [`Kpa::activator_first_request`] (the activator's immediate stat, N12).
 //! * Every 2 s, and at once whenever [`Kpa::wants_poke`] turns true after a record, call

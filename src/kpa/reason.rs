@@ -8,7 +8,7 @@ use std::fmt;
 use super::spec::Metric;
 use crate::sim::{SimDuration, SimTime};
 
-/// Where the scale-to-zero sequence stands (§2.5).
+/// Where the scale-to-zero sequence stands (docs/other-autoscalers.md §4).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum ZeroWait {
     /// Desired 0, but the PA has not been Active for a whole stable window: one pod stays.

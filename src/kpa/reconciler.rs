@@ -5,7 +5,7 @@
 //! the scale-to-zero state machine: Activating → Active → (desired 0 and Active for a stable
 //! window) Inactive → (activator in the path for the grace period, and retention over) 0.
 //!
-//! Where the spec (§2.5) simplifies, upstream wins: the grace period is measured from when the
+//! Where the overview (docs/other-autoscalers.md §4) simplifies, upstream wins: the grace period is measured from when the
 //! activator came into the path (the SKS's `ActivatorEndpointsPopulated` condition), which is
 //! often long before the PA turned Inactive — with the default target-burst-capacity of 211 a
 //! revision of a few pods is always behind the activator, so the last pod goes at the first

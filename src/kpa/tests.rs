@@ -1,8 +1,8 @@
-//! The spec's KPA vectors (§2.7, K1–K5), the whole KPA driven through its call contract
+//! The KPA's worked vectors (docs/other-autoscalers.md §9, K1–K5), the whole KPA driven through its call contract
 //! (scale up, scale to zero, scale from zero on a poke), reasons, and property tests.
 //!
 //! K6 (scrape sample size `n = ceil(N·15.3664/(N+14.3664))`) is not ported: the world records
-//! the exact revision total (the estimate's expected value, spec §2.3), so no sampling exists.
+//! the exact revision total (the estimate's expected value, docs/other-autoscalers.md §4), so no sampling exists.
 
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;

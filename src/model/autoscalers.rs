@@ -11,6 +11,7 @@ pub use crate::kthena::autoscaler::AutoscalerSpec;
 use crate::keda::{self, QueryOutcome, ScaledObjectSpec};
 use crate::kpa::Kpa;
 use crate::sim::{SimDuration, SimTime};
+use std::collections::BTreeSet;
 
 use super::ids::ServingIdx;
 use super::metrics::{exposition, ServerGauges};
@@ -64,6 +65,8 @@ enum State {
     Keda {
         keda: keda::Keda,
         queries: Vec<Query>,
+        /// The metric families the queries can read (`None`: all): the rest is not scraped.
+        names: Option<BTreeSet<String>>,
         store: SeriesStore,
     },
     Kpa {
@@ -112,9 +115,14 @@ impl Autoscalers {
                             .collect();
                         let range = (queries.iter().map(Query::max_range).max())
                             .unwrap_or(SimDuration::ZERO);
+                        let names = (queries.iter()).try_fold(BTreeSet::new(), |mut all, q| {
+                            all.extend(q.metric_names()?.iter().cloned());
+                            Some(all)
+                        });
                         State::Keda {
                             keda: keda::Keda::new(now),
                             queries,
+                            names,
                             store: SeriesStore::new(range + k.polling_interval()),
                         }
                     }
@@ -282,9 +290,10 @@ impl Autoscalers {
             (AutoscalerSpec::Keda(spec), State::Keda {
                 keda,
                 queries,
+                names,
                 store,
             }) => {
-                scrape(store, servings, now, router_waiting);
+                scrape(store, names.as_ref(), servings, now, router_waiting);
                 let outcomes: Vec<QueryOutcome> =
                     queries.iter().map(|q| query_outcome(q.evaluate(store, now))).collect();
                 let text = metrics_text(spec, &outcomes);
@@ -427,12 +436,29 @@ fn gauge(families: &Families, name: &str) -> Option<f64> {
     }
 }
 
-/// Scrapes every running pod and the router's per-serving gauge into `store` at `now`.
-fn scrape(store: &mut SeriesStore, servings: &Servings, now: SimTime, router_waiting: u64) {
+/// Scrapes every running pod and the router's per-serving gauge into `store` at `now`,
+/// keeping only the families in `names` (all with `None`): series no query reads would only
+/// cost time. A histogram family is kept when a query reads its `_bucket`, `_sum` or `_count`.
+fn scrape(
+    store: &mut SeriesStore,
+    names: Option<&BTreeSet<String>>,
+    servings: &Servings,
+    now: SimTime,
+    router_waiting: u64,
+) {
+    let read = |family: &str| {
+        names.is_none_or(|n| {
+            n.contains(family)
+                || ["_bucket", "_sum", "_count"]
+                    .iter()
+                    .any(|s| n.contains(&format!("{family}{s}")))
+        })
+    };
     let mut targets: Vec<(Labels, Families)> = Vec::new();
     for (_, u) in servings.units() {
         if matches!(u.state(), UnitState::Ready { .. } | UnitState::Terminating { .. }) {
-            let f = exposition(&u.series, ServerGauges::of(&u.server, now));
+            let mut f = exposition(&u.series, ServerGauges::of(&u.server, now));
+            f.retain(|k, _| read(k));
             targets.push((u.prom_labels.clone(), f));
         }
     }
@@ -451,7 +477,7 @@ pub fn router_targets(servings: &Servings, router_waiting: u64) -> Vec<(Labels, 
             labels.insert("job".into(), "kthena-router".into());
             labels.insert("namespace".into(), spec.namespace.clone());
             labels.insert("model".into(), spec.name.clone());
-            let active = servings.in_flight(ServingIdx::new(s)) + router_waiting;
+            let active = servings.in_flight(ServingIdx::new(s)).0 + router_waiting;
             let mut f = Families::new();
             f.insert(
                 ROUTER_ACTIVE_REQUESTS.to_string(),

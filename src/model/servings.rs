@@ -109,19 +109,18 @@ impl<'s> Servings<'s> {
         self.specs
     }
 
-    /// Requests in the ready servers of serving `s` (waiting in them or running): what their
-    /// queue-proxies report. Draining servers are no longer scraped.
-    pub fn in_flight(&self, s: ServingIdx) -> u64 {
-        (self.ready.iter())
-            .map(|id| &self.units[id.index()])
-            .filter(|u| u.serving == s)
-            .map(|u| (u.server.waiting() + u.server.running()) as u64)
-            .sum()
-    }
-
-    /// The ready servers of serving `s`.
-    pub fn ready_count(&self, s: ServingIdx) -> usize {
-        (self.ready.iter()).filter(|id| self.units[id.index()].serving == s).count()
+    /// The requests in the ready servers of serving `s` (waiting in them or running: what
+    /// their queue-proxies report; draining servers are no longer scraped), and how many
+    /// servers are ready.
+    pub fn in_flight(&self, s: ServingIdx) -> (u64, usize) {
+        let mut load = (0, 0);
+        for u in (self.ready.iter()).map(|id| &self.units[id.index()]) {
+            if u.serving == s {
+                load.0 += (u.server.waiting() + u.server.running()) as u64;
+                load.1 += 1;
+            }
+        }
+        load
     }
 
     pub fn spec(&self, s: ServingIdx) -> &'s Serving {

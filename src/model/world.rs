@@ -397,7 +397,7 @@ impl<'s> World<'s> {
         self.requests.get_mut(id).client = client;
         if self.autoscalers.has_kpa() {
             let (servings, waiting) = (&self.servings, self.dispatch.waiting());
-            let idle = |s| waiting == 0 && servings.in_flight(s) == 0;
+            let idle = |s| waiting == 0 && servings.in_flight(s).0 == 0;
             for index in self.autoscalers.activator_stat(self.now, idle) {
                 (self.queue).push(self.now, CLASS_TICK, Event::KpaPoke { index });
             }

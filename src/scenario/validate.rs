@@ -330,15 +330,18 @@ fn build(
         .as_ref()
         .map(|m| other_autoscalers(m, &at("policies"), known, p))
         .unwrap_or_default();
-    let kthena_targets: Vec<(String, String)> = (policies.iter())
+    // Each policy once per serving (the roles of a disaggregated target are one serving).
+    let mut kthena_targets: Vec<(String, String, String)> = (policies.iter())
         .flat_map(|pol| {
             pol.scaled_targets().into_iter().map(|t| {
                 let r = &t.target.target_ref;
                 let ns = if r.namespace.is_empty() { &pol.namespace } else { &r.namespace };
-                (ns.clone(), r.name.clone())
+                (ns.clone(), r.name.clone(), format!("{}/{}", pol.namespace, pol.name))
             })
         })
         .collect();
+    kthena_targets.sort();
+    kthena_targets.dedup();
     warn_shared_targets(&kthena_targets, &autoscalers, &at("policies"), p);
     let policy_changes: Vec<(SimTime, Vec<Policy>)> = changes
         .iter()

@@ -19,7 +19,7 @@ const LAYERS: &[(&str, &str)] = &[
     ("hpa", "sim"),
     ("kpa", "sim"),
     ("keda", "hpa sim"),
-    ("kthena", "diagnostic engine hpa keda kpa text"),
+    ("kthena", "diagnostic engine hpa keda kpa sim text"),
     ("workload", "diagnostic engine sim text"),
     ("golden", "engine"),
     ("replay", "diagnostic engine golden kthena"),

@@ -340,7 +340,7 @@ fn unknown_fields_and_other_kinds_are_notes() {
     assert_eq!(
         out.stdout,
         format!(
-            "note: {name}: document 1 (line 1): kind ConfigMap (v1) is not read by this tool; ignored\n\
+            "note: {name}: document 1 (line 1): ConfigMap c is not Knative's config-autoscaler; ignored\n\
              ok policy/p (current API)\n\
              warning: {name}: document 2 (line 6): spec.homogeneousTarget.target.metricSources: metric `queue` has no source: the engine skips every tick and this policy never scales; add `metricSources: {{queue: {{pod: {{name: <the pods' metric family>}}}}}}`\n\
              note: {name}: document 2 (line 6): spec.costCeiling: unknown field, ignored (the API server prunes it)\n"

@@ -1,6 +1,6 @@
 //! The `spec` of an `autoscaling/v2` HorizontalPodAutoscaler, read, validated and defaulted as
 //! the API server does: K3 `pkg/apis/autoscaling/v2/defaults.go` for the defaults, and
-//! `pkg/apis/autoscaling/validation/validation.go` for the checks (ranges of spec §1.1, from
+//! `pkg/apis/autoscaling/validation/validation.go` for the checks (ranges of docs/other-autoscalers.md §2, from
 //! memory of that file: **unverified** there). Unknown fields are problems (kubectl's strict
 //! field validation). The result is a [`crate::hpa::HpaSpec`].
 //!

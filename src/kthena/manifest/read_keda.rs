@@ -1,6 +1,6 @@
 //! The `spec` of a `keda.sh/v1alpha1` ScaledObject, read and checked as the API server (the
 //! CRD schema and its CEL rule, with kubectl's strict field validation), KEDA's admission
-//! webhook and KEDA's Prometheus scaler would (spec `other-autoscalers.md` §3.1–3.2, E1, E4),
+//! webhook and KEDA's Prometheus scaler would (docs/other-autoscalers.md §3, E1, E4),
 //! defaulted into a [`ScaledObjectSpec`]. Only `prometheus` triggers are simulated: other
 //! trigger types and `scalingModifiers` are refused by name.
 

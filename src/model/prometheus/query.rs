@@ -3,6 +3,7 @@
 //! names the first one it does not, so that a scenario fails at load time rather than at the
 //! first tick.
 
+use std::collections::BTreeSet;
 use promql_parser::label::{MatchOp, Matcher, METRIC_NAME};
 use promql_parser::parser::token::{
     TokenType, T_ADD, T_AVG, T_COUNT, T_DIV, T_MAX, T_MIN, T_MOD, T_MUL, T_POW, T_SUB, T_SUM,
@@ -37,6 +38,8 @@ fn unsupported<T>(construct: impl Into<String>) -> Result<T, UnsupportedQuery> {
 pub struct Query {
     plan: Plan,
     max_range: SimDuration,
+    /// The metric names its selectors fix; `None` when one selects by labels only.
+    names: Option<BTreeSet<String>>,
 }
 
 impl Query {
@@ -45,6 +48,7 @@ impl Query {
         let expr = parser::parse(text).map_err(UnsupportedQuery::Invalid)?;
         let mut compiler = Compiler {
             max_range: SimDuration::ZERO,
+            names: Some(BTreeSet::new()),
         };
         let plan = match compiler.expr(&expr)? {
             Typed::Scalar(e) => Plan::Scalar(e),
@@ -55,7 +59,14 @@ impl Query {
         Ok(Query {
             plan,
             max_range: compiler.max_range,
+            names: compiler.names,
         })
+    }
+
+    /// The metric names the query can select (`None`: any, a selector fixes no name): a
+    /// scrape may keep only those series.
+    pub fn metric_names(&self) -> Option<&BTreeSet<String>> {
+        self.names.as_ref()
     }
 
     /// The longest range selector in the query (0 without any): how much history the store
@@ -208,21 +219,35 @@ impl Typed {
 
 struct Compiler {
     max_range: SimDuration,
+    names: Option<BTreeSet<String>>,
 }
 
 impl Compiler {
+    /// A selector, its metric name noted.
+    fn selector(&mut self, vs: &VectorSelector) -> Result<Selector, UnsupportedQuery> {
+        let s = selector(vs)?;
+        match (&mut self.names, &s.name) {
+            (Some(names), Some(n)) => {
+                names.insert(n.clone());
+            }
+            (names, None) => *names = None,
+            (None, _) => {}
+        }
+        Ok(s)
+    }
+
     fn expr(&mut self, e: &Expr) -> Result<Typed, UnsupportedQuery> {
         Ok(match e {
             Expr::NumberLiteral(n) => Typed::Scalar(ScalarExpr::Number(n.val)),
             Expr::StringLiteral(_) => Typed::String,
             Expr::Paren(p) => self.expr(&p.expr)?,
-            Expr::VectorSelector(vs) => Typed::Vector(VectorExpr::Select(selector(vs)?)),
+            Expr::VectorSelector(vs) => Typed::Vector(VectorExpr::Select(self.selector(vs)?)),
             Expr::MatrixSelector(ms) => {
                 let range = i64::try_from(ms.range.as_micros())
                     .map_or(SimDuration::MAX, SimDuration::from_micros);
                 self.max_range = self.max_range.max(range);
                 Typed::Matrix {
-                    selector: selector(&ms.vs)?,
+                    selector: self.selector(&ms.vs)?,
                     range,
                 }
             }

@@ -38,8 +38,8 @@ impl World<'_> {
         let servings = &self.servings;
         let waiting = self.dispatch.waiting() as u64;
         let closed = (self.autoscalers).sample(self.now, |s| {
-            let n = servings.in_flight(s);
-            (n + waiting, waiting > 0 || servings.ready_count(s) > 0)
+            let (n, ready) = servings.in_flight(s);
+            (n + waiting, waiting > 0 || ready > 0)
         });
         if closed {
             let tick = (self.now.as_micros() / 1_000_000) % (KPA_TICK.as_micros() / 1_000_000) == 0;

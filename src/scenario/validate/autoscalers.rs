@@ -156,16 +156,18 @@ fn check_initial_scale(l: &LoadedAutoscaler, servings: &[Serving], field: &Field
 }
 
 /// A warning for every serving that two autoscalers (Kthena's policies given as
-/// `kthena_targets`, and the others) would both scale: each would undo the other's writes.
+/// `kthena_targets`: namespace, serving, policy; and the others) would both scale: each would
+/// undo the other's writes.
 pub(super) fn warn_shared_targets(
-    kthena_targets: &[(String, String)],
+    kthena_targets: &[(String, String, String)],
     others: &[AutoscalerSpec],
     field: &FieldPath,
     p: &mut Problems,
 ) {
     let mut by_target: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    for (ns, name) in kthena_targets {
-        (by_target.entry((ns.clone(), name.clone())).or_default()).push("a Kthena policy".into());
+    for (ns, name, policy) in kthena_targets {
+        (by_target.entry((ns.clone(), name.clone())).or_default())
+            .push(format!("Kthena policy {policy}"));
     }
     for a in others {
         let (ns, name) = a.target();
