@@ -287,6 +287,25 @@ pub fn headroom(max: f64) -> f64 {
     }
 }
 
+/// The autoscalers of a run as titles name them: `Kthena head engine`, `Kubernetes HPA`,
+/// `KEDA`, `Knative KPA`, joined with `+` (files of older runs name no autoscaler: Kthena).
+pub fn autoscalers(names: &str, engine: &str) -> String {
+    if names.is_empty() {
+        return format!("Kthena {engine} engine");
+    }
+    names
+        .split('+')
+        .map(|n| match n {
+            "kthena" => format!("Kthena {engine} engine"),
+            "hpa" => "Kubernetes HPA".to_string(),
+            "keda" => "KEDA".to_string(),
+            "kpa" => "Knative KPA".to_string(),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -309,23 +328,4 @@ mod tests {
         );
         assert!(steps::<i32>([], 30.0).is_empty());
     }
-}
-
-/// The autoscalers of a run as titles name them: `Kthena head engine`, `Kubernetes HPA`,
-/// `KEDA`, `Knative KPA`, joined with `+` (files of older runs name no autoscaler: Kthena).
-pub fn autoscalers(names: &str, engine: &str) -> String {
-    if names.is_empty() {
-        return format!("Kthena {engine} engine");
-    }
-    names
-        .split('+')
-        .map(|n| match n {
-            "kthena" => format!("Kthena {engine} engine"),
-            "hpa" => "Kubernetes HPA".to_string(),
-            "keda" => "KEDA".to_string(),
-            "kpa" => "Knative KPA".to_string(),
-            other => other.to_string(),
-        })
-        .collect::<Vec<_>>()
-        .join(" + ")
 }

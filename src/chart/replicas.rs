@@ -136,7 +136,11 @@ fn panel<DB: DrawingBackend>(
         .map(|t| replicas_top(t))
         .fold(replicas_top(target), i32::max);
     // The panel names who scaled it: Kthena, an HPA, KEDA or a KPA.
-    let by = target.ticks.first().map(|t| t.autoscaler.as_str()).unwrap_or_default();
+    let by = target
+        .ticks
+        .first()
+        .map(|t| t.autoscaler.as_str())
+        .unwrap_or_default();
     let caption = format!("{} — {}", target.name, frame::autoscalers(by, engine));
     let mut chart = ChartBuilder::on(area)
         .caption(&caption, frame::font(18))

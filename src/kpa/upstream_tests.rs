@@ -691,7 +691,8 @@ fn test_timed_float64_buckets_simple() {
     let trunc5 = trunc(now(), 5);
     let ms = SimDuration::from_millis;
     type Stats = Vec<(SimTime, f64)>;
-    let cases: [(&str, i64, Stats, Vec<(SimTime, f64)>); 3] = [
+    type Case = (&'static str, i64, Stats, Vec<(SimTime, f64)>);
+    let cases: [Case; 3] = [
         (
             "granularity = 1s",
             1,
@@ -898,7 +899,13 @@ fn test_round_to_n_digits() {
 fn test_window_max() {
     let shifted: fn(i64) -> i64 = |i| if i >= 3 { i + 3 } else { i };
     let same: fn(i64) -> i64 = |_| 1;
-    let cases: [(&str, &[i32], Option<fn(i64) -> i64>, &[i32]); 15] = [
+    type Case = (
+        &'static str,
+        &'static [i32],
+        Option<fn(i64) -> i64>,
+        &'static [i32],
+    );
+    let cases: [Case; 15] = [
         ("single value", &[1], None, &[1]),
         ("ascending values", &[1, 2], None, &[1, 2]),
         ("descending values", &[2, 1], None, &[2, 2]),
@@ -988,7 +995,8 @@ fn test_window_max() {
 #[test]
 fn test_timed_window_max() {
     let n = now();
-    let cases: [(&str, i32, Vec<(SimTime, i32)>); 4] = [
+    type Case = (&'static str, i32, Vec<(SimTime, i32)>);
+    let cases: [Case; 4] = [
         ("single value", 5, vec![(n, 5)]),
         (
             "two values in same second",

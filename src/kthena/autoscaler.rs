@@ -60,9 +60,11 @@ impl AutoscalerSpec {
             AutoscalerSpec::Keda(k) => (k.min_replica_count, Some(k.max_replica_count)),
             AutoscalerSpec::Kpa { spec, config, .. } => {
                 let max = spec.max_scale.unwrap_or(config.max_scale);
-                (spec.min_scale.unwrap_or(config.min_scale), (max > 0).then_some(max))
+                (
+                    spec.min_scale.unwrap_or(config.min_scale),
+                    (max > 0).then_some(max),
+                )
             }
         }
     }
 }
-

@@ -30,14 +30,14 @@ use yaml_serde::Value;
 use self::raw::{Meta, RawBinding, RawPolicyCurrent, RawPolicyV04};
 use self::yaml_walk::Node;
 use super::autoscaler::AutoscalerSpec;
-use crate::hpa::HpaSpec;
-use crate::keda::ScaledObjectSpec;
-use crate::kpa::{KpaConfig, KpaSpec};
 use super::field::{FieldPath, Findings};
 use super::validation;
 use crate::diagnostic::{Diagnostic, Place};
 use crate::engine::policy::Policy;
 use crate::engine::EngineVersion;
+use crate::hpa::HpaSpec;
+use crate::keda::ScaledObjectSpec;
+use crate::kpa::{KpaConfig, KpaSpec};
 
 pub use self::model_serving::{ModelServing, ModelServingRole};
 
@@ -429,7 +429,7 @@ impl ManifestSet {
                 Some(Content::KpaConfig(c)) => Some((**c).clone()),
                 _ => None,
             })
-            .last()
+            .next_back()
             .unwrap_or_default();
         let mut v04_policies = BTreeMap::new();
         for (_, entry) in in_force() {
@@ -596,7 +596,10 @@ fn read_header<'v>(
     if object_kind == ObjectKind::ConfigMap && meta.name != KNATIVE_CONFIG_AUTOSCALER {
         f.note(
             &FieldPath::default(),
-            format!("ConfigMap {} is not Knative's {KNATIVE_CONFIG_AUTOSCALER}; ignored", meta.name),
+            format!(
+                "ConfigMap {} is not Knative's {KNATIVE_CONFIG_AUTOSCALER}; ignored",
+                meta.name
+            ),
         );
         return None;
     }
@@ -637,7 +640,11 @@ fn read_contents(docs: &mut [DocState]) {
         };
         let f = &mut doc.findings;
         let Some(spec) = spec else {
-            let field = if kind == ObjectKind::ConfigMap { "data" } else { "spec" };
+            let field = if kind == ObjectKind::ConfigMap {
+                "data"
+            } else {
+                "spec"
+            };
             f.required(&FieldPath::new(field), "");
             doc.entry = Some(Entry {
                 kind,
@@ -650,12 +657,14 @@ fn read_contents(docs: &mut [DocState]) {
         let content = match kind {
             ObjectKind::AutoscalingPolicy => {
                 let key = (meta.namespace.clone(), meta.name.clone());
-                Some(match read::policy_api(Some(spec.value), referenced.contains(&key)) {
-                    ApiGeneration::V0_4 => Content::PolicyV04(read::policy_v04(&spec, f)),
-                    ApiGeneration::Current => {
-                        Content::PolicyCurrent(Box::new(read::policy_current(&spec, f)))
-                    }
-                })
+                Some(
+                    match read::policy_api(Some(spec.value), referenced.contains(&key)) {
+                        ApiGeneration::V0_4 => Content::PolicyV04(read::policy_v04(&spec, f)),
+                        ApiGeneration::Current => {
+                            Content::PolicyCurrent(Box::new(read::policy_current(&spec, f)))
+                        }
+                    },
+                )
             }
             ObjectKind::AutoscalingPolicyBinding => Some(Content::Binding(read::binding(&spec, f))),
             ObjectKind::ModelServing => {
@@ -668,8 +677,9 @@ fn read_contents(docs: &mut [DocState]) {
                 .map(|k| Content::ScaledObject(Box::new(k))),
             ObjectKind::KnativeService => read_knative::service(name, ns, &spec, f)
                 .map(|k| Content::KnativeService(Box::new(k))),
-            ObjectKind::ConfigMap => read_knative::config_autoscaler(&spec, f)
-                .map(|c| Content::KpaConfig(Box::new(c))),
+            ObjectKind::ConfigMap => {
+                read_knative::config_autoscaler(&spec, f).map(|c| Content::KpaConfig(Box::new(c)))
+            }
         };
         doc.entry = Some(Entry {
             kind,

@@ -120,10 +120,19 @@ pub fn policy_warnings(l: &LoadedPolicy) -> Vec<Diagnostic> {
         if let Some((min, max)) = w.bounds {
             // At zero replicas the collector finds no pod to scrape; only a Prometheus
             // source (one that counts requests before they reach a pod) still has a value.
-            let prometheus = w.target.and_then(|t| t.metric_sources.as_ref()).is_some_and(
-                |s| s.values().any(|src| matches!(src, MetricSource::Prometheus(_))),
-            );
-            if min == 0 && !prometheus {
+            let prometheus = w
+                .target
+                .and_then(|t| t.metric_sources.as_ref())
+                .is_some_and(|s| {
+                    s.values()
+                        .any(|src| matches!(src, MetricSource::Prometheus(_)))
+                });
+            // A heterogeneous target's other params keep pods to measure unless all are 0.
+            let all_zero = match &l.policy.target {
+                ScalingTarget::Heterogeneous(h) => h.params.iter().all(|p| p.min_replicas == 0),
+                _ => true,
+            };
+            if min == 0 && all_zero && !prometheus {
                 out.push(
                     Diagnostic::warning(
                         w.path.child("minReplicas"),

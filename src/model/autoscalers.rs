@@ -7,9 +7,9 @@
 use crate::engine::cluster::{Families, MetricFamily, QueryResult};
 use crate::engine::policy::Labels;
 use crate::hpa::{self, HpaSpec, MetricSpec};
-pub use crate::kthena::autoscaler::AutoscalerSpec;
 use crate::keda::{self, QueryOutcome, ScaledObjectSpec};
 use crate::kpa::Kpa;
+pub use crate::kthena::autoscaler::AutoscalerSpec;
 use crate::sim::{SimDuration, SimTime};
 use std::collections::BTreeSet;
 
@@ -166,7 +166,10 @@ impl Autoscalers {
             // KEDA polls from the moment the ScaledObject exists; its HPA syncs on the
             // controller's clock. A poll and a sync at one instant: the poll first.
             AutoscalerSpec::Keda(_) => {
-                vec![(SimTime::ZERO, Clock::KedaPoll), (first_tick, Clock::HpaSync)]
+                vec![
+                    (SimTime::ZERO, Clock::KedaPoll),
+                    (first_tick, Clock::HpaSync),
+                ]
             }
             AutoscalerSpec::Kpa { .. } => Vec::new(),
         }
@@ -192,7 +195,11 @@ impl Autoscalers {
     /// A request arrived at the router. For a KPA whose activator is in the request path
     /// and whose revision was idle (`idle(serving)`), the activator reports the request at
     /// once (N12: concurrency 1); one at zero is poked. Returns the KPAs to tick now.
-    pub fn activator_stat(&mut self, now: SimTime, idle: impl Fn(ServingIdx) -> bool) -> Vec<usize> {
+    pub fn activator_stat(
+        &mut self,
+        now: SimTime,
+        idle: impl Fn(ServingIdx) -> bool,
+    ) -> Vec<usize> {
         let mut poke = Vec::new();
         for (i, item) in self.items.iter_mut().enumerate() {
             if let State::Kpa { kpa, .. } = &mut item.state {
@@ -287,15 +294,20 @@ impl Autoscalers {
                 let d = h.sync(spec, cfg, &input);
                 hpa_outcome(d, text)
             }
-            (AutoscalerSpec::Keda(spec), State::Keda {
-                keda,
-                queries,
-                names,
-                store,
-            }) => {
+            (
+                AutoscalerSpec::Keda(spec),
+                State::Keda {
+                    keda,
+                    queries,
+                    names,
+                    store,
+                },
+            ) => {
                 scrape(store, names.as_ref(), servings, now, router_waiting);
-                let outcomes: Vec<QueryOutcome> =
-                    queries.iter().map(|q| query_outcome(q.evaluate(store, now))).collect();
+                let outcomes: Vec<QueryOutcome> = queries
+                    .iter()
+                    .map(|q| query_outcome(q.evaluate(store, now)))
+                    .collect();
                 let text = metrics_text(spec, &outcomes);
                 let d = match clock {
                     Clock::KedaPoll => keda.poll(spec, now, spec_replicas, &outcomes),
@@ -378,7 +390,13 @@ fn hpa_readings(
                     u.state(),
                     UnitState::Ready { .. } | UnitState::Terminating { .. }
                 );
-                running.then(|| gauge(&exposition(&u.series, ServerGauges::of(&u.server, now)), name))
+                running
+                    .then(|| {
+                        gauge(
+                            &exposition(&u.series, ServerGauges::of(&u.server, now)),
+                            name,
+                        )
+                    })
                     .flatten()
             })
             .collect()
@@ -413,9 +431,9 @@ fn hpa_readings(
                 text.push(format!("{}={}", metric.name, round3(total)));
                 hpa::MetricReading::Total(Ok(milli(total)))
             }
-            MetricSpec::Resource { name, .. } => hpa::MetricReading::Total(Err(format!(
-                "the simulated pods have no {name} usage"
-            ))),
+            MetricSpec::Resource { name, .. } => {
+                hpa::MetricReading::Total(Err(format!("the simulated pods have no {name} usage")))
+            }
         })
         .collect();
     (readings, text.join(";"))
@@ -456,7 +474,10 @@ fn scrape(
     };
     let mut targets: Vec<(Labels, Families)> = Vec::new();
     for (_, u) in servings.units() {
-        if matches!(u.state(), UnitState::Ready { .. } | UnitState::Terminating { .. }) {
+        if matches!(
+            u.state(),
+            UnitState::Ready { .. } | UnitState::Terminating { .. }
+        ) {
             let mut f = exposition(&u.series, ServerGauges::of(&u.server, now));
             f.retain(|k, _| read(k));
             targets.push((u.prom_labels.clone(), f));
@@ -507,7 +528,10 @@ fn metrics_text(spec: &ScaledObjectSpec, outcomes: &[QueryOutcome]) -> String {
             match o {
                 Ok(v) => format!(
                     "{name}={}",
-                    v.iter().map(|x| round3(*x).to_string()).collect::<Vec<_>>().join(",")
+                    v.iter()
+                        .map(|x| round3(*x).to_string())
+                        .collect::<Vec<_>>()
+                        .join(",")
                 ),
                 Err(_) => format!("{name}=error"),
             }

@@ -61,8 +61,8 @@ impl WorldSpec {
     /// The autoscalers that run, `+`-joined in manifest order: `kthena` when any Kthena
     /// policy does (from the start or after a change), then `hpa`, `keda`, `kpa`.
     pub fn autoscaler_names(&self) -> String {
-        let kthena = !self.policies.is_empty()
-            || self.policy_changes.iter().any(|(_, p)| !p.is_empty());
+        let kthena =
+            !self.policies.is_empty() || self.policy_changes.iter().any(|(_, p)| !p.is_empty());
         let mut names: Vec<&str> = Vec::new();
         if kthena {
             names.push("kthena");

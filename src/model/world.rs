@@ -270,7 +270,11 @@ impl<'s> World<'s> {
             }
         }
         if self.autoscalers.has_kpa() && SimTime::ZERO.saturating_add(KPA_SAMPLE) <= end {
-            (self.queue).push(SimTime::ZERO.saturating_add(KPA_SAMPLE), CLASS_TICK, Event::KpaSample);
+            (self.queue).push(
+                SimTime::ZERO.saturating_add(KPA_SAMPLE),
+                CLASS_TICK,
+                Event::KpaSample,
+            );
         }
         for (i, loss) in self.spec.node_losses.iter().enumerate() {
             if loss.at <= end {

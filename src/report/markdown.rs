@@ -6,8 +6,8 @@ use std::fmt::Write;
 use super::workload;
 use crate::engine::EngineVersion;
 use crate::model::autoscalers::AutoscalerSpec;
-use crate::model::spec::WorldSpec;
 use crate::model::results::{Notable, Results};
+use crate::model::spec::WorldSpec;
 use crate::outputs::summary::Summary;
 use crate::scenario::Scenario;
 

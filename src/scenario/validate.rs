@@ -335,8 +335,16 @@ fn build(
         .flat_map(|pol| {
             pol.scaled_targets().into_iter().map(|t| {
                 let r = &t.target.target_ref;
-                let ns = if r.namespace.is_empty() { &pol.namespace } else { &r.namespace };
-                (ns.clone(), r.name.clone(), format!("{}/{}", pol.namespace, pol.name))
+                let ns = if r.namespace.is_empty() {
+                    &pol.namespace
+                } else {
+                    &r.namespace
+                };
+                (
+                    ns.clone(),
+                    r.name.clone(),
+                    format!("{}/{}", pol.namespace, pol.name),
+                )
             })
         })
         .collect();

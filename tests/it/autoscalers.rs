@@ -15,7 +15,10 @@ fn root() -> PathBuf {
 
 /// A fresh temporary folder for test `tag`.
 fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("kthena-sim-autoscalers-{tag}-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "kthena-sim-autoscalers-{tag}-{}",
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
@@ -32,7 +35,9 @@ fn summary(out: &Path) -> Value {
 }
 
 fn num(row: &BTreeMap<String, String>, k: &str) -> f64 {
-    row[k].parse().unwrap_or_else(|_| panic!("{k}: {:?}", row[k]))
+    row[k]
+        .parse()
+        .unwrap_or_else(|_| panic!("{k}: {:?}", row[k]))
 }
 
 /// Runs `kthena-sim ARGS --quiet` and returns its exit code, stdout and stderr.
@@ -40,7 +45,11 @@ fn kthena_sim(args: &[&str]) -> (i32, String, String) {
     let o = cargo_bin_cmd!("kthena-sim")
         .current_dir(root())
         .args(args)
-        .args(["--quiet"].iter().filter(|_| ["run", "compare"].contains(&args[0])))
+        .args(
+            ["--quiet"]
+                .iter()
+                .filter(|_| ["run", "compare"].contains(&args[0])),
+        )
         .output()
         .expect("runs");
     (
@@ -72,20 +81,34 @@ fn the_four_autoscalers_compare_on_the_spike_in_one_command() {
         .collect();
     assert_eq!(
         names,
-        [("kthena", "kthena"), ("hpa", "hpa"), ("keda", "keda"), ("kpa", "kpa")]
+        [
+            ("kthena", "kthena"),
+            ("hpa", "hpa"),
+            ("keda", "keda"),
+            ("kpa", "kpa")
+        ]
     );
     let md = std::fs::read_to_string(out.join("comparison.md")).expect("comparison.md");
     assert!(md.contains("| variant | autoscaler |"), "{md}");
-    for (variant, kind) in [("kthena", "kthena"), ("hpa", "hpa"), ("keda", "keda"), ("kpa", "kpa")] {
+    for (variant, kind) in [
+        ("kthena", "kthena"),
+        ("hpa", "hpa"),
+        ("keda", "keda"),
+        ("kpa", "kpa"),
+    ] {
         let run = out.join("variants").join(variant).join("replications/1");
         let rows = timeline(&run);
         assert!(!rows.is_empty(), "{variant}: no timeline rows");
         assert!(
-            rows.iter().all(|r| r["autoscaler"] == kind && !r["reason"].is_empty()),
+            rows.iter()
+                .all(|r| r["autoscaler"] == kind && !r["reason"].is_empty()),
             "{variant}: every row names {kind} and says why"
         );
         // Every autoscaler scales up for the spike (2 servers at the start).
-        let peak = rows.iter().map(|r| num(r, "spec_replicas")).fold(0.0, f64::max);
+        let peak = rows
+            .iter()
+            .map(|r| num(r, "spec_replicas"))
+            .fold(0.0, f64::max);
         assert!(peak > 2.0, "{variant}: peak {peak}");
         let report = std::fs::read_to_string(run.join("report.md")).expect("report.md");
         let named = match kind {
@@ -99,7 +122,12 @@ fn the_four_autoscalers_compare_on_the_spike_in_one_command() {
     // The clocks differ: the KPA ticks every 2 s, the HPA syncs every 15 s.
     let kpa = timeline(&out.join("variants/kpa/replications/1"));
     let hpa = timeline(&out.join("variants/hpa/replications/1"));
-    assert!(kpa.len() > 5 * hpa.len(), "kpa {} rows, hpa {}", kpa.len(), hpa.len());
+    assert!(
+        kpa.len() > 5 * hpa.len(),
+        "kpa {} rows, hpa {}",
+        kpa.len(),
+        hpa.len()
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -147,12 +175,19 @@ fn scales_to_zero_and_back(policy: &str, tag: &str) -> Vec<BTreeMap<String, Stri
         .find(|r| num(r, "spec_replicas") == 0.0)
         .map(|r| num(r, "time_s"))
         .unwrap_or_else(|| panic!("{policy}: never scaled to zero"));
-    assert!(zero_at > 5.0 * 60.0 && zero_at < 20.0 * 60.0, "{policy}: zero at {zero_at}");
+    assert!(
+        zero_at > 5.0 * 60.0 && zero_at < 20.0 * 60.0,
+        "{policy}: zero at {zero_at}"
+    );
     let back = rows
         .iter()
         .find(|r| num(r, "time_s") > 20.0 * 60.0 && num(r, "spec_replicas") > 0.0)
         .unwrap_or_else(|| panic!("{policy}: never scaled back up"));
-    assert!(num(back, "time_s") < 20.0 * 60.0 + 120.0, "{policy}: back at {}", back["time_s"]);
+    assert!(
+        num(back, "time_s") < 20.0 * 60.0 + 120.0,
+        "{policy}: back at {}",
+        back["time_s"]
+    );
     // The first requests of the second burst waited for a server: TTFT above the 90 s
     // start-up; every request completed.
     let mut r = csv::Reader::from_path(out.join("requests.csv")).expect("requests.csv");
@@ -162,7 +197,10 @@ fn scales_to_zero_and_back(policy: &str, tag: &str) -> Vec<BTreeMap<String, Stri
         .filter(|q| num(q, "arrival_s") > 20.0 * 60.0 && num(q, "arrival_s") < 20.0 * 60.0 + 30.0)
         .map(|q| num(q, "ttft_s"))
         .fold(0.0, f64::max);
-    assert!(cold > 60.0, "{policy}: the cold start shows in TTFT ({cold} s)");
+    assert!(
+        cold > 60.0,
+        "{policy}: the cold start shows in TTFT ({cold} s)"
+    );
     let s = summary(&out);
     assert_eq!(s["requests"]["dropped"], 0, "{policy}");
     let _ = std::fs::remove_dir_all(&dir);
@@ -172,18 +210,30 @@ fn scales_to_zero_and_back(policy: &str, tag: &str) -> Vec<BTreeMap<String, Stri
 #[test]
 fn keda_scales_to_zero_after_its_cooldown_and_back_at_a_poll() {
     let rows = scales_to_zero_and_back("keda-zero.yaml", "keda-zero");
-    assert!(rows.iter().any(|r| r["reason_code"] == "scaled_to_zero"), "a row says why it went to 0");
-    assert!(rows.iter().any(|r| r["reason_code"] == "activated"), "a row says why it came back");
+    assert!(
+        rows.iter().any(|r| r["reason_code"] == "scaled_to_zero"),
+        "a row says why it went to 0"
+    );
+    assert!(
+        rows.iter().any(|r| r["reason_code"] == "activated"),
+        "a row says why it came back"
+    );
 }
 
 #[test]
 fn the_kpa_scales_to_zero_after_its_grace_period_and_back_through_the_activator() {
     let rows = scales_to_zero_and_back("kpa-zero.yaml", "kpa-zero");
-    let zero = rows.iter().find(|r| num(r, "spec_replicas") == 0.0).expect("zero");
+    let zero = rows
+        .iter()
+        .find(|r| num(r, "spec_replicas") == 0.0)
+        .expect("zero");
     // Knative's defaults: the stable window (60 s) then the grace period (30 s) after the
     // last request at 5 min; the 2 s ticks and the 1 s reconciler add at most a few seconds.
     let at = num(zero, "time_s");
-    assert!((5.0 * 60.0 + 55.0..5.0 * 60.0 + 100.0).contains(&at), "zero at {at}");
+    assert!(
+        (5.0 * 60.0 + 55.0..5.0 * 60.0 + 100.0).contains(&at),
+        "zero at {at}"
+    );
 }
 
 #[test]
@@ -193,7 +243,8 @@ fn a_kthena_policy_with_min_replicas_zero_on_pod_metrics_is_warned_about() {
         .expect("policy")
         .replace("minReplicas: 1", "minReplicas: 0");
     std::fs::write(dir.join("kthena.yaml"), text).expect("write");
-    let (code, out, err) = kthena_sim(&["validate", &dir.join("kthena.yaml").display().to_string()]);
+    let (code, out, err) =
+        kthena_sim(&["validate", &dir.join("kthena.yaml").display().to_string()]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         format!("{out}{err}").contains("never scales back up"),
@@ -268,7 +319,10 @@ fn bad_hpa_manifests_exit_2_with_their_field_path() {
     );
     refused(
         "hpa-target",
-        &HPA.replace("name: chat-llama}\n  minReplicas", "name: chat}\n  minReplicas"),
+        &HPA.replace(
+            "name: chat-llama}\n  minReplicas",
+            "name: chat}\n  minReplicas",
+        ),
         "hpa:llm/chat-llama",
         "not among the scenario's servings",
         false,
@@ -283,25 +337,35 @@ fn bad_scaled_objects_exit_2_with_their_field_path() {
         "keda-kafka",
         &KEDA.replace("type: prometheus", "type: kafka"),
         "spec.triggers[0].type",
-        "kafka",        true,
+        "kafka",
+        true,
     );
     refused(
         "keda-unknown",
-        &KEDA.replace("  maxReplicaCount: 8\n", "  maxReplicaCount: 8\n  pollInterval: 5\n"),
+        &KEDA.replace(
+            "  maxReplicaCount: 8\n",
+            "  maxReplicaCount: 8\n  pollInterval: 5\n",
+        ),
         "spec.pollInterval",
-        "unknown field",        true,
+        "unknown field",
+        true,
     );
     refused(
         "keda-threshold",
         &KEDA.replace("threshold: \"24\"", "threshold: \"many\""),
         "spec.triggers[0].metadata.threshold",
-        "many",        true,
+        "many",
+        true,
     );
     refused(
         "keda-range",
-        &KEDA.replace("minReplicaCount: 0\n  maxReplicaCount: 8", "minReplicaCount: 4\n  maxReplicaCount: 2"),
+        &KEDA.replace(
+            "minReplicaCount: 0\n  maxReplicaCount: 8",
+            "minReplicaCount: 4\n  maxReplicaCount: 2",
+        ),
         "spec.minReplicaCount",
-        "less than or equal to maxReplicaCount",        true,
+        "less than or equal to maxReplicaCount",
+        true,
     );
 }
 
@@ -311,15 +375,23 @@ const KPA: &str = "apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: 
 fn bad_knative_services_exit_2_with_their_field_path() {
     refused(
         "kpa-window",
-        &KPA.replace("target: \"24\"", "target: \"24\"\n        autoscaling.knative.dev/window: \"2s\""),
+        &KPA.replace(
+            "target: \"24\"",
+            "target: \"24\"\n        autoscaling.knative.dev/window: \"2s\"",
+        ),
         "autoscaling.knative.dev/window",
-        "2s",        true,
+        "2s",
+        true,
     );
     refused(
         "kpa-annotation",
-        &KPA.replace("autoscaling.knative.dev/target:", "autoscaling.knative.dev/targt:"),
+        &KPA.replace(
+            "autoscaling.knative.dev/target:",
+            "autoscaling.knative.dev/targt:",
+        ),
         "autoscaling.knative.dev/targt",
-        "autoscaling.knative.dev/target",        true,
+        "autoscaling.knative.dev/target",
+        true,
     );
     refused(
         "kpa-class",
@@ -354,7 +426,13 @@ fn runs_with_the_other_autoscalers_are_deterministic() {
             ]);
             assert!(code == 0 || code == 1, "{err}");
         }
-        for f in ["summary.json", "timeline.csv", "requests.csv", "cost.csv", "latency.csv"] {
+        for f in [
+            "summary.json",
+            "timeline.csv",
+            "requests.csv",
+            "cost.csv",
+            "latency.csv",
+        ] {
             assert_eq!(
                 std::fs::read(a.join(f)).expect("a"),
                 std::fs::read(b.join(f)).expect("b"),

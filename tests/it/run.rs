@@ -704,7 +704,10 @@ fn a_scenario_without_policies_runs_and_writes_every_file_with_its_header() {
     let _ = std::fs::remove_file(&scenario);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let timeline = std::fs::read_to_string(out.join("timeline.csv")).expect("timeline.csv");
-    assert!(timeline.starts_with("time_s,policy,autoscaler,target,"), "{timeline}");
+    assert!(
+        timeline.starts_with("time_s,policy,autoscaler,target,"),
+        "{timeline}"
+    );
     assert_eq!(timeline.lines().count(), 1, "a header and no ticks");
     let s = summary(&out);
     assert_eq!(s["scaling"]["ticks"], 0);

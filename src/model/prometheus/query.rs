@@ -3,7 +3,6 @@
 //! names the first one it does not, so that a scenario fails at load time rather than at the
 //! first tick.
 
-use std::collections::BTreeSet;
 use promql_parser::label::{MatchOp, Matcher, METRIC_NAME};
 use promql_parser::parser::token::{
     TokenType, T_ADD, T_AVG, T_COUNT, T_DIV, T_MAX, T_MIN, T_MOD, T_MUL, T_POW, T_SUB, T_SUM,
@@ -12,6 +11,7 @@ use promql_parser::parser::{
     self, AggregateExpr, BinaryExpr, Call, Expr, LabelModifier, VectorMatchCardinality,
     VectorSelector,
 };
+use std::collections::BTreeSet;
 
 use super::eval;
 use super::store::SeriesStore;

@@ -25,7 +25,9 @@ impl World<'_> {
         if clock == Clock::HpaSync || out.write.is_some() {
             self.apply_outcome(index, out);
         }
-        let next = self.now.saturating_add(self.autoscalers.period(index, clock));
+        let next = self
+            .now
+            .saturating_add(self.autoscalers.period(index, clock));
         if next <= self.spec.clock.end() {
             let ev = Event::Autoscale { index, clock };
             self.queue.push(next, CLASS_TICK, ev);

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use super::Problems;
 use crate::diagnostic::{Diagnostic, FieldPath};
 use crate::hpa::MetricSpec;
-use crate::kthena::manifest::{LoadedAutoscaler, ManifestSet};
 use crate::kpa::Resolved;
+use crate::kthena::manifest::{LoadedAutoscaler, ManifestSet};
 use crate::kthena::warnings::did_you_mean;
 use crate::model::autoscalers::AutoscalerSpec;
 use crate::model::metrics::exposed_gauges;
@@ -47,7 +47,11 @@ fn named(l: &LoadedAutoscaler) -> String {
 /// queries must be PromQL the simulated Prometheus evaluates.
 fn check_metrics(l: &LoadedAutoscaler, field: &FieldPath, p: &mut Problems) {
     let gauges = exposed_gauges();
-    let known = |name: &str| gauges.iter().any(|g| g == name || g.replace(':', "_") == name);
+    let known = |name: &str| {
+        gauges
+            .iter()
+            .any(|g| g == name || g.replace(':', "_") == name)
+    };
     let metrics = match &l.spec {
         AutoscalerSpec::Hpa(h) => h.metrics.as_slice(),
         AutoscalerSpec::Keda(k) => {
@@ -55,10 +59,7 @@ fn check_metrics(l: &LoadedAutoscaler, field: &FieldPath, p: &mut Problems) {
                 if let Err(e) = Query::parse(&t.query) {
                     p.add(
                         field.clone(),
-                        format!(
-                            "{}: spec.triggers[{i}].metadata.query: {e}",
-                            named(l)
-                        ),
+                        format!("{}: spec.triggers[{i}].metadata.query: {e}", named(l)),
                     );
                 }
             }
@@ -128,12 +129,20 @@ fn check_target(l: &LoadedAutoscaler, servings: &[Serving], field: &FieldPath, p
 
 /// Knative creates a revision at its initial scale: a serving whose `replicas` differ is
 /// resized at the KPA's first reconcile, which a user should know.
-fn check_initial_scale(l: &LoadedAutoscaler, servings: &[Serving], field: &FieldPath, p: &mut Problems) {
+fn check_initial_scale(
+    l: &LoadedAutoscaler,
+    servings: &[Serving],
+    field: &FieldPath,
+    p: &mut Problems,
+) {
     let AutoscalerSpec::Kpa { spec, config, .. } = &l.spec else {
         return;
     };
     let (ns, name) = l.spec.target();
-    let Some(serving) = servings.iter().find(|s| s.namespace == ns && s.name == name) else {
+    let Some(serving) = servings
+        .iter()
+        .find(|s| s.namespace == ns && s.name == name)
+    else {
         return;
     };
     let initial = Resolved::new(spec, config).scaler.initial_scale;
