@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 
 use super::validate::policies::scraped_ports;
 use crate::engine::metric_collector::DEFAULT_METRIC_PORT;
+use crate::kpa::Resolved;
+use crate::kthena::autoscaler::AutoscalerSpec;
 use crate::kthena::manifest::{ManifestError, ManifestSet, ModelServing};
 use crate::model::presets::PRESETS;
 
@@ -98,9 +100,40 @@ pub fn starter_scenario(name: &str, files: &[ManifestFile]) -> Result<String, Ma
             }
         }
     }
+    // An HPA, ScaledObject or Knative Service scales the ModelServing its target names,
+    // created at the size that autoscaler starts it with.
+    let others = set.autoscalers()?;
+    for a in others {
+        let (namespace, name) = a.spec.target();
+        let initial = match &a.spec {
+            AutoscalerSpec::Kpa { spec, config, .. } => {
+                Resolved::new(spec, config).scaler.initial_scale
+            }
+            other => other.bounds().0.max(1),
+        };
+        let known = (servings.iter()).position(|s| s.name == name && s.namespace == namespace);
+        if let Some(i) = known {
+            if servings[i].manifest.is_none() {
+                servings[i].replicas = servings[i].replicas.max(initial);
+            }
+        } else {
+            servings.push(StarterServing {
+                name: name.to_string(),
+                namespace: namespace.to_string(),
+                manifest: None,
+                replicas: initial,
+                roles: Vec::new(),
+                disaggregated: false,
+                metrics_port: None,
+            });
+        }
+    }
     let policy_files: Vec<&str> = files
         .iter()
-        .filter(|f| policies.iter().any(|p| p.location.file == f.path))
+        .filter(|f| {
+            policies.iter().any(|p| p.location.file == f.path)
+                || others.iter().any(|a| a.location.file == f.path)
+        })
         .map(|f| f.path)
         .collect();
     Ok(render(name, files, &policy_files, &servings))
@@ -300,6 +333,24 @@ mod tests {
             y.contains("      prefill_role: prefill\n      decode_role: decode\n"),
             "{y}"
         );
+    }
+
+    #[test]
+    fn the_other_autoscalers_give_their_targets_at_their_starting_size() {
+        let y = starter(&[
+            (
+                "hpa.yaml",
+                include_str!("../../policies/autoscalers/hpa.yaml"),
+            ),
+            (
+                "kpa.yaml",
+                include_str!("../../policies/autoscalers/kpa.yaml"),
+            ),
+        ]);
+        assert!(y.contains("policies: [hpa.yaml, kpa.yaml]\n"), "{y}");
+        // Both scale llm/chat-llama: one serving, at the KPA's initial scale of 2.
+        assert_eq!(y.matches("- name: chat-llama").count(), 1, "{y}");
+        assert!(y.contains("replicas: 2"), "{y}");
     }
 
     #[test]
