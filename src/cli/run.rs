@@ -147,6 +147,22 @@ fn trace_notes(results: &Results) {
 }
 
 /// The CI outputs and the terminal's table; the exit code.
+/// Who scaled: `head engine` for Kthena alone (as always), else every autoscaler that ran
+/// (`hpa`, `kthena head engine + kpa`).
+fn autoscalers(scn: &Scenario) -> String {
+    let engine = format!("{} engine", scn.world.engine);
+    if scn.world.autoscalers.is_empty() {
+        return engine;
+    }
+    (scn.world.autoscaler_names().split('+'))
+        .map(|n| match n {
+            "kthena" => format!("kthena {engine}"),
+            other => other.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" + ")
+}
+
 fn report(
     args: &Args,
     scn: &Scenario,
@@ -158,9 +174,9 @@ fn report(
         .write_junit(&scn.name, &[(scn.name.as_str(), outcomes.as_slice())])?;
     if args.output.markdown_summary.is_some() {
         let mut md = format!(
-            "## {} ({} engine, seed {})\n\n{}",
+            "## {} ({}, seed {})\n\n{}",
             scn.name,
-            scn.world.engine,
+            autoscalers(scn),
             scn.seed(),
             markdown::summary_table(summary)
         );
@@ -180,9 +196,9 @@ fn report(
         None => format!("seed {}", scn.seed()),
     };
     println!(
-        "{} ({} engine, {seeds}) -> {}",
+        "{} ({}, {seeds}) -> {}",
         scn.name,
-        scn.world.engine,
+        autoscalers(scn),
         out_dir.display()
     );
     print!("{}", markdown::summary_table(summary));
