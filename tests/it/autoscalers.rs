@@ -442,3 +442,46 @@ fn runs_with_the_other_autoscalers_are_deterministic() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn two_autoscalers_on_one_serving_and_a_resized_kpa_start_are_warned_about() {
+    let dir = temp_dir("warnings");
+    for p in ["kthena.yaml", "hpa.yaml", "kpa.yaml"] {
+        copy_policy(&dir, p);
+    }
+    let out = dir.join("out").display().to_string();
+    // Kthena and an HPA on chat-llama: each undoes the other's writes.
+    let scenario = burst_scenario(&dir, &["kthena.yaml", "hpa.yaml"], 1, 2);
+    let (code, _, err) = kthena_sim(&[
+        "run",
+        scenario.to_str().expect("utf-8"),
+        "--duration",
+        "2m",
+        "--out",
+        &out,
+    ]);
+    assert!(code == 0 || code == 1, "{err}");
+    assert!(
+        err.contains(
+            "llm/chat-llama is scaled by Kthena policy llm/chat-policy and hpa:llm/chat-llama"
+        ),
+        "{err}"
+    );
+    // kpa.yaml starts the revision at 2; the scenario's serving has 1.
+    let scenario = burst_scenario(&dir, &["kpa.yaml"], 1, 2);
+    let (code, _, err) = kthena_sim(&[
+        "run",
+        scenario.to_str().expect("utf-8"),
+        "--duration",
+        "2m",
+        "--force",
+        "--out",
+        &out,
+    ]);
+    assert!(code == 0 || code == 1, "{err}");
+    assert!(
+        err.contains("Knative starts the revision at its initial scale 2"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
