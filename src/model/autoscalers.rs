@@ -255,8 +255,9 @@ impl Autoscalers {
         let State::Kpa { kpa, last, .. } = &mut item.state else {
             unreachable!("kpa_pass on a KPA");
         };
-        let read = servings.read(item.serving, None, now);
-        let ready = read.ready as i32;
+        // The ready index, not `Servings::read`'s walk over every unit ever created: this
+        // runs every second, and the row's full read follows only when a row is written.
+        let ready = servings.in_flight(item.serving).1 as i32;
         let spec = servings.spec_replicas(item.serving, None);
         if tick {
             kpa.tick(now, ready);
