@@ -232,7 +232,9 @@ enum Work {
     Decode,
 }
 
+/// Aligned to a cache line: the batch is walked at every wake-up, one line per request.
 #[derive(Debug, Clone, Copy)]
+#[repr(align(64))]
 struct Request {
     id: SlotId,
     arrival: SimTime,
@@ -254,8 +256,7 @@ struct Request {
     work: Work,
 }
 
-// The batch is walked at every wake-up: one cache line per request.
-const _: () = assert!(std::mem::size_of::<Request>() <= 64);
+const _: () = assert!(std::mem::size_of::<Request>() == 64);
 
 /// The step in progress: one step, or a coalesced run of identical decode steps.
 #[derive(Debug, Clone, Copy)]
