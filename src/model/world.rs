@@ -46,7 +46,7 @@ use crate::engine::policy::Policy;
 use crate::sim::cancel;
 use crate::sim::rng::stream;
 use crate::sim::{EventQueue, SimDuration, SimTime};
-use crate::workload::{Request, RequestSource, Workload, WorkloadError};
+use crate::workload::{read_ahead, Request, RequestSource, Workload, WorkloadError};
 
 /// Event classes: the order of simultaneous events.
 const CLASS_WAKE: u8 = 0;
@@ -649,14 +649,26 @@ impl<'s> World<'s> {
     }
 }
 
-/// Runs the world of `spec` with the requests of `workload`.
+/// Runs the world of `spec` with the requests of `workload`. Outside a thread pool (a lone
+/// run, which leaves a core idle), the open-loop requests are drawn ahead on a thread of
+/// their own ([`read_ahead`]); inside one (replications, variants, calibration), every core
+/// already runs a simulation. The results are the same either way.
 pub fn simulate(
     spec: &WorldSpec,
     workload: Workload,
     opts: RunOptions,
     progress: &mut dyn FnMut(SimTime),
 ) -> Result<Results, RunError> {
-    World::new(spec, workload, opts).run(progress)
+    if rayon::current_thread_index().is_some() {
+        return World::new(spec, workload, opts).run(progress);
+    }
+    let Workload { open, closed } = workload;
+    let (results, source) = read_ahead(open, spec.clock.end(), |open| {
+        World::new(spec, Workload { open, closed }, opts).run(progress)
+    });
+    let mut results = results?;
+    source.traces(&mut results.traces);
+    Ok(results)
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 //! ([`SimTime`]), and every random draw comes from a named stream of the scenario seed
 //! ([`crate::sim::rng::stream`]).
 
+mod ahead;
 mod closed_loop;
 mod closed_loop_spec;
 mod combine;
@@ -44,6 +45,7 @@ use std::path::PathBuf;
 use crate::diagnostic::Diagnostics;
 use crate::sim::SimTime;
 
+pub use ahead::read_ahead;
 pub use closed_loop::{ClosedLoop, ThinkTime};
 pub use closed_loop_spec::{ClosedLoopSpec, ThinkTimeSpec, MAX_CONCURRENCY, NOMINAL_REQUEST};
 pub use combine::{ContextLimit, Merge};
