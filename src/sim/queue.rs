@@ -1,54 +1,58 @@
-//! The event queue: a min-heap ordered by `(time, class, sequence)`. The class fixes the
+//! The event queue: a binary heap ordered by `(time, class, sequence)`. The class fixes the
 //! order of different kinds of events at the same instant (documented by the model that
 //! uses it); the sequence number keeps equal `(time, class)` events in insertion order.
-//!
-//! The three are packed into one 128-bit key, compared in a single instruction pair, and
-//! the heap is 4-ary: half the levels of a binary heap, and the four children of a node
-//! share a cache line or two. Popping moves the hole left by the root down to a leaf along
-//! the smallest children, then lifts the last entry from there (Floyd's variant): the last
-//! entry is usually among the latest events, so it rarely climbs far.
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
 
 use super::SimTime;
 
-/// Children per node.
-const ARITY: usize = 4;
-/// Bits of the sequence number in the key; 2^56 events is beyond any run.
-const SEQ_BITS: u32 = 56;
-
-#[derive(Clone, Copy)]
 struct Entry<E> {
-    key: u128,
+    time: SimTime,
+    class: u8,
+    seq: u64,
     event: E,
 }
 
-/// `time` (sign bit flipped, so that the unsigned order is the signed one), then `class`,
-/// then `seq`.
-fn key(time: SimTime, class: u8, seq: u64) -> u128 {
-    let t = (time.as_micros() as u64) ^ (1 << 63);
-    (u128::from(t) << 64) | (u128::from(class) << SEQ_BITS) | u128::from(seq)
+impl<E> PartialEq for Entry<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key() == other.key()
+    }
 }
-
-fn time_of(key: u128) -> SimTime {
-    SimTime::from_micros((((key >> 64) as u64) ^ (1 << 63)) as i64)
+impl<E> Eq for Entry<E> {}
+impl<E> PartialOrd for Entry<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<E> Ord for Entry<E> {
+    /// Reversed: `BinaryHeap` is a max-heap and the earliest entry must come out first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.key().cmp(&self.key())
+    }
+}
+impl<E> Entry<E> {
+    fn key(&self) -> (SimTime, u8, u64) {
+        (self.time, self.class, self.seq)
+    }
 }
 
 /// A future-event list.
 pub struct EventQueue<E> {
-    heap: Vec<Entry<E>>,
+    heap: BinaryHeap<Entry<E>>,
     seq: u64,
 }
 
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
-            heap: Vec::new(),
+            heap: BinaryHeap::new(),
             seq: 0,
         }
     }
 }
 
-/// Events are small `Copy` values: entries move through the heap as plain copies.
-impl<E: Copy> EventQueue<E> {
+impl<E> EventQueue<E> {
     pub fn new() -> Self {
         Self::default()
     }
@@ -56,25 +60,21 @@ impl<E: Copy> EventQueue<E> {
     /// Schedules `event` at `time`; among events at the same time, lower classes come first.
     pub fn push(&mut self, time: SimTime, class: u8, event: E) {
         self.seq += 1;
-        debug_assert!(self.seq < 1 << SEQ_BITS);
-        let key = key(time, class, self.seq);
-        self.heap.push(Entry { key, event });
-        self.sift_up(self.heap.len() - 1);
+        self.heap.push(Entry {
+            time,
+            class,
+            seq: self.seq,
+            event,
+        });
     }
 
     /// The earliest event.
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let last = self.heap.pop()?;
-        if self.heap.is_empty() {
-            return Some((time_of(last.key), last.event));
-        }
-        let top = std::mem::replace(&mut self.heap[0], last);
-        self.sift_down_to_bottom();
-        Some((time_of(top.key), top.event))
+        self.heap.pop().map(|e| (e.time, e.event))
     }
 
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.first().map(|e| time_of(e.key))
+        self.heap.peek().map(|e| e.time)
     }
 
     pub fn len(&self) -> usize {
@@ -83,47 +83,6 @@ impl<E: Copy> EventQueue<E> {
 
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
-    }
-
-    /// Moves the entry at `i` up to its place.
-    fn sift_up(&mut self, mut i: usize) {
-        let h = &mut self.heap;
-        let entry = h[i];
-        while i > 0 {
-            let parent = (i - 1) / ARITY;
-            if h[parent].key <= entry.key {
-                break;
-            }
-            h[i] = h[parent];
-            i = parent;
-        }
-        h[i] = entry;
-    }
-
-    /// Moves the root (just replaced by the last entry) down: its hole first goes to a leaf
-    /// along the smallest children, then the entry climbs back up to its place.
-    fn sift_down_to_bottom(&mut self) {
-        let h = &mut self.heap;
-        let n = h.len();
-        let entry = h[0];
-        let mut i = 0;
-        loop {
-            let first = i * ARITY + 1;
-            if first >= n {
-                break;
-            }
-            let end = (first + ARITY).min(n);
-            let mut best = first;
-            for c in first + 1..end {
-                if h[c].key < h[best].key {
-                    best = c;
-                }
-            }
-            h[i] = h[best];
-            i = best;
-        }
-        h[i] = entry;
-        self.sift_up(i);
     }
 }
 
