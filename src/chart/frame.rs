@@ -8,6 +8,7 @@ use plotters::coord::ranged1d::Ranged;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
+use rayon::prelude::*;
 
 use super::{ChartError, RunData};
 
@@ -31,6 +32,20 @@ pub fn register_font() -> Result<(), ChartError> {
     } else {
         Err(ChartError::Font)
     }
+}
+
+/// One file of a figure to draw: its SVG or PNG bytes, made when called.
+pub type Job<'a> = Box<dyn FnOnce() -> Result<Vec<u8>, ChartError> + Send + 'a>;
+
+/// Draws `jobs` in parallel on the current rayon pool and names their files with `names`,
+/// in order: the bytes of each file do not depend on the threads, and rayon collects in
+/// order, so the files are the same as drawn one after the other.
+pub fn draw_all(names: &[&str], jobs: Vec<Job<'_>>) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
+    let bytes: Vec<Vec<u8>> = jobs
+        .into_par_iter()
+        .map(|job| job())
+        .collect::<Result<_, _>>()?;
+    Ok(names.iter().map(|n| n.to_string()).zip(bytes).collect())
 }
 
 /// Draws a figure as SVG text.

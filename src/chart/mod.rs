@@ -103,7 +103,7 @@ pub fn render(files: &[(String, Vec<u8>)]) -> Result<Vec<(String, Vec<u8>)>, Cha
 }
 
 /// Draws every chart of `run` (a run's data, or the median of replications); the files of
-/// [`OUTPUTS`] in order.
+/// [`OUTPUTS`] in order, drawn in parallel on the current rayon pool.
 pub fn render_data(run: &RunData) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
     frame::register_font()?;
     let sizes = [
@@ -112,17 +112,17 @@ pub fn render_data(run: &RunData) -> Result<Vec<(String, Vec<u8>)>, ChartError> 
         queue::size(run),
         cost::size(run),
     ];
-    let bytes = [
-        frame::svg(sizes[0], |a| replicas::draw(a, run))?,
-        frame::png(sizes[0], |a| replicas::draw(a, run))?,
-        frame::svg(sizes[1], |a| latency::draw(a, run))?,
-        frame::png(sizes[1], |a| latency::draw(a, run))?,
-        frame::svg(sizes[2], |a| queue::draw(a, run))?,
-        frame::png(sizes[2], |a| queue::draw(a, run))?,
-        frame::svg(sizes[3], |a| cost::draw(a, run))?,
-        frame::png(sizes[3], |a| cost::draw(a, run))?,
+    let jobs: Vec<frame::Job<'_>> = vec![
+        Box::new(|| frame::svg(sizes[0], |a| replicas::draw(a, run))),
+        Box::new(|| frame::png(sizes[0], |a| replicas::draw(a, run))),
+        Box::new(|| frame::svg(sizes[1], |a| latency::draw(a, run))),
+        Box::new(|| frame::png(sizes[1], |a| latency::draw(a, run))),
+        Box::new(|| frame::svg(sizes[2], |a| queue::draw(a, run))),
+        Box::new(|| frame::png(sizes[2], |a| queue::draw(a, run))),
+        Box::new(|| frame::svg(sizes[3], |a| cost::draw(a, run))),
+        Box::new(|| frame::png(sizes[3], |a| cost::draw(a, run))),
     ];
-    Ok(OUTPUTS.iter().map(|n| n.to_string()).zip(bytes).collect())
+    frame::draw_all(&OUTPUTS, jobs)
 }
 
 #[cfg(test)]

@@ -257,15 +257,15 @@ fn cost<DB: DrawingBackend>(
 pub fn render_overlays(runs: &[(String, RunData)]) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
     frame::register_font()?;
     let (w, h) = (frame::WIDTH, 620);
-    let bytes = [
-        frame::svg((w, h), |a| replicas(a, runs))?,
-        frame::png((w, h), |a| replicas(a, runs))?,
-        frame::svg((w, 900), |a| latency(a, runs))?,
-        frame::png((w, 900), |a| latency(a, runs))?,
-        frame::svg((w, h), |a| cost(a, runs))?,
-        frame::png((w, h), |a| cost(a, runs))?,
+    let jobs: Vec<frame::Job<'_>> = vec![
+        Box::new(|| frame::svg((w, h), |a| replicas(a, runs))),
+        Box::new(|| frame::png((w, h), |a| replicas(a, runs))),
+        Box::new(|| frame::svg((w, 900), |a| latency(a, runs))),
+        Box::new(|| frame::png((w, 900), |a| latency(a, runs))),
+        Box::new(|| frame::svg((w, h), |a| cost(a, runs))),
+        Box::new(|| frame::png((w, h), |a| cost(a, runs))),
     ];
-    Ok(OVERLAYS.iter().map(|n| n.to_string()).zip(bytes).collect())
+    frame::draw_all(&OVERLAYS, jobs)
 }
 
 /// One point of the scatter: a variant's name, cost and SLO attainment, and whether it is
@@ -373,11 +373,11 @@ fn pareto<DB: DrawingBackend>(
 pub fn render_pareto(title: &str, points: &[Point]) -> Result<Vec<(String, Vec<u8>)>, ChartError> {
     frame::register_font()?;
     let size = (frame::WIDTH, 700);
-    let bytes = [
-        frame::svg(size, |a| pareto(a, title, points))?,
-        frame::png(size, |a| pareto(a, title, points))?,
+    let jobs: Vec<frame::Job<'_>> = vec![
+        Box::new(|| frame::svg(size, |a| pareto(a, title, points))),
+        Box::new(|| frame::png(size, |a| pareto(a, title, points))),
     ];
-    Ok(PARETO.iter().map(|n| n.to_string()).zip(bytes).collect())
+    frame::draw_all(&PARETO, jobs)
 }
 
 #[cfg(test)]

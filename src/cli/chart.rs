@@ -2,8 +2,10 @@
 //! (after a change to the charts, or for a folder copied from elsewhere), replacing the chart
 //! files in place: a run's four charts; for a comparison, every variant's charts, the overlays
 //! and the Pareto scatter; for a sweep, its variants' charts and the scatter; for a plan, the
-//! winner's (or closest candidate's) charts. Exit 0, or 2 when a file is missing or
-//! unreadable.
+//! winner's (or closest candidate's) charts. A folder written without its charts
+//! (`--charts summary` or `none`) gets them, and its `report.md` (or comparison's or sweep's
+//! page) then links them as if they had been drawn with the folder. Exit 0, or 2 when a file
+//! is missing or unreadable.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -14,6 +16,7 @@ use super::common::write_one;
 use crate::chart::{self, ChartError, RunData};
 use crate::outputs::comparison::Table;
 use crate::outputs::summary::Summary;
+use crate::report::{comparison, markdown};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -80,6 +83,25 @@ fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Makes the page `name` in `dir` (if there is one) link its charts with `link`, when it was
+/// written without them.
+fn link_charts(
+    dir: &Path,
+    name: &str,
+    link: impl Fn(&str) -> Option<String>,
+) -> anyhow::Result<()> {
+    let path = dir.join(name);
+    if !path.is_file() {
+        return Ok(());
+    }
+    let page = std::fs::read_to_string(&path)
+        .with_context(|| format!("{}: cannot read", path.display()))?;
+    match link(&page) {
+        Some(linked) => write_one(&path, linked.as_bytes()),
+        None => Ok(()),
+    }
+}
+
 /// The replications of the run folder `dir` (0 or 1 for one run).
 fn replications(dir: &Path) -> anyhow::Result<usize> {
     let path = dir.join("summary.json");
@@ -100,6 +122,7 @@ fn redraw_run(dir: &Path, drawn: &mut Vec<String>) -> anyhow::Result<RunData> {
         let median = RunData::median(&runs).ok_or_else(|| anyhow::anyhow!("no replications"))?;
         let charts = chart::render_data(&median).map_err(|e| placed(dir, e))?;
         write_all(dir, &charts)?;
+        link_charts(dir, "report.md", markdown::with_all_charts)?;
         drawn.push(format!(
             "{} (median of {n} replications): {}",
             dir.display(),
@@ -113,8 +136,9 @@ fn redraw_run(dir: &Path, drawn: &mut Vec<String>) -> anyhow::Result<RunData> {
     }
     let files = inputs(dir)?;
     let data = chart::run_data(&files).map_err(|e| placed(dir, e))?;
-    let charts = chart::render(&files).map_err(|e| placed(dir, e))?;
+    let charts = chart::render_data(&data).map_err(|e| placed(dir, e))?;
     write_all(dir, &charts)?;
+    link_charts(dir, "report.md", markdown::with_all_charts)?;
     drawn.push(format!(
         "{}: {}",
         dir.display(),
@@ -142,7 +166,8 @@ fn redraw_table(dir: &Path, kind: &str, drawn: &mut Vec<String>) -> anyhow::Resu
         }
     }
     let mut charts = Vec::new();
-    if kind == "comparison" && !runs.is_empty() {
+    let overlays = kind == "comparison" && !runs.is_empty();
+    if overlays {
         charts.extend(chart::render_overlays(&runs).map_err(|e| placed(dir, e))?);
     }
     charts.extend(
@@ -150,6 +175,9 @@ fn redraw_table(dir: &Path, kind: &str, drawn: &mut Vec<String>) -> anyhow::Resu
             .map_err(|e| placed(dir, e))?,
     );
     write_all(dir, &charts)?;
+    link_charts(dir, &format!("{kind}.md"), |page| {
+        comparison::with_charts(page, overlays)
+    })?;
     drawn.push(format!(
         "{}: {}",
         dir.display(),

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use rayon::prelude::*;
 
 use super::output::{check_target, write_file, write_folder};
 use super::{environment, parse_engine, parse_trace_format};
@@ -19,6 +20,7 @@ use crate::model::results::Results;
 use crate::outputs::comparison::Row;
 use crate::outputs::json_bytes;
 use crate::outputs::summary::{AssertionOutcome, Summary};
+use crate::report::markdown::ChartsDrawn;
 use crate::report::{comparison, csv_out, markdown};
 use crate::scenario::setting::Setting;
 use crate::scenario::{Overrides, Scenario, MAX_REPLICATIONS};
@@ -117,6 +119,40 @@ pub struct OutputArgs {
     /// run, one that never scaled or flapped after it (the outputs are written).
     #[arg(long)]
     pub deny_warnings: bool,
+    /// Which folders get charts (SVG and PNG). `summary`: the command's own figures only —
+    /// `run`'s charts (with replications, their median's), `compare`'s overlays and Pareto
+    /// scatter, `sweep`'s scatter, `plan`'s winner's (or closest's) charts — and none in
+    /// the folders of single replications or of the variants of `compare` and `sweep`.
+    /// `all`: every folder's charts too. `none`: no charts. The data files are the same
+    /// whatever the choice: `kthena-sim chart DIR` draws the skipped charts later, for any
+    /// folder (a variant's, a replication's, the whole output), and its report then links
+    /// them.
+    #[arg(long, value_enum, value_name = "WHICH", default_value_t = Charts::Summary)]
+    pub charts: Charts,
+}
+
+/// Which folders get charts: each chart is an SVG and a PNG, and the PNG's compression
+/// costs more than a short run, so by default only the command's own figures are drawn.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Charts {
+    /// Every folder: each run's, variant's and replication's.
+    All,
+    /// The command's own figures only.
+    #[default]
+    Summary,
+    /// None.
+    None,
+}
+
+impl Charts {
+    /// The charts of a folder of runs: `own` when it is the command's own result (`run`'s
+    /// folder, `plan`'s winner), not one of many (the variants of `compare` and `sweep`).
+    pub fn drawn(self, own: bool) -> ChartsDrawn {
+        ChartsDrawn {
+            here: self == Charts::All || (own && self == Charts::Summary),
+            replications: self == Charts::All,
+        }
+    }
 }
 
 impl OutputArgs {
@@ -196,6 +232,20 @@ pub struct RunsArgs {
 }
 
 impl RunsArgs {
+    /// Runs `f` on a rayon pool of `--jobs` threads (all cores by default), as the
+    /// simulations ran: the charts are drawn in parallel, and their bytes do not depend on it.
+    pub fn on_pool<T: Send>(
+        &self,
+        f: impl FnOnce() -> anyhow::Result<T> + Send,
+    ) -> anyhow::Result<T> {
+        let mut builder = rayon::ThreadPoolBuilder::new();
+        if let Some(n) = self.jobs {
+            builder = builder.num_threads(n.max(1));
+        }
+        let pool = (builder.build()).map_err(|e| environment(format!("no threads: {e}")))?;
+        pool.install(f)
+    }
+
     /// The replications to run: `--replications`, else the scenario's, else `default`.
     pub fn replications(&self, scenario: Option<usize>, default: usize) -> anyhow::Result<usize> {
         let n = self.replications.or(scenario).unwrap_or(default);
@@ -260,27 +310,28 @@ pub fn progress_bar(quiet: bool, len: u64, unit: &str, message: &str) -> Option<
     Some(bar)
 }
 
+/// The files of a run's folder (or a variant's), and its chart data: its run's, or the median
+/// of its replications (what the overlays draw of a variant).
+pub struct RunFolder {
+    pub files: Vec<(String, Vec<u8>)>,
+    pub data: RunData,
+}
+
 /// The files of a run's output folder (also each variant's folder of `compare` and `sweep`,
-/// and the winner's of `plan`), charts drawn from the files just made as `kthena-sim chart`
-/// would draw them later.
+/// and the winner's of `plan`), with its charts when `draw`, drawn from the files just made
+/// as `kthena-sim chart` would draw them later; and the run's chart data (for medians and
+/// overlays).
 pub fn run_files(
     scn: &Scenario,
     results: &Results,
     summary: &Summary,
     variant: Option<&str>,
-) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    let files = run_data_files(scn, results, summary, variant)?;
-    let charts = chart::render(&files)?;
-    Ok(files.into_iter().chain(charts).collect())
-}
-
-/// A run's files without its charts.
-fn run_data_files(
-    scn: &Scenario,
-    results: &Results,
-    summary: &Summary,
-    variant: Option<&str>,
-) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+    draw: bool,
+) -> anyhow::Result<RunFolder> {
+    let drawn = ChartsDrawn {
+        here: draw,
+        replications: false,
+    };
     let mut files = vec![
         ("summary.json".to_string(), json_bytes(summary)?),
         (
@@ -294,7 +345,7 @@ fn run_data_files(
         ),
         (
             "report.md".to_string(),
-            markdown::report(scn, summary, results, &[], variant).into_bytes(),
+            markdown::report(scn, summary, results, &[], variant, drawn).into_bytes(),
         ),
     ];
     if scn.write_requests {
@@ -303,7 +354,11 @@ fn run_data_files(
             csv_out::requests(&results.requests)?,
         ));
     }
-    Ok(files)
+    let data = chart::run_data(&files)?;
+    if draw {
+        files.extend(chart::render_data(&data)?);
+    }
+    Ok(RunFolder { files, data })
 }
 
 /// The line that opens a variant's `report.md`: its name and what it changes, e.g.
@@ -327,28 +382,37 @@ pub fn variant_line(variant: &Variant) -> String {
 /// The folder of a variant (or of `run`): with one replication, the run's files; with
 /// several, the summary of their means and spreads, the report, the charts of their median
 /// (each replication's spec replicas drawn faintly), and each replication's own folder in
-/// `replications/<r>/` (1-based). `named`: the reports open with [`variant_line`] (a variant
-/// of `compare`, `sweep` or `plan`, not `run`'s replications).
-pub fn variant_files(run: &VariantRun, named: bool) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+/// `replications/<r>/` (1-based); charts only where `drawn` says. `named`: the reports open
+/// with [`variant_line`] (a variant of `compare`, `sweep` or `plan`, not `run`'s
+/// replications). The replications' folders are made in parallel.
+pub fn variant_files(
+    run: &VariantRun,
+    named: bool,
+    drawn: ChartsDrawn,
+) -> anyhow::Result<RunFolder> {
     let line = named.then(|| variant_line(&run.variant));
     let line = line.as_deref();
     let reps = &run.replications;
     if let [one] = reps.as_slice() {
-        return run_files(&one.scenario, &one.results, &run.summary, line);
+        return run_files(&one.scenario, &one.results, &run.summary, line, drawn.here);
     }
-    let mut files = Vec::new();
-    let mut data = Vec::new();
-    for (r, rep) in reps.iter().enumerate() {
-        let own = run_files(&rep.scenario, &rep.results, &rep.summary, line)?;
-        data.push(chart::run_data(&own)?);
-        files.extend(
-            own.into_iter()
-                .map(|(name, bytes)| (format!("replications/{}/{name}", r + 1), bytes)),
-        );
-    }
+    let own = reps
+        .par_iter()
+        .map(|rep| {
+            run_files(
+                &rep.scenario,
+                &rep.results,
+                &rep.summary,
+                line,
+                drawn.replications,
+            )
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (own, data): (Vec<_>, Vec<RunData>) = own.into_iter().map(|f| (f.files, f.data)).unzip();
+    let median = RunData::median(&data).ok_or_else(|| anyhow::anyhow!("no replications"))?;
     let summaries: Vec<Summary> = reps.iter().map(|r| r.summary.clone()).collect();
     let first = &reps[0];
-    let mut top = vec![
+    let mut files = vec![
         ("summary.json".to_string(), json_bytes(&run.summary)?),
         (
             "report.md".to_string(),
@@ -358,33 +422,24 @@ pub fn variant_files(run: &VariantRun, named: bool) -> anyhow::Result<Vec<(Strin
                 &first.results,
                 &summaries,
                 line,
+                drawn,
             )
             .into_bytes(),
         ),
     ];
-    if let Some(median) = RunData::median(&data) {
-        top.extend(chart::render_data(&median)?);
+    if drawn.here {
+        files.extend(chart::render_data(&median)?);
     }
-    top.extend(files);
-    Ok(top)
-}
-
-/// What the overlays draw of a variant: its run's data, or the median of its replications.
-fn overlay_data(run: &VariantRun, files: &[(String, Vec<u8>)]) -> anyhow::Result<RunData> {
-    if run.replications.len() == 1 {
-        return Ok(chart::run_data(files)?);
+    for (r, rep) in own.into_iter().enumerate() {
+        files.extend(
+            rep.into_iter()
+                .map(|(name, bytes)| (format!("replications/{}/{name}", r + 1), bytes)),
+        );
     }
-    let runs = (1..=run.replications.len())
-        .map(|r| {
-            let prefix = format!("replications/{r}/");
-            let own: Vec<(String, Vec<u8>)> = files
-                .iter()
-                .filter_map(|(n, b)| n.strip_prefix(&prefix).map(|n| (n.to_string(), b.clone())))
-                .collect();
-            chart::run_data(&own)
-        })
-        .collect::<Result<Vec<RunData>, _>>()?;
-    RunData::median(&runs).ok_or_else(|| anyhow::anyhow!("no replications"))
+    Ok(RunFolder {
+        files,
+        data: median,
+    })
 }
 
 /// The output of a comparison or sweep: `kind` (`comparison`, `sweep`) names its files.
@@ -395,28 +450,37 @@ pub struct TableOutput<'a> {
     pub combinations: Option<usize>,
     pub out: &'a Path,
     pub output: &'a OutputArgs,
+    /// The threads that draw the charts (`--jobs`).
+    pub runs: &'a RunsArgs,
 }
 
 impl TableOutput<'_> {
     /// Writes the variants' folders, the overlays (comparisons only: a sweep's grid is too
     /// many lines for one chart), the table in three formats and the CI outputs; prints the
-    /// table; gives the exit code.
+    /// table; gives the exit code. The variants' folders get charts only with `--charts all`;
+    /// the folders and the figures are made in parallel.
     pub fn finish(&self, runs: &[VariantRun], rows: Vec<Row>) -> anyhow::Result<ExitCode> {
-        let mut files: Vec<(String, Vec<u8>)> = Vec::new();
-        let mut data = Vec::new();
-        for r in runs {
-            let own = variant_files(r, true)?;
-            if self.kind == "comparison" {
-                data.push((r.variant.name.clone(), overlay_data(r, &own)?));
-            }
-            files.extend(
-                own.into_iter()
-                    .map(|(name, bytes)| (format!("variants/{}/{name}", r.variant.name), bytes)),
-            );
-        }
-        if !data.is_empty() {
-            files.extend(chart::render_overlays(&data)?);
-        }
+        let charts = self.output.charts;
+        let files =
+            self.runs.on_pool(|| {
+                let folders = (runs.par_iter())
+                    .map(|r| variant_files(r, true, charts.drawn(false)))
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+                let mut data = Vec::new();
+                for (r, folder) in runs.iter().zip(folders) {
+                    if self.kind == "comparison" {
+                        data.push((r.variant.name.clone(), folder.data));
+                    }
+                    files.extend((folder.files.into_iter()).map(|(name, bytes)| {
+                        (format!("variants/{}/{name}", r.variant.name), bytes)
+                    }));
+                }
+                if !data.is_empty() && charts != Charts::None {
+                    files.extend(chart::render_overlays(&data)?);
+                }
+                Ok(files)
+            })?;
         self.write_tables(rows, files)
     }
 
@@ -428,13 +492,13 @@ impl TableOutput<'_> {
     ) -> anyhow::Result<ExitCode> {
         let kind = self.kind;
         comparison::mark_pareto(&mut rows);
-        files.extend(chart::render_pareto(self.title, &chart::points(&rows))?);
-        let md = comparison::markdown(self.title, &rows);
-        // The charts sit beside the page; the CI summary and the terminal get the table only.
-        let mut page = format!("{md}\n## Charts\n\n![Cost vs SLO attainment](pareto.svg)\n");
-        if files.iter().any(|(n, _)| n == "overlay-replicas.svg") {
-            page.push_str("![Replicas](overlay-replicas.svg)\n![Latency](overlay-latency.svg)\n![Cost](overlay-cost.svg)\n");
+        let drawn = self.output.charts != Charts::None;
+        if drawn {
+            files.extend(chart::render_pareto(self.title, &chart::points(&rows))?);
         }
+        let md = comparison::markdown(self.title, &rows);
+        let overlays = files.iter().any(|(n, _)| n == "overlay-replicas.svg");
+        let page = format!("{md}{}", comparison::charts_section(drawn, overlays));
         files.push((format!("{kind}.md"), page.into_bytes()));
         files.push((format!("{kind}.csv"), comparison::csv(&rows)?));
         files.push((

@@ -155,6 +155,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         combinations: None,
         out: &out,
         output: &args.output,
+        runs: &args.runs,
     }
     .finish_checked(&runs, rows)
 }

@@ -298,7 +298,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let run = run_variant(path, &base, &variant, replications, RunOptions::default())
             .map_err(|e| anyhow!(e))?;
         chosen_summary = Some(run.summary.clone());
-        for (name, bytes) in variant_files(&run, true)? {
+        let drawn = args.output.charts.drawn(true);
+        let chosen = args.runs.on_pool(|| variant_files(&run, true, drawn))?;
+        for (name, bytes) in chosen.files {
             files.push((format!("{folder}/{name}"), bytes));
         }
         if result.winner.is_some() {

@@ -90,7 +90,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let run = run.map_err(|e| anyhow::anyhow!(e))?.remove(0);
         // Every replication reads the same trace rows.
         trace_notes(&run.replications[0].results);
-        args.output.write(&out_dir, &variant_files(&run, false)?)?;
+        let drawn = args.output.charts.drawn(true);
+        let folder = args.runs.on_pool(|| variant_files(&run, false, drawn))?;
+        args.output.write(&out_dir, &folder.files)?;
         run.summary
     } else {
         run_once(&args, &scn, &out_dir)?
@@ -124,8 +126,11 @@ fn run_once(args: &Args, scn: &Scenario, out_dir: &Path) -> anyhow::Result<Summa
     trace_notes(&results);
 
     let summary = summary::checked(scn, &results);
-    let files = run_files(scn, &results, &summary, None)?;
-    args.output.write(out_dir, &files)?;
+    let draw = args.output.charts.drawn(true).here;
+    let folder = args
+        .runs
+        .on_pool(|| run_files(scn, &results, &summary, None, draw))?;
+    args.output.write(out_dir, &folder.files)?;
     if let (Some(path), Some(lines)) = (&args.engine_log, results.engine_log.take()) {
         let mut text = lines.join("\n");
         text.push('\n');

@@ -177,6 +177,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         combinations: Some(total),
         out: &out,
         output: &args.output,
+        runs: &args.runs,
     }
     .finish_checked(&runs, rows)
 }
@@ -257,6 +258,8 @@ fn merge(m: MergeArgs) -> anyhow::Result<ExitCode> {
         combinations,
         out: &out,
         output: &m.output,
+        // A merge draws only the scatter, on every core.
+        runs: &RunsArgs::default(),
     }
     .write_tables(rows, files)
 }

@@ -267,6 +267,31 @@ pub fn markdown(title: &str, rows: &[Row]) -> String {
     md
 }
 
+/// The "Charts" section of a comparison's or sweep's page (after the table of
+/// [`markdown`]): the Pareto scatter beside it, and a comparison's overlays (`overlays`), or,
+/// when they were not drawn, how to draw them. The CI summary and the terminal get the table
+/// only.
+pub fn charts_section(drawn: bool, overlays: bool) -> String {
+    if !drawn {
+        return "\n## Charts\n\nNot drawn (see `--charts`): `kthena-sim chart` on this folder draws them from its files and links them here.\n".to_string();
+    }
+    let mut md = "\n## Charts\n\n![Cost vs SLO attainment](pareto.svg)\n".to_string();
+    if overlays {
+        md.push_str(
+            "![Replicas](overlay-replicas.svg)\n![Latency](overlay-latency.svg)\n![Cost](overlay-cost.svg)\n",
+        );
+    }
+    md
+}
+
+/// A page written without its charts, with the Charts section of one whose charts are drawn
+/// (`kthena-sim chart` drew them); `None` when it has nothing to change.
+pub fn with_charts(page: &str, overlays: bool) -> Option<String> {
+    let none = charts_section(false, overlays);
+    page.contains(&none)
+        .then(|| page.replacen(&none, &charts_section(true, overlays), 1))
+}
+
 fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
@@ -343,6 +368,18 @@ pub fn junit(title: &str, runs: &[(&str, &[AssertionOutcome])]) -> String {
 mod tests {
     use super::*;
     use crate::outputs::count::Count;
+
+    #[test]
+    fn a_page_without_its_charts_links_them_once_drawn() {
+        for overlays in [false, true] {
+            let drawn = charts_section(true, overlays);
+            assert_eq!(drawn.matches(".svg)").count(), if overlays { 4 } else { 1 });
+            assert!(!charts_section(false, overlays).contains(".svg"));
+            let page = format!("# t\n{}", charts_section(false, overlays));
+            assert_eq!(with_charts(&page, overlays), Some(format!("# t\n{drawn}")));
+            assert_eq!(with_charts(&format!("# t\n{drawn}"), overlays), None);
+        }
+    }
 
     fn row(variant: &str, cost: f64, attainment: f64) -> Row {
         Row {

@@ -158,17 +158,74 @@ Cumulative cost per ModelServing:
 ![Cost](cost.svg)
 ";
 
+/// Which charts were drawn beside a report: its folder's own, and (over replications) each
+/// replication's in `replications/<r>/`. The report links only to charts that exist, and
+/// says how to draw the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChartsDrawn {
+    pub here: bool,
+    pub replications: bool,
+}
+
+impl ChartsDrawn {
+    pub const ALL: ChartsDrawn = ChartsDrawn {
+        here: true,
+        replications: true,
+    };
+}
+
+/// The "Charts" section of a report (`replicated`: the folder of several replications).
+fn charts_section(drawn: ChartsDrawn, replicated: bool) -> String {
+    const LATER: &str =
+        "`kthena-sim chart` on this folder draws them from its files and links them here.";
+    let median = "Each chart shows the median of the replications at every tick and minute; the replicas chart also draws each replication's spec replicas faintly.";
+    match (drawn.here, replicated, drawn.replications) {
+        (true, false, _) => format!("## Charts\n\n{CHARTS}\n"),
+        (true, true, true) => format!(
+            "## Charts\n\n{CHARTS}\n{median} Every replication's own charts are in `replications/<r>/`.\n\n"
+        ),
+        (true, true, false) => format!(
+            "## Charts\n\n{CHARTS}\n{median} The replications' own charts were not drawn (see `--charts`): `kthena-sim chart` on this folder draws them in `replications/<r>/`.\n\n"
+        ),
+        (false, false, _) => format!(
+            "## Charts\n\nThe charts of this run (replicas, latency, queue and cost, as SVG and PNG) were not drawn (see `--charts`): {LATER}\n\n"
+        ),
+        (false, true, _) => format!(
+            "## Charts\n\nThe charts of the replications' median (replicas, latency, queue and cost, as SVG and PNG) were not drawn (see `--charts`): {LATER}\n\n"
+        ),
+    }
+}
+
+/// A report written without some of its charts, with the Charts section of a report whose
+/// charts are all drawn (`kthena-sim chart` drew them); `None` when it has nothing to change.
+pub fn with_all_charts(report: &str) -> Option<String> {
+    for replicated in [false, true] {
+        let all = charts_section(ChartsDrawn::ALL, replicated);
+        for here in [false, true] {
+            for replications in [false, true] {
+                let drawn = ChartsDrawn { here, replications };
+                let section = charts_section(drawn, replicated);
+                if section != all && report.contains(&section) {
+                    return Some(report.replacen(&section, &all, 1));
+                }
+            }
+        }
+    }
+    None
+}
+
 /// The report page of a run; over replications (`runs`, replication 0 first, more than one),
 /// `summary` is their summary, `results` replication 0's, and a section lists each
 /// replication. `variant` names the variant of a comparison, sweep or plan and its settings
 /// (see `variant_line` in the CLI), placed under the title: a variant's folder is often
-/// read on its own.
+/// read on its own. `drawn`: the charts beside it, which it links.
 pub fn report(
     scn: &Scenario,
     summary: &Summary,
     results: &Results,
     runs: &[Summary],
     variant: Option<&str>,
+    drawn: ChartsDrawn,
 ) -> String {
     let mut md = String::new();
     let _ = writeln!(md, "# {} — capacity review\n", scn.name);
@@ -231,13 +288,7 @@ pub fn report(
     if runs.len() > 1 {
         replications_section(&mut md, runs);
     }
-    let _ = writeln!(md, "## Charts\n\n{CHARTS}");
-    if runs.len() > 1 {
-        let _ = writeln!(
-            md,
-            "Each chart shows the median of the replications at every tick and minute; the replicas chart also draws each replication's spec replicas faintly. Every replication's own charts are in `replications/<r>/`.\n"
-        );
-    }
+    md.push_str(&charts_section(drawn, runs.len() > 1));
     if !summary.assertions.is_empty() {
         let _ = writeln!(
             md,
@@ -393,4 +444,32 @@ fn faults_section(md: &mut String, summary: &Summary) {
         md,
         "A crashed container is restarted in place; its pod keeps `restartCount > 0`, which Kthena's collector counts as failed until the pod is deleted (the timeline's `restarted` column). Pods of a lost node stay, not ready, until evicted (`lost`), then their serving groups are recreated.\n"
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A report's "Charts" section links the charts that were drawn and no other, and
+    /// `with_all_charts` turns a section written without some into the one of a folder with
+    /// all of them (what `kthena-sim chart` does after drawing them).
+    #[test]
+    fn the_charts_section_links_only_drawn_charts_until_they_are_drawn() {
+        for replicated in [false, true] {
+            let all = charts_section(ChartsDrawn::ALL, replicated);
+            let full = format!("# r\n\n{all}## Assertions\n");
+            assert_eq!(all.matches(".svg)").count(), 4);
+            assert_eq!(with_all_charts(&full), None);
+            for here in [false, true] {
+                for replications in [false, true] {
+                    let section = charts_section(ChartsDrawn { here, replications }, replicated);
+                    let links = if here { 4 } else { 0 };
+                    assert_eq!(section.matches(".svg)").count(), links, "{section}");
+                    let page = format!("# r\n\n{section}## Assertions\n");
+                    let linked = with_all_charts(&page).unwrap_or(page);
+                    assert_eq!(linked, full, "here {here}, replications {replications}");
+                }
+            }
+        }
+    }
 }

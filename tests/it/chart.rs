@@ -143,6 +143,8 @@ fn chart_redraws_a_comparison_folder_and_says_what_it_drew() {
             "b",
             "--set",
             "binding.maxReplicas=4",
+            "--charts",
+            "all",
         ])
         .assert()
         .success();

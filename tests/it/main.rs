@@ -2,6 +2,7 @@ mod autoscalers;
 mod bad_input;
 mod calibrate;
 mod chart;
+mod charts_option;
 mod cli;
 mod compare;
 mod docs;

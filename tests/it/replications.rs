@@ -154,14 +154,16 @@ fn a_comparison_tells_noise_from_a_difference() {
         .unwrap_or_default()
         .contains("cost_diff_ci95_low_pct"));
     // Each variant's folder: the summary of means with each metric's spread, and each
-    // replication's own folder.
+    // replication's own folder; their charts only with `--charts all`, the overlays at the
+    // top.
     let s = json(&out.join("variants/max8/summary.json"));
     assert_eq!(s["replications"]["count"], 5);
     assert!(s["replications"]["stats"]["cost.total"]["ci95_low"].is_number());
     assert!(out
         .join("variants/max8/replications/5/timeline.csv")
         .is_file());
-    assert!(out.join("variants/max8/replicas.svg").is_file());
+    assert!(!out.join("variants/max8/replicas.svg").exists());
+    assert!(out.join("overlay-replicas.svg").is_file());
     let report = std::fs::read_to_string(out.join("variants/max8/report.md")).expect("report");
     assert!(report.contains(" ± "), "{report}");
 }
