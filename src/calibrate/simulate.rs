@@ -10,7 +10,7 @@ use rand_distr::{Distribution, Exp1};
 
 use super::measured::{Load, MeasuredRequest, Point, PointRequests};
 use crate::model::ids::SlotId;
-use crate::model::server::{Server, ServerEvent, ServerParams, PLAN_AHEAD};
+use crate::model::server::{Server, ServerEvent, ServerParams};
 use crate::sim::rng::stream;
 use crate::sim::{SimDuration, SimTime};
 
@@ -124,10 +124,7 @@ fn poisson_times(rate: f64, n: usize, seed: u64) -> Vec<SimTime> {
 /// Runs the requests `lengths` through one server until the last ends.
 fn serve(params: &ServerParams, lengths: &[(u32, u32)], sending: &Sending) -> Vec<Served> {
     let n = lengths.len();
-    // One server: no same-instant wake-ups of others to keep in order (see
-    // `Server::lay_out_runs_lazily`).
     let mut server = Server::new(*params, true);
-    server.lay_out_runs_lazily(PLAN_AHEAD);
     let mut served = vec![Served::default(); n];
     let mut events = Vec::new();
     let mut sent = 0usize;

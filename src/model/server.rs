@@ -203,10 +203,6 @@ fn round_half_up(us: f64) -> i64 {
     }
 }
 
-/// Step ends of a coalesced run to lay out first when laid out lazily (see
-/// [`Server::lay_out_runs_lazily`]): a run cut short by the next arrival is often shorter.
-pub const PLAN_AHEAD: u32 = 4;
-
 /// What the server reports, each with the simulated time it happened at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ServerEvent {
@@ -266,14 +262,9 @@ const _: () = assert!(std::mem::size_of::<Request>() == 64);
 #[derive(Debug, Clone, Copy)]
 struct Step {
     start: SimTime,
-    /// The end of the last step laid out (`planned`): the next wake-up, and the run's end
-    /// once every step is laid out.
     end: SimTime,
     /// Steps in the run (1 for a lone step).
     steps: u32,
-    /// Steps whose ends are known: all of them, unless the run is laid out lazily (see
-    /// [`Server::lay_out_runs_lazily`]).
-    planned: u32,
     /// Decoding sequences of every step of a run.
     decode_seqs: u64,
     /// Context tokens of the run's first step; each later step has `decode_seqs` more.
@@ -327,12 +318,10 @@ pub struct Server {
     /// Output tokens emitted, the run in progress aside (as for `kv_used`).
     generation_tokens_total: u64,
     step: Option<Step>,
-    /// With a context cost, the end of every step of the run in progress laid out so far
-    /// (when it has more than one), so that [`Server::steps_ended_by`] is a binary search.
-    /// Reused from run to run; only its first `planned` entries belong to the run.
+    /// With a context cost, the end of every step of the run in progress (when it has more
+    /// than one), so that [`Server::steps_ended_by`] is a binary search. Reused from run to
+    /// run; only its first `steps` entries belong to the run.
     run_ends: Vec<SimTime>,
-    /// Step ends laid out first ([`Server::lay_out_runs_lazily`]); the whole run if 0.
-    plan_ahead: u32,
 }
 
 impl Server {
@@ -355,18 +344,7 @@ impl Server {
             generation_tokens_total: 0,
             step: None,
             run_ends: Vec::new(),
-            plan_ahead: 0,
         }
-    }
-
-    /// Lays out the first `steps` step ends of a coalesced run (e.g. [`PLAN_AHEAD`]), and
-    /// waking at the last one laid out, as many again, instead of all at its start: most runs are cut
-    /// short by an arrival, and with a context cost each step's end is its own computation.
-    /// Every timing and event is the same; only the wake-ups differ — so a caller that orders
-    /// the same-instant wake-ups of several servers by when they were scheduled (the world)
-    /// keeps whole runs, and a caller of one server (calibration) takes this.
-    pub fn lay_out_runs_lazily(&mut self, steps: u32) {
-        self.plan_ahead = steps.max(1);
     }
 
     /// A request `req` arrives at `now` (not before the last call). It is refused at once
@@ -472,21 +450,10 @@ impl Server {
         match self.step {
             None => self.start_step(now, out),
             // Behind a waiting request the run cannot admit, it cannot be admitted either.
-            Some(mut step)
-                if heads_queue
-                    && step.steps > 1
-                    && (now < step.end || step.planned < step.steps) =>
-            {
-                // The run ends after the step in progress (at or after `now`, so before the
-                // run's end): its end may be the first not laid out yet.
-                let (done, _) = self.steps_ended_by(&step, now);
-                if done >= step.planned {
-                    self.extend_plan(&mut step, done + 1);
-                }
-                let end = self.steps_ended_by(&step, now).1;
+            Some(step) if heads_queue && step.steps > 1 && now < step.end => {
+                let (done, end) = self.steps_ended_by(&step, now);
                 self.step = Some(Step {
                     steps: done + 1,
-                    planned: done + 1,
                     end,
                     ..step
                 });
@@ -512,15 +479,9 @@ impl Server {
     /// wake-up left in the caller's queue after an arrival cut a run short, or after
     /// [`Server::evict_all`], does no harm.
     pub fn wake(&mut self, now: SimTime, out: &mut Vec<ServerEvent>) {
-        if let Some(mut step) = self.step.filter(|s| s.end == now) {
-            if step.planned < step.steps {
-                // The last step laid out ended; the run goes on: lay out the next ones.
-                // Twice as many each time: a long run costs few wake-ups.
-                let upto = step.planned.saturating_mul(2);
-                self.extend_plan(&mut step, upto);
-                self.step = Some(step);
+        if let Some(step) = self.step.filter(|s| s.end == now) {
             // Step by step, the reference, goes the plain way.
-            } else if !(self.coalesce && self.roll_over(&step, now, out)) {
+            if !(self.coalesce && self.roll_over(&step, now, out)) {
                 self.finish_step(&step, out);
                 self.start_step(now, out);
             }
@@ -617,8 +578,7 @@ impl Server {
     }
 
     /// How many steps of `step` end at or before `t`, and the end of the step after them (of
-    /// the last step if all have ended). `t` is at most `step.end`; at `step.end` with steps
-    /// not laid out yet, the end given is that of the last step laid out.
+    /// the last step if all have ended).
     fn steps_ended_by(&self, step: &Step, t: SimTime) -> (u32, SimTime) {
         if self.params.per_context_token_ms == 0.0 {
             // Every step of the run costs the same, bit for bit: the context term is exactly 0.
@@ -633,74 +593,50 @@ impl Server {
         }
         // The ends of the run's steps, laid out by `plan_run` (nondecreasing: every step lasts
         // at least 1 µs, and the sum saturates).
-        debug_assert!(t <= step.end || step.planned == step.steps);
-        let ends = &self.run_ends[..step.planned as usize];
+        let ends = &self.run_ends[..step.steps as usize];
         let done = ends.partition_point(|&end| end <= t);
         (done as u32, ends[done.min(ends.len() - 1)])
     }
 
-    /// Lays out the run `step` (of more than one step) for [`Server::steps_ended_by`]: each
+    /// The end of the run `step` (of more than one step), after laying out the ends of its
+    /// steps for [`Server::steps_ended_by`] when they are not all the same length. Each
     /// step's duration is [`ServerParams::step_duration`] of its own context, rounded on its
-    /// own, and the ends are their saturating running sum from `step.start`. Without a context
-    /// cost every step lasts the same and nothing is laid out; with one, the whole run, or
-    /// its first steps ([`Server::lay_out_runs_lazily`]).
-    fn plan_run(&mut self, step: &mut Step) {
-        if self.params.per_context_token_ms == 0.0 {
-            step.planned = step.steps;
-            step.end = self.steps_ended_by(step, SimTime::MAX).1;
-        } else {
-            self.run_ends.clear();
-            step.planned = 0;
-            let upto = if self.plan_ahead == 0 {
-                step.steps
-            } else {
-                self.plan_ahead
-            };
-            self.extend_plan(step, upto);
-        }
-    }
-
-    /// Lays out the ends of the steps of `step` up to step `upto` (of the run's steps at
-    /// most), after those laid out already; `step.end` becomes the last.
-    fn extend_plan(&mut self, step: &mut Step, upto: u32) {
+    /// own, and the ends are their saturating running sum from `step.start`.
+    fn plan_run(&mut self, step: &Step) -> SimTime {
         let p = self.params;
-        let (from, upto) = (step.planned, upto.min(step.steps));
-        let fixed = p.fixed_ms(0, 0, step.decode_seqs);
-        let mut end = match from {
-            0 => step.start,
-            _ => self.run_ends[from as usize - 1],
-        };
-        self.run_ends.reserve((upto - from) as usize);
-        // The context of step `j` is `step.context + j × decode_seqs`.
-        let last_context = u64::from(step.steps - 1)
-            .checked_mul(step.decode_seqs)
-            .and_then(|c| c.checked_add(step.context));
-        let exact = last_context.is_some_and(|c| c <= 1 << f64::MANTISSA_DIGITS);
-        if exact && fixed >= 0.0 && p.per_context_token_ms >= 0.0 {
-            // The same durations, computed faster: every context is an integer below 2^53,
-            // so its conversion is exact, and every `ms * 1000 + 0.5` is at least 0.5 or NaN,
-            // whose floor is its truncation (NaN converts to 0, as `round_micros` makes it).
-            // Only integer additions chain from one step to the next, so the float work of
-            // successive steps overlaps.
-            let mut context = step.context + u64::from(from) * step.decode_seqs;
-            for _ in from..upto {
-                let ms = fixed + p.per_context_token_ms * context as f64;
-                let d = SimDuration::from_micros(((ms * MICROS_PER_MS as f64 + 0.5) as i64).max(1));
-                end = end.saturating_add(d);
-                self.run_ends.push(end);
-                context += step.decode_seqs;
-            }
-        } else {
-            let mut context =
-                (step.context).wrapping_add(u64::from(from).wrapping_mul(step.decode_seqs));
-            for _ in from..upto {
-                end = end.saturating_add(p.duration_after(fixed, context));
-                self.run_ends.push(end);
-                context = context.wrapping_add(step.decode_seqs);
+        if p.per_context_token_ms != 0.0 {
+            let fixed = p.fixed_ms(0, 0, step.decode_seqs);
+            self.run_ends.clear();
+            self.run_ends.reserve(step.steps as usize);
+            let mut end = step.start;
+            let last_context = u64::from(step.steps - 1)
+                .checked_mul(step.decode_seqs)
+                .and_then(|c| c.checked_add(step.context));
+            let exact = last_context.is_some_and(|c| c <= 1 << f64::MANTISSA_DIGITS);
+            if exact && fixed >= 0.0 && p.per_context_token_ms >= 0.0 {
+                // The same durations, computed faster: every context is an integer below 2^53,
+                // so the f64 running sum is exact and equals its conversion; and every
+                // `ms * 1000 + 0.5` is at least 0.5 or NaN, whose floor is its truncation
+                // (NaN converts to 0, as `round_micros` makes it).
+                let (mut context, seqs) = (step.context as f64, step.decode_seqs as f64);
+                for _ in 0..step.steps {
+                    let ms = fixed + p.per_context_token_ms * context;
+                    let d =
+                        SimDuration::from_micros(((ms * MICROS_PER_MS as f64 + 0.5) as i64).max(1));
+                    end = end.saturating_add(d);
+                    self.run_ends.push(end);
+                    context += seqs;
+                }
+            } else {
+                let mut context = step.context;
+                for _ in 0..step.steps {
+                    end = end.saturating_add(p.duration_after(fixed, context));
+                    self.run_ends.push(end);
+                    context = context.wrapping_add(step.decode_seqs);
+                }
             }
         }
-        step.planned = upto;
-        step.end = end;
+        self.steps_ended_by(step, SimTime::MAX).1
     }
 
     /// Applies the end of the step (or run) in progress: prompts advance, tokens are emitted,
@@ -935,7 +871,6 @@ impl Server {
                 context_tokens: t.context,
             })),
             steps: 1,
-            planned: 1,
             decode_seqs: t.decode,
             context: t.context,
         };
@@ -946,7 +881,7 @@ impl Server {
         if self.coalesce && all_decode && !t.preempted {
             step.steps = self.run_length(now, t.to_finish);
             if step.steps > 1 {
-                self.plan_run(&mut step);
+                step.end = self.plan_run(&step);
             }
         }
         self.step = Some(step);

@@ -129,33 +129,18 @@ struct Trace {
     wakes: usize,
 }
 
-/// How a driven server steps.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mode {
-    /// Every step its own wake-up: the reference.
-    Steps,
-    /// Coalesced runs laid out whole.
-    Runs,
-    /// Coalesced runs laid out three steps at a time.
-    LazyRuns,
-}
-
 /// Feeds `arrivals` (request id = index, sorted by time) to a server and delivers its
 /// wake-ups until it is idle, reading it at each probe (after everything at or before the
 /// probe's time). At an instant with both, the wake-up is delivered after `wake_after` of the
 /// instant's arrivals.
 fn drive(
     params: ServerParams,
-    mode: Mode,
+    coalesce: bool,
     arrivals: &[Arrival],
     wake_after: usize,
     probes: &[Probe],
 ) -> Trace {
-    let mut server = Server::new(params, mode != Mode::Steps);
-    if mode == Mode::LazyRuns {
-        // Few at a time, so that the short runs of these tests go on past what is laid out.
-        server.lay_out_runs_lazily(3);
-    }
+    let mut server = Server::new(params, coalesce);
     let mut events = Vec::new();
     let mut observations = Vec::new();
     let mut wakes = 0;
@@ -225,17 +210,12 @@ fn deliver(server: &mut Server, req: SlotId, a: Arrival, out: &mut Vec<ServerEve
     }
 }
 
-/// Runs every way, checks they agree, and returns the coalesced trace.
+/// Runs both ways, checks they agree, and returns the coalesced trace.
 fn drive_both(params: ServerParams, arrivals: &[Arrival], probes: &[Probe]) -> Trace {
-    let coalesced = drive(params, Mode::Runs, arrivals, 0, probes);
-    let reference = drive(params, Mode::Steps, arrivals, 0, probes);
-    let lazy = drive(params, Mode::LazyRuns, arrivals, 0, probes);
+    let coalesced = drive(params, true, arrivals, 0, probes);
+    let reference = drive(params, false, arrivals, 0, probes);
     assert_eq!(coalesced.events, reference.events);
     assert_eq!(coalesced.observations, reference.observations);
-    assert_eq!(
-        (lazy.events, lazy.observations),
-        (reference.events, reference.observations)
-    );
     coalesced
 }
 
@@ -406,9 +386,9 @@ fn arrival_at_the_instant_a_step_starts_joins_the_next_step_whatever_the_deliver
     // Every step lasts 10 ms. Request 1 arrives with request 0 on an idle server: request 0
     // starts a step alone. Request 2 arrives at 20 ms, when the third step starts.
     let arrivals = [arrival(0, 10, 5), arrival(0, 10, 1), arrival(20_000, 10, 1)];
-    for mode in [Mode::Runs, Mode::Steps, Mode::LazyRuns] {
+    for coalesce in [true, false] {
         for wake_after in 0..3 {
-            let t = drive(params, mode, &arrivals, wake_after, &[]);
+            let t = drive(params, coalesce, &arrivals, wake_after, &[]);
             let admitted: Vec<_> = t
                 .events
                 .iter()
@@ -422,7 +402,7 @@ fn arrival_at_the_instant_a_step_starts_joins_the_next_step_whatever_the_deliver
                     Admitted { req: 1, at: 10_000 },
                     Admitted { req: 2, at: 30_000 },
                 ],
-                "{mode:?}, wake after {wake_after} arrivals"
+                "coalesce {coalesce}, wake after {wake_after} arrivals"
             );
         }
     }
@@ -518,8 +498,8 @@ fn evict_all_keeps_the_tokens_emitted_so_far_and_leaves_the_server_idle() {
 fn coalescing_turns_a_long_decode_into_one_wake_up() {
     let params = simple(4, 8_192, 10_000);
     let arrivals = [arrival(0, 10, 1_000)];
-    let coalesced = drive(params, Mode::Runs, &arrivals, 0, &[]);
-    let reference = drive(params, Mode::Steps, &arrivals, 0, &[]);
+    let coalesced = drive(params, true, &arrivals, 0, &[]);
+    let reference = drive(params, false, &arrivals, 0, &[]);
     assert_eq!(coalesced.events, reference.events);
     assert_eq!((coalesced.wakes, reference.wakes), (2, 1_000));
 }
@@ -887,18 +867,16 @@ proptest! {
         probes in arb_probes(),
         wake_after in (0usize..3, 0usize..3),
     ) {
-        let reference = drive(params, Mode::Steps, &arrivals, wake_after.1, &probes);
-        for mode in [Mode::Runs, Mode::LazyRuns] {
-            let coalesced = drive(params, mode, &arrivals, wake_after.0, &probes);
-            if wake_after.0 == wake_after.1 {
-                prop_assert_eq!(&coalesced.events, &reference.events);
-            } else {
-                prop_assert_eq!(canonical(&coalesced.events), canonical(&reference.events));
-            }
-            prop_assert_eq!(&coalesced.observations, &reference.observations);
-            prop_assert!(coalesced.wakes <= reference.wakes);
+        let coalesced = drive(params, true, &arrivals, wake_after.0, &probes);
+        let reference = drive(params, false, &arrivals, wake_after.1, &probes);
+        if wake_after.0 == wake_after.1 {
+            prop_assert_eq!(&coalesced.events, &reference.events);
+        } else {
+            prop_assert_eq!(canonical(&coalesced.events), canonical(&reference.events));
         }
-        for o in &reference.observations {
+        prop_assert_eq!(&coalesced.observations, &reference.observations);
+        prop_assert!(coalesced.wakes <= reference.wakes);
+        for o in &coalesced.observations {
             prop_assert!(o.kv_used <= params.kv_cache_tokens);
         }
     }
@@ -913,7 +891,7 @@ proptest! {
         arrivals in arb_arrivals(),
         probes in arb_probes(),
     ) {
-        let t = drive(params, Mode::Runs, &arrivals, 0, &probes);
+        let t = drive(params, true, &arrivals, 0, &probes);
         let mut ends = vec![0u32; arrivals.len()];
         let mut first_tokens = vec![0u32; arrivals.len()];
         for e in &t.events {
@@ -994,13 +972,11 @@ proptest! {
         arrivals in arb_busy_arrivals(),
         probes in arb_probes(),
     ) {
-        let reference = drive(params, Mode::Steps, &arrivals, 0, &probes);
-        for mode in [Mode::Runs, Mode::LazyRuns] {
-            let coalesced = drive(params, mode, &arrivals, 0, &probes);
-            prop_assert_eq!(&coalesced.events, &reference.events);
-            prop_assert_eq!(&coalesced.observations, &reference.observations);
-            prop_assert!(coalesced.wakes <= reference.wakes);
-        }
+        let coalesced = drive(params, true, &arrivals, 0, &probes);
+        let reference = drive(params, false, &arrivals, 0, &probes);
+        prop_assert_eq!(&coalesced.events, &reference.events);
+        prop_assert_eq!(&coalesced.observations, &reference.observations);
+        prop_assert!(coalesced.wakes <= reference.wakes);
     }
 }
 
@@ -1295,24 +1271,14 @@ fn run_ends_are_the_running_sum_of_each_steps_duration() {
             1 => rng.random_range(0u64..1 << 60),
             _ => rng.random_range(0u64..1_000_000),
         };
-        let mut step = Step {
+        let step = Step {
             start: us(rng.random_range(0i64..1_000_000_000_000)),
             end: SimTime::ZERO,
             steps: rng.random_range(2u32..300),
-            planned: 0,
             decode_seqs,
             context,
         };
-        // Laid out whole, or as lazy wake-ups do: the first steps, then more at a time.
-        if rng.random_range(0..2) == 0 {
-            server.lay_out_runs_lazily(rng.random_range(1u32..40));
-        }
-        server.plan_run(&mut step);
-        while step.planned < step.steps {
-            let upto = step.planned + rng.random_range(1u32..80);
-            server.extend_plan(&mut step, upto);
-        }
-        let end = step.end;
+        let end = server.plan_run(&step);
         let mut ends = Vec::new();
         let mut expected = step.start;
         for j in 0..step.steps {
