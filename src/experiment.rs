@@ -108,6 +108,16 @@ impl VariantRun {
     }
 }
 
+/// A rayon pool of `jobs` threads (all cores when `None`): what `--jobs` sets for every
+/// command that simulates, fits or draws in parallel.
+pub fn worker_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    let mut builder = rayon::ThreadPoolBuilder::new();
+    if let Some(n) = jobs {
+        builder = builder.num_threads(n.max(1));
+    }
+    builder.build()
+}
+
 /// The variants a scenario file lists under `variants:` (policy paths made relative to the
 /// current directory).
 pub fn scenario_variants(path: &Path) -> Result<Vec<Variant>, ExperimentError> {
@@ -245,13 +255,7 @@ pub fn run_all(
         .iter()
         .map(|v| load_variant(path, base, v))
         .collect::<Result<Vec<Scenario>, ExperimentError>>()?;
-    let mut builder = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = jobs {
-        builder = builder.num_threads(n.max(1));
-    }
-    let pool = builder
-        .build()
-        .map_err(|e| ExperimentError::Threads(e.to_string()))?;
+    let pool = worker_pool(jobs).map_err(|e| ExperimentError::Threads(e.to_string()))?;
     let jobs: Vec<(usize, usize)> = (0..variants.len())
         .flat_map(|v| (0..replications).map(move |r| (v, r)))
         .collect();

@@ -13,6 +13,7 @@ use crate::calibrate::fit::{fit, Field, FitRequest};
 use crate::calibrate::measured::{self, MeasuredFile, Measurements};
 use crate::calibrate::report::{self, Origin};
 use crate::chart::calibration;
+use crate::experiment::worker_pool;
 use crate::kthena::warnings::did_you_mean;
 use crate::model::presets;
 use crate::model::server::{ServerParams, ServerSpec};
@@ -72,11 +73,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         .output
         .out_dir(PathBuf::from("output").join("calibration"))?;
     let data = Dataset::new(&files, args.seed);
-    let mut pool = rayon::ThreadPoolBuilder::new();
-    if let Some(n) = args.jobs {
-        pool = pool.num_threads(n.max(1));
-    }
-    let pool = pool.build().context("cannot start the worker threads")?;
+    let pool = worker_pool(args.jobs).context("cannot start the worker threads")?;
     let names: Vec<String> = files.iter().map(|f| f.path.display().to_string()).collect();
     let (params, origins, evaluation, source) = if args.no_fit {
         let spec = args.server.as_deref().unwrap_or_default();

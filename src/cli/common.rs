@@ -15,7 +15,7 @@ use super::output::{check_target, write_file, write_folder};
 use super::{environment, parse_engine, parse_trace_format};
 use crate::chart::{self, RunData};
 use crate::engine::EngineVersion;
-use crate::experiment::{Variant, VariantRun};
+use crate::experiment::{worker_pool, Variant, VariantRun};
 use crate::model::results::Results;
 use crate::outputs::comparison::Row;
 use crate::outputs::json_bytes;
@@ -238,11 +238,7 @@ impl RunsArgs {
         &self,
         f: impl FnOnce() -> anyhow::Result<T> + Send,
     ) -> anyhow::Result<T> {
-        let mut builder = rayon::ThreadPoolBuilder::new();
-        if let Some(n) = self.jobs {
-            builder = builder.num_threads(n.max(1));
-        }
-        let pool = (builder.build()).map_err(|e| environment(format!("no threads: {e}")))?;
+        let pool = worker_pool(self.jobs).map_err(|e| environment(format!("no threads: {e}")))?;
         pool.install(f)
     }
 
