@@ -6,9 +6,10 @@
 use std::path::{Path, PathBuf};
 
 use crate::model::results::Results;
-use crate::model::world::{simulate, RunOptions};
+use crate::model::world::{simulate, RunError, RunOptions};
 use crate::outputs::comparison::Row;
 use crate::outputs::summary::Summary;
+use crate::report::csv_out::{RowFiles, RowWriters};
 use crate::report::replications::aggregate;
 use crate::report::summary;
 use crate::scenario::raw::RawScenario;
@@ -62,6 +63,8 @@ pub struct ReplicationRun {
     /// The variant's scenario with this replication's seed.
     pub scenario: Scenario,
     pub results: Results,
+    /// Its timeline, cost and latency files.
+    pub rows: RowFiles<Vec<u8>>,
     /// Its own summary, its assertions checked on it alone.
     pub summary: Summary,
 }
@@ -202,16 +205,21 @@ fn run_replication(
         record_requests: scn.write_requests,
         ..opts
     };
-    let results =
-        simulate(&scn.world, source, opts, &mut |_| {}).map_err(|source| ExperimentError::Run {
-            variant: variant.name.clone(),
-            file: path.display().to_string(),
-            source: Box::new(source),
-        })?;
+    let failed = |source: RunError| ExperimentError::Run {
+        variant: variant.name.clone(),
+        file: path.display().to_string(),
+        source: Box::new(source),
+    };
+    let mut rows = RowWriters::in_memory();
+    let results = simulate(&scn.world, source, opts, &mut rows, &mut |_| {}).map_err(failed)?;
+    let rows = rows
+        .finish()
+        .map_err(|e| failed(RunError::Rows(e.into())))?;
     let summary = summary::checked(&scn, &results);
     Ok(ReplicationRun {
         scenario: scn,
         results,
+        rows,
         summary,
     })
 }

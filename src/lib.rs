@@ -12,6 +12,7 @@
 //!  cli  fuzzing   the command line (the only place with paths, anyhow, progress bars, exit
 //!                 codes); the fuzz targets' entry points
 //!  plan           the cheapest-configuration search
+//!  prom           the user's own Prometheus: real traffic in, shadow replays of a policy
 //!  experiment     variants of a scenario run in parallel (compare, sweep, plan)
 //!  chart          figures (SVG, PNG) drawn from a run's output files
 //!  calibrate      the server model fitted to measured hardware
@@ -48,6 +49,7 @@ pub mod kthena;
 pub mod model;
 pub mod outputs;
 pub mod plan;
+pub mod prom;
 pub mod replay;
 pub mod report;
 pub mod scenario;

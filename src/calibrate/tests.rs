@@ -7,6 +7,7 @@ use super::dataset::Dataset;
 use super::fit::{fit, Field, FitRequest, UNBOUNDED_KV};
 use super::measured::{Load, MeasuredRequest, Point, PointRequests};
 use super::simulate::{simulate_point, simulate_trace};
+use crate::model::recorder::KeptRows;
 use crate::model::server::ServerParams;
 use crate::model::world::{simulate, RunOptions};
 use crate::scenario::{parse, Overrides};
@@ -68,7 +69,8 @@ fn a_point_is_simulated_as_run_simulates_a_closed_loop() {
             record_requests: true,
             ..RunOptions::default()
         };
-        let r = simulate(&scn.world, workload, opts, &mut |_| {}).expect("run");
+        let mut rows = KeptRows::default();
+        let r = simulate(&scn.world, workload, opts, &mut rows, &mut |_| {}).expect("run");
         assert_eq!(r.completed, requests);
         let n = r.requests.len() as f64;
         let ttft: f64 = (r.requests.iter())

@@ -1,5 +1,9 @@
 //! The charts' inputs, read back from a run's output files by their documented columns (see
-//! the README's outputs), so that a finished run's folder is all a chart needs.
+//! the README's outputs), so that a finished run's folder is all a chart needs. The files are
+//! read row by row and only the numbers drawn are kept: a month's timeline is a few hundred
+//! thousand rows.
+
+use std::io::Read;
 
 use serde::Deserialize;
 
@@ -12,7 +16,55 @@ use crate::outputs::summary::{Summary, Thresholds};
 #[derive(Debug, Clone, PartialEq)]
 pub struct Target {
     pub name: String,
-    pub ticks: Vec<TimelineRow>,
+    /// Who scaled it (its first row's `autoscaler`).
+    pub autoscaler: String,
+    pub ticks: Vec<Tick>,
+}
+
+/// What the charts draw of one timeline row (see [`TimelineRow`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tick {
+    pub time_s: f64,
+    pub spec_replicas: i32,
+    pub min_replicas: i32,
+    pub max_replicas: i32,
+    pub ready: u32,
+    pub starting: u32,
+    pub pending: u32,
+    pub terminating: u32,
+    pub restarting: u32,
+    pub lost: u32,
+    pub restarted: u32,
+    pub panic: bool,
+    pub arrivals_per_s: f64,
+    pub waiting: u64,
+    pub running: u64,
+    pub kv_usage: f64,
+    pub cost_per_hour: f64,
+}
+
+impl From<&TimelineRow> for Tick {
+    fn from(r: &TimelineRow) -> Self {
+        Tick {
+            time_s: r.time_s,
+            spec_replicas: r.spec_replicas,
+            min_replicas: r.min_replicas,
+            max_replicas: r.max_replicas,
+            ready: r.ready,
+            starting: r.starting,
+            pending: r.pending,
+            terminating: r.terminating,
+            restarting: r.restarting,
+            lost: r.lost,
+            restarted: r.restarted,
+            panic: r.panic,
+            arrivals_per_s: r.arrivals_per_s,
+            waiting: r.waiting,
+            running: r.running,
+            kv_usage: r.kv_usage,
+            cost_per_hour: r.cost_per_hour,
+        }
+    }
 }
 
 /// The cumulative cost of one ModelServing: (time s, cost).
@@ -42,12 +94,14 @@ pub struct RunData {
     pub replications: Vec<Vec<Target>>,
 }
 
-/// The rows of CSV file `file`, whose header must name every column of `T` (a file with a
-/// header and no rows is a run without any; a file of something else is refused).
-fn rows<T: for<'de> Deserialize<'de>>(
+/// Calls `each` with every row of CSV file `file`, whose header must name every column of `T`
+/// (a file with a header and no rows is a run without any; a file of something else is
+/// refused).
+fn each_row<T: for<'de> Deserialize<'de>>(
     file: &'static str,
-    bytes: &[u8],
-) -> Result<Vec<T>, ChartError> {
+    bytes: impl Read,
+    mut each: impl FnMut(T),
+) -> Result<(), ChartError> {
     let mut reader = csv::Reader::from_reader(bytes);
     let header = reader
         .headers()
@@ -61,26 +115,32 @@ fn rows<T: for<'de> Deserialize<'de>>(
             column: missing,
         });
     }
-    reader
-        .deserialize()
-        .collect::<Result<_, _>>()
-        .map_err(|error| ChartError::Csv { file, error })
+    for row in reader.deserialize() {
+        each(row.map_err(|error| ChartError::Csv { file, error })?);
+    }
+    Ok(())
 }
 
-/// Groups items by a key, keeping the order in which the keys first appear.
-fn group<T>(items: Vec<T>, key: impl Fn(&T) -> &str) -> Vec<(String, Vec<T>)> {
-    let mut groups: Vec<(String, Vec<T>)> = Vec::new();
-    for item in items {
-        match groups.iter_mut().find(|(k, _)| k == key(&item)) {
-            Some((_, g)) => g.push(item),
-            None => groups.push((key(&item).to_string(), vec![item])),
+/// The group of `groups` named `key`, added at the end the first time: groups keep the order
+/// in which their keys first appear.
+fn group<'g, G>(
+    groups: &'g mut Vec<G>,
+    name: impl Fn(&G) -> &str,
+    key: &str,
+    new: impl FnOnce() -> G,
+) -> &'g mut G {
+    let i = match groups.iter().position(|g| name(g) == key) {
+        Some(i) => i,
+        None => {
+            groups.push(new());
+            groups.len() - 1
         }
-    }
-    groups
+    };
+    &mut groups[i]
 }
 
 /// Tick `i` of target `t` of `run`.
-fn tick_at(run: &RunData, t: usize, i: usize) -> Option<&TimelineRow> {
+fn tick_at(run: &RunData, t: usize, i: usize) -> Option<&Tick> {
     run.targets.get(t)?.ticks.get(i)
 }
 
@@ -89,24 +149,42 @@ impl RunData {
     /// `latency.csv` and `cost.csv`.
     pub fn parse(
         summary: &[u8],
-        timeline: &[u8],
-        latency: &[u8],
-        cost: &[u8],
+        timeline: impl Read,
+        latency: impl Read,
+        cost: impl Read,
     ) -> Result<Self, ChartError> {
         let s: Summary = serde_json::from_slice(summary).map_err(ChartError::Summary)?;
-        let timeline = rows::<TimelineRow>("timeline.csv", timeline)?;
-        let targets = group(timeline, |t| &t.target)
-            .into_iter()
-            .map(|(name, ticks)| Target { name, ticks })
-            .collect();
-        let cost = rows::<CostRow>("cost.csv", cost)?;
-        let servings = group(cost, |c| &c.serving)
-            .into_iter()
-            .map(|(name, rows)| ServingCost {
-                name,
-                points: rows.iter().map(|r| (r.time_s, r.cost)).collect(),
-            })
-            .collect();
+        let mut targets: Vec<Target> = Vec::new();
+        each_row("timeline.csv", timeline, |row: TimelineRow| {
+            let target = group(
+                &mut targets,
+                |t| &t.name,
+                &row.target,
+                || Target {
+                    name: row.target.clone(),
+                    autoscaler: row.autoscaler.clone(),
+                    ticks: Vec::new(),
+                },
+            );
+            target.ticks.push(Tick::from(&row));
+        })?;
+        let mut servings: Vec<ServingCost> = Vec::new();
+        each_row("cost.csv", cost, |row: CostRow| {
+            let serving = group(
+                &mut servings,
+                |s| &s.name,
+                &row.serving,
+                || ServingCost {
+                    name: row.serving.clone(),
+                    points: Vec::new(),
+                },
+            );
+            serving.points.push((row.time_s, row.cost));
+        })?;
+        let mut latency_rows = Vec::new();
+        each_row("latency.csv", latency, |row: LatencyRow| {
+            latency_rows.push(row)
+        })?;
         Ok(RunData {
             scenario: s.scenario,
             engine: s.engine,
@@ -115,7 +193,7 @@ impl RunData {
             duration_s: s.duration_s,
             slo: s.slo.thresholds_s,
             targets,
-            latency: rows("latency.csv", latency)?,
+            latency: latency_rows,
             servings,
             replications: Vec::new(),
         })
@@ -142,10 +220,9 @@ impl RunData {
             .map(|(t, target)| {
                 let ticks = (0..target.ticks.len())
                     .map(|i| {
-                        let num = |f: fn(&TimelineRow) -> f64| {
-                            of(&|r| tick_at(r, t, i).map(f)).unwrap_or(0.0)
-                        };
-                        TimelineRow {
+                        let num =
+                            |f: fn(&Tick) -> f64| of(&|r| tick_at(r, t, i).map(f)).unwrap_or(0.0);
+                        Tick {
                             spec_replicas: num(|k| f64::from(k.spec_replicas)) as i32,
                             ready: num(|k| f64::from(k.ready)) as u32,
                             starting: num(|k| f64::from(k.starting)) as u32,
@@ -166,6 +243,7 @@ impl RunData {
                     .collect();
                 Target {
                     name: target.name.clone(),
+                    autoscaler: target.autoscaler.clone(),
                     ticks,
                 }
             })

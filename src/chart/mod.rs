@@ -14,6 +14,7 @@ mod latency;
 mod overlay;
 mod queue;
 mod replicas;
+pub mod shadow;
 
 use plotters::drawing::DrawingAreaErrorKind;
 

@@ -5,10 +5,9 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::data::Target;
+use super::data::{Target, Tick};
 use super::frame::{self, Mark, TimeAxis, BLUE, GREEN, GREY, ORANGE, RED};
 use super::{ChartError, RunData};
-use crate::outputs::rows::TimelineRow;
 
 const PANEL_HEIGHT: u32 = 420;
 /// At most this many points of request rate per panel: a day of 15-s ticks would draw a
@@ -136,12 +135,11 @@ fn panel<DB: DrawingBackend>(
         .map(|t| replicas_top(t))
         .fold(replicas_top(target), i32::max);
     // The panel names who scaled it: Kthena, an HPA, KEDA or a KPA.
-    let by = target
-        .ticks
-        .first()
-        .map(|t| t.autoscaler.as_str())
-        .unwrap_or_default();
-    let caption = format!("{} — {}", target.name, frame::autoscalers(by, engine));
+    let caption = format!(
+        "{} — {}",
+        target.name,
+        frame::autoscalers(&target.autoscaler, engine)
+    );
     let mut chart = ChartBuilder::on(area)
         .caption(&caption, frame::font(18))
         .margin_left(16)
@@ -169,7 +167,7 @@ fn panel<DB: DrawingBackend>(
 
     let at = |t: f64| time.at(t);
     let end = time.end;
-    let step = |f: &dyn Fn(&TimelineRow) -> i32| {
+    let step = |f: &dyn Fn(&Tick) -> i32| {
         frame::steps(target.ticks.iter().map(|k| (at(k.time_s), f(k))), end)
     };
     let min = step(&|k| k.min_replicas);

@@ -7,6 +7,7 @@
 //! page) then links them as if they had been drawn with the folder. Exit 0, or 2 when a file
 //! is missing or unreadable.
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -63,17 +64,15 @@ fn placed(dir: &Path, e: ChartError) -> anyhow::Error {
     }
 }
 
-/// The chart inputs of the run folder `dir`.
-fn inputs(dir: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-    chart::INPUTS
-        .iter()
-        .map(|name| {
-            let path = dir.join(name);
-            let bytes =
-                std::fs::read(&path).with_context(|| format!("{}: cannot read", path.display()))?;
-            Ok((name.to_string(), bytes))
-        })
-        .collect()
+/// The chart data of the run folder `dir`, its files read row by row.
+fn read_run(dir: &Path) -> anyhow::Result<RunData> {
+    let [summary, timeline, latency, cost] = chart::INPUTS.map(|name| dir.join(name));
+    let open =
+        |path: &Path| File::open(path).with_context(|| format!("{}: cannot read", path.display()));
+    let summary =
+        std::fs::read(&summary).with_context(|| format!("{}: cannot read", summary.display()))?;
+    RunData::parse(&summary, open(&timeline)?, open(&latency)?, open(&cost)?)
+        .map_err(|e| placed(dir, e))
 }
 
 fn write_all(dir: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
@@ -134,8 +133,7 @@ fn redraw_run(dir: &Path, drawn: &mut Vec<String>) -> anyhow::Result<RunData> {
         ));
         return Ok(median);
     }
-    let files = inputs(dir)?;
-    let data = chart::run_data(&files).map_err(|e| placed(dir, e))?;
+    let data = read_run(dir)?;
     let charts = chart::render_data(&data).map_err(|e| placed(dir, e))?;
     write_all(dir, &charts)?;
     link_charts(dir, "report.md", markdown::with_all_charts)?;

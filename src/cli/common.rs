@@ -11,11 +11,11 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 
-use super::output::{check_target, write_file, write_folder};
+use super::output::{check_target, write_file, write_folder, Staging};
 use super::{environment, parse_engine, parse_trace_format};
 use crate::chart::{self, RunData};
 use crate::engine::EngineVersion;
-use crate::experiment::{worker_pool, Variant, VariantRun};
+use crate::experiment::{worker_pool, ReplicationRun, Variant, VariantRun};
 use crate::model::results::Results;
 use crate::outputs::comparison::Row;
 use crate::outputs::json_bytes;
@@ -193,8 +193,12 @@ impl OutputArgs {
 
     /// Writes the folder `out`; a failure is the machine's (exit 3), not the input's.
     pub fn write(&self, out: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
-        write_folder(out, files, self.force)
-            .map_err(|e| environment(format!("cannot write {}: {e}", out.display())))
+        write_folder(out, files, self.force).map_err(|e| cannot_write(out, e))
+    }
+
+    /// Starts writing the folder `out`, to be filled as a run goes (see [`Staging`]).
+    pub fn stage(&self, out: &Path) -> anyhow::Result<Staging> {
+        Staging::new(out, self.force).map_err(|e| cannot_write(out, e))
     }
 
     /// Writes the JUnit XML of `suites` (name, assertion verdicts) if asked.
@@ -252,10 +256,14 @@ impl RunsArgs {
     }
 }
 
+/// A failure to write `path`: the machine's (exit 3), not the input's.
+pub fn cannot_write(path: &Path, e: impl std::fmt::Display) -> anyhow::Error {
+    environment(format!("cannot write {}: {e}", path.display()))
+}
+
 /// Writes one file beside the output folder; a failure is the machine's.
 pub fn write_one(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    write_file(path, bytes)
-        .map_err(|e| environment(format!("cannot write {}: {e}", path.display())))
+    write_file(path, bytes).map_err(|e| cannot_write(path, e))
 }
 
 /// `KEY=VALUE` settings from the command line.
@@ -313,32 +321,21 @@ pub struct RunFolder {
     pub data: RunData,
 }
 
-/// The files of a run's output folder (also each variant's folder of `compare` and `sweep`,
-/// and the winner's of `plan`), with its charts when `draw`, drawn from the files just made
-/// as `kthena-sim chart` would draw them later; and the run's chart data (for medians and
-/// overlays).
-pub fn run_files(
+/// The files of a run's folder besides its rows and charts: `summary.json`, `report.md`, and
+/// `requests.csv` when asked.
+pub fn report_files(
     scn: &Scenario,
     results: &Results,
     summary: &Summary,
     variant: Option<&str>,
     draw: bool,
-) -> anyhow::Result<RunFolder> {
+) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let drawn = ChartsDrawn {
         here: draw,
         replications: false,
     };
     let mut files = vec![
         ("summary.json".to_string(), json_bytes(summary)?),
-        (
-            "timeline.csv".to_string(),
-            csv_out::timeline(&results.timeline)?,
-        ),
-        ("latency.csv".to_string(), csv_out::latency(results)?),
-        (
-            "cost.csv".to_string(),
-            csv_out::cost(&results.cost_timeline)?,
-        ),
         (
             "report.md".to_string(),
             markdown::report(scn, summary, results, &[], variant, drawn).into_bytes(),
@@ -350,6 +347,21 @@ pub fn run_files(
             csv_out::requests(&results.requests)?,
         ));
     }
+    Ok(files)
+}
+
+/// The files of a replication's output folder (also each variant's folder of `compare` and
+/// `sweep`, and the winner's of `plan`), with its charts when `draw`, drawn from the files
+/// just made as `kthena-sim chart` would draw them later; and the run's chart data (for
+/// medians and overlays).
+pub fn run_files(
+    rep: &ReplicationRun,
+    summary: &Summary,
+    variant: Option<&str>,
+    draw: bool,
+) -> anyhow::Result<RunFolder> {
+    let mut files = report_files(&rep.scenario, &rep.results, summary, variant, draw)?;
+    files.extend(rep.rows.clone().into_files());
     let data = chart::run_data(&files)?;
     if draw {
         files.extend(chart::render_data(&data)?);
@@ -390,19 +402,11 @@ pub fn variant_files(
     let line = line.as_deref();
     let reps = &run.replications;
     if let [one] = reps.as_slice() {
-        return run_files(&one.scenario, &one.results, &run.summary, line, drawn.here);
+        return run_files(one, &run.summary, line, drawn.here);
     }
     let own = reps
         .par_iter()
-        .map(|rep| {
-            run_files(
-                &rep.scenario,
-                &rep.results,
-                &rep.summary,
-                line,
-                drawn.replications,
-            )
-        })
+        .map(|rep| run_files(rep, &rep.summary, line, drawn.replications))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (own, data): (Vec<_>, Vec<RunData>) = own.into_iter().map(|f| (f.files, f.data)).unzip();
     let median = RunData::median(&data).ok_or_else(|| anyhow::anyhow!("no replications"))?;

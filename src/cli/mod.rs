@@ -5,6 +5,7 @@ mod calibrate;
 mod chart;
 mod common;
 mod compare;
+mod from_prometheus;
 mod output;
 mod plan;
 mod presets;
@@ -80,6 +81,15 @@ enum Command {
 fn parse_engine(s: &str) -> Result<crate::engine::EngineVersion, String> {
     s.parse()
         .map_err(|e: crate::engine::UnknownEngineVersion| e.to_string())
+}
+
+/// A positive duration as Go writes it (`15s`, `1m30s`, `500ms`), to the microsecond.
+fn parse_interval(s: &str) -> Result<crate::sim::SimDuration, String> {
+    let d = crate::engine::policy::Duration::parse(s).map_err(|e| e.to_string())?;
+    if d.as_nanos() < 1_000 {
+        return Err(format!("{s:?} is not a positive duration (at least 1us)"));
+    }
+    Ok(crate::sim::SimDuration::from_micros(d.as_nanos() / 1_000))
 }
 
 /// A failure of the environment (see [`EXIT_ENVIRONMENT`]).

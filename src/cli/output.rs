@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use crate::sim::cancel;
 
 /// Files that mark a folder as the results of a run, comparison, sweep, plan or calibration.
-const RESULT_MARKERS: [&str; 5] = [
+const RESULT_MARKERS: [&str; 6] = [
+    "shadow.csv",
     "summary.json",
     "comparison.json",
     "sweep.json",
@@ -70,51 +71,99 @@ pub fn check_target(target: &Path, force: bool) -> io::Result<()> {
     }
 }
 
-/// Writes `files` (name, bytes) as the folder `target`, replacing the folder there (see
-/// [`check_target`]). Nothing is put in place once a stop was requested.
-pub fn write_folder(target: &Path, files: &[(String, Vec<u8>)], force: bool) -> io::Result<()> {
-    check_target(target, force)?;
-    if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
-        fs::create_dir_all(parent)?;
-    }
-    let tmp = sibling(target, "tmp");
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp)?;
-    }
-    fs::create_dir(&tmp)?;
-    let written = files.iter().try_for_each(|(name, bytes)| {
-        if cancel::is_requested() {
-            return Err(interrupted());
+/// An output folder being written: its files go into a temporary sibling folder, which
+/// replaces the target whole on [`Staging::commit`]. Dropped before (an error, an
+/// interruption), it is removed, leaving the previous results or nothing. A run writes its
+/// rows there as it makes them, and its other files at the end.
+pub struct Staging {
+    target: PathBuf,
+    tmp: PathBuf,
+    force: bool,
+    committed: bool,
+}
+
+impl Staging {
+    /// Starts writing the folder `target`, refused as [`check_target`] says.
+    pub fn new(target: &Path, force: bool) -> io::Result<Self> {
+        check_target(target, force)?;
+        if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent)?;
         }
-        let path = tmp.join(name);
+        let tmp = sibling(target, "tmp");
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp)?;
+        }
+        fs::create_dir(&tmp)?;
+        Ok(Staging {
+            target: target.to_path_buf(),
+            tmp,
+            force,
+            committed: false,
+        })
+    }
+
+    /// Where file `name` of the folder is while it is written.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.tmp.join(name)
+    }
+
+    /// Creates file `name` (and the folders it is in).
+    pub fn create(&self, name: &str) -> io::Result<fs::File> {
+        let path = self.path(name);
         if let Some(parent) = path.parent() {
             fs::create_dir_all(parent)?;
         }
-        fs::write(path, bytes)
-    });
-    let written = written.and_then(|()| {
+        fs::File::create(path)
+    }
+
+    /// Writes `files` (name, bytes); stops once a stop was requested.
+    pub fn write(&self, files: &[(String, Vec<u8>)]) -> io::Result<()> {
+        files.iter().try_for_each(|(name, bytes)| {
+            if cancel::is_requested() {
+                return Err(interrupted());
+            }
+            self.create(name)?.write_all(bytes)
+        })
+    }
+
+    /// Puts the folder in place of the target, unless a stop was requested.
+    pub fn commit(mut self) -> io::Result<()> {
         if cancel::is_requested() {
-            Err(interrupted())
+            return Err(interrupted());
+        }
+        let target = &self.target;
+        check_target(target, self.force)?;
+        if target.exists() {
+            let old = sibling(target, "old");
+            fs::rename(target, &old)?;
+            if let Err(e) = fs::rename(&self.tmp, target) {
+                let _ = fs::rename(&old, target);
+                return Err(e);
+            }
+            self.committed = true;
+            fs::remove_dir_all(&old)?;
         } else {
-            Ok(())
+            fs::rename(&self.tmp, target)?;
+            self.committed = true;
         }
-    });
-    if let Err(e) = written {
-        let _ = fs::remove_dir_all(&tmp);
-        return Err(e);
+        Ok(())
     }
-    if target.exists() {
-        let old = sibling(target, "old");
-        fs::rename(target, &old)?;
-        if let Err(e) = fs::rename(&tmp, target) {
-            let _ = fs::rename(&old, target);
-            return Err(e);
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if !self.committed {
+            let _ = fs::remove_dir_all(&self.tmp);
         }
-        fs::remove_dir_all(&old)?;
-    } else {
-        fs::rename(&tmp, target)?;
     }
-    Ok(())
+}
+
+/// Writes `files` (name, bytes) as the folder `target`, replacing the folder there (see
+/// [`check_target`]). Nothing is put in place once a stop was requested.
+pub fn write_folder(target: &Path, files: &[(String, Vec<u8>)], force: bool) -> io::Result<()> {
+    let staging = Staging::new(target, force)?;
+    staging.write(files)?;
+    staging.commit()
 }
 
 /// Prints `bytes` on standard output. A reader that closed the pipe early (`| head`) is its
@@ -131,14 +180,29 @@ pub fn print_stdout(bytes: &[u8]) -> anyhow::Result<()> {
 
 /// Writes one file atomically (temporary file + rename).
 pub fn write_file(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    stream_file(target, |out| out.write_all(bytes))
+}
+
+/// Writes one file atomically from `write`, through a buffer: for files too large to
+/// assemble in memory first.
+pub fn stream_file(
+    target: &Path,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
     if let Some(parent) = target.parent().filter(|p| !p.as_os_str().is_empty()) {
         fs::create_dir_all(parent)?;
     }
     let tmp = sibling(target, "tmp");
-    fs::write(&tmp, bytes)?;
-    fs::rename(&tmp, target).inspect_err(|_| {
-        let _ = fs::remove_file(&tmp);
-    })
+    let written = fs::File::create(&tmp).and_then(|f| {
+        let mut out = io::BufWriter::new(f);
+        write(&mut out)?;
+        out.flush()
+    });
+    written
+        .and_then(|()| fs::rename(&tmp, target))
+        .inspect_err(|_| {
+            let _ = fs::remove_file(&tmp);
+        })
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! `kthena-sim replay --engine <v0.4|head> [FILE|-]`: recorded metric ticks (JSON Lines, the
-//! golden-vector format) through either engine version, one JSON line out per line in.
+//! golden-vector format) through either engine version, one JSON line out per line in; and
+//! `kthena-sim replay from-prometheus`, the shadow replay of a policy on a real Prometheus.
 
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
@@ -15,10 +16,13 @@ use crate::replay::check::{check_line, LineCheck};
 use crate::replay::replay_json;
 
 #[derive(Debug, clap::Args)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
     /// Engine version whose decisions to reproduce: `v0.4` or `head`.
-    #[arg(long, value_parser = super::parse_engine)]
-    pub engine: EngineVersion,
+    #[arg(long, value_parser = super::parse_engine, required = true)]
+    pub engine: Option<EngineVersion>,
     /// Omit the `algInput` diagnostics from each tick.
     #[arg(long)]
     pub no_alg_input: bool,
@@ -31,7 +35,20 @@ pub struct Args {
     pub file: Option<PathBuf>,
 }
 
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Shadow replay: at each sync tick, read from Prometheus what Kthena's collector read
+    /// (the policy's metrics per pod, pod readiness, spec replicas), run the engine, and
+    /// compare its decisions with the replica counts Prometheus recorded.
+    FromPrometheus(super::from_prometheus::ShadowArgs),
+}
+
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let engine = match (args.command, args.engine) {
+        (Some(Command::FromPrometheus(a)), _) => return super::from_prometheus::replay(a),
+        (None, Some(engine)) => engine,
+        (None, None) => bail!("give --engine v0.4 or --engine head"),
+    };
     let (name, reader): (String, Box<dyn BufRead>) = match &args.file {
         None => ("<stdin>".into(), Box::new(io::stdin().lock())),
         Some(p) if p.as_os_str() == "-" => ("<stdin>".into(), Box::new(io::stdin().lock())),
@@ -53,13 +70,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         }
     };
     if args.check {
-        return check(reader, &name, args.engine);
+        return check(reader, &name, engine);
     }
     // Everything is computed before anything is printed, so bad input leaves no partial output.
     let mut out = Vec::new();
     for item in scenario_lines(reader, &name) {
         let (n, line) = item?;
-        let value = replay_json(&line, args.engine, !args.no_alg_input)
+        let value = replay_json(&line, engine, !args.no_alg_input)
             .map_err(|e| anyhow::anyhow!("{name}:{n}: {e}"))?;
         out.push(value);
     }

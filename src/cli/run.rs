@@ -2,16 +2,24 @@
 //! a short summary on stdout. Exit 0 when every assertion held, 1 when one failed, 2 on bad
 //! input (nothing is written then).
 
+use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use anyhow::Context;
+
 use super::common::{
-    progress_bar, run_files, settings, variant_files, write_one, OutputArgs, RunsArgs, ScenarioArgs,
+    cannot_write, progress_bar, report_files, settings, variant_files, write_one, OutputArgs,
+    RunsArgs, ScenarioArgs,
 };
+use super::output::stream_file;
+use crate::chart::{self, RunData};
 use crate::experiment::{run_all, Variant};
 use crate::model::results::Results;
-use crate::model::world::{simulate, RunOptions};
+use crate::model::world::{simulate, RunError, RunOptions};
+use crate::outputs::json_bytes;
 use crate::outputs::summary::Summary;
+use crate::report::csv_out::{RowFiles, RowWriters, COST, LATENCY, TIMELINE};
 use crate::report::{markdown, summary};
 use crate::scenario::{self, Scenario};
 use crate::sim::SimTime;
@@ -31,6 +39,15 @@ pub struct Args {
     /// format; `kthena-sim replay --check FILE` reproduces them).
     #[arg(long, value_name = "FILE")]
     pub engine_log: Option<PathBuf>,
+    /// Write the run's time series to FILE in the OpenMetrics text format with timestamps:
+    /// every pod's metrics, kube-state-metrics' pod and replica series, the router's
+    /// counters (`promtool tsdb create-blocks-from openmetrics FILE DIR` backfills them).
+    #[arg(long, value_name = "FILE")]
+    pub openmetrics: Option<PathBuf>,
+    /// How often `--openmetrics` scrapes, in phase with the controller ticks (default: the
+    /// sync period, so that every tick's inputs are in the file).
+    #[arg(long, value_name = "DURATION", requires = "openmetrics", value_parser = super::parse_interval)]
+    pub scrape_interval: Option<crate::sim::SimDuration>,
     #[command(flatten)]
     pub scenario_args: ScenarioArgs,
     #[command(flatten)]
@@ -51,9 +68,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let out_dir = args.output.out_dir(default_out)?;
     let replications = args.runs.replications(scn.replications, 1)?;
     let summary = if replications > 1 {
-        if args.engine_log.is_some() {
+        if args.engine_log.is_some() || args.openmetrics.is_some() {
             anyhow::bail!(
-                "--engine-log records one run: give --replications 1 (the log of replication 1 is that run's)"
+                "--engine-log and --openmetrics record one run: give --replications 1 (replication 1 is that run)"
             );
         }
         let variant = Variant {
@@ -100,41 +117,72 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     report(&args, &scn, &summary, &out_dir)
 }
 
-/// One simulation with a progress bar in simulated time; its folder written.
+/// One simulation with a progress bar in simulated time; its folder written. The timeline,
+/// cost and latency rows go into the folder as the run makes them, and the charts read them
+/// back from there, so that memory does not grow with simulated time.
 fn run_once(args: &Args, scn: &Scenario, out_dir: &Path) -> anyhow::Result<Summary> {
     let source = scn
         .workload
         .build(scn.seed(), &scn.base_dir, scn.duration())
         .map_err(|e| anyhow::anyhow!("{}: workload: {e}", args.scenario.display()))?;
+    let staging = args.output.stage(out_dir)?;
+    let create =
+        |name: &str| (staging.create(name)).map_err(|e| cannot_write(&out_dir.join(name), e));
+    let mut rows = RowWriters::new(RowFiles {
+        timeline: create(TIMELINE)?,
+        cost: create(COST)?,
+        latency: create(LATENCY)?,
+    });
     let seconds = (scn.duration().as_micros() / 1_000_000).max(1) as u64;
     let bar = progress_bar(args.output.quiet, seconds, "s simulated", &scn.name);
     let opts = RunOptions {
         step_by_step: false,
         record_requests: scn.write_requests,
         engine_log: args.engine_log.is_some(),
+        openmetrics: (args.openmetrics.as_ref())
+            .map(|_| args.scrape_interval.unwrap_or(scn.world.clock.sync_period)),
     };
     let mut progress = |t: SimTime| {
         if let Some(b) = &bar {
             b.set_position((t.as_micros() / 1_000_000) as u64);
         }
     };
-    let results = simulate(&scn.world, source, opts, &mut progress);
+    let results = simulate(&scn.world, source, opts, &mut rows, &mut progress);
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let mut results = results.map_err(|e| anyhow::anyhow!("{}: {e}", args.scenario.display()))?;
+    let mut results = results.map_err(|e| match e {
+        RunError::Rows(e) => cannot_write(out_dir, e),
+        e => anyhow::anyhow!("{}: {e}", args.scenario.display()),
+    })?;
+    rows.finish().map_err(|e| cannot_write(out_dir, e))?;
     trace_notes(&results);
 
     let summary = summary::checked(scn, &results);
     let draw = args.output.charts.drawn(true).here;
-    let folder = args
-        .runs
-        .on_pool(|| run_files(scn, &results, &summary, None, draw))?;
-    args.output.write(out_dir, &folder.files)?;
+    let files = args.runs.on_pool(|| {
+        let mut files = report_files(scn, &results, &summary, None, draw)?;
+        if draw {
+            let open = |name: &str| {
+                let path = staging.path(name);
+                File::open(&path).with_context(|| format!("{}: cannot read", path.display()))
+            };
+            let summary_json = json_bytes(&summary)?;
+            let data = RunData::parse(&summary_json, open(TIMELINE)?, open(LATENCY)?, open(COST)?)?;
+            files.extend(chart::render_data(&data)?);
+        }
+        Ok(files)
+    })?;
+    (staging.write(&files).and_then(|()| staging.commit()))
+        .map_err(|e| cannot_write(out_dir, e))?;
     if let (Some(path), Some(lines)) = (&args.engine_log, results.engine_log.take()) {
         let mut text = lines.join("\n");
         text.push('\n');
         write_one(path, text.as_bytes())?;
+    }
+    if let (Some(path), Some(om)) = (&args.openmetrics, results.openmetrics.take()) {
+        stream_file(path, |out| om.write_to(out))
+            .map_err(|e| super::environment(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(summary)
 }

@@ -31,6 +31,10 @@ pub enum Command {
     Gen(GenArgs),
     /// Convert a trace of any supported format to the generic CSV.
     Convert(ConvertArgs),
+    /// Rebuild a trace from a Prometheus: the request rate per step from vLLM's request
+    /// counters, prompt and output lengths from its token histograms, synthesised as a seeded
+    /// Poisson process following the recorded rate.
+    FromPrometheus(super::from_prometheus::TraceArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -81,6 +85,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Stats(a) => stats(a),
         Command::Gen(a) => gen(a),
         Command::Convert(a) => convert(a),
+        Command::FromPrometheus(a) => super::from_prometheus::trace(a),
     }
 }
 

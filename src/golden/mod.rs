@@ -6,3 +6,4 @@
 
 pub mod format;
 pub mod output;
+pub mod record;

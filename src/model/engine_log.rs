@@ -13,59 +13,22 @@ use serde_json::{json, Map, Value};
 use super::spec::WorldSpec;
 use super::view::TickView;
 use crate::engine::cluster::{
-    Cluster, MetricFamily, QueryResult, LABEL_ENTRY, LABEL_GROUP_NAME, LABEL_MODEL_SERVING_NAME,
-    LABEL_ROLE,
+    Cluster, QueryResult, LABEL_ENTRY, LABEL_GROUP_NAME, LABEL_MODEL_SERVING_NAME, LABEL_ROLE,
 };
 use crate::engine::decision::Decision;
-use crate::engine::metric_collector::{DEFAULT_METRIC_PORT, DEFAULT_METRIC_URI};
-use crate::engine::policy::{
-    Duration, LabelSelector, MetricSource, MetricTarget, Policy, ScalingTarget, StablePolicy,
-};
+use crate::engine::policy::{Policy, ScalingTarget};
 use crate::engine::{Autoscaler, EngineVersion, UnixMillis};
 use crate::golden::output::tick_json;
-
-/// How one metric of a unit is read.
-#[derive(Debug, Clone)]
-enum Source {
-    /// Scraped from the pods' family of this name.
-    Pod(String),
-    /// A Prometheus instant query.
-    Prometheus { server_url: String, query: String },
-    /// No source: the engine treats the metric as missing.
-    None,
-}
-
-impl Source {
-    fn kind(&self) -> &'static str {
-        match self {
-            Source::Pod(_) => "pod",
-            Source::Prometheus { .. } => "prometheus",
-            Source::None => "none",
-        }
-    }
-}
-
-/// What one unit's collector reads, and where.
-#[derive(Debug, Clone)]
-struct Unit {
-    /// Param name (the ModelServing) or role name; the record's key for this unit.
-    name: String,
-    namespace: String,
-    model_serving: String,
-    role: Option<String>,
-    selector: Option<LabelSelector>,
-    uri: String,
-    port: i32,
-    /// Metric key → how it is read.
-    metrics: Vec<(String, Source)>,
-}
+use crate::golden::record::{
+    family_json, policy_json, scaled_units, target_json, ScaledUnit, Source,
+};
 
 struct Segment {
     key: String,
     generation: (i64, i64),
     head: Value,
     mode: Mode,
-    units: Vec<Unit>,
+    units: Vec<ScaledUnit>,
     ticks: Vec<Value>,
     expected: Vec<Value>,
 }
@@ -84,204 +47,8 @@ pub struct EngineLog {
     open: Vec<usize>,
 }
 
-fn ms(d: Option<Duration>) -> String {
-    format!("{}ms", d.map_or(0, |d| d.milliseconds()))
-}
-
-fn stable_json(s: &StablePolicy) -> Value {
-    json!({
-        "instances": s.instances,
-        "percent": s.percent,
-        "period": ms(s.period),
-        "selectPolicy": s.select_policy.as_str(),
-        "stabilizationWindow": ms(s.stabilization_window),
-    })
-}
-
-fn metrics_json(metrics: &[MetricTarget], unit: Option<&Unit>) -> Vec<Value> {
-    metrics
-        .iter()
-        .map(|m| {
-            let source = unit
-                .and_then(|u| u.metrics.iter().find(|(k, _)| *k == m.name))
-                .map_or("none", |(_, s)| s.kind());
-            json!({"name": m.name, "targetValue": m.target_value.as_f64(), "source": source})
-        })
-        .collect()
-}
-
-/// The policy in the format's user form, every behaviour field explicit so that
-/// re-defaulting it gives back exactly what the engine used.
-fn policy_json(p: &Policy, first: Option<&Unit>) -> Value {
-    let b = &p.behavior;
-    let panic = &b.scale_up.panic_policy;
-    let mut panic_json = json!({
-        "percent": panic.percent,
-        "period": ms(Some(panic.period)),
-        "panicModeHold": ms(panic.panic_mode_hold),
-    });
-    if let Some(t) = panic.panic_threshold_percent {
-        panic_json["panicThresholdPercent"] = json!(t);
-    }
-    json!({
-        "tolerancePercent": p.tolerance_percent,
-        "metrics": metrics_json(&p.metrics, first),
-        "behavior": {
-            "scaleUp": {"stablePolicy": stable_json(&b.scale_up.stable_policy), "panicPolicy": panic_json},
-            "scaleDown": stable_json(&b.scale_down),
-        },
-    })
-}
-
-fn target_json(p: &Policy, units: &[Unit]) -> Value {
-    match &p.target {
-        ScalingTarget::Homogeneous(h) => {
-            json!({"mode": "homogeneous", "minReplicas": h.min_replicas, "maxReplicas": h.max_replicas})
-        }
-        ScalingTarget::Heterogeneous(h) => json!({
-            "mode": "heterogeneous",
-            "costExpansionRatePercent": h.cost_expansion_rate_percent,
-            "params": h.params.iter().zip(units).map(|(q, u)| json!({
-                "name": u.name, "cost": q.cost, "minReplicas": q.min_replicas, "maxReplicas": q.max_replicas,
-            })).collect::<Vec<_>>(),
-        }),
-        ScalingTarget::Disaggregated(d) => {
-            let roles: Map<String, Value> = d
-                .roles
-                .iter()
-                .map(|(name, r)| {
-                    let mut o =
-                        json!({"minReplicas": r.min_replicas, "maxReplicas": r.max_replicas});
-                    if !r.metrics.is_empty() {
-                        o["metrics"] = json!(metrics_json(
-                            &r.metrics,
-                            units.iter().find(|u| u.name == *name)
-                        ));
-                    }
-                    (name.clone(), o)
-                })
-                .collect();
-            let mut t = json!({"mode": "disaggregated", "roles": roles});
-            if let Some(c) = &d.ratio_constraint {
-                t["ratioConstraint"] = json!({
-                    "numeratorRole": c.numerator_role,
-                    "denominatorRole": c.denominator_role,
-                    "minRatio": c.min_ratio.as_f64(),
-                    "maxRatio": c.max_ratio.as_f64(),
-                });
-            }
-            t
-        }
-    }
-}
-
-/// The units a policy's collectors read.
-fn units(p: &Policy, engine: EngineVersion) -> Vec<Unit> {
-    p.scaled_targets()
-        .into_iter()
-        .map(|st| {
-            let t = &st.target;
-            let r = &t.target_ref;
-            let namespace = match engine {
-                EngineVersion::V0_4 => p.namespace.clone(),
-                EngineVersion::Head if r.namespace.is_empty() => p.namespace.clone(),
-                EngineVersion::Head => r.namespace.clone(),
-            };
-            let name = match &p.target {
-                ScalingTarget::Disaggregated(_) => st.role.unwrap_or_default().to_string(),
-                _ => r.name.clone(),
-            };
-            let role = st.role.map(str::to_string);
-            let (selector, uri, port, metrics) = match engine {
-                EngineVersion::V0_4 => {
-                    let e = t.metric_endpoint.as_ref();
-                    (
-                        e.and_then(|e| e.label_selector.clone()),
-                        e.map_or(String::new(), |e| e.uri.clone()),
-                        e.map_or(0, |e| e.port),
-                        st.metrics
-                            .iter()
-                            .map(|m| (m.name.clone(), Source::Pod(m.name.clone())))
-                            .collect(),
-                    )
-                }
-                EngineVersion::Head => {
-                    let sources = t.metric_sources.as_ref();
-                    let metrics: Vec<(String, Source)> = st
-                        .metrics
-                        .iter()
-                        .map(|m| {
-                            let s = match sources.and_then(|s| s.get(&m.name)) {
-                                Some(MetricSource::Pod(pod)) if pod.name.is_empty() => {
-                                    Source::Pod(m.name.clone())
-                                }
-                                Some(MetricSource::Pod(pod)) => Source::Pod(pod.name.clone()),
-                                Some(MetricSource::Prometheus(q)) => Source::Prometheus {
-                                    server_url: q.server_url.clone(),
-                                    query: q.query.clone(),
-                                },
-                                None => Source::None,
-                            };
-                            (m.name.clone(), s)
-                        })
-                        .collect();
-                    let first_pod = sources.and_then(|s| {
-                        st.metrics.iter().find_map(|m| match s.get(&m.name) {
-                            Some(MetricSource::Pod(pod)) => Some(pod),
-                            _ => None,
-                        })
-                    });
-                    let uri = first_pod.map_or("", |s| s.uri.as_str());
-                    let port = first_pod.map_or(0, |s| s.port);
-                    (
-                        first_pod.and_then(|s| s.label_selector.clone()),
-                        if uri.is_empty() {
-                            DEFAULT_METRIC_URI.to_string()
-                        } else {
-                            uri.to_string()
-                        },
-                        if port == 0 { DEFAULT_METRIC_PORT } else { port },
-                        metrics,
-                    )
-                }
-            };
-            Unit {
-                name,
-                namespace,
-                model_serving: r.name.clone(),
-                role,
-                selector,
-                uri,
-                port,
-                metrics,
-            }
-        })
-        .collect()
-}
-
-fn family_json(f: &MetricFamily) -> Option<Value> {
-    match f {
-        MetricFamily::Gauge(v) | MetricFamily::Counter(v) => v.first().map(|x| json!(x)),
-        MetricFamily::Histogram(h) => h.first().map(|s| {
-            let buckets: Vec<Value> = s
-                .buckets
-                .iter()
-                .map(|(le, c)| {
-                    if le.is_infinite() {
-                        json!(["+Inf", c])
-                    } else {
-                        json!([le, c])
-                    }
-                })
-                .collect();
-            json!({"buckets": buckets, "sum": s.sum, "count": s.count})
-        }),
-        MetricFamily::Other { .. } => None,
-    }
-}
-
 /// The pods the unit's collector selects, as the format's pod objects.
-fn pods_json(view: &TickView<'_>, u: &Unit) -> Vec<Value> {
+fn pods_json(view: &TickView<'_>, u: &ScaledUnit) -> Vec<Value> {
     let mut out = Vec::new();
     for (i, pod) in view.pods().iter().enumerate() {
         let l = &pod.labels;
@@ -330,7 +97,7 @@ fn pods_json(view: &TickView<'_>, u: &Unit) -> Vec<Value> {
 
 /// The unit's Prometheus values this tick, as the engine would accept them (a query that
 /// fails for the engine is left out: "the query failed this tick").
-fn external_json(view: &TickView<'_>, u: &Unit) -> Value {
+fn external_json(view: &TickView<'_>, u: &ScaledUnit) -> Value {
     let values: Map<String, Value> = u
         .metrics
         .iter()
@@ -349,7 +116,7 @@ fn external_json(view: &TickView<'_>, u: &Unit) -> Value {
     Value::Object(values)
 }
 
-fn replicas_of(view: &TickView<'_>, u: &Unit) -> i32 {
+fn replicas_of(view: &TickView<'_>, u: &ScaledUnit) -> i32 {
     view.model_serving(&u.namespace, &u.model_serving)
         .and_then(|m| match &u.role {
             None => m.replicas,
@@ -381,7 +148,7 @@ impl EngineLog {
                 }) {
                     return i;
                 }
-                let units = units(p, self.engine);
+                let units = scaled_units(p, self.engine);
                 let (mode, kind) = match &p.target {
                     ScalingTarget::Homogeneous(_) => (Mode::Homogeneous, "homogeneous"),
                     ScalingTarget::Heterogeneous(_) => (Mode::Keyed, "heterogeneous"),
@@ -420,7 +187,7 @@ impl EngineLog {
                     json!({"t": now_ms, "replicas": replicas_of(view, u), "pods": pods_json(view, u), "external": external_json(view, u)})
                 }
                 Mode::Keyed => {
-                    let keyed = |f: &dyn Fn(&Unit) -> Value| -> Value {
+                    let keyed = |f: &dyn Fn(&ScaledUnit) -> Value| -> Value {
                         Value::Object(s.units.iter().map(|u| (u.name.clone(), f(u))).collect())
                     };
                     json!({

@@ -130,8 +130,10 @@ mod tests {
     }
 
     fn settled(l: Ledger) -> Results {
-        let mut r = Results::default();
-        r.servings = vec![Default::default(); 2];
+        let mut r = Results {
+            servings: vec![Default::default(); 2],
+            ..Results::default()
+        };
         l.settle(&mut r);
         r
     }

@@ -21,6 +21,13 @@ pub const E2E_BUCKETS: [f64; 21] = [
     480.0, 960.0, 1920.0, 7680.0,
 ];
 
+/// vLLM's `request_prompt_tokens` and `request_generation_tokens` buckets: its 1-2-5 series
+/// (`build_1_2_5_buckets`), here up to a million tokens whatever the model's context length.
+pub const TOKEN_BUCKETS: [f64; 19] = [
+    1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1e3, 2e3, 5e3, 1e4, 2e4, 5e4, 1e5, 2e5,
+    5e5, 1e6,
+];
+
 /// The metric names (without prefix) each pod exposes, and their kind.
 const GAUGES: [&str; 4] = [
     "num_requests_waiting",
@@ -33,10 +40,12 @@ const COUNTERS: [&str; 3] = [
     "generation_tokens_total",
     "request_success_total",
 ];
-const HISTOGRAMS: [&str; 3] = [
+const HISTOGRAMS: [&str; 5] = [
     "time_to_first_token_seconds",
     "time_per_output_token_seconds",
     "e2e_request_latency_seconds",
+    "request_prompt_tokens",
+    "request_generation_tokens",
 ];
 const PREFIXES: [&str; 2] = ["kthena:", "vllm:"];
 
@@ -66,9 +75,9 @@ pub fn exposed_gauges() -> Vec<String> {
     v
 }
 
-/// A cumulative latency histogram (observations in seconds).
+/// A cumulative histogram: latencies in seconds, or token counts.
 #[derive(Debug, Clone, PartialEq)]
-pub struct LatencyHistogram {
+pub struct CumulativeHistogram {
     bounds: &'static [f64],
     /// Per bucket (not cumulative); the last one is `+Inf`.
     counts: Vec<u64>,
@@ -76,9 +85,9 @@ pub struct LatencyHistogram {
     count: u64,
 }
 
-impl LatencyHistogram {
+impl CumulativeHistogram {
     pub fn new(bounds: &'static [f64]) -> Self {
-        LatencyHistogram {
+        CumulativeHistogram {
             bounds,
             counts: vec![0; bounds.len() + 1],
             sum: 0.0,
@@ -118,18 +127,23 @@ impl LatencyHistogram {
 /// The cumulative series of one pod, since it started.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PodSeries {
-    pub ttft: LatencyHistogram,
-    pub tpot: LatencyHistogram,
-    pub e2e: LatencyHistogram,
+    pub ttft: CumulativeHistogram,
+    pub tpot: CumulativeHistogram,
+    pub e2e: CumulativeHistogram,
+    /// Prompt and output lengths of the completed requests.
+    pub prompt_tokens: CumulativeHistogram,
+    pub generation_tokens: CumulativeHistogram,
     pub request_success_total: u64,
 }
 
 impl Default for PodSeries {
     fn default() -> Self {
         PodSeries {
-            ttft: LatencyHistogram::new(&TTFT_BUCKETS),
-            tpot: LatencyHistogram::new(&TPOT_BUCKETS),
-            e2e: LatencyHistogram::new(&E2E_BUCKETS),
+            ttft: CumulativeHistogram::new(&TTFT_BUCKETS),
+            tpot: CumulativeHistogram::new(&TPOT_BUCKETS),
+            e2e: CumulativeHistogram::new(&E2E_BUCKETS),
+            prompt_tokens: CumulativeHistogram::new(&TOKEN_BUCKETS),
+            generation_tokens: CumulativeHistogram::new(&TOKEN_BUCKETS),
             request_success_total: 0,
         }
     }
@@ -194,6 +208,14 @@ pub fn exposition(series: &PodSeries, g: ServerGauges) -> Families {
             format!("{p}e2e_request_latency_seconds"),
             MetricFamily::Histogram(vec![series.e2e.snapshot()]),
         );
+        f.insert(
+            format!("{p}request_prompt_tokens"),
+            MetricFamily::Histogram(vec![series.prompt_tokens.snapshot()]),
+        );
+        f.insert(
+            format!("{p}request_generation_tokens"),
+            MetricFamily::Histogram(vec![series.generation_tokens.snapshot()]),
+        );
     }
     f
 }
@@ -204,7 +226,7 @@ mod tests {
 
     #[test]
     fn histogram_snapshot_is_cumulative_with_inf_last() {
-        let mut h = LatencyHistogram::new(&TTFT_BUCKETS);
+        let mut h = CumulativeHistogram::new(&TTFT_BUCKETS);
         for v in [0.0005, 0.001, 0.3, 5000.0] {
             h.observe(v);
         }

@@ -1,41 +1,135 @@
 //! The recorder: what a run leaves behind besides its tallies — the timeline rows of the
-//! controller ticks, the cost rows, one row per request (when asked), the notable events
-//! (the first [`MAX_NOTABLE`], each "max reached" once) and the engine log (when asked).
+//! controller ticks, the cost rows and the per-minute latency rows, handed to a [`RowSink`] as
+//! they are made; one row per request (when asked), the notable events (the first
+//! [`MAX_NOTABLE`], each "max reached" once) and the engine log (when asked).
 //!
-//! It keeps rows and assembles a timeline row from what the tick gathered; it reads no
-//! component and decides nothing about the world.
+//! It assembles rows from what the tick gathered and tallies what the summary needs of them;
+//! it reads no component and decides nothing about the world.
+
+use std::io;
 
 use super::engine_log::EngineLog;
-use super::results::{CostRow, Notable, RequestRow, Results, TimelineRow};
+use super::openmetrics::OpenMetrics;
+use super::results::{
+    CostRow, MinuteLatency, Notable, RequestRow, Results, TimelineRow, TimelineTally, Timing,
+    MINUTE,
+};
 use super::servings::TargetRead;
 use super::spec::Serving;
 use crate::engine::Decision;
-use crate::sim::SimTime;
+use crate::sim::sketch::Samples;
+use crate::sim::{SimDuration, SimTime};
 
 /// At most this many notable events are kept (the first ones).
 pub const MAX_NOTABLE: usize = 100;
 
-pub struct Recorder {
-    timeline: Vec<TimelineRow>,
-    cost: Vec<CostRow>,
+/// Where the rows of `timeline.csv`, `cost.csv` and `latency.csv` go, in file order, as the
+/// run makes them: a long run's rows written out as they come keep its memory flat in
+/// simulated time.
+pub trait RowSink {
+    fn timeline(&mut self, row: &TimelineRow) -> io::Result<()>;
+    fn cost(&mut self, row: &CostRow) -> io::Result<()>;
+    fn latency(&mut self, minute: &MinuteLatency) -> io::Result<()>;
+}
+
+/// A sink that keeps every row, for tests that look at them.
+#[cfg(test)]
+#[derive(Debug, Default)]
+pub struct KeptRows {
+    pub timeline: Vec<TimelineRow>,
+    pub cost: Vec<CostRow>,
+    pub latency: Vec<MinuteLatency>,
+}
+
+#[cfg(test)]
+impl RowSink for KeptRows {
+    fn timeline(&mut self, row: &TimelineRow) -> io::Result<()> {
+        self.timeline.push(row.clone());
+        Ok(())
+    }
+    fn cost(&mut self, row: &CostRow) -> io::Result<()> {
+        self.cost.push(row.clone());
+        Ok(())
+    }
+    fn latency(&mut self, minute: &MinuteLatency) -> io::Result<()> {
+        self.latency.push(minute.clone());
+        Ok(())
+    }
+}
+
+/// The samples of the minute still open.
+#[derive(Debug, Default)]
+struct OpenMinute {
+    index: usize,
+    ttft: Samples,
+    tpot: Samples,
+    e2e: Samples,
+}
+
+impl OpenMinute {
+    fn close(self) -> MinuteLatency {
+        let p = |s: &Samples| {
+            let v = s.percentiles(&[0.5, 0.99]);
+            (v[0], v[1])
+        };
+        MinuteLatency {
+            start: SimTime::ZERO + MINUTE * self.index as i64,
+            completed: self.ttft.len() as usize,
+            ttft: p(&self.ttft),
+            tpot: p(&self.tpot),
+            e2e: p(&self.e2e),
+        }
+    }
+}
+
+pub struct Recorder<'r> {
+    rows: &'r mut dyn RowSink,
+    /// The first error of the sink: the rows after it are not written, and the run fails.
+    error: Option<io::Error>,
+    tally: TimelineTally,
+    /// The cost rows of the latest instant, held back until a later instant's come: those of
+    /// a tick at the very end are replaced by the final bill.
+    last_costs: Vec<CostRow>,
+    open_minute: Option<OpenMinute>,
+    /// Minutes whose row was written.
+    minutes: usize,
     /// `None` unless requests are recorded.
     requests: Option<Vec<RequestRow>>,
     notable: Vec<(SimTime, Notable)>,
     /// The policies whose "maxReplicas reached" was noted.
     max_reached: Vec<String>,
     engine_log: Option<EngineLog>,
+    openmetrics: Option<OpenMetrics>,
 }
 
-impl Recorder {
-    /// A recorder that keeps one row per request if `requests`, and the engine log if given.
-    pub fn new(requests: bool, engine_log: Option<EngineLog>) -> Self {
+impl<'r> Recorder<'r> {
+    /// A recorder that hands its rows to `rows`, keeps one row per request if `requests`,
+    /// and the engine log and the scrapes if given.
+    pub fn new(
+        rows: &'r mut dyn RowSink,
+        requests: bool,
+        engine_log: Option<EngineLog>,
+        openmetrics: Option<OpenMetrics>,
+    ) -> Self {
         Recorder {
-            timeline: Vec::new(),
-            cost: Vec::new(),
+            rows,
+            error: None,
+            tally: TimelineTally::default(),
+            last_costs: Vec::new(),
+            open_minute: None,
+            minutes: 0,
             requests: requests.then(Vec::new),
             notable: Vec::new(),
             max_reached: Vec::new(),
             engine_log,
+            openmetrics,
+        }
+    }
+
+    /// Hands a row to the sink with `write`, unless it already failed.
+    fn write(&mut self, write: impl FnOnce(&mut dyn RowSink) -> io::Result<()>) {
+        if self.error.is_none() {
+            self.error = write(&mut *self.rows).err();
         }
     }
 
@@ -54,18 +148,69 @@ impl Recorder {
     }
 
     pub fn timeline(&mut self, rows: impl IntoIterator<Item = TimelineRow>) {
-        self.timeline.extend(rows);
+        for row in rows {
+            self.tally.add(&row);
+            self.write(|sink| sink.timeline(&row));
+        }
     }
 
+    /// Rows come in time order.
     pub fn costs(&mut self, rows: impl IntoIterator<Item = CostRow>) {
-        self.cost.extend(rows);
+        for row in rows {
+            if (self.last_costs.first()).is_some_and(|r| r.time_s != row.time_s) {
+                self.write_costs();
+            }
+            self.last_costs.push(row);
+        }
+    }
+
+    fn write_costs(&mut self) {
+        for row in std::mem::take(&mut self.last_costs) {
+            self.write(|sink| sink.cost(&row));
+        }
     }
 
     /// Drops the cost rows taken at `time_s` (a tick at the very end: the final bill
     /// replaces them).
     pub fn drop_costs_at(&mut self, time_s: f64) {
-        while (self.cost.last()).is_some_and(|r| r.time_s == time_s) {
-            self.cost.pop();
+        self.last_costs.retain(|r| r.time_s != time_s);
+    }
+
+    /// A request completed: its latencies join the row of the minute it completed in.
+    /// Completions arrive in time order; one that arrives after a later minute opened
+    /// (events of one server step) joins that minute.
+    pub fn completed(&mut self, t: &Timing) {
+        let minute = usize::try_from(t.end.since_start() / MINUTE).unwrap_or(0);
+        self.close_minutes_before(minute);
+        let open = self.open_minute.get_or_insert_with(|| OpenMinute {
+            index: minute,
+            ..OpenMinute::default()
+        });
+        open.ttft.push(t.ttft.as_micros() as f64);
+        open.e2e.push(t.e2e.as_micros() as f64);
+        if let Some(v) = t.tpot() {
+            open.tpot.push(v);
+        }
+    }
+
+    /// Writes the open minute's row if it is before `minute`, with empty rows for the
+    /// minutes in between.
+    fn close_minutes_before(&mut self, minute: usize) {
+        if (self.open_minute.as_ref()).is_some_and(|m| m.index >= minute) {
+            return;
+        }
+        if let Some(open) = self.open_minute.take() {
+            self.write(|sink| sink.latency(&open.close()));
+            self.minutes += 1;
+        }
+        while self.minutes < minute {
+            let index = self.minutes;
+            let empty = OpenMinute {
+                index,
+                ..OpenMinute::default()
+            };
+            self.write(|sink| sink.latency(&empty.close()));
+            self.minutes += 1;
         }
     }
 
@@ -84,13 +229,28 @@ impl Recorder {
         self.engine_log.as_mut()
     }
 
-    /// Moves the rows into `results`.
-    pub fn settle(self, results: &mut Results) {
-        results.timeline = self.timeline;
-        results.cost_timeline = self.cost;
+    pub fn openmetrics(&mut self) -> Option<&mut OpenMetrics> {
+        self.openmetrics.as_mut()
+    }
+
+    /// Ends the run at `duration`: writes the last rows and moves the rest into `results`.
+    /// Fails if the sink did.
+    pub fn settle(mut self, duration: SimDuration, results: &mut Results) -> io::Result<()> {
+        self.write_costs();
+        let one = SimDuration::from_micros(1);
+        let run_minutes = usize::try_from((duration + MINUTE - one) / MINUTE).unwrap_or(0);
+        let last = self.open_minute.as_ref().map_or(0, |m| m.index + 1);
+        self.close_minutes_before(run_minutes.max(last));
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        self.tally.close();
+        results.timeline = self.tally;
         results.requests = self.requests.unwrap_or_default();
         results.notable = self.notable;
         results.engine_log = self.engine_log.map(EngineLog::into_lines);
+        results.openmetrics = self.openmetrics;
+        Ok(())
     }
 }
 
@@ -202,7 +362,8 @@ mod tests {
 
     #[test]
     fn notable_events_are_capped_and_max_reached_noted_once() {
-        let mut r = Recorder::new(false, None);
+        let mut rows = KeptRows::default();
+        let mut r = Recorder::new(&mut rows, false, None, None);
         r.max_reached(SimTime::from_secs(1), "llm/p");
         r.max_reached(SimTime::from_secs(2), "llm/p");
         for i in 0..MAX_NOTABLE + 5 {
@@ -219,7 +380,7 @@ mod tests {
             outcome: crate::model::results::Outcome::InFlight,
         });
         let mut results = Results::default();
-        r.settle(&mut results);
+        r.settle(SimDuration::ZERO, &mut results).expect("kept");
         assert_eq!(results.notable.len(), MAX_NOTABLE);
         assert_eq!(
             results.notable[0],
@@ -323,12 +484,13 @@ mod tests {
             cost_per_hour: 1.0,
             cost: time_s,
         };
-        let mut r = Recorder::new(true, None);
+        let mut rows = KeptRows::default();
+        let mut r = Recorder::new(&mut rows, true, None, None);
         r.costs([row(15.0), row(30.0), row(30.0)]);
         r.drop_costs_at(30.0);
         r.costs([row(30.5)]);
-        let mut results = Results::default();
-        r.settle(&mut results);
-        assert_eq!(results.cost_timeline, [row(15.0), row(30.5)]);
+        r.settle(SimDuration::ZERO, &mut Results::default())
+            .expect("kept");
+        assert_eq!(rows.cost, [row(15.0), row(30.5)]);
     }
 }

@@ -1,6 +1,9 @@
-//! What a run produced: request outcomes and latencies, cost and replica accounting, the
-//! per-tick timeline, notable events, and (on request) one row per request.
+//! What a run produced: request outcomes and latencies, cost and replica accounting, a tally
+//! of the timeline, notable events, and (on request) one row per request. The timeline, cost
+//! and latency rows themselves go to the recorder's [`RowSink`](super::recorder::RowSink) as
+//! the run makes them.
 
+use super::openmetrics::OpenMetrics;
 use std::fmt;
 
 use super::spec::{Slo, WorldSpec};
@@ -20,6 +23,14 @@ pub struct Timing {
     pub ttft: SimDuration,
     pub e2e: SimDuration,
     pub output_tokens: u32,
+}
+
+impl Timing {
+    /// Time per output token after the first (µs, fractional); `None` with one token.
+    pub fn tpot(&self) -> Option<f64> {
+        (self.output_tokens > 1)
+            .then(|| (self.e2e - self.ttft).as_micros() as f64 / f64::from(self.output_tokens - 1))
+    }
 }
 
 /// Something worth a line in the report.
@@ -92,28 +103,87 @@ pub struct MinuteLatency {
     pub e2e: (Option<f64>, Option<f64>),
 }
 
-/// The samples of the minute still open.
+/// What the summary and its warnings need of the timeline rows, tallied as they are written
+/// (the rows themselves are not kept).
 #[derive(Debug, Clone, Default)]
-struct OpenMinute {
-    index: usize,
-    ttft: Samples,
-    tpot: Samples,
-    e2e: Samples,
+pub struct TimelineTally {
+    pub rows: u64,
+    /// Rows of skipped ticks with a restarted pod (failed, to Kthena's collector) in the target.
+    pub skipped_with_restarted: u64,
+    /// Per policy, in the order of their first rows.
+    pub policies: Vec<PolicyTicks>,
 }
 
-impl OpenMinute {
-    fn close(self) -> MinuteLatency {
-        let p = |s: &Samples| {
-            let v = s.percentiles(&[0.5, 0.99]);
-            (v[0], v[1])
-        };
-        MinuteLatency {
-            start: SimTime::ZERO + MINUTE * self.index as i64,
-            completed: self.ttft.len() as usize,
-            ttft: p(&self.ttft),
-            tpot: p(&self.tpot),
-            e2e: p(&self.e2e),
+/// How one policy's ticks went. A tick is the policy's rows at one instant; it is skipped
+/// when every row of it is.
+#[derive(Debug, Clone)]
+pub struct PolicyTicks {
+    pub policy: String,
+    pub ticks: usize,
+    /// The skipped ticks by the reason code of their first row, in order of first
+    /// appearance: (code, ticks, the first such tick's reason).
+    pub skipped: Vec<(String, usize, String)>,
+    /// Every row had minReplicas = maxReplicas.
+    pub fixed: bool,
+    /// The first row's spec replicas, and whether every row had them.
+    pub first_spec: i32,
+    pub spec_constant: bool,
+    /// The latest tick, not yet counted as skipped or not: its time (bits), whether every
+    /// row so far was skipped, its first row's reason code and reason.
+    open: Option<(u64, bool, String, String)>,
+}
+
+impl PolicyTicks {
+    fn close_tick(&mut self) {
+        if let Some((_, true, code, reason)) = self.open.take() {
+            match self.skipped.iter_mut().find(|s| s.0 == code) {
+                Some(s) => s.1 += 1,
+                None => self.skipped.push((code, 1, reason)),
+            }
         }
+    }
+}
+
+impl TimelineTally {
+    /// Counts `row`; rows come in time order.
+    pub(super) fn add(&mut self, row: &TimelineRow) {
+        self.rows += 1;
+        if row.skip && row.restarted > 0 {
+            self.skipped_with_restarted += 1;
+        }
+        let i = match self.policies.iter().position(|p| p.policy == row.policy) {
+            Some(i) => i,
+            None => {
+                self.policies.push(PolicyTicks {
+                    policy: row.policy.clone(),
+                    ticks: 0,
+                    skipped: Vec::new(),
+                    fixed: true,
+                    first_spec: row.spec_replicas,
+                    spec_constant: true,
+                    open: None,
+                });
+                self.policies.len() - 1
+            }
+        };
+        let p = &mut self.policies[i];
+        p.fixed &= row.min_replicas == row.max_replicas;
+        p.spec_constant &= row.spec_replicas == p.first_spec;
+        let time = row.time_s.to_bits();
+        match &mut p.open {
+            Some((t, all_skipped, ..)) if *t == time => *all_skipped &= row.skip,
+            _ => {
+                p.close_tick();
+                p.ticks += 1;
+                let open = (time, row.skip, row.reason_code.clone(), row.reason.clone());
+                p.open = Some(open);
+            }
+        }
+    }
+
+    /// Counts the last ticks: no row comes after this.
+    pub(super) fn close(&mut self) {
+        self.policies.iter_mut().for_each(PolicyTicks::close_tick);
     }
 }
 
@@ -163,9 +233,6 @@ pub struct Results {
     pub tpot: Samples,
     pub e2e: Samples,
     pub queue: Samples,
-    /// Per-minute latency percentiles of the closed minutes.
-    pub minutes: Vec<MinuteLatency>,
-    open_minute: Option<OpenMinute>,
     pub slo_met: u64,
     pub preemptions: u64,
     /// Per serving, in scenario order.
@@ -177,12 +244,12 @@ pub struct Results {
     pub panic_seconds: f64,
     pub skipped_ticks: u64,
     pub pending_units: u64,
-    pub timeline: Vec<TimelineRow>,
-    /// Per tick (and at the end), per serving: cumulative cost.
-    pub cost_timeline: Vec<CostRow>,
+    pub timeline: TimelineTally,
     pub requests: Vec<RequestRow>,
     pub notable: Vec<(SimTime, Notable)>,
     pub engine_log: Option<Vec<String>>,
+    /// Every scrape, when asked (`--openmetrics`).
+    pub openmetrics: Option<OpenMetrics>,
     pub faults: FaultCounts,
     /// Token lengths of the requests that arrived, as the servers got them (after
     /// `max_context`): the report's medians. Counted, so a week costs a few thousand entries.
@@ -248,19 +315,8 @@ impl Results {
             Outcome::InFlight => {}
         }
         let Some((serving, t)) = timing else { return };
-        // Completions arrive in time order; one that arrives after a later minute opened
-        // (events of one server step) joins that minute.
-        let minute = usize::try_from(t.end.since_start() / MINUTE).unwrap_or(0);
-        self.close_minutes_before(minute);
-        let open = self.open_minute.get_or_insert_with(|| OpenMinute {
-            index: minute,
-            ..OpenMinute::default()
-        });
-        let tpot = (t.output_tokens > 1)
-            .then(|| (t.e2e - t.ttft).as_micros() as f64 / f64::from(t.output_tokens - 1));
+        let tpot = t.tpot();
         let (ttft, e2e) = (t.ttft.as_micros() as f64, t.e2e.as_micros() as f64);
-        open.ttft.push(ttft);
-        open.e2e.push(e2e);
         self.ttft.push(ttft);
         self.e2e.push(e2e);
         self.queue.push(t.queue.as_micros() as f64);
@@ -269,7 +325,6 @@ impl Results {
         per.ttft.push(ttft);
         per.e2e.push(e2e);
         if let Some(v) = tpot {
-            open.tpot.push(v);
             self.tpot.push(v);
             per.tpot.push(v);
         }
@@ -285,36 +340,6 @@ impl Results {
         }
     }
 
-    /// Closes the open minute if it is before `minute`, with empty rows for the minutes in
-    /// between.
-    fn close_minutes_before(&mut self, minute: usize) {
-        if self.open_minute.as_ref().is_some_and(|m| m.index >= minute) {
-            return;
-        }
-        if let Some(open) = self.open_minute.take() {
-            self.minutes.push(open.close());
-        }
-        while self.minutes.len() < minute {
-            let index = self.minutes.len();
-            self.minutes.push(
-                OpenMinute {
-                    index,
-                    ..OpenMinute::default()
-                }
-                .close(),
-            );
-        }
-    }
-
-    /// Ends the run at `duration`: closes the last minutes.
-    pub fn close(&mut self, duration: SimDuration) {
-        self.duration = duration;
-        let one = SimDuration::from_micros(1);
-        let run_minutes = usize::try_from((duration + MINUTE - one) / MINUTE).unwrap_or(0);
-        let last = self.open_minute.as_ref().map_or(0, |m| m.index + 1);
-        self.close_minutes_before(run_minutes.max(last));
-    }
-
     /// Average number of live (billed) servers over the run.
     pub fn average_servers(&self) -> f64 {
         let d = self.duration.as_secs_f64();
@@ -323,5 +348,73 @@ impl Results {
         } else {
             0.0
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(time_s: f64, policy: &str, skip: bool, code: &str, spec: i32) -> TimelineRow {
+        TimelineRow {
+            time_s,
+            policy: policy.into(),
+            autoscaler: "kthena".into(),
+            target: "llm/chat".into(),
+            spec_replicas: spec,
+            min_replicas: 1,
+            max_replicas: 4,
+            ready: 1,
+            starting: 0,
+            pending: 0,
+            terminating: 0,
+            restarting: 0,
+            lost: 0,
+            restarted: u32::from(skip),
+            metrics: String::new(),
+            unready: None,
+            recommended: None,
+            corrected: None,
+            panic: false,
+            skip,
+            reason_code: code.into(),
+            reason: format!("{code} at {time_s}"),
+            arrivals_per_s: 0.0,
+            waiting: 0,
+            running: 0,
+            kv_usage: 0.0,
+            cost_per_hour: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_tick_is_skipped_when_all_its_rows_are_and_counts_under_its_first_rows_reason() {
+        let mut t = TimelineTally::default();
+        for r in [
+            row(15.0, "a", true, "stale", 2),
+            row(15.0, "b", true, "other", 2),
+            row(15.0, "a", false, "ok", 2),
+            row(30.0, "a", true, "stale", 2),
+            row(30.0, "a", true, "cold", 2),
+            row(45.0, "a", true, "cold", 2),
+            row(60.0, "a", true, "stale", 3),
+        ] {
+            t.add(&r);
+        }
+        t.close();
+        assert_eq!((t.rows, t.skipped_with_restarted), (7, 6));
+        let a = &t.policies[0];
+        assert_eq!((a.policy.as_str(), a.ticks), ("a", 4));
+        assert_eq!(
+            a.skipped,
+            [
+                ("stale".to_string(), 2, "stale at 30".to_string()),
+                ("cold".to_string(), 1, "cold at 45".to_string()),
+            ]
+        );
+        assert!(!a.fixed && !a.spec_constant);
+        let b = &t.policies[1];
+        assert_eq!((b.ticks, b.skipped.len()), (1, 1));
+        assert!(b.spec_constant);
     }
 }

@@ -67,9 +67,12 @@
 //! own), so every timing is exactly that of step-by-step execution. An arrival that would head
 //! the queue cuts the run after the step in progress at its arrival, which is where
 //! step-by-step execution would first see it. Gauges and counters read in the middle of a run
-//! account for the steps it has done so far.
+//! account for the steps it has done so far. The requests past their prefill share one decode
+//! counter ([`Server::settled`]), so that the end of a step or run costs the requests that
+//! leave or change, not the whole batch.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -225,16 +228,16 @@ pub enum ServerEvent {
 enum Work {
     /// Not scheduled in this step.
     Idle,
-    /// A prefill chunk of this many tokens (at most the token budget, a `u32`: this keeps
-    /// [`Request`] to one cache line).
+    /// A prefill chunk of this many tokens (at most the token budget).
     Prefill(u32),
     /// One decode token per step (per step of a coalesced run).
     Decode,
 }
 
-/// Aligned to a cache line: the batch is walked at every wake-up, one line per request.
+/// A request of the server. In the settled prefix of the batch (see [`Server::settled`]),
+/// `generated`, `kv` and `work` are left as they were when it settled: its tokens follow from
+/// `finish` and the server's decode counter.
 #[derive(Debug, Clone, Copy)]
-#[repr(align(64))]
 struct Request {
     id: SlotId,
     arrival: SimTime,
@@ -242,6 +245,10 @@ struct Request {
     output: u32,
     /// Output tokens emitted so far.
     generated: u32,
+    /// Admission number, increasing along the running batch (set at every admission).
+    seq: u64,
+    /// Settled: the value of the decode counter at which its last token is out.
+    finish: u64,
     /// Tokens to prefill in the current admission: the prompt, plus the tokens generated
     /// before a preemption (recompute).
     target: u64,
@@ -255,8 +262,6 @@ struct Request {
     kv_transferred: bool,
     work: Work,
 }
-
-const _: () = assert!(std::mem::size_of::<Request>() == 64);
 
 /// The step in progress: one step, or a coalesced run of identical decode steps.
 #[derive(Debug, Clone, Copy)]
@@ -311,6 +316,21 @@ pub struct Server {
     waiting: VecDeque<Request>,
     /// In admission order.
     running: Vec<Request>,
+    /// With coalescing, `running[..settled]` are requests past their prefill that decode in
+    /// every step: instead of each counting its tokens, they share `decoded`, the decode
+    /// steps taken so far, and a heap of the counter values at which they finish, so that a
+    /// step or run costs the requests that leave it, not the batch. A step that cannot
+    /// schedule all of them as decodes (token budget, preemption) unsettles them first.
+    settled: usize,
+    decoded: u64,
+    /// `(finish, seq)` of the settled requests, soonest first (then in admission order).
+    finishes: BinaryHeap<Reverse<(u64, u64)>>,
+    /// Σ `prompt + output` and Σ `finish` of the settled requests: their context tokens are
+    /// `settled_tokens + settled × decoded − settled_finish`.
+    settled_tokens: u64,
+    settled_finish: u64,
+    /// Admissions so far (the next `seq`).
+    admissions: u64,
     /// KV tokens reserved; the later steps of a run in progress are added at its wake-up
     /// (until then, [`Server::kv_used_tokens`] adds those done).
     kv_used: u64,
@@ -339,6 +359,12 @@ impl Server {
             incoming: VecDeque::new(),
             waiting: VecDeque::new(),
             running: Vec::with_capacity(params.max_num_seqs as usize),
+            settled: 0,
+            decoded: 0,
+            finishes: BinaryHeap::new(),
+            settled_tokens: 0,
+            settled_finish: 0,
+            admissions: 0,
             kv_used: 0,
             prompt_tokens_total: 0,
             generation_tokens_total: 0,
@@ -428,6 +454,8 @@ impl Server {
             prompt,
             output,
             generated: u32::from(transferred),
+            seq: 0,
+            finish: 0,
             target: 0,
             computed: 0,
             kv: 0,
@@ -480,11 +508,8 @@ impl Server {
     /// [`Server::evict_all`], does no harm.
     pub fn wake(&mut self, now: SimTime, out: &mut Vec<ServerEvent>) {
         if let Some(step) = self.step.filter(|s| s.end == now) {
-            // Step by step, the reference, goes the plain way.
-            if !(self.coalesce && self.roll_over(&step, now, out)) {
-                self.finish_step(&step, out);
-                self.start_step(now, out);
-            }
+            self.finish_step(&step, out);
+            self.start_step(now, out);
         }
         self.admit_incoming(now, out);
     }
@@ -539,6 +564,7 @@ impl Server {
         self.generation_tokens_total = self.generation_tokens_total(now);
         self.kv_used = 0;
         self.step = None;
+        self.unsettle();
         let ids = self
             .running
             .iter()
@@ -640,13 +666,39 @@ impl Server {
     }
 
     /// Applies the end of the step (or run) in progress: prompts advance, tokens are emitted,
-    /// finished requests leave and free their KV.
+    /// finished requests leave and free their KV, and the requests now past their prefill
+    /// settle (with coalescing).
     fn finish_step(&mut self, step: &Step, out: &mut Vec<ServerEvent>) {
+        // Every settled request decoded in every step; the run's first step reserved their
+        // tokens when it was scheduled, the others reserve theirs now.
+        let later = u64::from(step.steps - 1);
+        let settled = self.settled as u64;
+        self.decoded += u64::from(step.steps);
+        let mut reserved = later * settled;
+        let mut emitted_total = u64::from(step.steps) * settled;
         let mut freed = 0;
-        let mut reserved = 0;
-        let mut emitted_total = 0;
+        while let Some(&Reverse((finish, seq))) = self.finishes.peek() {
+            // A run ends at the soonest finish at the latest.
+            debug_assert!(finish >= self.decoded);
+            if finish > self.decoded {
+                break;
+            }
+            self.finishes.pop();
+            let k = self.running[..self.settled].partition_point(|r| r.seq < seq);
+            let r = self.running.remove(k);
+            debug_assert_eq!(r.seq, seq);
+            out.push(ServerEvent::Finished {
+                req: r.id,
+                at: step.end,
+            });
+            let tokens = u64::from(r.prompt) + u64::from(r.output);
+            freed += tokens;
+            self.settled -= 1;
+            self.settled_tokens -= tokens;
+            self.settled_finish -= finish;
+        }
         let mut finished = false;
-        for r in &mut self.running {
+        for r in &mut self.running[self.settled..] {
             let emitted = match r.work {
                 Work::Idle => 0,
                 Work::Prefill(chunk) => {
@@ -654,9 +706,6 @@ impl Server {
                     u32::from(r.computed == r.target)
                 }
                 Work::Decode => {
-                    // The run's first step reserved its token when it was scheduled; the
-                    // others reserve theirs now.
-                    let later = u64::from(step.steps - 1);
                     r.kv += later;
                     reserved += later;
                     step.steps
@@ -685,11 +734,50 @@ impl Server {
             }
         }
         if finished {
-            self.running.retain(|r| r.generated < r.output);
+            let mut kept = self.settled;
+            for k in self.settled..self.running.len() {
+                let r = self.running[k];
+                if r.generated < r.output {
+                    self.running[kept] = r;
+                    kept += 1;
+                }
+            }
+            self.running.truncate(kept);
         }
         self.kv_used = self.kv_used + reserved - freed;
         self.generation_tokens_total += emitted_total;
         self.step = None;
+        if self.coalesce {
+            self.settle();
+        }
+    }
+
+    /// The requests after the settled prefix that are past their prefill join it, up to the
+    /// first that is not.
+    fn settle(&mut self) {
+        while let Some(r) = self.running.get_mut(self.settled) {
+            if r.computed < r.target {
+                break;
+            }
+            r.finish = self.decoded + u64::from(r.output - r.generated);
+            self.finishes.push(Reverse((r.finish, r.seq)));
+            self.settled_tokens += u64::from(r.prompt) + u64::from(r.output);
+            self.settled_finish += r.finish;
+            self.settled += 1;
+        }
+    }
+
+    /// Gives the settled requests their own counts again (between steps), and empties the
+    /// prefix.
+    fn unsettle(&mut self) {
+        for r in &mut self.running[..self.settled] {
+            r.generated = r.output - (r.finish - self.decoded) as u32;
+            r.kv = u64::from(r.prompt) + u64::from(r.generated);
+        }
+        self.settled = 0;
+        self.finishes.clear();
+        self.settled_tokens = 0;
+        self.settled_finish = 0;
     }
 
     /// Schedules the step starting at `now` (rules 1–3 and 6), and extends it into a run of
@@ -698,8 +786,22 @@ impl Server {
         let cap = self.params.kv_cache_tokens;
         let mut t = Tally::new(&self.params);
 
-        // 1–2. Running requests first, in admission order.
-        let mut i = 0;
+        // 1–2. Running requests first, in admission order: the settled ones all decode,
+        // unless the budget runs out or the KV fills up at one of their turns.
+        let n = self.settled as u64;
+        if n > t.budget || self.kv_used + n > cap {
+            self.unsettle();
+        } else if let Some(&Reverse((finish, _))) = self.finishes.peek() {
+            self.kv_used += n;
+            t.budget -= n;
+            t.decode = n;
+            t.context = self
+                .settled_tokens
+                .wrapping_add(n.wrapping_mul(self.decoded))
+                .wrapping_sub(self.settled_finish);
+            t.to_finish = (finish - self.decoded) as u32;
+        }
+        let mut i = self.settled;
         while i < self.running.len() && t.budget > 0 {
             let r = self.running[i];
             let (tokens, emits) = if r.computed < r.target {
@@ -749,63 +851,6 @@ impl Server {
         self.admit_and_launch(now, t, out);
     }
 
-    /// [`Server::finish_step`] then [`Server::start_step`] in one pass over the batch, in the
-    /// common case where every running request decoded in the ending step (or run), and those
-    /// that stay all decode in the next one; false, having changed nothing, otherwise. The
-    /// requests that stay are then all scheduled as decodes if the budget takes them all and
-    /// none is preempted: preemption needs the KV in use at some request's turn to reach the
-    /// capacity, and that is at most what is held now, plus the later tokens of the run ending,
-    /// plus one token per request (the requests that finish only lower it). The events come in
-    /// the same order: the ending step's, in admission order, then the admissions.
-    fn roll_over(&mut self, step: &Step, now: SimTime, out: &mut Vec<ServerEvent>) -> bool {
-        let n = self.running.len() as u64;
-        let later = u64::from(step.steps - 1);
-        let mut t = Tally::new(&self.params);
-        let bound = self
-            .kv_used
-            .saturating_add(later.saturating_mul(n))
-            .saturating_add(n);
-        if step.decode_seqs != n || n > t.budget || bound >= self.params.kv_cache_tokens {
-            return false;
-        }
-        let (steps, add) = (step.steps, later + 1);
-        let mut freed = 0;
-        let running = &mut self.running;
-        // In place: only the requests after the first that leaves move.
-        let mut kept = 0;
-        for k in 0..running.len() {
-            let r = &mut running[k];
-            // A decode has emitted its first token already: no `FirstToken`.
-            debug_assert!(r.work == Work::Decode && r.generated > 0);
-            r.generated += steps;
-            if r.generated >= r.output {
-                out.push(ServerEvent::Finished {
-                    req: r.id,
-                    at: step.end,
-                });
-                freed += r.kv + later;
-                continue;
-            }
-            // The later steps' tokens, and the one the next step emits.
-            r.kv += add;
-            t.context += u64::from(r.prompt) + u64::from(r.generated);
-            t.to_finish = t.to_finish.min(r.output - r.generated);
-            if kept != k {
-                running[kept] = running[k];
-            }
-            kept += 1;
-        }
-        running.truncate(kept);
-        let kept = kept as u64;
-        t.decode = kept;
-        t.budget -= kept;
-        self.kv_used = self.kv_used + later * n - freed + kept;
-        self.generation_tokens_total += u64::from(steps) * n;
-        self.step = None;
-        self.admit_and_launch(now, t, out);
-        true
-    }
-
     /// The end of [`Server::start_step`], the running requests scheduled as `t` says:
     /// admission (rule 3), then the step, or the run of identical decode steps, at `now`.
     fn admit_and_launch(&mut self, now: SimTime, mut t: Tally, out: &mut Vec<ServerEvent>) {
@@ -851,6 +896,8 @@ impl Server {
                 t.pairs += StepWork::chunk_pairs(0, tokens);
             }
             r.kv_transferred = false;
+            r.seq = self.admissions;
+            self.admissions += 1;
             self.kv_used += need;
             t.budget -= tokens;
             out.push(ServerEvent::Admitted { req: r.id, at: now });

@@ -33,9 +33,10 @@ use super::ids::{
     AcceleratorIdx, ClientIdx, NodeLossIdx, PolicyChangeIdx, ServingIdx, SlotId, UnitId,
 };
 use super::ledger::Ledger;
+use super::openmetrics::OpenMetrics;
 use super::policies::PolicySet;
 use super::pool::AcceleratorPool;
-use super::recorder::Recorder;
+use super::recorder::{Recorder, RowSink};
 use super::requests::{RequestTable, Ticket};
 use super::results::{Notable, Outcome, RequestRow, Results, Timing};
 use super::router::Router;
@@ -55,7 +56,10 @@ const CLASS_SEND: u8 = 2;
 const CLASS_POD: u8 = 3;
 const CLASS_TIMEOUT: u8 = 4;
 const CLASS_POLICY: u8 = 5;
-const CLASS_TICK: u8 = 6;
+/// Scrapes for `--openmetrics` come just before the ticks at the same instant, so that they
+/// hold what the ticks read.
+const CLASS_SCRAPE: u8 = 6;
+const CLASS_TICK: u8 = 7;
 
 /// Closed-loop sends per client at one instant beyond which a run stops as stalled: a
 /// request refused on arrival (longer than the server's KV cache) ends the instant it is
@@ -114,6 +118,8 @@ enum Event {
         unit: UnitId,
     },
     Tick,
+    /// A scrape of the whole cluster for `--openmetrics`.
+    Scrape,
     /// A controller pass of one of the other autoscalers (HPA, KEDA).
     Autoscale {
         index: usize,
@@ -136,6 +142,9 @@ pub enum RunError {
     /// A stop was requested ([`cancel::request`]).
     #[error("interrupted")]
     Interrupted,
+    /// The run's rows could not be written.
+    #[error("cannot write the run's rows: {0}")]
+    Rows(#[from] std::io::Error),
     /// Closed-loop clients kept sending at one instant (see
     /// [`MAX_SENDS_PER_CLIENT_AT_ONE_INSTANT`]).
     #[error(
@@ -156,6 +165,8 @@ pub struct RunOptions {
     pub record_requests: bool,
     /// Record every controller tick in the golden format.
     pub engine_log: bool,
+    /// Scrape the cluster at this interval for `--openmetrics`, in phase with the ticks.
+    pub openmetrics: Option<SimDuration>,
 }
 
 pub struct World<'s> {
@@ -189,11 +200,21 @@ pub struct World<'s> {
     /// last timeline row (for the row's arrival rate).
     autoscalers: Autoscalers,
     last_rows: Vec<(SimTime, u64)>,
-    recorder: Recorder,
+    recorder: Recorder<'s>,
+    /// Per serving: requests the router sent to its servers (the exported router counter).
+    routed: Vec<u64>,
+    scrape_interval: Option<SimDuration>,
 }
 
 impl<'s> World<'s> {
-    pub fn new(spec: &'s WorldSpec, workload: Workload, opts: RunOptions) -> Self {
+    /// A world of `spec` fed by `workload`, whose timeline, cost and latency rows go to
+    /// `rows`.
+    pub fn new(
+        spec: &'s WorldSpec,
+        workload: Workload,
+        opts: RunOptions,
+        rows: &'s mut dyn RowSink,
+    ) -> Self {
         let router = Router::new(spec.router, stream(spec.seed, "routing"));
         let mut w = World {
             spec,
@@ -226,9 +247,13 @@ impl<'s> World<'s> {
             autoscalers: Autoscalers::new(&spec.autoscalers, &spec.servings, SimTime::ZERO),
             last_rows: vec![(SimTime::ZERO, 0); spec.autoscalers.len()],
             recorder: Recorder::new(
+                rows,
                 opts.record_requests,
                 opts.engine_log.then(|| EngineLog::new(spec)),
+                opts.openmetrics.map(|_| OpenMetrics::new()),
             ),
+            routed: vec![0; spec.servings.len()],
+            scrape_interval: opts.openmetrics.filter(|d| *d > SimDuration::ZERO),
         };
         w.set_policies(spec.policies.clone());
         w
@@ -290,6 +315,13 @@ impl<'s> World<'s> {
                     .push(*at, CLASS_POLICY, Event::PolicyChange { index });
             }
         }
+        if let Some(interval) = self.scrape_interval {
+            let phase = self.spec.clock.first_tick.as_micros() % interval.as_micros();
+            let first = SimTime::from_micros(phase);
+            if first <= end {
+                self.queue.push(first, CLASS_SCRAPE, Event::Scrape);
+            }
+        }
         let mut next_progress = SimTime::ZERO;
         while let Some(t) = self.queue.peek_time() {
             if t > end {
@@ -310,7 +342,7 @@ impl<'s> World<'s> {
         }
         self.now = end;
         progress(self.now);
-        Ok(self.finish())
+        self.finish()
     }
 
     fn handle(&mut self, ev: Event) -> Result<(), RunError> {
@@ -335,6 +367,7 @@ impl<'s> World<'s> {
             Event::NodeRecovered { index } => self.node_recovered(index),
             Event::Evicted { unit } => self.evicted(unit),
             Event::Tick => self.tick(),
+            Event::Scrape => self.scrape(),
             Event::Autoscale { index, clock } => self.autoscale(index, clock),
             Event::KpaSample => self.kpa_sample(),
             Event::KpaPoke { index } => self.kpa_pass(index, true),
@@ -444,6 +477,7 @@ impl<'s> World<'s> {
         let u = self.servings.unit_mut(unit);
         if matches!(u.kind, UnitKind::Serve | UnitKind::Prefill) {
             self.autoscalers.request_sent(u.serving);
+            self.routed[u.serving.index()] += 1;
         }
         match u.kind {
             UnitKind::Prefill => {
@@ -606,6 +640,8 @@ impl<'s> World<'s> {
             let tpot = (e2e - ttft).as_micros() as f64 / f64::from(r.output - 1);
             u.series.tpot.observe(tpot / 1e6);
         }
+        u.series.prompt_tokens.observe(f64::from(r.input));
+        u.series.generation_tokens.observe(f64::from(r.output));
         u.series.request_success_total += 1;
         let timing = Timing {
             end: at,
@@ -616,13 +652,14 @@ impl<'s> World<'s> {
         };
         let serving = u.serving.index();
         (self.results).finish(&self.spec.slo, Outcome::Completed, Some((serving, timing)));
+        self.recorder.completed(&timing);
         self.record_request(id, Outcome::Completed, at);
         self.release(id, at);
     }
 
     // ----- the end -----------------------------------------------------------------------
 
-    fn finish(mut self) -> Results {
+    fn finish(mut self) -> Result<Results, RunError> {
         self.ledger.advance(self.now);
         // The last cost rows are the final bill, taken just before it is added up below.
         self.recorder.drop_costs_at(self.now.as_secs_f64());
@@ -640,31 +677,33 @@ impl<'s> World<'s> {
         }
         self.source.traces(&mut self.results.traces);
         let mut results = self.results;
-        results.close(self.spec.clock.duration);
+        results.duration = self.spec.clock.duration;
         results.pending_units = self.pool.queued_total();
         results.faults = self.faults.counts();
         self.ledger.settle(&mut results);
-        self.recorder.settle(&mut results);
-        results
+        self.recorder.settle(results.duration, &mut results)?;
+        Ok(results)
     }
 }
 
-/// Runs the world of `spec` with the requests of `workload`. Outside a thread pool (a lone
-/// run, which leaves a core idle), the open-loop requests are drawn ahead on a thread of
-/// their own ([`read_ahead`]); inside one (replications, variants, calibration), every core
-/// already runs a simulation. The results are the same either way.
+/// Runs the world of `spec` with the requests of `workload`; its timeline, cost and latency
+/// rows go to `rows` as they are made. Outside a thread pool (a lone run, which leaves a core
+/// idle), the open-loop requests are drawn ahead on a thread of their own ([`read_ahead`]);
+/// inside one (replications, variants, calibration), every core already runs a simulation.
+/// The results are the same either way.
 pub fn simulate(
     spec: &WorldSpec,
     workload: Workload,
     opts: RunOptions,
+    rows: &mut dyn RowSink,
     progress: &mut dyn FnMut(SimTime),
 ) -> Result<Results, RunError> {
     if rayon::current_thread_index().is_some() {
-        return World::new(spec, workload, opts).run(progress);
+        return World::new(spec, workload, opts, rows).run(progress);
     }
     let Workload { open, closed } = workload;
     let (results, source) = read_ahead(open, spec.clock.end(), |open| {
-        World::new(spec, Workload { open, closed }, opts).run(progress)
+        World::new(spec, Workload { open, closed }, opts, rows).run(progress)
     });
     let mut results = results?;
     source.traces(&mut results.traces);

@@ -8,11 +8,15 @@ pub mod comparison;
 pub mod count;
 pub mod plan;
 pub mod rows;
+pub mod shadow;
 pub mod summary;
 
 mod columns;
 
 pub use columns::columns;
+
+use std::io::Write;
+use std::marker::PhantomData;
 
 use serde::Serialize;
 
@@ -26,22 +30,53 @@ pub fn round6(v: f64) -> f64 {
     }
 }
 
-/// CSV bytes of `rows` with the header of `T`, written even when there are no rows (a file
-/// without its header cannot be read back as a table of `T`).
+/// A CSV file of `T` rows written one at a time, as they are made (a long run's rows need not
+/// be held), with the header of `T` even when no row comes (a file without its header cannot
+/// be read back as a table of `T`).
+pub struct CsvWriter<T, W: Write> {
+    w: csv::Writer<W>,
+    any: bool,
+    rows: PhantomData<fn(&T)>,
+}
+
+impl<T, W: Write> CsvWriter<T, W>
+where
+    T: Serialize + for<'de> serde::Deserialize<'de>,
+{
+    pub fn new(w: W) -> Self {
+        CsvWriter {
+            w: csv::Writer::from_writer(w),
+            any: false,
+            rows: PhantomData,
+        }
+    }
+
+    pub fn write(&mut self, row: &T) -> Result<(), csv::Error> {
+        self.any = true;
+        self.w.serialize(row)
+    }
+
+    /// Ends the file: its header if no row came; gives back the writer, flushed.
+    pub fn finish(mut self) -> Result<W, csv::Error> {
+        if !self.any {
+            self.w.write_record(columns::<T>())?;
+        }
+        self.w
+            .into_inner()
+            .map_err(|e| csv::Error::from(e.into_error()))
+    }
+}
+
+/// CSV bytes of `rows` with the header of `T` (see [`CsvWriter`]).
 pub fn csv_bytes<T>(rows: impl IntoIterator<Item = T>) -> Result<Vec<u8>, csv::Error>
 where
     T: Serialize + for<'de> serde::Deserialize<'de>,
 {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let mut any = false;
+    let mut w = CsvWriter::new(Vec::new());
     for r in rows {
-        w.serialize(r)?;
-        any = true;
+        w.write(&r)?;
     }
-    if !any {
-        w.write_record(columns::<T>())?;
-    }
-    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+    w.finish()
 }
 
 /// Pretty JSON of `value` with a final newline, as every JSON output is written.

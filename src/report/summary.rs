@@ -124,7 +124,7 @@ pub fn summary(scn: &Scenario, r: &Results) -> Summary {
             replica_hours: round6(r.server_seconds / 3600.0),
         },
         scaling: Scaling {
-            ticks: Count::from(r.timeline.len() as u64),
+            ticks: Count::from(r.timeline.rows),
             scale_events: Count::from(r.scale_events),
             panic_seconds: round6(r.panic_seconds),
             skipped_ticks: Count::from(r.skipped_ticks),
@@ -147,11 +147,6 @@ pub fn summary(scn: &Scenario, r: &Results) -> Summary {
 /// a restarted container (failed, to Kthena's collector) was in its target.
 fn faults(r: &Results) -> Faults {
     let f = &r.faults;
-    let frozen = r
-        .timeline
-        .iter()
-        .filter(|row| row.skip && row.restarted > 0)
-        .count();
     Faults {
         crashes: Count::from(f.crashes()),
         node_losses: Count::from(f.node_losses),
@@ -159,7 +154,7 @@ fn faults(r: &Results) -> Faults {
         image_pull_failures: Count::from(f.image_pull_failures),
         image_pull_delayed_pods: Count::from(f.image_pull_delayed_pods),
         image_pull_delay_s: round6(f.image_pull_delay.as_micros() as f64 / 1e6),
-        ticks_skipped_with_restarted_pods: Count::from(frozen as u64),
+        ticks_skipped_with_restarted_pods: Count::from(r.timeline.skipped_with_restarted),
     }
 }
 

@@ -43,14 +43,18 @@ const LAYERS: &[(&str, &str)] = &[
         "diagnostic engine experiment outputs report scenario stats text",
     ),
     (
+        "prom",
+        "chart engine golden model outputs replay sim workload",
+    ),
+    (
         "fuzzing",
         "diagnostic engine golden kthena model outputs replay report scenario sim stats text \
          workload",
     ),
     (
         "cli",
-        "calibrate chart diagnostic engine experiment golden kthena model outputs plan replay report \
-         scenario sim stats text workload",
+        "calibrate chart diagnostic engine experiment golden kthena model outputs plan prom replay \
+         report scenario sim stats text workload",
     ),
 ];
 

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use proptest::prelude::*;
 
 use super::*;
+use crate::model::recorder::KeptRows;
 use crate::model::server::StepWork;
 use crate::scenario::{parse, Overrides};
 
@@ -42,6 +43,11 @@ fn scenario_text(
 
 /// Runs scenario `text` (policies resolve against `scenarios/`).
 fn run_text(text: &str, step_by_step: bool) -> Results {
+    run_rows(text, step_by_step).0
+}
+
+/// Runs scenario `text`, its rows kept.
+fn run_rows(text: &str, step_by_step: bool) -> (Results, KeptRows) {
     let base = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios");
     let scn = parse("prop.yaml", text, &base, &Overrides::default())
         .unwrap_or_else(|e| panic!("{e}\n{text}"));
@@ -53,7 +59,9 @@ fn run_text(text: &str, step_by_step: bool) -> Results {
         step_by_step,
         ..RunOptions::default()
     };
-    simulate(&scn.world, source, opts, &mut |_| {}).expect("run")
+    let mut rows = KeptRows::default();
+    let r = simulate(&scn.world, source, opts, &mut rows, &mut |_| {}).expect("run");
+    (r, rows)
 }
 
 proptest! {
@@ -96,15 +104,16 @@ fn coalesced_and_step_by_step_runs_agree() {
         20_000,
         None,
     );
-    let a = run_text(&text, false);
-    let b = run_text(&text, true);
+    let (a, a_rows) = run_rows(&text, false);
+    let (b, b_rows) = run_rows(&text, true);
     assert_eq!(
         (a.arrived, a.completed, a.failed(), a.in_flight),
         (b.arrived, b.completed, b.failed(), b.in_flight)
     );
     assert_eq!(a.e2e, b.e2e);
     assert_eq!(a.ttft, b.ttft);
-    assert_eq!(a.timeline, b.timeline);
+    assert_eq!(a_rows.timeline, b_rows.timeline);
+    assert_eq!(a_rows.latency, b_rows.latency);
 }
 
 /// Queueing theory check through the whole world: autoscaling off, `n` servers with
@@ -168,7 +177,14 @@ fn mg1_per_server(servers: u32, router: &str) -> Vec<(f64, f64)> {
         record_requests: true,
         ..RunOptions::default()
     };
-    let r = simulate(&scn.world, source, opts, &mut |_| {}).expect("run");
+    let r = simulate(
+        &scn.world,
+        source,
+        opts,
+        &mut KeptRows::default(),
+        &mut |_| {},
+    )
+    .expect("run");
     let lambda = lambda_total / f64::from(servers);
     let theory = lambda * es2 / (2.0 * (1.0 - lambda * es));
     let mut per_server: std::collections::BTreeMap<String, (f64, f64)> = Default::default();
@@ -243,24 +259,22 @@ fn a_restarted_pod_freezes_the_v0_4_engine_for_good() {
         "    faults: {crashes: {mtbf: 20m, restart: {constant: 30s}}}\n",
         "",
     );
-    let r = run(&text);
+    let (r, rows) = run_rows(&text, false);
     assert!(r.faults.crashes() >= 2, "{:?}", r.faults);
     assert_eq!(r.faults.crashes_by_serving.len(), 1);
     assert!(r.failed_crashed > 0);
-    let first = r
-        .timeline
-        .iter()
+    let first = (rows.timeline.iter())
         .position(|row| row.restarted > 0)
         .expect("a restarted pod is seen");
-    assert!(r.timeline[..first].iter().any(|row| !row.skip));
-    for row in &r.timeline[first..] {
+    assert!(rows.timeline[..first].iter().any(|row| !row.skip));
+    for row in &rows.timeline[first..] {
         let within = (row.min_replicas..=row.max_replicas).contains(&row.spec_replicas);
         if row.restarted > 0 && within {
             assert!(row.skip, "{row:?}");
             assert_eq!(row.reason_code, "terminating_pods", "{row:?}");
         }
     }
-    assert!(r.timeline.iter().any(|row| row.restarting > 0));
+    assert!(rows.timeline.iter().any(|row| row.restarting > 0));
     assert!(
         matches!(r.notable[0].1, Notable::FirstCrash(_)),
         "{:?}",
@@ -305,21 +319,15 @@ fn a_lost_node_fails_its_pods_until_eviction_then_its_groups_wait_for_capacity()
 #[test]
 fn during_a_registry_outage_no_new_server_gets_ready() {
     let serving = "    faults: {image_pull: {outages: [{from: 0s, to: 10h}]}}\n";
-    let r = run(&scenario(
-        2,
-        30,
-        80.0,
-        "../policies/chat-current.yaml",
-        serving,
-        "",
-    ));
-    assert!(r.timeline.iter().any(|row| row.spec_replicas > 4));
+    let text = scenario(2, 30, 80.0, "../policies/chat-current.yaml", serving, "");
+    let (r, rows) = run_rows(&text, false);
+    assert!(rows.timeline.iter().any(|row| row.spec_replicas > 4));
     assert!(
-        r.timeline.iter().all(|row| row.ready <= 4),
+        rows.timeline.iter().all(|row| row.ready <= 4),
         "only the initial servers"
     );
     assert!(r.faults.image_pull_failures > r.faults.image_pull_delayed_pods);
-    let late = r.timeline.last().expect("ticks");
+    let late = rows.timeline.last().expect("ticks");
     assert!(late.starting > 0, "{late:?}");
 }
 
@@ -377,7 +385,14 @@ fn run_with_rows(text: &str) -> Results {
         record_requests: true,
         ..RunOptions::default()
     };
-    simulate(&scn.world, workload, opts, &mut |_| {}).expect("run")
+    simulate(
+        &scn.world,
+        workload,
+        opts,
+        &mut KeptRows::default(),
+        &mut |_| {},
+    )
+    .expect("run")
 }
 
 /// With no think time, every request that ends is replaced at the same instant, before the
@@ -394,13 +409,13 @@ fn a_closed_loop_keeps_one_request_per_client_in_the_system() {
          input_tokens: {lognormal: {median: 300, p99: 3000}}\n        \
          output_tokens: {uniform: {min: 1, max: 400}}\n",
     );
-    let r = run_text(&text, false);
-    assert!(r.timeline.len() > 100);
-    for row in &r.timeline {
+    let (r, rows) = run_rows(&text, false);
+    assert!(rows.timeline.len() > 100);
+    for row in &rows.timeline {
         assert_eq!(row.running + row.waiting, 24, "{row:?}");
     }
-    assert!(r.timeline.iter().any(|row| row.spec_replicas > 1));
-    assert!(r.timeline.iter().any(|row| row.waiting > 0));
+    assert!(rows.timeline.iter().any(|row| row.spec_replicas > 1));
+    assert!(rows.timeline.iter().any(|row| row.waiting > 0));
     assert!(r.completed > 1_000, "{}", r.completed);
     assert_eq!(
         r.arrived,
@@ -495,8 +510,15 @@ fn a_closed_loop_of_requests_that_never_fit_stops_the_run() {
     let workload = (scn.workload)
         .build(scn.seed(), &scn.base_dir, scn.duration())
         .expect("workload");
-    let err =
-        simulate(&scn.world, workload, RunOptions::default(), &mut |_| {}).expect_err("stalled");
+    let opts = RunOptions::default();
+    let err = simulate(
+        &scn.world,
+        workload,
+        opts,
+        &mut KeptRows::default(),
+        &mut |_| {},
+    )
+    .expect_err("stalled");
     assert!(
         matches!(err, RunError::Stalled { at, sends: 3_001 } if at == SimTime::ZERO),
         "{err}"

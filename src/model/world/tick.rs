@@ -3,7 +3,7 @@
 //! ModelServings, whose controller then creates and removes servers. The tick's timeline
 //! rows pair what was read before each write with the spec after it.
 
-use super::{Event, World, CLASS_TICK};
+use super::{Event, World, CLASS_SCRAPE, CLASS_TICK};
 use crate::engine::Decision;
 use crate::model::autoscalers::router_targets;
 use crate::model::recorder::{timeline_row, TickTarget};
@@ -56,6 +56,26 @@ impl World<'_> {
         let next = self.now.saturating_add(self.spec.clock.sync_period);
         if next <= self.spec.clock.end() {
             self.queue.push(next, CLASS_TICK, Event::Tick);
+        }
+    }
+
+    /// Scrapes the cluster for `--openmetrics` and schedules the next scrape.
+    pub(super) fn scrape(&mut self) {
+        let waiting = self.dispatch.waiting() as u64;
+        if let Some(om) = self.recorder.openmetrics() {
+            om.scrape(
+                self.now,
+                &self.spec.clock,
+                &self.servings,
+                waiting,
+                &self.routed,
+            );
+        }
+        if let Some(interval) = self.scrape_interval {
+            let next = self.now.saturating_add(interval);
+            if next <= self.spec.clock.end() {
+                self.queue.push(next, CLASS_SCRAPE, Event::Scrape);
+            }
         }
     }
 
