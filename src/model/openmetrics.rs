@@ -262,18 +262,25 @@ fn render_labels(labels: &Labels) -> String {
             s.push(',');
         }
         s.push_str(k);
-        s.push_str("=\"");
-        for c in v.chars() {
-            match c {
-                '\\' => s.push_str("\\\\"),
-                '"' => s.push_str("\\\""),
-                '\n' => s.push_str("\\n"),
-                c => s.push(c),
-            }
-        }
-        s.push('"');
+        s.push('=');
+        push_quoted(&mut s, v);
     }
     s
+}
+
+/// Appends `value` in double quotes, escaped as a label value of the text format (and of a
+/// PromQL string) requires.
+pub fn push_quoted(s: &mut String, value: &str) {
+    s.push('"');
+    for c in value.chars() {
+        match c {
+            '\\' => s.push_str("\\\\"),
+            '"' => s.push_str("\\\""),
+            '\n' => s.push_str("\\n"),
+            c => s.push(c),
+        }
+    }
+    s.push('"');
 }
 
 /// `{labels,extra}`, or nothing for an empty set.

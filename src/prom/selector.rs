@@ -4,6 +4,8 @@
 use promql_parser::label::MatchOp;
 use promql_parser::parser::{parse, Expr};
 
+use crate::model::openmetrics::push_quoted;
+
 /// Label matchers, rendered as PromQL (`k="v"`, `k=~"re"`, …).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Selector {
@@ -67,16 +69,8 @@ fn op(op: &MatchOp) -> &'static str {
 }
 
 fn matcher(name: &str, op: &str, value: &str) -> String {
-    let mut s = format!("{name}{op}\"");
-    for c in value.chars() {
-        match c {
-            '\\' => s.push_str("\\\\"),
-            '"' => s.push_str("\\\""),
-            '\n' => s.push_str("\\n"),
-            c => s.push(c),
-        }
-    }
-    s.push('"');
+    let mut s = format!("{name}{op}");
+    push_quoted(&mut s, value);
     s
 }
 

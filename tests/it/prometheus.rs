@@ -161,6 +161,27 @@ fn window() -> [String; 4] {
     ]
 }
 
+/// `replay from-prometheus` of the run's own policy over the run's window into `out`; its
+/// stdout, once it succeeded.
+fn shadow_replay(prom: &Prometheus, out: &Path) -> String {
+    let done = kthena_sim()
+        .args(["replay", "from-prometheus", "--url", &prom.url])
+        .arg("--policy")
+        .arg(root().join("policies/chat-current.yaml"))
+        .args(window())
+        .arg("--out")
+        .arg(out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&done.stdout).into_owned();
+    assert!(
+        done.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&done.stderr)
+    );
+    stdout
+}
+
 /// The run's requests: (completion time s, prompt tokens, output tokens) of completed ones.
 fn completed(run: &Run) -> Vec<(f64, u32, u32)> {
     let mut r = csv::Reader::from_path(run.dir.join("out/requests.csv")).unwrap();
@@ -320,21 +341,7 @@ fn the_shadow_replay_of_the_runs_own_policy_agrees_on_every_tick() {
     let run = run();
     let prom = start(&run.openmetrics(), "shadow");
     let out = temp_dir("prometheus", "shadow-out").join("replay");
-    let done = kthena_sim()
-        .args(["replay", "from-prometheus", "--url", &prom.url])
-        .arg("--policy")
-        .arg(root().join("policies/chat-current.yaml"))
-        .args(window())
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&done.stdout);
-    assert!(
-        done.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    let stdout = shadow_replay(&prom, &out);
     assert!(
         stdout.contains("100.0 % agreement: 180 of 180 ticks") && stdout.contains(", 0 with stale"),
         "{stdout}"
@@ -399,21 +406,7 @@ fn stale_and_missing_metrics_are_reported() {
     );
     let prom = start(&file, "stale");
     let out = dir.join("replay");
-    let done = kthena_sim()
-        .args(["replay", "from-prometheus", "--url", &prom.url])
-        .arg("--policy")
-        .arg(root().join("policies/chat-current.yaml"))
-        .args(window())
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&done.stdout);
-    assert!(
-        done.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&done.stderr)
-    );
+    let stdout = shadow_replay(&prom, &out);
     assert!(!stdout.contains(", 0 with stale"), "{stdout}");
     let mut r = csv::Reader::from_path(out.join("shadow.csv")).unwrap();
     let h = r.headers().unwrap().clone();
