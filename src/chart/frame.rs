@@ -63,7 +63,10 @@ pub fn svg(
 }
 
 /// Draws a figure into an RGB buffer and encodes it as PNG (no time or text chunks, so the
-/// same figure always gives the same bytes).
+/// same figure always gives the same bytes). The rows keep the default adaptive filters and
+/// are deflated with `fdeflate` (`Compression::Fast`): files about twice zlib level 6's size,
+/// for a fifth of its time, which was most of a short run's (the decoded pixels, and the
+/// filtered rows, are those zlib would have compressed).
 pub fn png(
     size: (u32, u32),
     draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, Shift>) -> Result<(), ChartError>,
@@ -79,6 +82,7 @@ pub fn png(
     let mut encoder = png::Encoder::new(&mut out, w, h);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
+    encoder.set_compression(png::Compression::Fast);
     let mut writer = encoder.write_header()?;
     writer.write_image_data(&rgb)?;
     writer.finish()?;
@@ -333,6 +337,36 @@ mod tests {
         assert_eq!(num(-0.0001), "0");
         assert_eq!(duration(2700.0), "45 min");
         assert_eq!(duration(86400.0), "24 h");
+    }
+
+    /// The fast deflate loses nothing: the PNG decodes to the pixels drawn.
+    #[test]
+    fn png_decodes_to_the_pixels_drawn() {
+        let draw = |area: &DrawingArea<BitMapBackend<'_>, Shift>| {
+            area.fill(&WHITE)?;
+            let points = (0..120).map(|x| (x * 3, 20 + (x * x) % 80));
+            area.draw(&PathElement::new(
+                points.collect::<Vec<_>>(),
+                BLUE.stroke_width(2),
+            ))?;
+            area.draw(&Rectangle::new([(40, 30), (90, 70)], ORANGE.filled()))?;
+            Ok(())
+        };
+        let size = (360, 120);
+        let mut drawn = vec![0u8; 360 * 120 * 3];
+        {
+            let root = BitMapBackend::with_buffer(&mut drawn, size).into_drawing_area();
+            draw(&root).unwrap();
+            root.present().unwrap();
+        }
+        let bytes = png(size, draw).unwrap();
+        let mut reader = ::png::Decoder::new(std::io::Cursor::new(bytes))
+            .read_info()
+            .unwrap();
+        let mut decoded = vec![0u8; reader.output_buffer_size().unwrap()];
+        let info = reader.next_frame(&mut decoded).unwrap();
+        assert_eq!((info.width, info.height), size);
+        assert_eq!(decoded, drawn);
     }
 
     #[test]
