@@ -6,23 +6,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::support::{root, temp_dir};
 use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A fresh temporary folder for test `tag`.
-fn temp_dir(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!(
-        "kthena-sim-autoscalers-{tag}-{}",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
 
 fn timeline(out: &Path) -> Vec<BTreeMap<String, String>> {
     let mut r = csv::Reader::from_path(out.join("timeline.csv")).expect("timeline.csv");
@@ -61,7 +47,7 @@ fn kthena_sim(args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn the_four_autoscalers_compare_on_the_spike_in_one_command() {
-    let dir = temp_dir("spike");
+    let dir = temp_dir("autoscalers", "spike");
     let out = dir.join("out");
     let out_s = out.display().to_string();
     let (code, _, err) = kthena_sim(&[
@@ -157,7 +143,7 @@ fn copy_policy(dir: &Path, name: &str) {
 /// Runs the burst scenario with `policy` and checks the serving went to zero in the quiet
 /// period and back for the second burst, whose first requests waited for a cold start.
 fn scales_to_zero_and_back(policy: &str, tag: &str) -> Vec<BTreeMap<String, String>> {
-    let dir = temp_dir(tag);
+    let dir = temp_dir("autoscalers", tag);
     copy_policy(&dir, policy);
     let scenario = burst_scenario(&dir, &[policy], 1, 15);
     let out = dir.join("out");
@@ -238,7 +224,7 @@ fn the_kpa_scales_to_zero_after_its_grace_period_and_back_through_the_activator(
 
 #[test]
 fn a_kthena_policy_with_min_replicas_zero_on_pod_metrics_is_warned_about() {
-    let dir = temp_dir("kthena-zero");
+    let dir = temp_dir("autoscalers", "kthena-zero");
     let text = std::fs::read_to_string(root().join("policies/autoscalers/kthena.yaml"))
         .expect("policy")
         .replace("minReplicas: 1", "minReplicas: 0");
@@ -258,7 +244,7 @@ fn a_kthena_policy_with_min_replicas_zero_on_pod_metrics_is_warned_about() {
 /// must `validate` of the manifest alone when the problem is the manifest's (`manifest`),
 /// not one of the simulated world.
 fn refused(tag: &str, manifest: &str, field: &str, expect: &str, in_manifest: bool) {
-    let dir = temp_dir(tag);
+    let dir = temp_dir("autoscalers", tag);
     let bad = dir.join("bad.yaml");
     std::fs::write(&bad, manifest).expect("write");
     let scenario = burst_scenario(&dir, &["bad.yaml"], 1, 2);
@@ -406,7 +392,7 @@ fn bad_knative_services_exit_2_with_their_field_path() {
 
 #[test]
 fn runs_with_the_other_autoscalers_are_deterministic() {
-    let dir = temp_dir("determinism");
+    let dir = temp_dir("autoscalers", "determinism");
     for p in ["kpa-zero.yaml", "keda-zero.yaml", "hpa.yaml"] {
         copy_policy(&dir, p);
     }
@@ -445,7 +431,7 @@ fn runs_with_the_other_autoscalers_are_deterministic() {
 
 #[test]
 fn two_autoscalers_on_one_serving_and_a_resized_kpa_start_are_warned_about() {
-    let dir = temp_dir("warnings");
+    let dir = temp_dir("autoscalers", "warnings");
     for p in ["kthena.yaml", "hpa.yaml", "kpa.yaml"] {
         copy_policy(&dir, p);
     }

@@ -4,13 +4,9 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
+use super::support::kthena_sim;
 
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/calibrate");
-
-fn kthena_sim() -> Command {
-    Command::cargo_bin("kthena-sim").expect("binary")
-}
 
 /// The first `rows` data rows of the Qwen3-32B table (1024-token prompts, 128-token
 /// outputs, concurrency 8 to 128), as a file in `dir`.

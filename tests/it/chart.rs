@@ -2,9 +2,9 @@
 //! byte; the PNGs decode at the size the SVGs declare; the charts do not depend on
 //! `--requests`; a folder without the charts' inputs is refused.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
+use super::support::{kthena_sim, temp_dir};
 use predicates::str::contains;
 
 const CHARTS: [&str; 8] = [
@@ -17,17 +17,6 @@ const CHARTS: [&str; 8] = [
     "cost.svg",
     "cost.png",
 ];
-
-fn kthena_sim() -> Command {
-    Command::cargo_bin("kthena-sim").expect("binary built")
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kthena-sim-chart-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
 
 /// Runs a scenario of the examples for ten simulated minutes into `out`.
 fn run(scenario: &str, out: &Path, extra: &[&str]) {
@@ -64,7 +53,7 @@ fn svg_size(svg: &[u8]) -> (u32, u32) {
 
 #[test]
 fn chart_draws_a_finished_runs_charts_again_byte_for_byte() {
-    let dir = temp_dir("again");
+    let dir = temp_dir("chart", "again");
     for scenario in ["spike.yaml", "disaggregated.yaml"] {
         let out = dir.join(scenario);
         run(scenario, &out, &[]);
@@ -84,7 +73,7 @@ fn chart_draws_a_finished_runs_charts_again_byte_for_byte() {
 
 #[test]
 fn pngs_decode_at_the_size_of_their_svgs() {
-    let out = temp_dir("png");
+    let out = temp_dir("chart", "png");
     run("heterogeneous-gpu-cpu.yaml", &out, &[]);
     for pair in CHARTS.chunks(2) {
         let svg = std::fs::read(out.join(pair[0])).expect("svg");
@@ -106,7 +95,7 @@ fn pngs_decode_at_the_size_of_their_svgs() {
 
 #[test]
 fn charts_do_not_depend_on_the_requests_file() {
-    let dir = temp_dir("requests");
+    let dir = temp_dir("chart", "requests");
     let (with, without) = (dir.join("with"), dir.join("without"));
     run("spike.yaml", &with, &["--requests"]);
     run("spike.yaml", &without, &[]);
@@ -116,7 +105,7 @@ fn charts_do_not_depend_on_the_requests_file() {
 
 #[test]
 fn a_folder_without_the_charts_inputs_is_refused() {
-    let out = temp_dir("missing");
+    let out = temp_dir("chart", "missing");
     run("spike.yaml", &out, &[]);
     std::fs::remove_file(out.join("latency.csv")).expect("remove");
     kthena_sim()
@@ -129,7 +118,7 @@ fn a_folder_without_the_charts_inputs_is_refused() {
 
 #[test]
 fn chart_redraws_a_comparison_folder_and_says_what_it_drew() {
-    let out = temp_dir("comparison");
+    let out = temp_dir("chart", "comparison");
     let scenario = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/spike.yaml");
     kthena_sim()
         .arg("compare")
@@ -181,7 +170,7 @@ fn chart_redraws_a_comparison_folder_and_says_what_it_drew() {
 
 #[test]
 fn a_folder_that_is_no_output_is_named_as_such() {
-    let out = temp_dir("not-output");
+    let out = temp_dir("chart", "not-output");
     std::fs::write(out.join("notes.txt"), "hello").expect("write");
     kthena_sim()
         .arg("chart")

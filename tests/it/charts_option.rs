@@ -4,26 +4,10 @@
 //! files do not depend on the choice, and the pages link only to charts that exist.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
-
+use super::support::{kthena_sim, root, temp_dir};
 use crate::compare::tree;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn kthena_sim() -> Command {
-    Command::cargo_bin("kthena-sim").expect("binary built")
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kthena-sim-charts-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
 
 /// A small comparison (two variants, two replications, ten minutes) into `out`.
 fn compare(out: &Path, charts: &[&str]) {
@@ -82,7 +66,7 @@ fn links_exist(files: &BTreeMap<String, Vec<u8>>) -> usize {
 
 #[test]
 fn by_default_a_comparison_draws_its_own_figures_and_no_variants_charts() {
-    let out = temp_dir("summary").join("out");
+    let out = temp_dir("charts", "summary").join("out");
     compare(&out, &[]);
     let files = tree(&out);
     let drawn = charts(&files);
@@ -111,7 +95,7 @@ fn by_default_a_comparison_draws_its_own_figures_and_no_variants_charts() {
 
 #[test]
 fn all_draws_every_folders_charts_as_chart_draws_them_later() {
-    let dir = temp_dir("all");
+    let dir = temp_dir("charts", "all");
     let (all, summary) = (dir.join("all"), dir.join("summary"));
     compare(&all, &["--charts", "all"]);
     compare(&summary, &["--charts", "summary"]);
@@ -154,7 +138,7 @@ fn all_draws_every_folders_charts_as_chart_draws_them_later() {
 
 #[test]
 fn none_draws_no_chart_and_links_none() {
-    let dir = temp_dir("none");
+    let dir = temp_dir("charts", "none");
     let (none, summary) = (dir.join("none"), dir.join("summary"));
     compare(&none, &["--charts", "none"]);
     compare(&summary, &[]);
@@ -173,7 +157,7 @@ fn none_draws_no_chart_and_links_none() {
 
 #[test]
 fn run_writes_no_chart_with_none_and_the_median_only_with_replications() {
-    let dir = temp_dir("run");
+    let dir = temp_dir("charts", "run");
     let scenario = root().join("scenarios/spike.yaml");
     let run = |out: &Path, extra: &[&str]| {
         kthena_sim()

@@ -3,25 +3,10 @@
 //! first variant apply to all; `sweep merge` refuses options it would ignore; a failure to
 //! write is the machine's (exit 3), not the input's.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
+use super::support::{kthena_sim, root, temp_dir};
 use predicates::str::contains;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn kthena_sim() -> Command {
-    Command::cargo_bin("kthena-sim").expect("binary built")
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kthena-sim-cli-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
 
 const SHARED: [&str; 13] = [
     "--out",
@@ -75,7 +60,7 @@ fn summary(dir: &Path) -> serde_json::Value {
 
 #[test]
 fn a_setting_before_the_first_variant_applies_to_every_variant() {
-    let dir = temp_dir("common-set");
+    let dir = temp_dir("cli", "common-set");
     kthena_sim()
         .arg("compare")
         .arg(root().join("scenarios/spike.yaml"))
@@ -102,7 +87,7 @@ fn a_setting_before_the_first_variant_applies_to_every_variant() {
 
 #[test]
 fn compare_sweep_and_plan_take_a_trace_and_a_seed_like_run() {
-    let dir = temp_dir("trace");
+    let dir = temp_dir("cli", "trace");
     let trace = root().join("traces/spike-30m.csv");
     let scenario = root().join("scenarios/spike.yaml");
     kthena_sim()
@@ -151,7 +136,7 @@ fn compare_sweep_and_plan_take_a_trace_and_a_seed_like_run() {
 
 #[test]
 fn a_mapped_csv_trace_format_is_read_from_the_command_line() {
-    let dir = temp_dir("csv-format");
+    let dir = temp_dir("cli", "csv-format");
     let trace = dir.join("trace.csv");
     std::fs::write(&trace, "t;p;c\n0.5;100;20\n1.0;200;30\n2.0;150;10\n").expect("trace");
     kthena_sim()
@@ -181,7 +166,7 @@ fn a_mapped_csv_trace_format_is_read_from_the_command_line() {
 
 #[test]
 fn an_output_that_cannot_be_written_exits_3() {
-    let dir = temp_dir("environment");
+    let dir = temp_dir("cli", "environment");
     // A file where the JUnit file's folder would have to be.
     std::fs::write(dir.join("blocker"), "a file").expect("file");
     kthena_sim()

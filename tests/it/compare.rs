@@ -4,22 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn kthena_sim() -> Command {
-    Command::cargo_bin("kthena-sim").expect("binary built")
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kthena-sim-compare-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
+use super::support::{kthena_sim, root, temp_dir};
 
 /// Every file under `dir`, by relative path (also used by the other folder comparisons).
 pub(crate) fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
@@ -66,7 +51,7 @@ fn compare(out: &Path, jobs: &str, extra: &[&str]) -> std::process::Output {
 
 #[test]
 fn compare_gives_identical_results_with_one_thread_and_with_two() {
-    let dir = temp_dir("threads");
+    let dir = temp_dir("compare", "threads");
     let (one, two) = (dir.join("one"), dir.join("two"));
     let o = compare(&one, "1", &[]);
     assert_eq!(
@@ -118,7 +103,7 @@ fn compare_gives_identical_results_with_one_thread_and_with_two() {
 
 #[test]
 fn a_failed_assertion_fails_the_comparison_and_the_junit_says_which() {
-    let dir = temp_dir("junit");
+    let dir = temp_dir("compare", "junit");
     let junit = dir.join("junit.xml");
     let md = dir.join("summary.md");
     let o = kthena_sim()
@@ -198,7 +183,7 @@ fn a_failed_assertion_fails_the_comparison_and_the_junit_says_which() {
 
 #[test]
 fn sweep_shards_merge_into_the_whole_sweep() {
-    let dir = temp_dir("sweep");
+    let dir = temp_dir("compare", "sweep");
     let sweep = |out: &Path, shard: Option<&str>| {
         let mut c = kthena_sim();
         c.arg("sweep")

@@ -9,13 +9,10 @@
 //! before it in the same file (`docs/engine.md §7.6, §10.1`, or a citation wrapped onto the next
 //! comment line).
 
+use super::support::root;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The section numbers of a page: the headings outside code blocks whose text starts with
 /// `N.` or `N.M.` (any depth).

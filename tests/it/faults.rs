@@ -4,12 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use super::support::root;
 use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Runs `scenarios/<name>.yaml` into a fresh folder; returns the folder.
 fn run(name: &str, tag: &str, extra: &[&str]) -> PathBuf {

@@ -2,21 +2,11 @@
 //! status 130, says so in one line, and leaves no partial results — no output folder, no
 //! temporary folder beside it, and a previous run's folder exactly as it was.
 
+use super::support::{root, temp_dir};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kthena-sim-int-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
 
 /// A day at 50 requests/s: far longer than the moment the test waits before the signal.
 fn start_long_run(out: &Path) -> Child {
@@ -81,7 +71,7 @@ fn assert_clean_stop(code: Option<i32>, stderr: &str) {
 
 #[test]
 fn ctrl_c_leaves_no_output_folder() {
-    let dir = temp_dir("fresh");
+    let dir = temp_dir("int", "fresh");
     let out = dir.join("out");
     let (code, stderr) = interrupt(start_long_run(&out), "INT");
     assert_clean_stop(code, &stderr);
@@ -92,7 +82,7 @@ fn ctrl_c_leaves_no_output_folder() {
 
 #[test]
 fn sigterm_keeps_the_previous_results_whole() {
-    let dir = temp_dir("previous");
+    let dir = temp_dir("int", "previous");
     let out = dir.join("out");
     let first = Command::new(env!("CARGO_BIN_EXE_kthena-sim"))
         .arg("run")
@@ -111,7 +101,7 @@ fn sigterm_keeps_the_previous_results_whole() {
 
 #[test]
 fn ctrl_c_during_trace_gen_leaves_no_partial_trace() {
-    let dir = temp_dir("trace");
+    let dir = temp_dir("int", "trace");
     let out = dir.join("week.csv");
     let child = Command::new(env!("CARGO_BIN_EXE_kthena-sim"))
         .args(["trace", "gen"])

@@ -5,25 +5,10 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
+use super::support::{kthena_sim, root, temp_dir};
 
 fn fixture(name: &str) -> PathBuf {
     root().join("tests/fixtures/kubectl").join(name)
-}
-
-fn kthena_sim() -> Command {
-    Command::cargo_bin("kthena-sim").expect("binary built")
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kthena-sim-kubectl-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
 }
 
 #[test]
@@ -107,7 +92,7 @@ fn data(out: &Path) -> Vec<(String, Vec<u8>)> {
 
 #[test]
 fn a_kubectl_list_runs_as_the_manifests_it_holds() {
-    let dir = temp_dir("list-run");
+    let dir = temp_dir("kubectl", "list-run");
     let plain = run_spike(
         &dir,
         "plain",
@@ -145,7 +130,7 @@ fn a_kubectl_list_runs_as_the_manifests_it_holds() {
 
 #[test]
 fn a_problem_in_a_list_item_names_the_item_and_its_line() {
-    let dir = temp_dir("list-bad");
+    let dir = temp_dir("kubectl", "list-bad");
     let text = std::fs::read_to_string(fixture("chat-v0.4-list.yaml")).unwrap();
     let bad = text.replace("      maxReplicas: 16\n", "      maxReplicas: -3\n");
     assert_ne!(bad, text);

@@ -9,11 +9,8 @@ use std::process::{Command, Stdio};
 use serde::Deserialize;
 use serde_json::{json, Value};
 
+use super::support::root;
 use crate::compare::tree;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 fn example_dir() -> PathBuf {
     root().join("examples/kubernetes")

@@ -6,25 +6,15 @@
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use super::support::{root, temp_dir};
 use assert_cmd::Command;
 use serde_json::Value;
 
 /// Short runs keep the test quick; the example's SLOs hold at this length too.
 const DURATION: &str = "20m";
 
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn example() -> PathBuf {
     root().join("scenarios/plan-steady.yaml")
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kthena-sim-plan-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
 }
 
 fn kthena_sim(args: &[&str]) -> Output {
@@ -84,7 +74,7 @@ fn rerun(out: &Path, settings: &[String]) -> Value {
 
 #[test]
 fn plan_finds_a_cheaper_configuration_that_really_meets_the_slos() {
-    let dir = temp_dir("example");
+    let dir = temp_dir("plan", "example");
     let out = dir.join("plan");
     let o = plan(&example(), &out, &["--jobs", "2"]);
     let stdout = String::from_utf8_lossy(&o.stdout);
@@ -149,7 +139,7 @@ fn plan_finds_a_cheaper_configuration_that_really_meets_the_slos() {
 
 #[test]
 fn plan_results_do_not_depend_on_the_thread_count() {
-    let dir = temp_dir("threads");
+    let dir = temp_dir("plan", "threads");
     let (a, b) = (dir.join("one"), dir.join("two"));
     assert_eq!(
         plan(&example(), &a, &["--jobs", "1"]).status.code(),
@@ -187,7 +177,7 @@ fn variant_of_example(dir: &Path, name: &str, plan: &str, assertions: Option<&st
 
 #[test]
 fn when_nothing_meets_plan_exits_1_and_names_the_closest() {
-    let dir = temp_dir("none");
+    let dir = temp_dir("plan", "none");
     let scenario = variant_of_example(
         &dir,
         "impossible",
@@ -213,7 +203,7 @@ fn when_nothing_meets_plan_exits_1_and_names_the_closest() {
 
 #[test]
 fn bad_plan_sections_exit_2_with_field_paths() {
-    let dir = temp_dir("bad");
+    let dir = temp_dir("plan", "bad");
     let cases = [
         (
             "plan:\n  max_runs: 0\n  dimensions:\n    - {key: binding.maxReplicas, range: {min: 4, max: 8, step: 0}}\n    - {key: binding.minReplicas, values: [3, 1], monotone: cost_increasing}\n",

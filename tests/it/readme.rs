@@ -5,13 +5,10 @@
 //! are not commands to copy as they are, and are left out. `validate` of the README's invalid
 //! example exits 2 with its problems, as the README says.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use super::support::root;
 use assert_cmd::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Splits a shell line into words: spaces separate, single and double quotes group.
 fn words(line: &str) -> Vec<String> {

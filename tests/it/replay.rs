@@ -2,15 +2,11 @@
 
 use std::path::PathBuf;
 
-use assert_cmd::Command;
+use super::support::kthena_sim;
 use serde_json::Value;
 
 fn example() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/replay/unready-pod.jsonl")
-}
-
-fn kthena_sim() -> Command {
-    Command::cargo_bin("kthena-sim").expect("binary built")
 }
 
 fn temp_file(name: &str, contents: &str) -> PathBuf {

@@ -3,28 +3,13 @@
 //! gives the difference with its interval; `plan` returns only a winner that meets every
 //! assertion in every replication; and the surprises of paths and defaults are gone.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use assert_cmd::Command;
+use super::support::{kthena_sim, root, temp_dir};
 use kthena_sim::experiment::{run_all, Variant};
 use kthena_sim::model::world::RunOptions;
 use kthena_sim::scenario::Overrides;
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn kthena_sim() -> Command {
-    Command::cargo_bin("kthena-sim").expect("binary built")
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kthena-sim-reps-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
 
 fn json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).unwrap_or_else(|e| panic!("{path:?}: {e}")))
@@ -44,7 +29,7 @@ type Trial = ((f64, f64), (f64, f64), f64);
 /// 120) and for the mean end-to-end latency (true mean: the mean of all 5000 runs).
 #[test]
 fn the_95_percent_interval_covers_the_true_mean_about_95_percent_of_the_time() {
-    let dir = temp_dir("coverage");
+    let dir = temp_dir("reps", "coverage");
     let path = dir.join("poisson.yaml");
     std::fs::write(&path, POISSON).expect("scenario");
     let variant = Variant {
@@ -98,7 +83,7 @@ fn the_95_percent_interval_covers_the_true_mean_about_95_percent_of_the_time() {
 /// the same within the noise; 16 or 8 servers at most is a real difference.
 #[test]
 fn a_comparison_tells_noise_from_a_difference() {
-    let out = temp_dir("spike").join("out");
+    let out = temp_dir("reps", "spike").join("out");
     kthena_sim()
         .arg("compare")
         .arg(root().join("scenarios/spike.yaml"))
@@ -172,7 +157,7 @@ fn a_comparison_tells_noise_from_a_difference() {
 /// of it with `--replications 5` passes them all.
 #[test]
 fn the_plans_winner_meets_every_assertion_in_every_replication() {
-    let dir = temp_dir("plan");
+    let dir = temp_dir("reps", "plan");
     let out = dir.join("plan");
     let o = kthena_sim()
         .arg("plan")
@@ -222,7 +207,7 @@ fn the_plans_winner_meets_every_assertion_in_every_replication() {
 
 #[test]
 fn a_trace_runs_for_its_span_unless_a_duration_is_given() {
-    let dir = temp_dir("span");
+    let dir = temp_dir("reps", "span");
     let o = kthena_sim()
         .arg("run")
         .arg(root().join("scenarios/steady.yaml"))
@@ -246,7 +231,7 @@ fn a_trace_runs_for_its_span_unless_a_duration_is_given() {
 
 #[test]
 fn variants_on_two_engine_versions_get_an_engine_column() {
-    let dir = temp_dir("engines");
+    let dir = temp_dir("reps", "engines");
     let out = dir.join("out");
     kthena_sim()
         .current_dir(root())
@@ -271,7 +256,7 @@ fn variants_on_two_engine_versions_get_an_engine_column() {
 
 #[test]
 fn sweep_merge_refuses_a_missing_shard_by_name() {
-    let dir = temp_dir("merge");
+    let dir = temp_dir("reps", "merge");
     let shard = dir.join("shard-1");
     kthena_sim()
         .arg("sweep")

@@ -5,24 +5,8 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
+use super::support::{kthena_sim, root, temp_dir};
 use serde_json::Value;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn kthena_sim() -> Command {
-    Command::cargo_bin("kthena-sim").expect("binary built")
-}
-
-/// A fresh, empty temporary folder for one test.
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kthena-sim-run-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
 
 fn run(scenario: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
     kthena_sim()
@@ -63,7 +47,7 @@ fn timeline(out: &Path) -> Vec<BTreeMap<String, String>> {
 
 #[test]
 fn every_example_scenario_runs_and_conserves_requests() {
-    let dir = temp_dir("examples");
+    let dir = temp_dir("run", "examples");
     let mut ran = 0;
     for entry in std::fs::read_dir(root().join("scenarios")).unwrap() {
         let path = entry.unwrap().path();
@@ -100,7 +84,7 @@ fn every_example_scenario_runs_and_conserves_requests() {
 
 #[test]
 fn same_scenario_and_seed_give_byte_identical_outputs() {
-    let dir = temp_dir("determinism");
+    let dir = temp_dir("run", "determinism");
     let scenario = root().join("scenarios/spike.yaml");
     let (a, b) = (dir.join("a"), dir.join("b"));
     run(&scenario, &a, &["--requests"]);
@@ -137,7 +121,7 @@ fn same_scenario_and_seed_give_byte_identical_outputs() {
 
 #[test]
 fn the_engine_log_replays_to_every_decision_for_both_versions_and_all_modes() {
-    let dir = temp_dir("engine-log");
+    let dir = temp_dir("run", "engine-log");
     let cases = [
         ("spike", "v0.4", "30m"),
         ("spike", "head", "30m"),
@@ -198,7 +182,7 @@ fn the_engine_log_replays_to_every_decision_for_both_versions_and_all_modes() {
 
 #[test]
 fn on_the_spike_v04_skips_ticks_while_new_pods_start_and_head_does_not() {
-    let dir = temp_dir("spike");
+    let dir = temp_dir("run", "spike");
     let mut starting_ticks = BTreeMap::new();
     for engine in ["v0.4", "head"] {
         let out = dir.join(engine);
@@ -242,7 +226,7 @@ fn variant(dir: &Path, name: &str, from: &str, to: &str) -> PathBuf {
 
 #[test]
 fn bad_scenarios_give_exit_2_one_line_each_and_write_nothing() {
-    let dir = temp_dir("bad");
+    let dir = temp_dir("run", "bad");
     let cases = [
         ("unknown-key", "seed: 1\n", "seed: 1\nsede: 2\n", "unknown field `sede`"),
         ("wrong-type", "seed: 1\n", "seed: one\n", "seed: invalid type"),
@@ -276,7 +260,7 @@ fn bad_scenarios_give_exit_2_one_line_each_and_write_nothing() {
 
 #[test]
 fn a_policy_scraping_a_metric_the_pods_do_not_expose_is_warned_about_and_never_scales() {
-    let dir = temp_dir("metric");
+    let dir = temp_dir("run", "metric");
     let policy = std::fs::read_to_string(root().join("policies/chat-running-current.yaml"))
         .unwrap()
         .replace(
@@ -354,7 +338,7 @@ fn schema_describes_the_scenario_file() {
 
 #[test]
 fn a_policy_change_resets_the_engine_state_of_the_changed_policy() {
-    let dir = temp_dir("rollout");
+    let dir = temp_dir("run", "rollout");
     let changed = std::fs::read_to_string(root().join("policies/chat-running-current.yaml"))
         .unwrap()
         .replace("targetValue: 24", "targetValue: 12");
@@ -434,7 +418,7 @@ fn a_policy_change_resets_the_engine_state_of_the_changed_policy() {
 /// count: the two runs must agree tick by tick until their inputs first part.
 #[test]
 fn a_prometheus_metric_and_the_equivalent_pod_metric_decide_alike_where_kthena_says_so() {
-    let dir = temp_dir("prometheus");
+    let dir = temp_dir("run", "prometheus");
     let prom = dir.join("prom");
     run(&root().join("scenarios/prometheus-source.yaml"), &prom, &[]);
     let pod_scenario = std::fs::read_to_string(root().join("scenarios/prometheus-source.yaml"))
@@ -502,7 +486,7 @@ fn a_prometheus_metric_and_the_equivalent_pod_metric_decide_alike_where_kthena_s
 /// slower, and the requests they serve miss the SLO; the per-ModelServing summary shows it.
 #[test]
 fn the_cheapest_first_split_misses_the_slo_on_the_slow_type() {
-    let out = temp_dir("weakness").join("out");
+    let out = temp_dir("run", "weakness").join("out");
     let o = run(
         &root().join("scenarios/heterogeneous-gpu-cpu.yaml"),
         &out,
@@ -544,7 +528,7 @@ fn the_cheapest_first_split_misses_the_slo_on_the_slow_type() {
 
 #[test]
 fn bad_prometheus_queries_roles_and_ratios_are_refused() {
-    let dir = temp_dir("bad-pd");
+    let dir = temp_dir("run", "bad-pd");
     let pd = std::fs::read_to_string(root().join("examples/manifests/current/disaggregated.yaml"))
         .unwrap();
     let scenario = std::fs::read_to_string(root().join("scenarios/disaggregated.yaml")).unwrap();
@@ -600,7 +584,7 @@ fn bad_prometheus_queries_roles_and_ratios_are_refused() {
 /// scales up in stable mode: every recommendation is held at the current total.
 #[test]
 fn a_heterogeneous_scale_up_window_holds_the_fleet() {
-    let dir = temp_dir("hetero-window");
+    let dir = temp_dir("run", "hetero-window");
     let policy = std::fs::read_to_string(root().join("policies/a100-h100-current.yaml"))
         .unwrap()
         .replace("stabilizationWindow: 0s", "stabilizationWindow: 30s");
@@ -642,7 +626,7 @@ fn a_heterogeneous_scale_up_window_holds_the_fleet() {
 
 #[test]
 fn a_folder_that_is_not_results_is_kept_unless_forced() {
-    let dir = temp_dir("force");
+    let dir = temp_dir("run", "force");
     let notes = dir.join("notes");
     std::fs::create_dir_all(&notes).unwrap();
     std::fs::write(notes.join("plan.txt"), "keep me").unwrap();
@@ -682,7 +666,7 @@ fn a_folder_that_is_not_results_is_kept_unless_forced() {
 
 #[test]
 fn a_scenario_without_policies_runs_and_writes_every_file_with_its_header() {
-    let dir = temp_dir("no-policies");
+    let dir = temp_dir("run", "no-policies");
     let text = std::fs::read_to_string(root().join("scenarios/steady.yaml"))
         .expect("steady.yaml")
         .lines()
@@ -751,7 +735,7 @@ fn every_documented_summary_metric_resolves_on_a_real_summary() {
         );
     }
     assert!(names.len() > 60, "{names:?}");
-    let out = temp_dir("documented").join("out");
+    let out = temp_dir("run", "documented").join("out");
     let o = run(
         &root().join("scenarios/steady.yaml"),
         &out,

@@ -4,22 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn kthena_sim() -> Command {
-    Command::cargo_bin("kthena-sim").expect("binary built")
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kthena-sim-init-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
+use super::support::{kthena_sim, root, temp_dir};
 
 fn yaml_files(dir: &Path) -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -33,7 +18,7 @@ fn yaml_files(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn the_starter_of_every_shipped_manifest_runs() {
-    let dir = temp_dir("all");
+    let dir = temp_dir("init", "all");
     let mut manifests = yaml_files(&root().join("policies"));
     for sub in [
         "examples/manifests/v0.4",
@@ -112,7 +97,7 @@ fn a_model_serving_manifest_gives_the_serving_and_its_file() {
 
 #[test]
 fn invalid_manifests_and_existing_outputs_are_refused() {
-    let dir = temp_dir("bad");
+    let dir = temp_dir("init", "bad");
     let guide = root().join("examples/manifests/v0.4/guide-example-as-written.yaml");
     let out = kthena_sim()
         .current_dir(&dir)

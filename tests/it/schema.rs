@@ -11,14 +11,11 @@ use std::path::{Path, PathBuf};
 use assert_cmd::Command;
 use serde_json::{json, Value};
 
+use super::support::root;
 use kthena_sim::engine::EngineVersion;
 use kthena_sim::model::presets::PRESETS;
 use kthena_sim::model::router::RouterPolicy;
 use kthena_sim::workload::TraceFormat;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The schema as the binary prints it.
 fn schema() -> Value {

@@ -5,21 +5,10 @@
 //! names the Kthena revision behind each engine version. The subcommands are read from
 //! `--help`, so that a new one is checked without editing this file.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command as Process;
 
-use assert_cmd::Command;
-
-fn kthena_sim() -> Command {
-    Command::cargo_bin("kthena-sim").expect("binary built")
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kthena-sim-shell-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
+use super::support::{kthena_sim, temp_dir};
 
 fn stdout(args: &[&str]) -> String {
     let out = kthena_sim().args(args).output().expect("runs");
@@ -83,7 +72,7 @@ fn bash_complete(script: &Path, words: &[&str]) -> Vec<String> {
 
 #[test]
 fn the_bash_script_loads_and_completes_every_subcommand() {
-    let dir = temp_dir("bash");
+    let dir = temp_dir("shell", "bash");
     let script = dir.join("kthena-sim.bash");
     std::fs::write(&script, stdout(&["completions", "bash"])).expect("write");
 
@@ -247,7 +236,7 @@ fn the_man_page_renders_and_lists_every_subcommand() {
         );
     }
 
-    let dir = temp_dir("man");
+    let dir = temp_dir("shell", "man");
     let file = dir.join("kthena-sim.1");
     std::fs::write(&file, &roff).expect("write");
     match rendered(&file) {
@@ -268,7 +257,7 @@ fn the_man_page_renders_and_lists_every_subcommand() {
 
 #[test]
 fn manpage_out_writes_a_page_per_subcommand_beside_other_pages() {
-    let dir = temp_dir("man-out");
+    let dir = temp_dir("shell", "man-out");
     std::fs::write(dir.join("other.1"), "not ours").expect("write");
     kthena_sim()
         .args(["manpage", "--out"])

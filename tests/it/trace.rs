@@ -4,22 +4,11 @@
 
 use std::path::PathBuf;
 
-use assert_cmd::Command;
+use super::support::{kthena_sim, temp_dir};
 use serde_json::Value;
-
-fn kthena_sim() -> Command {
-    Command::cargo_bin("kthena-sim").expect("binary built")
-}
 
 fn azure() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("traces/azure-llm-2023-code.csv")
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kthena-sim-trace-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
 }
 
 /// numpy's default percentile of sorted values, written out independently.
@@ -96,7 +85,7 @@ fn stats_of_the_azure_code_trace_match_an_independent_count() {
 
 #[test]
 fn convert_then_stats_keeps_every_request() {
-    let dir = temp_dir("convert");
+    let dir = temp_dir("trace", "convert");
     let out = dir.join("azure-generic.csv");
     kthena_sim()
         .args(["trace", "convert"])
@@ -128,7 +117,7 @@ const CHANGED: &str = "changed 1 row: 0 prompt tokens read as 1 (a request has a
 
 #[test]
 fn stats_and_convert_say_which_rows_they_skipped_or_changed_and_why() {
-    let dir = temp_dir("skipped");
+    let dir = temp_dir("trace", "skipped");
     let trace = dir.join("burstgpt.csv");
     std::fs::write(&trace, BURSTGPT).unwrap();
     let s = stats_json(&trace);
@@ -216,7 +205,7 @@ fn stats_and_convert_say_which_rows_they_skipped_or_changed_and_why() {
 
 #[test]
 fn a_run_says_which_trace_rows_it_skipped_and_its_report_describes_the_workload() {
-    let dir = temp_dir("run-skipped");
+    let dir = temp_dir("trace", "run-skipped");
     let trace = dir.join("burstgpt.csv");
     std::fs::write(&trace, BURSTGPT).unwrap();
     let out = dir.join("out");
@@ -252,7 +241,7 @@ fn a_run_says_which_trace_rows_it_skipped_and_its_report_describes_the_workload(
 
 #[test]
 fn gen_writes_the_scenario_workload_deterministically() {
-    let dir = temp_dir("gen");
+    let dir = temp_dir("trace", "gen");
     let scenario = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/spike.yaml");
     let (a, b) = (dir.join("a.csv"), dir.join("b.csv"));
     for p in [&a, &b] {
@@ -274,7 +263,7 @@ fn gen_writes_the_scenario_workload_deterministically() {
 
 #[test]
 fn malformed_traces_give_exit_2_with_file_and_row() {
-    let dir = temp_dir("bad");
+    let dir = temp_dir("trace", "bad");
     let header = "TIMESTAMP,ContextTokens,GeneratedTokens\n";
     let cases: [(&str, Vec<u8>, &str); 6] = [
         (

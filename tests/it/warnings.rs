@@ -5,22 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn kthena_sim() -> Command {
-    Command::cargo_bin("kthena-sim").expect("binary built")
-}
-
-fn temp_dir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kthena-sim-warn-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("temp dir");
-    d
-}
+use super::support::{kthena_sim, root, temp_dir};
 
 fn policy(name: &str) -> String {
     std::fs::read_to_string(root().join("policies").join(name)).expect("policy")
@@ -128,7 +113,7 @@ fn cases() -> Vec<Case> {
 #[test]
 fn policies_that_cannot_work_are_warned_about_with_path_and_hint() {
     for case in cases() {
-        let dir = temp_dir(case.name);
+        let dir = temp_dir("warn", case.name);
         let scenario = scenario_with(&dir, &case.manifest);
         let out = dir.join("out");
         let o = kthena_sim()
@@ -187,7 +172,7 @@ fn policies_that_cannot_work_are_warned_about_with_path_and_hint() {
 
 #[test]
 fn a_policy_that_never_scales_is_flagged_with_its_dominant_reason() {
-    let dir = temp_dir("never");
+    let dir = temp_dir("warn", "never");
     let manifest = policy("chat-running-current.yaml")
         .split("      metricSources:")
         .next()
@@ -218,7 +203,7 @@ fn a_policy_that_never_scales_is_flagged_with_its_dominant_reason() {
 
 /// `run` of spike.yaml with `args`: exit 2, and one line holding every one of `expected`.
 fn refused(args: &[&str], expected: &[&str]) {
-    let dir = temp_dir("set");
+    let dir = temp_dir("warn", "set");
     let o = kthena_sim()
         .arg("run")
         .arg(root().join("scenarios/spike.yaml"))
@@ -273,7 +258,7 @@ fn every_setting_resolves_or_is_refused_by_name() {
 
 #[test]
 fn a_misspelt_sweep_dimension_is_refused_not_swept() {
-    let dir = temp_dir("sweep");
+    let dir = temp_dir("warn", "sweep");
     let o = kthena_sim()
         .arg("sweep")
         .arg(root().join("scenarios/spike.yaml"))
@@ -288,7 +273,7 @@ fn a_misspelt_sweep_dimension_is_refused_not_swept() {
 
 #[test]
 fn an_unknown_scenario_field_suggests_the_closest() {
-    let dir = temp_dir("field");
+    let dir = temp_dir("warn", "field");
     let path = dir.join("s.yaml");
     std::fs::write(&path, "name: s\nduraton: 1h\n").expect("write");
     let o = kthena_sim().arg("run").arg(&path).output().expect("runs");
