@@ -3,9 +3,9 @@
 //! and latency rows themselves go to the recorder's [`RowSink`](super::recorder::RowSink) as
 //! the run makes them.
 
-use super::openmetrics::OpenMetrics;
 use std::fmt;
 
+use super::openmetrics::OpenMetrics;
 use super::spec::{Slo, WorldSpec};
 use crate::sim::sketch::{CountedValues, Samples};
 use crate::sim::{SimDuration, SimTime};

@@ -633,23 +633,21 @@ impl<'s> World<'s> {
     fn completed(&mut self, unit: UnitId, id: SlotId, at: SimTime) {
         let r = *self.requests.get(id);
         let u = self.servings.unit_mut(unit);
-        let (ttft, e2e) = (r.ttft(), at - r.arrival);
-        u.series.ttft.observe(ttft.as_secs_f64());
-        u.series.e2e.observe(e2e.as_secs_f64());
-        if r.output > 1 {
-            let tpot = (e2e - ttft).as_micros() as f64 / f64::from(r.output - 1);
+        let timing = Timing {
+            end: at,
+            queue: r.queue_time(),
+            ttft: r.ttft(),
+            e2e: at - r.arrival,
+            output_tokens: r.output,
+        };
+        u.series.ttft.observe(timing.ttft.as_secs_f64());
+        u.series.e2e.observe(timing.e2e.as_secs_f64());
+        if let Some(tpot) = timing.tpot() {
             u.series.tpot.observe(tpot / 1e6);
         }
         u.series.prompt_tokens.observe(f64::from(r.input));
         u.series.generation_tokens.observe(f64::from(r.output));
         u.series.request_success_total += 1;
-        let timing = Timing {
-            end: at,
-            queue: r.queue_time(),
-            ttft,
-            e2e,
-            output_tokens: r.output,
-        };
         let serving = u.serving.index();
         (self.results).finish(&self.spec.slo, Outcome::Completed, Some((serving, timing)));
         self.recorder.completed(&timing);
