@@ -323,13 +323,11 @@ impl<'s> World<'s> {
             }
         }
         let mut next_progress = SimTime::ZERO;
-        while let Some(t) = self.queue.peek_time() {
+        // The first event past the end is popped and dropped: nothing reads the queue after.
+        while let Some((t, ev)) = self.queue.pop() {
             if t > end {
                 break;
             }
-            let Some((t, ev)) = self.queue.pop() else {
-                break;
-            };
             self.now = t;
             if t >= next_progress {
                 if cancel::is_requested() {
