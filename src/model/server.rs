@@ -677,6 +677,16 @@ impl Server {
         let mut reserved = later * settled;
         let mut emitted_total = u64::from(step.steps) * settled;
         let mut freed = 0;
+        // The settled requests that finish now come out of the heap in admission order, which
+        // is their order in the batch: the survivors between them close up as they are passed
+        // (`write` trails `read`), and the rest of the batch moves down once.
+        let mut read = match self.finishes.peek() {
+            Some(&Reverse((finish, seq))) if finish <= self.decoded => {
+                self.running[..self.settled].partition_point(|r| r.seq < seq)
+            }
+            _ => self.settled,
+        };
+        let mut write = read;
         while let Some(&Reverse((finish, seq))) = self.finishes.peek() {
             // A run ends at the soonest finish at the latest.
             debug_assert!(finish >= self.decoded);
@@ -684,8 +694,12 @@ impl Server {
                 break;
             }
             self.finishes.pop();
-            let k = self.running[..self.settled].partition_point(|r| r.seq < seq);
-            let r = self.running.remove(k);
+            while self.running[read].seq < seq {
+                self.running[write] = self.running[read];
+                (read, write) = (read + 1, write + 1);
+            }
+            let r = self.running[read];
+            read += 1;
             debug_assert_eq!(r.seq, seq);
             out.push(ServerEvent::Finished {
                 req: r.id,
@@ -693,10 +707,11 @@ impl Server {
             });
             let tokens = u64::from(r.prompt) + u64::from(r.output);
             freed += tokens;
-            self.settled -= 1;
             self.settled_tokens -= tokens;
             self.settled_finish -= finish;
         }
+        self.running.drain(write..read);
+        self.settled -= read - write;
         let mut finished = false;
         for r in &mut self.running[self.settled..] {
             let emitted = match r.work {
