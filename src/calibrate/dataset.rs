@@ -2,10 +2,13 @@
 //! simulated (points in parallel, results in file order), and the objective the fit
 //! minimises.
 
+use std::cmp::Reverse;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use rayon::prelude::*;
 
 use super::measured::{Load, MeasuredFile, MeasuredRequest, Measurements, Point, PointRequests};
-use super::simulate::{simulate_point, simulate_trace, PointResult, Served};
+use super::simulate::{point_work, simulate_point, simulate_trace, PointResult, Served};
 use crate::model::server::ServerParams;
 
 /// The objective's term for a point the server cannot serve (a request longer than its KV
@@ -52,9 +55,7 @@ impl Dataset {
 
     /// Simulates every point and trace on a server with `params`.
     pub fn evaluate(&self, params: &ServerParams) -> Evaluation {
-        let points: Vec<PointResult> = (self.points.par_iter())
-            .map(|p| simulate_point(params, p, self.seed))
-            .collect();
+        let points = self.simulate_points(params);
         let traces: Vec<Vec<Served>> = (self.traces.par_iter())
             .map(|t| simulate_trace(params, t))
             .collect();
@@ -80,6 +81,30 @@ impl Dataset {
             points,
             traces,
         }
+    }
+
+    /// Every point simulated on a server with `params`, in file order. The points go to the
+    /// pool's threads one at a time, the longest first (by [`point_work`]), each thread taking
+    /// the next when it is done: a long point left for last would keep one core busy while
+    /// the others wait for the evaluation to end. Which thread simulates a point does not
+    /// change its result.
+    fn simulate_points(&self, params: &ServerParams) -> Vec<PointResult> {
+        let mut order: Vec<usize> = (0..self.points.len()).collect();
+        order.sort_by_key(|&i| Reverse(point_work(&self.points[i])));
+        let next = AtomicUsize::new(0);
+        let threads = rayon::current_num_threads().clamp(1, order.len().max(1));
+        let mut done: Vec<(usize, PointResult)> = (0..threads)
+            .into_par_iter()
+            .flat_map_iter(|_| {
+                std::iter::from_fn(|| {
+                    let &i = order.get(next.fetch_add(1, Ordering::Relaxed))?;
+                    Some((i, simulate_point(params, &self.points[i], self.seed)))
+                })
+                .collect::<Vec<_>>()
+            })
+            .collect();
+        done.sort_by_key(|&(i, _)| i);
+        done.into_iter().map(|(_, r)| r).collect()
     }
 
     /// The most KV tokens one request needs.

@@ -86,6 +86,19 @@ pub fn simulate_trace(params: &ServerParams, requests: &[MeasuredRequest]) -> Ve
     serve(params, &lengths, &Sending::At(times))
 }
 
+/// How long simulating `point` takes, roughly: its decode steps if its clients ran in step
+/// (a closed loop), or one after the other (an open loop), and one per request. It orders
+/// the work of an evaluation; no result depends on it.
+pub fn point_work(point: &Point) -> u64 {
+    let lengths = point_lengths(point);
+    let tokens: u64 = lengths.iter().map(|&(_, o)| u64::from(o)).sum();
+    let steps = match point.load {
+        Load::Closed { concurrency } => tokens / u64::from(concurrency.max(1)),
+        Load::Open { .. } => tokens,
+    };
+    steps + lengths.len() as u64
+}
+
 /// The (input, output) lengths of a point's requests, in sending order.
 fn point_lengths(point: &Point) -> Vec<(u32, u32)> {
     match &point.requests {
