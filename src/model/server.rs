@@ -652,7 +652,7 @@ impl Server {
             });
             if exact && bounded && fixed >= 0.0 && p.per_context_token_ms >= 0.0 {
                 // The same durations, computed faster: every context is an integer below 2^53,
-                // so the f64 running sums are exact, equal to its conversion; every
+                // so the f64 running sums are exact (each equals the integer's conversion); every
                 // `ms * 1000 + 0.5` is at least 0.5 or NaN, whose floor is its truncation
                 // (NaN converts to 0, as `round_micros` makes it); and nothing saturates.
                 // Steps are taken in pairs, each with its own context sum, so that the two
