@@ -90,13 +90,25 @@ pub fn simulate_trace(params: &ServerParams, requests: &[MeasuredRequest]) -> Ve
 /// (a closed loop), or one after the other (an open loop), and one per request. It orders
 /// the work of an evaluation; no result depends on it.
 pub fn point_work(point: &Point) -> u64 {
-    let lengths = point_lengths(point);
-    let tokens: u64 = lengths.iter().map(|&(_, o)| u64::from(o)).sum();
+    let (requests, tokens) = match &point.requests {
+        PointRequests::Listed(lengths) => (
+            lengths.len() as u64,
+            lengths.iter().map(|&(_, o)| u64::from(o)).sum(),
+        ),
+        PointRequests::Fixed {
+            output_tokens,
+            count,
+            ..
+        } => {
+            let n = fixed_count(point.load, *count);
+            (n, n.saturating_mul(u64::from(*output_tokens)))
+        }
+    };
     let steps = match point.load {
         Load::Closed { concurrency } => tokens / u64::from(concurrency.max(1)),
         Load::Open { .. } => tokens,
     };
-    steps + lengths.len() as u64
+    steps + requests
 }
 
 /// The (input, output) lengths of a point's requests, in sending order.
@@ -107,14 +119,17 @@ fn point_lengths(point: &Point) -> Vec<(u32, u32)> {
             input_tokens,
             output_tokens,
             count,
-        } => {
-            let count = count.unwrap_or(match point.load {
-                Load::Closed { concurrency } => u64::from(concurrency) * REQUESTS_PER_CLIENT,
-                Load::Open { .. } => OPEN_LOOP_REQUESTS,
-            });
-            vec![(*input_tokens, *output_tokens); count as usize]
-        }
+        } => vec![(*input_tokens, *output_tokens); fixed_count(point.load, *count) as usize],
     }
+}
+
+/// How many requests a point of fixed lengths sends: `count` when the file says, else
+/// [`REQUESTS_PER_CLIENT`] per closed-loop client or [`OPEN_LOOP_REQUESTS`].
+fn fixed_count(load: Load, count: Option<u64>) -> u64 {
+    count.unwrap_or(match load {
+        Load::Closed { concurrency } => u64::from(concurrency) * REQUESTS_PER_CLIENT,
+        Load::Open { .. } => OPEN_LOOP_REQUESTS,
+    })
 }
 
 /// `n` Poisson arrival times at `rate` per second from the start (all at the start for an

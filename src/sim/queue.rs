@@ -292,6 +292,39 @@ impl<E: Copy> EventQueue<E> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+    use proptest::test_runner::TestCaseError;
+
+    /// Replays `ops` (a push of a time and class, or a pop) on a queue and on a sorted list of
+    /// the pending events, which must agree at every pop; a push's time is `time(now, given)`,
+    /// `now` being the time of the last event popped (0 before any).
+    fn agrees_with_a_sorted_list(
+        ops: Vec<Option<(i64, u8)>>,
+        time: impl Fn(i64, i64) -> i64,
+    ) -> Result<(), TestCaseError> {
+        let mut q = EventQueue::new();
+        let mut pending: Vec<(i64, u8, usize)> = Vec::new();
+        let mut now = 0i64;
+        for (i, op) in ops.into_iter().enumerate() {
+            match op {
+                Some((given, c)) => {
+                    let t = time(now, given);
+                    q.push(SimTime::from_micros(t), c, (i, c));
+                    pending.push((t, c, i));
+                }
+                None => {
+                    pending.sort();
+                    let want = (!pending.is_empty()).then(|| pending.remove(0));
+                    let got = q.pop().map(|(t, (i, c))| (t.as_micros(), c, i));
+                    prop_assert_eq!(got, want);
+                    if let Some((t, _, _)) = got {
+                        now = t;
+                    }
+                }
+            }
+            prop_assert_eq!(q.len(), pending.len());
+        }
+        Ok(())
+    }
 
     proptest! {
         /// Events come out by time, then class, then insertion order.
@@ -319,25 +352,8 @@ mod tests {
                 0..300,
             )
         ) {
-            let mut q = EventQueue::new();
-            let mut pending: Vec<(i64, u8, usize)> = Vec::new();
-            for (i, op) in ops.into_iter().enumerate() {
-                match op {
-                    Some((t, c)) => {
-                        q.push(SimTime::from_micros(t), c, (i, c));
-                        pending.push((t, c, i));
-                    }
-                    None => {
-                        pending.sort();
-                        let want = (!pending.is_empty()).then(|| pending.remove(0));
-                        let got = q.pop().map(|(t, (i, c))| (t.as_micros(), c, i));
-                        prop_assert_eq!(got, want);
-                    }
-                }
-                prop_assert_eq!(q.len(), pending.len());
-            }
+            agrees_with_a_sorted_list(ops, |_, t| t)?;
         }
-
 
         /// The same over times that fall in the window, beyond it and before it, as the window
         /// moves: pushes a random delay after the last event popped (or before it), with
@@ -358,28 +374,7 @@ mod tests {
                 0..600,
             )
         ) {
-            let mut q = EventQueue::new();
-            let mut pending: Vec<(i64, u8, usize)> = Vec::new();
-            let mut now = 0i64;
-            for (i, op) in ops.into_iter().enumerate() {
-                match op {
-                    Some((delay, c)) => {
-                        let t = now + delay;
-                        q.push(SimTime::from_micros(t), c, (i, c));
-                        pending.push((t, c, i));
-                    }
-                    None => {
-                        pending.sort();
-                        let want = (!pending.is_empty()).then(|| pending.remove(0));
-                        let got = q.pop().map(|(t, (i, c))| (t.as_micros(), c, i));
-                        prop_assert_eq!(got, want);
-                        if let Some((t, _, _)) = got {
-                            now = t;
-                        }
-                    }
-                }
-                prop_assert_eq!(q.len(), pending.len());
-            }
+            agrees_with_a_sorted_list(ops, |now, delay| now + delay)?;
         }
     }
 }
