@@ -636,10 +636,11 @@ impl Server {
                 .checked_mul(step.decode_seqs)
                 .and_then(|c| c.checked_add(step.context));
             let exact = last_context.is_some_and(|c| c <= 1 << f64::MANTISSA_DIGITS);
-            let micros = |context: f64| {
+            let unclamped = |context: f64| {
                 let ms = fixed + p.per_context_token_ms * context;
-                ((ms * MICROS_PER_MS as f64 + 0.5) as i64).max(1)
+                (ms * MICROS_PER_MS as f64 + 0.5) as i64
             };
+            let micros = |context: f64| unclamped(context).max(1);
             // The last step is the longest (durations grow with the context): when the run
             // cannot reach the end of time at that length, no sum saturates.
             let bounded = last_context.is_some_and(|c| {
@@ -655,27 +656,19 @@ impl Server {
                 // so the f64 running sums are exact (each equals the integer's conversion); every
                 // `ms * 1000 + 0.5` is at least 0.5 or NaN, whose floor is its truncation
                 // (NaN converts to 0, as `round_micros` makes it); and nothing saturates.
-                // Steps are taken in pairs, each with its own context sum, so that the two
-                // durations are computed side by side (a third less time per step).
-                let seqs = step.decode_seqs as f64;
-                let (mut a, mut b) = (step.context as f64, step.context as f64 + seqs);
-                let mut end = step.start.as_micros();
                 let n = step.steps as usize;
                 if self.run_ends.len() < n {
                     self.run_ends.resize(n, SimTime::ZERO);
                 }
-                let mut pairs = self.run_ends[..n].chunks_exact_mut(2);
-                for pair in &mut pairs {
-                    let (da, db) = (micros(a), micros(b));
-                    end += da;
-                    pair[0] = SimTime::from_micros(end);
-                    end += db;
-                    pair[1] = SimTime::from_micros(end);
-                    a += 2.0 * seqs;
-                    b += 2.0 * seqs;
-                }
-                if let [last] = pairs.into_remainder() {
-                    *last = SimTime::from_micros(end + micros(a));
+                let ends = &mut self.run_ends[..n];
+                let (start, context) = (step.start.as_micros(), step.context as f64);
+                let seqs = step.decode_seqs as f64;
+                // Durations grow with the context, so when the first step lasts at least 1 µs
+                // every step does, and the clamp can be left out of the loop.
+                if unclamped(context) >= 1 {
+                    lay_out_pairs(ends, start, context, seqs, unclamped);
+                } else {
+                    lay_out_pairs(ends, start, context, seqs, micros);
                 }
             } else {
                 self.run_ends.clear();
@@ -1149,6 +1142,34 @@ fn pick<T>(
     explicit
         .or(preset)
         .ok_or(ServerSpecError::Missing { field })
+}
+
+/// Lays out the ends of a decode run's steps from `start`, the first step's context being
+/// `context` and each step adding `seqs` to it. Steps are taken in pairs, each with its own
+/// context sum, so that the two durations are computed side by side (a third less time per
+/// step).
+fn lay_out_pairs(
+    ends: &mut [SimTime],
+    start: i64,
+    context: f64,
+    seqs: f64,
+    micros: impl Fn(f64) -> i64,
+) {
+    let (mut a, mut b) = (context, context + seqs);
+    let mut end = start;
+    let mut pairs = ends.chunks_exact_mut(2);
+    for pair in &mut pairs {
+        let (da, db) = (micros(a), micros(b));
+        end += da;
+        pair[0] = SimTime::from_micros(end);
+        end += db;
+        pair[1] = SimTime::from_micros(end);
+        a += 2.0 * seqs;
+        b += 2.0 * seqs;
+    }
+    if let [last] = pairs.into_remainder() {
+        *last = SimTime::from_micros(end + micros(a));
+    }
 }
 
 #[cfg(test)]
