@@ -9,6 +9,7 @@ mod dispatch;
 pub mod engine_log;
 pub mod faults;
 pub mod ids;
+mod latencies;
 mod ledger;
 pub mod metrics;
 pub mod openmetrics;

@@ -11,14 +11,12 @@ use std::io;
 use super::engine_log::EngineLog;
 use super::openmetrics::OpenMetrics;
 use super::results::{
-    CostRow, MinuteLatency, Notable, RequestRow, Results, TimelineRow, TimelineTally, Timing,
-    MINUTE,
+    CostRow, MinuteLatency, Notable, RequestRow, Results, TimelineRow, TimelineTally,
 };
 use super::servings::TargetRead;
 use super::spec::Serving;
 use crate::engine::Decision;
-use crate::sim::sketch::Samples;
-use crate::sim::{SimDuration, SimTime};
+use crate::sim::SimTime;
 
 /// At most this many notable events are kept (the first ones).
 pub const MAX_NOTABLE: usize = 100;
@@ -57,31 +55,6 @@ impl RowSink for KeptRows {
     }
 }
 
-/// The samples of the minute still open.
-#[derive(Debug, Default)]
-struct OpenMinute {
-    index: usize,
-    ttft: Samples,
-    tpot: Samples,
-    e2e: Samples,
-}
-
-impl OpenMinute {
-    fn close(self) -> MinuteLatency {
-        let p = |s: &Samples| {
-            let v = s.percentiles(&[0.5, 0.99]);
-            (v[0], v[1])
-        };
-        MinuteLatency {
-            start: SimTime::ZERO + MINUTE * self.index as i64,
-            completed: self.ttft.len() as usize,
-            ttft: p(&self.ttft),
-            tpot: p(&self.tpot),
-            e2e: p(&self.e2e),
-        }
-    }
-}
-
 pub struct Recorder<'r> {
     rows: &'r mut dyn RowSink,
     /// The first error of the sink: the rows after it are not written, and the run fails.
@@ -90,9 +63,6 @@ pub struct Recorder<'r> {
     /// The cost rows of the latest instant, held back until a later instant's come: those of
     /// a tick at the very end are replaced by the final bill.
     last_costs: Vec<CostRow>,
-    open_minute: Option<OpenMinute>,
-    /// Minutes whose row was written.
-    minutes: usize,
     /// `None` unless requests are recorded.
     requests: Option<Vec<RequestRow>>,
     notable: Vec<(SimTime, Notable)>,
@@ -116,8 +86,6 @@ impl<'r> Recorder<'r> {
             error: None,
             tally: TimelineTally::default(),
             last_costs: Vec::new(),
-            open_minute: None,
-            minutes: 0,
             requests: requests.then(Vec::new),
             notable: Vec::new(),
             max_reached: Vec::new(),
@@ -176,41 +144,10 @@ impl<'r> Recorder<'r> {
         self.last_costs.retain(|r| r.time_s != time_s);
     }
 
-    /// A request completed: its latencies join the row of the minute it completed in.
-    /// Completions arrive in time order; one that arrives after a later minute opened
-    /// (events of one server step) joins that minute.
-    pub fn completed(&mut self, t: &Timing) {
-        let minute = usize::try_from(t.end.since_start() / MINUTE).unwrap_or(0);
-        self.close_minutes_before(minute);
-        let open = self.open_minute.get_or_insert_with(|| OpenMinute {
-            index: minute,
-            ..OpenMinute::default()
-        });
-        open.ttft.push(t.ttft.as_micros() as f64);
-        open.e2e.push(t.e2e.as_micros() as f64);
-        if let Some(v) = t.tpot() {
-            open.tpot.push(v);
-        }
-    }
-
-    /// Writes the open minute's row if it is before `minute`, with empty rows for the
-    /// minutes in between.
-    fn close_minutes_before(&mut self, minute: usize) {
-        if (self.open_minute.as_ref()).is_some_and(|m| m.index >= minute) {
-            return;
-        }
-        if let Some(open) = self.open_minute.take() {
-            self.write(|sink| sink.latency(&open.close()));
-            self.minutes += 1;
-        }
-        while self.minutes < minute {
-            let index = self.minutes;
-            let empty = OpenMinute {
-                index,
-                ..OpenMinute::default()
-            };
-            self.write(|sink| sink.latency(&empty.close()));
-            self.minutes += 1;
+    /// Rows of `latency.csv`, in time order.
+    pub fn latency(&mut self, rows: impl IntoIterator<Item = MinuteLatency>) {
+        for row in rows {
+            self.write(|sink| sink.latency(&row));
         }
     }
 
@@ -233,14 +170,10 @@ impl<'r> Recorder<'r> {
         self.openmetrics.as_mut()
     }
 
-    /// Ends the run at `duration`: writes the last rows and moves the rest into `results`.
+    /// Ends the run: writes the last rows and moves the rest into `results`.
     /// Fails if the sink did.
-    pub fn settle(mut self, duration: SimDuration, results: &mut Results) -> io::Result<()> {
+    pub fn settle(mut self, results: &mut Results) -> io::Result<()> {
         self.write_costs();
-        let one = SimDuration::from_micros(1);
-        let run_minutes = usize::try_from((duration + MINUTE - one) / MINUTE).unwrap_or(0);
-        let last = self.open_minute.as_ref().map_or(0, |m| m.index + 1);
-        self.close_minutes_before(run_minutes.max(last));
         if let Some(e) = self.error {
             return Err(e);
         }
@@ -380,7 +313,7 @@ mod tests {
             outcome: crate::model::results::Outcome::InFlight,
         });
         let mut results = Results::default();
-        r.settle(SimDuration::ZERO, &mut results).expect("kept");
+        r.settle(&mut results).expect("kept");
         assert_eq!(results.notable.len(), MAX_NOTABLE);
         assert_eq!(
             results.notable[0],
@@ -489,8 +422,7 @@ mod tests {
         r.costs([row(15.0), row(30.0), row(30.0)]);
         r.drop_costs_at(30.0);
         r.costs([row(30.5)]);
-        r.settle(SimDuration::ZERO, &mut Results::default())
-            .expect("kept");
+        r.settle(&mut Results::default()).expect("kept");
         assert_eq!(rows.cost, [row(15.0), row(30.5)]);
     }
 }

@@ -303,8 +303,8 @@ impl Results {
         self.failed_too_long + self.failed_terminated + self.failed_crashed
     }
 
-    /// Counts a finished request and, when it completed, its latencies and SLO verdict;
-    /// `serving` is the serving that completed it.
+    /// Counts a finished request and, when it completed, its SLO verdict; `serving` is the
+    /// serving that completed it. Its latencies are added up apart ([`super::latencies`]).
     pub fn finish(&mut self, slo: &Slo, outcome: Outcome, timing: Option<(usize, Timing)>) {
         match outcome {
             Outcome::Completed => self.completed += 1,
@@ -317,17 +317,7 @@ impl Results {
         let Some((serving, t)) = timing else { return };
         let tpot = t.tpot();
         let (ttft, e2e) = (t.ttft.as_micros() as f64, t.e2e.as_micros() as f64);
-        self.ttft.push(ttft);
-        self.e2e.push(e2e);
-        self.queue.push(t.queue.as_micros() as f64);
-        let per = &mut self.servings[serving];
-        per.completed += 1;
-        per.ttft.push(ttft);
-        per.e2e.push(e2e);
-        if let Some(v) = tpot {
-            self.tpot.push(v);
-            per.tpot.push(v);
-        }
+        self.servings[serving].completed += 1;
         let within =
             |limit: Option<SimDuration>, v: f64| limit.is_none_or(|l| v <= l.as_micros() as f64);
         if within(slo.ttft, ttft)

@@ -32,13 +32,14 @@ use super::faults::FaultInjector;
 use super::ids::{
     AcceleratorIdx, ClientIdx, NodeLossIdx, PolicyChangeIdx, ServingIdx, SlotId, UnitId,
 };
+use super::latencies::{on_own_thread, Latencies, LatencyFeed};
 use super::ledger::Ledger;
 use super::openmetrics::OpenMetrics;
 use super::policies::PolicySet;
 use super::pool::AcceleratorPool;
 use super::recorder::{Recorder, RowSink};
 use super::requests::{RequestTable, Ticket};
-use super::results::{Notable, Outcome, RequestRow, Results, Timing};
+use super::results::{MinuteLatency, Notable, Outcome, RequestRow, Results, Timing};
 use super::router::Router;
 use super::server::ServerEvent;
 use super::servings::{Servings, UnitKind, UnitState};
@@ -201,6 +202,10 @@ pub struct World<'s> {
     autoscalers: Autoscalers,
     last_rows: Vec<(SimTime, u64)>,
     recorder: Recorder<'s>,
+    /// Where the completions' latencies are added up.
+    latencies: LatencyFeed,
+    /// Reused for the minute rows of `latency.csv` made by a completion.
+    minute_rows: Vec<MinuteLatency>,
     /// Per serving: requests the router sent to its servers (the exported router counter).
     routed: Vec<u64>,
     scrape_interval: Option<SimDuration>,
@@ -214,6 +219,7 @@ impl<'s> World<'s> {
         workload: Workload,
         opts: RunOptions,
         rows: &'s mut dyn RowSink,
+        latencies: LatencyFeed,
     ) -> Self {
         let router = Router::new(spec.router, stream(spec.seed, "routing"));
         let mut w = World {
@@ -252,6 +258,8 @@ impl<'s> World<'s> {
                 opts.engine_log.then(|| EngineLog::new(spec)),
                 opts.openmetrics.map(|_| OpenMetrics::new()),
             ),
+            latencies,
+            minute_rows: Vec::new(),
             routed: vec![0; spec.servings.len()],
             scrape_interval: opts.openmetrics.filter(|d| *d > SimDuration::ZERO),
         };
@@ -648,7 +656,10 @@ impl<'s> World<'s> {
         u.series.request_success_total += 1;
         let serving = u.serving.index();
         (self.results).finish(&self.spec.slo, Outcome::Completed, Some((serving, timing)));
-        self.recorder.completed(&timing);
+        (self.latencies).add(serving, timing, &mut self.minute_rows);
+        if !self.minute_rows.is_empty() {
+            self.recorder.latency(self.minute_rows.drain(..));
+        }
         self.record_request(id, Outcome::Completed, at);
         self.release(id, at);
     }
@@ -677,14 +688,19 @@ impl<'s> World<'s> {
         results.pending_units = self.pool.queued_total();
         results.faults = self.faults.counts();
         self.ledger.settle(&mut results);
-        self.recorder.settle(results.duration, &mut results)?;
+        let mut rows = std::mem::take(&mut self.minute_rows);
+        let latencies = self.latencies.finish(&mut rows);
+        latencies.settle(results.duration, &mut results, &mut rows);
+        self.recorder.latency(rows);
+        self.recorder.settle(&mut results)?;
         Ok(results)
     }
 }
 
 /// Runs the world of `spec` with the requests of `workload`; its timeline, cost and latency
 /// rows go to `rows` as they are made. Outside a thread pool (a lone run, which leaves a core
-/// idle), the open-loop requests are drawn ahead on a thread of their own ([`read_ahead`]);
+/// idle), the open-loop requests are drawn ahead on a thread of their own ([`read_ahead`]),
+/// and the latencies of the completed requests are added up on another ([`on_own_thread`]);
 /// inside one (replications, variants, calibration), every core already runs a simulation.
 /// The results are the same either way.
 pub fn simulate(
@@ -694,12 +710,16 @@ pub fn simulate(
     rows: &mut dyn RowSink,
     progress: &mut dyn FnMut(SimTime),
 ) -> Result<Results, RunError> {
+    let servings = spec.servings.len();
     if rayon::current_thread_index().is_some() {
-        return World::new(spec, workload, opts, rows).run(progress);
+        let latencies = LatencyFeed::Here(Box::new(Latencies::new(servings)));
+        return World::new(spec, workload, opts, rows, latencies).run(progress);
     }
     let Workload { open, closed } = workload;
     let (results, source) = read_ahead(open, spec.clock.end(), |open| {
-        World::new(spec, Workload { open, closed }, opts, rows).run(progress)
+        on_own_thread(servings, |latencies| {
+            World::new(spec, Workload { open, closed }, opts, rows, latencies).run(progress)
+        })
     });
     let mut results = results?;
     source.traces(&mut results.traces);
