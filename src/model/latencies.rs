@@ -151,14 +151,19 @@ pub enum LatencyFeed {
     Here(Box<Latencies>),
     Away {
         batch: Vec<Completion>,
+        /// Batches the thread has emptied, for reuse: a fresh one each time costs more in
+        /// the allocator than the thread saves.
+        spare: Vec<Vec<Completion>>,
         tx: SyncSender<Vec<Completion>>,
         rx: Receiver<FromThread>,
     },
 }
 
-/// What the thread sends back: minute rows as they are made, then its samples.
+/// What the thread sends back: minute rows as they are made and the emptied batches, then
+/// its samples.
 pub enum FromThread {
     Rows(Vec<MinuteLatency>),
+    Emptied(Vec<Completion>),
     Done(Box<Latencies>),
 }
 
@@ -168,15 +173,24 @@ impl LatencyFeed {
     pub fn add(&mut self, serving: usize, t: Timing, rows: &mut Vec<MinuteLatency>) {
         match self {
             LatencyFeed::Here(l) => l.add((serving, t), rows),
-            LatencyFeed::Away { batch, tx, rx } => {
+            LatencyFeed::Away {
+                batch,
+                spare,
+                tx,
+                rx,
+            } => {
                 batch.push((serving, t));
                 if batch.len() == BATCH {
-                    let full = std::mem::replace(batch, Vec::with_capacity(BATCH));
-                    // A closed channel means the thread panicked: `finish` reports it.
-                    let _ = tx.send(full);
-                    while let Ok(FromThread::Rows(made)) = rx.try_recv() {
-                        rows.extend(made);
+                    while let Ok(back) = rx.try_recv() {
+                        match back {
+                            FromThread::Rows(made) => rows.extend(made),
+                            FromThread::Emptied(emptied) => spare.push(emptied),
+                            FromThread::Done(_) => {}
+                        }
                     }
+                    let next = spare.pop().unwrap_or_else(|| Vec::with_capacity(BATCH));
+                    // A closed channel means the thread panicked: `finish` reports it.
+                    let _ = tx.send(std::mem::replace(batch, next));
                 }
             }
         }
@@ -186,12 +200,13 @@ impl LatencyFeed {
     pub fn finish(self, rows: &mut Vec<MinuteLatency>) -> Latencies {
         match self {
             LatencyFeed::Here(l) => *l,
-            LatencyFeed::Away { batch, tx, rx } => {
+            LatencyFeed::Away { batch, tx, rx, .. } => {
                 let _ = tx.send(batch);
                 drop(tx);
                 loop {
                     match rx.recv() {
                         Ok(FromThread::Rows(made)) => rows.extend(made),
+                        Ok(FromThread::Emptied(_)) => {}
                         Ok(FromThread::Done(l)) => return *l,
                         Err(_) => panic!("the latency thread stopped before its last batch"),
                     }
@@ -210,6 +225,7 @@ pub fn on_own_thread<T>(servings: usize, simulate: impl FnOnce(LatencyFeed) -> T
         scope.spawn(move || add_up(Latencies::new(servings), &batches, &back));
         simulate(LatencyFeed::Away {
             batch: Vec::with_capacity(BATCH),
+            spare: Vec::new(),
             tx,
             rx,
         })
@@ -217,19 +233,22 @@ pub fn on_own_thread<T>(servings: usize, simulate: impl FnOnce(LatencyFeed) -> T
     })
 }
 
-/// The thread: adds up the batches in order, sends back the minute rows of each, and the
-/// samples once the simulation has sent its last.
+/// The thread: adds up the batches in order, sends back the minute rows of each and the
+/// batch emptied, and the samples once the simulation has sent its last.
 fn add_up(
     mut latencies: Latencies,
     batches: &Receiver<Vec<Completion>>,
     back: &Sender<FromThread>,
 ) {
-    while let Ok(batch) = batches.recv() {
+    while let Ok(mut batch) = batches.recv() {
         let mut rows = Vec::new();
-        for completion in batch {
+        for completion in batch.drain(..) {
             latencies.add(completion, &mut rows);
         }
         if !rows.is_empty() && back.send(FromThread::Rows(rows)).is_err() {
+            return;
+        }
+        if back.send(FromThread::Emptied(batch)).is_err() {
             return;
         }
     }
