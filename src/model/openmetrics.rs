@@ -75,8 +75,8 @@ impl OpenMetrics {
         OpenMetrics::default()
     }
 
-    /// Scrapes the cluster at `now`: the pods of `servings`, their ModelServings and the
-    /// router, which holds `router_waiting` requests and sent `routed[s]` to serving `s`.
+    /// Scrapes the cluster at `now`: the pods of `servings` (their payloads refreshed at
+    /// `now`), their ModelServings and the router, which holds `router_waiting` requests and sent `routed[s]` to serving `s`.
     pub fn scrape(
         &mut self,
         now: SimTime,
@@ -87,7 +87,7 @@ impl OpenMetrics {
     ) {
         let at = self.times_ms.len() as u32;
         self.times_ms.push(clock.engine_time(now).as_millis());
-        let view = servings.view(now, clock);
+        let view = servings.view(clock);
         let pods = servings
             .units()
             .map(|(_, u)| u)

@@ -13,7 +13,7 @@ mod unit;
 use super::dispatch::Endpoints;
 use super::faults::BACKOFF_RESET;
 use super::ids::{ServingIdx, UnitId};
-use super::metrics::PodSeries;
+use super::metrics::{expose_into, PodSeries, ServerGauges};
 use super::server::Server;
 use super::spec::{Clock, Serving, MAX_SERVERS};
 use super::view::{TickView, UnitView};
@@ -359,7 +359,20 @@ impl<'s> Servings<'s> {
 
     /// The cluster as the autoscaler reads it at `now`: the servings' specs and the pods of
     /// every unit not gone.
-    pub fn view(&self, now: SimTime, clock: &Clock) -> TickView<'static> {
+    /// Scrapes every running pod's metrics endpoint at `now`, for [`Servings::view`].
+    pub fn refresh_expositions(&mut self, now: SimTime) {
+        for u in self.units.iter_mut().filter(|u| u.state.is_running()) {
+            expose_into(
+                &mut u.exposition,
+                &u.series,
+                ServerGauges::of(&u.server, now),
+            );
+        }
+    }
+
+    /// The cluster as the controller sees it, the pods' payloads as the last
+    /// [`Servings::refresh_expositions`] scraped them.
+    pub fn view(&self, clock: &Clock) -> TickView<'_> {
         let units = (self.units.iter())
             .filter(|u| u.state != UnitState::Gone)
             .map(|u| {
@@ -371,17 +384,16 @@ impl<'s> Servings<'s> {
                     state: u.state,
                     restarts: u.restarts,
                     start_time: u.state.scheduled_at(),
-                    series: &u.series,
-                    server: &u.server,
+                    exposition: &u.exposition,
                     metrics_port: spec.metrics_port,
-                    metrics_path: spec.metrics_path.clone(),
+                    metrics_path: &spec.metrics_path,
                 }
             })
             .collect::<Vec<_>>();
         let servings = (self.specs.iter().zip(&self.replicas))
             .map(|(spec, r)| (spec, r.groups, r.roles.clone()))
             .collect::<Vec<_>>();
-        TickView::new(now, clock, &servings, units)
+        TickView::new(clock, &servings, units)
     }
 
     /// The Prometheus target labels of the pods of [`Servings::view`], in the same order.

@@ -4,9 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use super::metrics::{exposition, PodSeries, ServerGauges};
 use super::prometheus::{Query, SeriesStore};
-use super::server::Server;
 use super::servings::UnitState;
 use super::spec::{Clock, Serving};
 use crate::engine::cluster::{Cluster, Families, ModelServingView, PodView, QueryResult, Scrape};
@@ -23,17 +21,17 @@ pub struct UnitView<'a> {
     pub restarts: u32,
     /// When the pod got a node (its `status.startTime`).
     pub start_time: Option<SimTime>,
-    pub series: &'a PodSeries,
-    pub server: &'a Server,
+    /// What its metrics endpoint answers (read only while it runs).
+    pub exposition: &'a Families,
     pub metrics_port: i32,
-    pub metrics_path: String,
+    pub metrics_path: &'a str,
 }
 
 pub struct TickView<'p> {
     model_servings: Vec<ModelServingView>,
     pods: Vec<PodView>,
     /// Per pod: the payload and where it is served; `None` while the pod is not running.
-    endpoints: Vec<Option<(i32, String, Families)>>,
+    endpoints: Vec<Option<(i32, &'p str, &'p Families)>>,
     /// The simulated Prometheus, when a policy reads it.
     prometheus: Option<Prometheus<'p>>,
 }
@@ -51,10 +49,9 @@ impl<'p> TickView<'p> {
     /// `servings`: each ModelServing with its current `spec.replicas` and role replicas; pod
     /// start times are read on the engine's clock.
     pub fn new(
-        now: SimTime,
         clock: &Clock,
         servings: &[(&Serving, i32, Vec<i32>)],
-        units: Vec<UnitView<'_>>,
+        units: Vec<UnitView<'p>>,
     ) -> Self {
         let model_servings = servings
             .iter()
@@ -73,18 +70,8 @@ impl<'p> TickView<'p> {
         let mut pods = Vec::with_capacity(units.len());
         let mut endpoints = Vec::with_capacity(units.len());
         for u in units {
-            let running = matches!(
-                u.state,
-                UnitState::Ready { .. } | UnitState::Terminating { .. }
-            );
-            endpoints.push(running.then(|| {
-                let gauges = ServerGauges::of(u.server, now);
-                (
-                    u.metrics_port,
-                    u.metrics_path.clone(),
-                    exposition(u.series, gauges),
-                )
-            }));
+            let running = u.state.is_running();
+            endpoints.push(running.then_some((u.metrics_port, u.metrics_path, u.exposition)));
             pods.push(PodView {
                 namespace: u.namespace,
                 name: u.pod_name,
@@ -115,14 +102,12 @@ impl<'p> TickView<'p> {
         self.endpoints
             .iter()
             .enumerate()
-            .filter_map(|(i, e)| e.as_ref().map(|(_, _, f)| (i, f)))
+            .filter_map(|(i, e)| e.map(|(_, _, f)| (i, f)))
     }
 
     /// The payload pod `i` serves and where, if it is running.
     pub fn endpoint(&self, i: usize) -> Option<(i32, &str, &Families)> {
         self.endpoints[i]
-            .as_ref()
-            .map(|(port, path, f)| (*port, path.as_str(), f))
     }
 }
 
@@ -140,8 +125,8 @@ impl Cluster for TickView<'_> {
     /// A pod answers on its own port and path only; a policy scraping elsewhere gets a
     /// connection error, as in a real cluster.
     fn scrape(&self, pod: usize, uri: &str, port: i32) -> Scrape<'_> {
-        match &self.endpoints[pod] {
-            Some((p, path, families)) if *p == port && path == uri => Scrape::Ok(families),
+        match self.endpoints[pod] {
+            Some((p, path, families)) if p == port && path == uri => Scrape::Ok(families),
             _ => Scrape::Failed,
         }
     }

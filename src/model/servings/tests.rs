@@ -223,7 +223,8 @@ fn a_read_counts_the_target_and_prices_every_billed_server() {
         first_tick: at(0),
         epoch_ms: DEFAULT_EPOCH_MS,
     };
-    let view = s.view(at(2), &clock);
+    s.refresh_expositions(at(2));
+    let view = s.view(&clock);
     let pods: Vec<_> = view
         .pods()
         .iter()
@@ -233,5 +234,8 @@ fn a_read_counts_the_target_and_prices_every_billed_server() {
         pods,
         [("chat-0", true), ("chat-1", false), ("batch-3", true)]
     );
+    // The running pods answer their scrape; the starting one does not.
+    let answers: Vec<bool> = (0..3).map(|i| view.endpoint(i).is_some()).collect();
+    assert_eq!(answers, [true, false, true]);
     assert_eq!(s.prom_labels().len(), 3);
 }

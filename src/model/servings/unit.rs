@@ -7,6 +7,7 @@ use super::super::ids::{ServingIdx, UnitId};
 use super::super::metrics::PodSeries;
 use super::super::server::Server;
 use super::super::spec::Serving;
+use crate::engine::cluster::Families;
 use crate::engine::cluster::{LABEL_ENTRY, LABEL_GROUP_NAME, LABEL_MODEL_SERVING_NAME, LABEL_ROLE};
 use crate::engine::policy::Labels;
 use crate::sim::SimTime;
@@ -42,6 +43,14 @@ pub enum UnitState {
 }
 
 impl UnitState {
+    /// Its container runs: it serves its metrics endpoint (ready, or draining).
+    pub fn is_running(self) -> bool {
+        matches!(
+            self,
+            UnitState::Ready { .. } | UnitState::Terminating { .. }
+        )
+    }
+
     /// When the pod got a node, if it did and still exists.
     pub fn scheduled_at(self) -> Option<SimTime> {
         match self {
@@ -96,6 +105,9 @@ pub struct Unit {
     pub kind: UnitKind,
     pub server: Server,
     pub series: PodSeries,
+    /// What its metrics endpoint answered at the last tick's scrape, rewritten in place at
+    /// the next ([`super::Servings::refresh_expositions`]); empty until the first.
+    pub exposition: Families,
     /// The wake-up last scheduled for its server, so that it is scheduled once.
     pub next_wake: Option<SimTime>,
     /// Container restarts (the pod's `restartCount`).
@@ -153,6 +165,7 @@ impl Unit {
             kind,
             server: Server::new(spec.server, coalesce),
             series: PodSeries::default(),
+            exposition: Families::new(),
             next_wake: None,
             restarts: 0,
             crash_streak: 0,

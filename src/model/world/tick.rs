@@ -15,7 +15,8 @@ impl World<'_> {
         let rows = self.ledger.cost_rows(self.now, self.servings.billed());
         self.recorder.costs(rows);
         let now_ms = self.spec.clock.engine_time(self.now);
-        let view = self.servings.view(self.now, &self.spec.clock);
+        self.servings.refresh_expositions(self.now);
+        let view = self.servings.view(&self.spec.clock);
         let prom_labels = self.servings.prom_labels();
         let router = router_targets(&self.servings, self.dispatch.waiting() as u64);
         let log = self.recorder.engine_log();
@@ -62,6 +63,9 @@ impl World<'_> {
     /// Scrapes the cluster for `--openmetrics` and schedules the next scrape.
     pub(super) fn scrape(&mut self) {
         let waiting = self.dispatch.waiting() as u64;
+        if self.recorder.openmetrics().is_some() {
+            self.servings.refresh_expositions(self.now);
+        }
         if let Some(om) = self.recorder.openmetrics() {
             om.scrape(
                 self.now,
