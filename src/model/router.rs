@@ -121,13 +121,8 @@ impl Router {
         if candidates.is_empty() {
             return None;
         }
-        // Load per unit of speed; the first (oldest) of equals wins.
-        let least = |it: &mut dyn Iterator<Item = &Candidate>| {
-            it.min_by(|a, b| (a.load as f64 / a.speed).total_cmp(&(b.load as f64 / b.speed)))
-                .map(|c| c.server)
-        };
         match self.policy {
-            RouterPolicy::LeastRequest => least(&mut candidates.iter()),
+            RouterPolicy::LeastRequest => least_loaded(candidates),
             RouterPolicy::RoundRobin => {
                 let c = candidates[self.turn % candidates.len()];
                 self.turn = self.turn.wrapping_add(1);
@@ -146,8 +141,7 @@ impl Router {
                     b += 1;
                 }
                 let (first, second) = (a.min(b), a.max(b));
-                let pair = [candidates[first], candidates[second]];
-                least(&mut pair.iter())
+                least_loaded(&[candidates[first], candidates[second]])
             }
             RouterPolicy::LeastKvCache => candidates
                 .iter()
@@ -158,6 +152,20 @@ impl Router {
                 .map(|c| c.server),
         }
     }
+}
+
+/// The candidate with the least load per unit of speed; the first (oldest) of equals wins.
+/// Each candidate's ratio is divided out once, not at every comparison: the loop then
+/// carries only a comparison from one candidate to the next.
+fn least_loaded(candidates: &[Candidate]) -> Option<UnitId> {
+    let mut best: Option<(f64, UnitId)> = None;
+    for c in candidates {
+        let per_speed = c.load as f64 / c.speed;
+        if best.is_none_or(|(least, _)| per_speed.total_cmp(&least).is_lt()) {
+            best = Some((per_speed, c.server));
+        }
+    }
+    best.map(|(_, server)| server)
 }
 
 #[cfg(test)]
