@@ -2,13 +2,14 @@
 //! simulated (points in parallel, results in file order), and the objective the fit
 //! minimises.
 
+use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use rayon::prelude::*;
 
 use super::measured::{Load, MeasuredFile, MeasuredRequest, Measurements, Point, PointRequests};
-use super::simulate::{point_work, simulate_point, simulate_trace, PointResult, Served};
+use super::simulate::{point_work, simulate_point, simulate_trace, PointResult, Scratch, Served};
 use crate::model::server::ServerParams;
 
 /// The objective's term for a point the server cannot serve (a request longer than its KV
@@ -18,6 +19,12 @@ const UNSERVED: f64 = 100.0;
 /// Latencies below this many seconds count as this in a trace's per-request terms: a 2 ms
 /// and a 4 ms first token are not "twice as far" in any way a user cares about.
 const PER_REQUEST_FLOOR_S: f64 = 0.05;
+
+thread_local! {
+    /// Each pool thread's server and buffers, kept from one evaluation of the fit to the
+    /// next.
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
 
 /// Measured points and traces, fitted together (one server).
 #[derive(Debug, Clone, Default)]
@@ -96,11 +103,14 @@ impl Dataset {
         let mut done: Vec<(usize, PointResult)> = (0..threads)
             .into_par_iter()
             .flat_map_iter(|_| {
-                std::iter::from_fn(|| {
-                    let &i = order.get(next.fetch_add(1, Ordering::Relaxed))?;
-                    Some((i, simulate_point(params, &self.points[i], self.seed)))
+                SCRATCH.with_borrow_mut(|scratch| {
+                    std::iter::from_fn(|| {
+                        let &i = order.get(next.fetch_add(1, Ordering::Relaxed))?;
+                        let point = &self.points[i];
+                        Some((i, simulate_point(scratch, params, point, self.seed)))
+                    })
+                    .collect::<Vec<_>>()
                 })
-                .collect::<Vec<_>>()
             })
             .collect();
         done.sort_by_key(|&(i, _)| i);

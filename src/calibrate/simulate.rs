@@ -59,22 +59,57 @@ pub struct PointResult {
 }
 
 /// How requests are sent.
-enum Sending {
+enum Sending<'a> {
     /// This many clients, each sending the next request of the list when its own ends.
     Closed(u32),
     /// Request `i` at `times[i]`.
-    At(Vec<SimTime>),
+    At(&'a [SimTime]),
 }
 
-/// Simulates benchmark point `point` on a server with `params`; Poisson arrivals draw from
-/// the random stream `calibrate/arrivals` of `seed`.
-pub fn simulate_point(params: &ServerParams, point: &Point, seed: u64) -> PointResult {
-    let lengths = point_lengths(point);
+/// The server and buffers a thread reuses from one simulated point to the next. Allocated
+/// anew for each point (a fit simulates thousands), they made the allocator return memory
+/// to the system and fault it in again: about a tenth of a fit's time.
+#[derive(Default)]
+pub struct Scratch {
+    server: Option<Server>,
+    lengths: Vec<(u32, u32)>,
+    times: Vec<SimTime>,
+    served: Vec<Served>,
+    events: Vec<ServerEvent>,
+}
+
+/// Simulates benchmark point `point` on a server with `params`, in `scratch`; Poisson
+/// arrivals draw from the random stream `calibrate/arrivals` of `seed`.
+pub fn simulate_point(
+    scratch: &mut Scratch,
+    params: &ServerParams,
+    point: &Point,
+    seed: u64,
+) -> PointResult {
+    let Scratch {
+        server,
+        lengths,
+        times,
+        served,
+        events,
+    } = scratch;
+    let server = match server {
+        Some(server) => {
+            server.renew(*params, true);
+            server
+        }
+        None => server.insert(Server::new(*params, true)),
+    };
+    point_lengths(point, lengths);
     let sending = match point.load {
         Load::Closed { concurrency } => Sending::Closed(concurrency),
-        Load::Open { rate } => Sending::At(poisson_times(rate, lengths.len(), seed)),
+        Load::Open { rate } => {
+            poisson_times(rate, lengths.len(), seed, times);
+            Sending::At(times)
+        }
     };
-    summarise(&serve(params, &lengths, &sending))
+    serve(server, lengths, &sending, served, events);
+    summarise(served)
 }
 
 /// Simulates a measured trace's requests at their own arrival times.
@@ -82,8 +117,17 @@ pub fn simulate_trace(params: &ServerParams, requests: &[MeasuredRequest]) -> Ve
     let lengths: Vec<(u32, u32)> = (requests.iter())
         .map(|r| (r.input_tokens, r.output_tokens))
         .collect();
-    let times = requests.iter().map(|r| r.arrival).collect();
-    serve(params, &lengths, &Sending::At(times))
+    let times: Vec<SimTime> = requests.iter().map(|r| r.arrival).collect();
+    let (mut server, mut served) = (Server::new(*params, true), Vec::new());
+    let sending = Sending::At(&times);
+    serve(
+        &mut server,
+        &lengths,
+        &sending,
+        &mut served,
+        &mut Vec::new(),
+    );
+    served
 }
 
 /// How long simulating `point` takes, roughly: its decode steps if its clients ran in step
@@ -111,15 +155,19 @@ pub fn point_work(point: &Point) -> u64 {
     steps + requests
 }
 
-/// The (input, output) lengths of a point's requests, in sending order.
-fn point_lengths(point: &Point) -> Vec<(u32, u32)> {
+/// The (input, output) lengths of a point's requests, in sending order, into `lengths`.
+fn point_lengths(point: &Point, lengths: &mut Vec<(u32, u32)>) {
+    lengths.clear();
     match &point.requests {
-        PointRequests::Listed(lengths) => lengths.clone(),
+        PointRequests::Listed(listed) => lengths.extend_from_slice(listed),
         PointRequests::Fixed {
             input_tokens,
             output_tokens,
             count,
-        } => vec![(*input_tokens, *output_tokens); fixed_count(point.load, *count) as usize],
+        } => lengths.resize(
+            fixed_count(point.load, *count) as usize,
+            (*input_tokens, *output_tokens),
+        ),
     }
 }
 
@@ -134,27 +182,34 @@ fn fixed_count(load: Load, count: Option<u64>) -> u64 {
 
 /// `n` Poisson arrival times at `rate` per second from the start (all at the start for an
 /// infinite rate), rounded to whole microseconds.
-fn poisson_times(rate: f64, n: usize, seed: u64) -> Vec<SimTime> {
+fn poisson_times(rate: f64, n: usize, seed: u64, times: &mut Vec<SimTime>) {
+    times.clear();
     if rate.is_infinite() {
-        return vec![SimTime::ZERO; n];
+        times.resize(n, SimTime::ZERO);
+        return;
     }
     let mut rng = stream(seed, "calibrate/arrivals");
     let mut t = 0.0f64;
-    (0..n)
-        .map(|_| {
-            let gap: f64 = Exp1.sample(&mut rng);
-            t += gap / rate * 1e6;
-            SimTime::ZERO.saturating_add(SimDuration::from_micros_f64(t))
-        })
-        .collect()
+    times.extend((0..n).map(|_| {
+        let gap: f64 = Exp1.sample(&mut rng);
+        t += gap / rate * 1e6;
+        SimTime::ZERO.saturating_add(SimDuration::from_micros_f64(t))
+    }));
 }
 
-/// Runs the requests `lengths` through one server until the last ends.
-fn serve(params: &ServerParams, lengths: &[(u32, u32)], sending: &Sending) -> Vec<Served> {
+/// Runs the requests `lengths` through `server`, idle, until the last ends; what became of
+/// each goes to `served`, and `events` is a buffer.
+fn serve(
+    server: &mut Server,
+    lengths: &[(u32, u32)],
+    sending: &Sending,
+    served: &mut Vec<Served>,
+    events: &mut Vec<ServerEvent>,
+) {
     let n = lengths.len();
-    let mut server = Server::new(*params, true);
-    let mut served = vec![Served::default(); n];
-    let mut events = Vec::new();
+    served.clear();
+    served.resize(n, Served::default());
+    events.clear();
     let mut sent = 0usize;
     // Closed loop: requests owed now by clients whose request just ended (or at the start).
     let mut owed = match sending {
@@ -165,7 +220,7 @@ fn serve(params: &ServerParams, lengths: &[(u32, u32)], sending: &Sending) -> Ve
     loop {
         while owed > 0 && sent < n {
             owed -= 1;
-            owed += send(&mut server, lengths, &mut served, sent, now, &mut events);
+            owed += send(server, lengths, served, sent, now, events);
             sent += 1;
         }
         let arrival = match sending {
@@ -176,22 +231,21 @@ fn serve(params: &ServerParams, lengths: &[(u32, u32)], sending: &Sending) -> Ve
         let ended = match arrival {
             Some(a) if wake.is_none_or(|w| a < w) => {
                 now = a;
-                let ended = send(&mut server, lengths, &mut served, sent, now, &mut events);
+                let ended = send(server, lengths, served, sent, now, events);
                 sent += 1;
                 ended
             }
             _ => {
                 let Some(wake) = wake else { break };
                 now = wake;
-                server.wake(now, &mut events);
-                record(&mut served, &mut events)
+                server.wake(now, events);
+                record(served, events)
             }
         };
         if matches!(sending, Sending::Closed(_)) {
             owed += ended;
         }
     }
-    served
 }
 
 /// Sends request `i` at `now`; returns how many requests ended (it may be refused at once).

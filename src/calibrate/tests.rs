@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use super::dataset::Dataset;
 use super::fit::{fit, Field, FitRequest, UNBOUNDED_KV};
 use super::measured::{Load, MeasuredRequest, Point, PointRequests};
-use super::simulate::{simulate_point, simulate_trace};
+use super::simulate::{simulate_point, simulate_trace, Scratch};
 use crate::model::recorder::KeptRows;
 use crate::model::server::ServerParams;
 use crate::model::world::{simulate, RunOptions};
@@ -49,7 +49,12 @@ fn a_point_is_simulated_as_run_simulates_a_closed_loop() {
     let p = server();
     for (concurrency, input, output) in [(1, 700, 30), (6, 1_500, 200), (24, 3_000, 100)] {
         let requests = u64::from(concurrency) * 5;
-        let simulated = simulate_point(&p, &point(concurrency, input, output, requests), 1);
+        let simulated = simulate_point(
+            &mut Scratch::default(),
+            &p,
+            &point(concurrency, input, output, requests),
+            1,
+        );
         let text = format!(
             "name: bench\nseed: 1\nduration: 2h\npolicies: []\nservings:\n  - name: one\n    \
              namespace: llm\n    replicas: 1\n    startup: {{constant: 0s}}\n    server: \
@@ -130,7 +135,7 @@ fn known_parameters_are_found_back() {
     for (input, output) in [(256, 64), (2_048, 200), (6_000, 400)] {
         for concurrency in [1, 4, 12] {
             let mut p = point(concurrency, input, output, u64::from(concurrency) * 3);
-            let r = simulate_point(&truth, &p, 1);
+            let r = simulate_point(&mut Scratch::default(), &truth, &p, 1);
             (p.ttft_ms, p.tpot_ms) = (r.ttft_ms, r.tpot_ms);
             points.push(p);
         }

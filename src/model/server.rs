@@ -263,6 +263,17 @@ struct Request {
     work: Work,
 }
 
+/// The memory of a server's queues, handed from one server to the next by
+/// [`Server::renew`].
+#[derive(Default)]
+struct Buffers {
+    incoming: VecDeque<Request>,
+    waiting: VecDeque<Request>,
+    running: Vec<Request>,
+    finishes: BinaryHeap<Reverse<(u64, u64)>>,
+    run_ends: Vec<SimTime>,
+}
+
 /// The step in progress: one step, or a coalesced run of identical decode steps.
 #[derive(Debug, Clone, Copy)]
 struct Step {
@@ -348,6 +359,39 @@ impl Server {
     /// An idle server. `coalesce: false` simulates every step as its own wake-up (the
     /// reference the coalesced runs are tested against).
     pub fn new(params: ServerParams, coalesce: bool) -> Self {
+        let mut server = Server::idle(params, coalesce, Buffers::default());
+        server.running.reserve(server.params.max_num_seqs as usize);
+        server
+    }
+
+    /// Makes this server what [`Server::new`] makes, keeping the memory of its queues: for
+    /// a caller that simulates many short runs one after the other (a calibration fit),
+    /// where allocating them anew each time costs more than the runs.
+    pub fn renew(&mut self, params: ServerParams, coalesce: bool) {
+        let mut buffers = Buffers {
+            incoming: std::mem::take(&mut self.incoming),
+            waiting: std::mem::take(&mut self.waiting),
+            running: std::mem::take(&mut self.running),
+            finishes: std::mem::take(&mut self.finishes),
+            run_ends: std::mem::take(&mut self.run_ends),
+        };
+        buffers.incoming.clear();
+        buffers.waiting.clear();
+        buffers.running.clear();
+        buffers.finishes.clear();
+        buffers.run_ends.clear();
+        *self = Server::idle(params, coalesce, buffers);
+    }
+
+    /// An idle server whose queues are `buffers` (empty).
+    fn idle(params: ServerParams, coalesce: bool, buffers: Buffers) -> Self {
+        let Buffers {
+            incoming,
+            waiting,
+            running,
+            finishes,
+            run_ends,
+        } = buffers;
         let params = ServerParams {
             max_num_seqs: params.max_num_seqs.max(1),
             max_num_batched_tokens: params.max_num_batched_tokens.max(1),
@@ -356,12 +400,12 @@ impl Server {
         Server {
             params,
             coalesce,
-            incoming: VecDeque::new(),
-            waiting: VecDeque::new(),
-            running: Vec::with_capacity(params.max_num_seqs as usize),
+            incoming,
+            waiting,
+            running,
             settled: 0,
             decoded: 0,
-            finishes: BinaryHeap::new(),
+            finishes,
             settled_tokens: 0,
             settled_finish: 0,
             admissions: 0,
@@ -369,7 +413,7 @@ impl Server {
             prompt_tokens_total: 0,
             generation_tokens_total: 0,
             step: None,
-            run_ends: Vec::new(),
+            run_ends,
         }
     }
 

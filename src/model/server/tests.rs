@@ -539,6 +539,63 @@ fn a_stale_wake_up_is_ignored() {
     assert_eq!(plain_all(&events), [Admitted { req: 7, at: 0 }]);
 }
 
+#[test]
+fn a_renewed_server_is_a_new_one() {
+    // Runs `(at µs, prompt, output)` arrivals to the end; the events, and the wake-ups taken.
+    fn serve(server: &mut Server, arrivals: &[(i64, u32, u32)]) -> (Vec<Ev>, usize) {
+        let (mut events, mut wakes, mut next) = (Vec::new(), 0, 0);
+        loop {
+            let wake = server.next_wakeup();
+            match arrivals.get(next) {
+                Some(&(at, prompt, output)) if wake.is_none_or(|w| us(at) < w) => {
+                    server.arrive(us(at), slot(next), prompt, output, &mut events);
+                    next += 1;
+                }
+                _ => match wake {
+                    Some(w) => {
+                        server.wake(w, &mut events);
+                        wakes += 1;
+                    }
+                    None => return (plain_all(&events), wakes),
+                },
+            }
+        }
+    }
+    // Left mid-run with a full batch, a queue, laid-out step ends and a preemption behind it.
+    let busy = ServerParams {
+        per_context_token_ms: 0.001,
+        ..simple(2, 64, 600)
+    };
+    let mut server = Server::new(busy, true);
+    let mut events = Vec::new();
+    for i in 0..4 {
+        server.arrive(us(0), slot(i), 100, 200, &mut events);
+    }
+    for _ in 0..6 {
+        let at = server.next_wakeup().expect("busy");
+        server.wake(at, &mut events);
+    }
+    assert!(!server.is_idle() && server.waiting() > 0);
+    let params = ServerParams {
+        per_context_token_ms: 0.002,
+        request_overhead_ms: 1.5,
+        ..simple(3, 128, 5_000)
+    };
+    server.renew(params, true);
+    let arrivals = [
+        (0, 80, 40),
+        (0, 300, 10),
+        (2_000, 50, 90),
+        (40_000, 120, 30),
+    ];
+    let renewed = serve(&mut server, &arrivals);
+    assert_eq!(renewed, serve(&mut Server::new(params, true), &arrivals));
+    assert!(
+        renewed.0.len() > 8,
+        "every request admitted, started and finished"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Transferred requests (disaggregated prefill/decode)
 // ---------------------------------------------------------------------------------------------
