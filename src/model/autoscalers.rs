@@ -387,11 +387,8 @@ fn hpa_readings(
         (servings.units())
             .filter(|(_, u)| u.serving == s && u.state() != UnitState::Gone)
             .map(|(_, u)| {
-                let running = matches!(
-                    u.state(),
-                    UnitState::Ready { .. } | UnitState::Terminating { .. }
-                );
-                running
+                u.state()
+                    .is_running()
                     .then(|| {
                         gauge(
                             &exposition(&u.series, ServerGauges::of(&u.server, now)),
@@ -475,10 +472,7 @@ fn scrape(
     };
     let mut targets: Vec<(Labels, Families)> = Vec::new();
     for (_, u) in servings.units() {
-        if matches!(
-            u.state(),
-            UnitState::Ready { .. } | UnitState::Terminating { .. }
-        ) {
+        if u.state().is_running() {
             let mut f = exposition(&u.series, ServerGauges::of(&u.server, now));
             f.retain(|k, _| read(k));
             targets.push((u.prom_labels.clone(), f));

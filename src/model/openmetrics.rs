@@ -76,7 +76,8 @@ impl OpenMetrics {
     }
 
     /// Scrapes the cluster at `now`: the pods of `servings` (their payloads refreshed at
-    /// `now`), their ModelServings and the router, which holds `router_waiting` requests and sent `routed[s]` to serving `s`.
+    /// `now`), their ModelServings and the router, which holds `router_waiting` requests and
+    /// sent `routed[s]` to serving `s`.
     pub fn scrape(
         &mut self,
         now: SimTime,
