@@ -88,6 +88,22 @@ pub struct MeasuredFile {
     pub data: Measurements,
 }
 
+impl MeasuredFile {
+    /// How many of its closed-loop points do not say how many requests they sent: they are
+    /// simulated with [`REQUESTS_PER_CLIENT`](super::simulate::REQUESTS_PER_CLIENT) per
+    /// client, and their mean TTFT depends on it (every client's first request arrives at
+    /// once and queues).
+    pub fn closed_points_without_count(&self) -> usize {
+        match &self.data {
+            Measurements::Points(points) => (points.iter())
+                .filter(|p| matches!(p.load, Load::Closed { .. }))
+                .filter(|p| matches!(p.requests, PointRequests::Fixed { count: None, .. }))
+                .count(),
+            Measurements::Requests(_) => 0,
+        }
+    }
+}
+
 /// Reads the measured file at `path`, whatever its format.
 pub fn read(path: &Path) -> Result<MeasuredFile, MeasuredError> {
     let text = read_text(path).map_err(|e| match e {

@@ -12,6 +12,7 @@ use crate::calibrate::dataset::Dataset;
 use crate::calibrate::fit::{fit, Field, FitRequest};
 use crate::calibrate::measured::{self, MeasuredFile, Measurements};
 use crate::calibrate::report::{self, Origin};
+use crate::calibrate::simulate::REQUESTS_PER_CLIENT;
 use crate::chart::calibration;
 use crate::experiment::worker_pool;
 use crate::kthena::warnings::did_you_mean;
@@ -151,6 +152,18 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "warning: no measured point presses on the KV cache: kv_cache_tokens is left unbounded; \
              pin it with --set kv_cache_tokens=N (vLLM logs \"GPU KV cache size: N tokens\")"
         );
+    }
+    for f in &files {
+        let n = f.closed_points_without_count();
+        if n > 0 {
+            eprintln!(
+                "warning: {}: {n} closed-loop point(s) do not say how many requests were sent; \
+                 each client is simulated sending {REQUESTS_PER_CLIENT}. Their mean TTFT depends on \
+                 it (every client's first request arrives at once and queues): add a \
+                 `num_requests` column if you know it",
+                f.path.display()
+            );
+        }
     }
     print!("{}", report::accuracy_table(&accuracy));
     println!(

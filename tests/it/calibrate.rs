@@ -122,6 +122,71 @@ fn a_fit_writes_a_server_a_scenario_uses_verbatim_whatever_the_threads() {
         .success();
 }
 
+/// `calibrate --no-fit` of `table` with the Qwen3-32B preset: its stderr and the simulated
+/// TTFT of each point.
+fn measured_ttfts(table: &Path, out: &Path) -> (String, Vec<String>) {
+    let assert = kthena_sim()
+        .args([
+            "calibrate",
+            "--no-fit",
+            "--server",
+            "qwen3-32b-bf16-h100-tp2",
+            "-q",
+        ])
+        .arg("--out")
+        .arg(out)
+        .arg(table)
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).to_string();
+    let mut r = csv::Reader::from_path(out.join("calibration.csv")).expect("csv");
+    let col = (r.headers().expect("header").iter())
+        .position(|c| c == "simulated_ttft_ms")
+        .expect("column");
+    let ttfts = r.records().map(|row| row.expect("row")[col].to_string());
+    (stderr, ttfts.collect())
+}
+
+#[test]
+fn a_table_that_does_not_say_how_many_requests_it_sent_is_warned_about() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let table = small_table(dir.path());
+    let (stderr, assumed) = measured_ttfts(&table, &dir.path().join("assumed"));
+    assert!(
+        stderr.contains("5 closed-loop point(s) do not say how many requests were sent")
+            && stderr.contains("num_requests"),
+        "{stderr}"
+    );
+    // The same table with a `num_requests` column: no warning; 10 per client is what was
+    // assumed, 2 per client leaves the first wave's queue a larger share of the mean.
+    let text = std::fs::read_to_string(&table).expect("table");
+    for (per_client, same) in [(10, true), (2, false)] {
+        let with_counts: String = (text.lines().enumerate())
+            .map(|(i, line)| match i {
+                0 => format!("{line},num_requests\n"),
+                _ => {
+                    let c: u64 = line
+                        .split(',')
+                        .next()
+                        .unwrap()
+                        .parse()
+                        .expect("concurrency");
+                    format!("{line},{}\n", c * per_client)
+                }
+            })
+            .collect();
+        let path = dir.path().join(format!("counted-{per_client}.csv"));
+        std::fs::write(&path, with_counts).expect("write");
+        let (stderr, stated) = measured_ttfts(&path, &dir.path().join(format!("{per_client}")));
+        assert!(!stderr.contains("num_requests"), "{stderr}");
+        assert_eq!(
+            stated == assumed,
+            same,
+            "{per_client} per client: {stated:?}"
+        );
+    }
+}
+
 #[test]
 fn no_fit_measures_a_preset_and_a_vllm_benchmark_json_reads() {
     let dir = tempfile::tempdir().expect("tempdir");
