@@ -30,13 +30,14 @@ pub enum Field {
     PerDecodeSeqMs,
     PerContextTokenMs,
     RequestOverheadMs,
+    RequestOverheadSpreadMs,
 }
 
 /// The step-cost fields, fitted unless pinned: every field after the three limits.
 const COSTS: &[Field] = Field::ALL.split_at(3).1;
 
 impl Field {
-    pub const ALL: [Field; 9] = [
+    pub const ALL: [Field; 10] = [
         Field::MaxNumSeqs,
         Field::MaxNumBatchedTokens,
         Field::KvCacheTokens,
@@ -46,6 +47,7 @@ impl Field {
         Field::PerDecodeSeqMs,
         Field::PerContextTokenMs,
         Field::RequestOverheadMs,
+        Field::RequestOverheadSpreadMs,
     ];
 
     /// Its name in a scenario's `server:` mapping.
@@ -60,6 +62,7 @@ impl Field {
             Field::PerDecodeSeqMs => "per_decode_seq_ms",
             Field::PerContextTokenMs => "per_context_token_ms",
             Field::RequestOverheadMs => "request_overhead_ms",
+            Field::RequestOverheadSpreadMs => "request_overhead_spread_ms",
         }
     }
 
@@ -86,6 +89,7 @@ impl Field {
             Field::PerDecodeSeqMs => p.per_decode_seq_ms,
             Field::PerContextTokenMs => p.per_context_token_ms,
             Field::RequestOverheadMs => p.request_overhead_ms,
+            Field::RequestOverheadSpreadMs => p.request_overhead_spread_ms,
         }
     }
 
@@ -104,6 +108,7 @@ impl Field {
             Field::PerDecodeSeqMs => p.per_decode_seq_ms = value,
             Field::PerContextTokenMs => p.per_context_token_ms = value,
             Field::RequestOverheadMs => p.request_overhead_ms = value,
+            Field::RequestOverheadSpreadMs => p.request_overhead_spread_ms = value,
         }
     }
 
@@ -117,6 +122,7 @@ impl Field {
             Field::PerDecodeSeqMs => 0.1,
             Field::PerContextTokenMs => 1e-5,
             Field::RequestOverheadMs => 5.0,
+            Field::RequestOverheadSpreadMs => 5.0,
             _ => 1.0,
         }
     }
@@ -186,6 +192,7 @@ pub fn fit(data: &Dataset, request: &FitRequest) -> Fitted {
             per_context_token_ms: 0.0,
             prefill_attention_ms: 0.0,
             request_overhead_ms: 0.0,
+            request_overhead_spread_ms: 0.0,
         });
         (start.max_num_seqs, start.max_num_batched_tokens) = (seqs, budget);
         for &(field, value) in &request.pinned {
@@ -218,8 +225,35 @@ fn fit_with_limits(data: &Dataset, request: &FitRequest, start: ServerParams) ->
     if kv_free {
         params.kv_cache_tokens = UNBOUNDED_KV;
     }
-    let (p, n) = minimise(data, params, &costs, request.max_iters);
+    // 1a. Without the overhead's spread, then 1b. with it, from a few widths: the spread
+    // changes results by where arrivals fall within steps, which leaves local minima a
+    // simplex started far away cannot leave.
+    let fixed: Vec<Field> = (costs.iter().copied())
+        .filter(|f| *f != Field::RequestOverheadSpreadMs)
+        .collect();
+    if fixed.len() < costs.len() {
+        params.request_overhead_spread_ms = 0.0;
+    }
+    let (p, n) = minimise(data, params, &fixed, request.max_iters);
     (params, evaluations) = (p, evaluations + n);
+    if fixed.len() < costs.len() {
+        let mut best = (params, data.evaluate(&params).objective);
+        for spread in SPREAD_STARTS_MS {
+            let from = ServerParams {
+                request_overhead_spread_ms: spread,
+                request_overhead_ms: (params.request_overhead_ms - spread / 2.0)
+                    .max(params.request_overhead_ms / 4.0),
+                ..params
+            };
+            let (p, n) = minimise(data, from, &costs, request.max_iters);
+            let cost = data.evaluate(&p).objective;
+            evaluations += n + 1;
+            if cost < best.1 {
+                best = (p, cost);
+            }
+        }
+        params = best.0;
+    }
     let mut kv_constrained = !kv_free;
     let mut fitted = costs.clone();
     if kv_free {
@@ -267,6 +301,10 @@ fn kv_grid(data: &Dataset) -> Vec<u64> {
         .map(|i| (low * (high / low).powf(f64::from(i) / 31.0)).ceil() as u64)
         .collect()
 }
+
+/// Where the fit starts the overhead's spread, in milliseconds (taking half of it from the
+/// fixed overhead): less than a short step, about one, several.
+const SPREAD_STARTS_MS: [f64; 3] = [1.0, 5.0, 20.0];
 
 /// The objective over the logarithms of the fields `free`, the others held at `base`.
 struct Objective<'a> {

@@ -217,6 +217,7 @@ mod tests {
             per_context_token_ms: 0.0,
             prefill_attention_ms: 0.0,
             request_overhead_ms: 0.0,
+            request_overhead_spread_ms: 0.0,
         }
     }
 

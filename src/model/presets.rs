@@ -62,6 +62,7 @@ pub const PRESETS: [Preset; 10] = [
             per_context_token_ms: 0.0,
             prefill_attention_ms: 0.0,
             request_overhead_ms: 0.0,
+            request_overhead_spread_ms: 0.0,
         },
     },
     // The same model on 8×H100-80GB (SXM), same source: ≈ 30 ms + 0.31 ms per decoding
@@ -80,6 +81,7 @@ pub const PRESETS: [Preset; 10] = [
             per_context_token_ms: 0.0,
             prefill_attention_ms: 0.0,
             request_overhead_ms: 0.0,
+            request_overhead_spread_ms: 0.0,
         },
     },
     // Llama-3-8B (bf16, 16.06 GB of weights) on one H100-SXM-80GB (3.35 TB/s, 989 TFLOPS
@@ -110,6 +112,7 @@ pub const PRESETS: [Preset; 10] = [
             per_context_token_ms: 4.9e-5,
             prefill_attention_ms: 0.0,
             request_overhead_ms: 0.0,
+            request_overhead_spread_ms: 0.0,
         },
     },
     // Llama-3-8B on one A100-SXM-80GB (2.04 TB/s, 312 TFLOPS dense bf16), derived as above:
@@ -136,6 +139,7 @@ pub const PRESETS: [Preset; 10] = [
             per_context_token_ms: 8.0e-5,
             prefill_attention_ms: 0.0,
             request_overhead_ms: 0.0,
+            request_overhead_spread_ms: 0.0,
         },
     },
     // Qwen3-32B bf16 on 2×H100-SXM, vLLM 0.12.0: fitted by `kthena-sim calibrate` to aiconfigurator silicon_sample.csv @095f58a5 (Apache-2.0), 30 closed-loop points.
@@ -153,6 +157,7 @@ pub const PRESETS: [Preset; 10] = [
             per_context_token_ms: 2.9583666467910263e-16,
             prefill_attention_ms: 1.9750641868581627e-05,
             request_overhead_ms: 0.07376191976025415,
+            request_overhead_spread_ms: 0.0,
         },
     },
     // Llama-3.1-70B fp8 on 4×H100-SXM: fitted by `kthena-sim calibrate` to aiconfigurator silicon_sample.csv @095f58a5 (Apache-2.0), 15 closed-loop points.
@@ -170,6 +175,7 @@ pub const PRESETS: [Preset; 10] = [
             per_context_token_ms: 3.3774840469637834e-05,
             prefill_attention_ms: 2.885846843406732e-06,
             request_overhead_ms: 11.647793766706979,
+            request_overhead_spread_ms: 0.0,
         },
     },
     // Llama-3.1-70B fp8 on 8×H100-SXM: fitted by `kthena-sim calibrate` to aiconfigurator silicon_sample.csv @095f58a5 (Apache-2.0), 15 closed-loop points.
@@ -187,6 +193,7 @@ pub const PRESETS: [Preset; 10] = [
             per_context_token_ms: 1.9092655337903948e-05,
             prefill_attention_ms: 1.979022337110407e-06,
             request_overhead_ms: 17.790025125879183,
+            request_overhead_spread_ms: 0.0,
         },
     },
     // gpt-oss-120b MXFP4 on 2×H100-SXM, vLLM 0.18.0: fitted by `kthena-sim calibrate` to aiconfigurator silicon_sample.csv @095f58a5 (Apache-2.0), 15 closed-loop points.
@@ -204,6 +211,7 @@ pub const PRESETS: [Preset; 10] = [
             per_context_token_ms: 6.683205769355634e-06,
             prefill_attention_ms: 1.3264847280110284e-06,
             request_overhead_ms: 10.502295509106123,
+            request_overhead_spread_ms: 0.0,
         },
     },
     // Llama-3.1-8B bf16 on one RTX 4090, vLLM 0.19.0: fitted by `kthena-sim calibrate` to LLMServingSim bench/examples @5daddb21 (MIT), 300-request trace.
@@ -221,6 +229,7 @@ pub const PRESETS: [Preset; 10] = [
             per_context_token_ms: 9.763920285087728e-06,
             prefill_attention_ms: 2.157551728353523e-07,
             request_overhead_ms: 134.9686916294267,
+            request_overhead_spread_ms: 0.0,
         },
     },
     // Llama-3.1-8B bf16 on one RTX PRO 6000, vLLM 0.19.0: fitted by `kthena-sim calibrate` to LLMServingSim bench/examples @5daddb21 (MIT), 300-request trace.
@@ -238,6 +247,7 @@ pub const PRESETS: [Preset; 10] = [
             per_context_token_ms: 1.4384936023545312e-05,
             prefill_attention_ms: 9.903441328295551e-07,
             request_overhead_ms: 14.939704074985938,
+            request_overhead_spread_ms: 0.0,
         },
     },
 ];

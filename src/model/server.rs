@@ -52,7 +52,11 @@
 //! - **Request overhead** ([`ServerParams::request_overhead_ms`]): an arriving request enters
 //!   the queue that much later, exactly as if it had arrived then (rule 6 and the cutting of
 //!   runs apply at that instant); until then it counts as waiting. A transferred request pays
-//!   none: it was taken in by the prefill server.
+//!   none: it was taken in by the prefill server. With a spread
+//!   ([`ServerParams::request_overhead_spread_ms`]), the `k`-th request to arrive pays
+//!   `spread × frac(k·φ)` more (φ the golden ratio): a deterministic sequence that covers
+//!   `[0, spread)` evenly, so that the server holds no random stream. Requests then enter the
+//!   queue in the order their overheads end (same instant: arrival order).
 //! - **Degenerate inputs** never stall the simulation: prompt and output lengths of 0 count as
 //!   1 (a prefill always emits a token), limits below 1 are raised to 1 (the scenario validator
 //!   rejects them before), and a step lasts at least 1 µs so that time always advances.
@@ -100,6 +104,12 @@ use crate::sim::{SimDuration, SimTime, MICROS_PER_MS};
 /// `request_overhead_ms` is not a step cost: it is the time between a request's arrival and
 /// its entry in the scheduler's queue (HTTP handling, tokenisation, the engine's input
 /// processing). It delays the first token and the last alike, but takes no GPU time.
+/// `request_overhead_spread_ms` is how much that time varies from one request to the next
+/// (the API server's event loop is shared with every stream it sends out). Its effect is less
+/// the mean it adds than the phase it breaks: with a fixed overhead, closed-loop clients whose
+/// requests end together come back at the same point of a step, cycle after cycle, and the
+/// simulated TTFT jumps up and down as the concurrency grows by one client; measured TTFTs grow
+/// smoothly.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ServerParams {
     /// Running batch slots.
@@ -121,6 +131,9 @@ pub struct ServerParams {
     pub per_context_token_ms: f64,
     /// Delay from a request's arrival to its entry in the scheduler's queue.
     pub request_overhead_ms: f64,
+    /// Width of the range over which each request's overhead exceeds `request_overhead_ms`
+    /// (spread evenly over `[0, spread)`).
+    pub request_overhead_spread_ms: f64,
 }
 
 /// What one step does, as the step cost counts it.
@@ -182,12 +195,19 @@ impl ServerParams {
         SimDuration::from_micros(round_half_up(ms * MICROS_PER_MS as f64).max(1))
     }
 
-    /// [`ServerParams::request_overhead_ms`] in whole microseconds (rounded half-up).
-    pub fn request_overhead(&self) -> SimDuration {
-        SimDuration::from_micros(
-            round_half_up(self.request_overhead_ms * MICROS_PER_MS as f64).max(0),
-        )
+    /// The overhead of the `k`-th request to arrive (from 1), in whole microseconds (rounded
+    /// half-up): [`ServerParams::request_overhead_ms`] plus its share of the spread.
+    pub fn request_overhead(&self, k: u64) -> SimDuration {
+        let ms = self.request_overhead_ms + self.request_overhead_spread_ms * spread_fraction(k);
+        SimDuration::from_micros(round_half_up(ms * MICROS_PER_MS as f64).max(0))
     }
+}
+
+/// `frac(k·φ)`: the golden-ratio sequence, which fills `[0, 1)` more evenly than random draws
+/// for every `k` (each new point falls in the largest gap left).
+fn spread_fraction(k: u64) -> f64 {
+    const PHI_FRACTION: f64 = 0.618_033_988_749_894_9;
+    (k as f64 * PHI_FRACTION).fract()
 }
 
 /// [`round_micros`](crate::sim::time::round_micros), the same for every `f64` (NaN, infinities
@@ -322,7 +342,7 @@ pub struct Server {
     params: ServerParams,
     coalesce: bool,
     /// Arrived, in their request overhead until their `arrival`, when they join `waiting`
-    /// (in arrival order: the overhead is the same for all).
+    /// (in that order).
     incoming: VecDeque<Request>,
     waiting: VecDeque<Request>,
     /// In admission order.
@@ -353,6 +373,9 @@ pub struct Server {
     /// than one), so that [`Server::steps_ended_by`] is a binary search. Reused from run to
     /// run; only its first `steps` entries belong to the run.
     run_ends: Vec<SimTime>,
+    /// Requests that have paid a request overhead so far (which share of the spread the
+    /// next one pays).
+    overheads_paid: u64,
 }
 
 impl Server {
@@ -414,6 +437,7 @@ impl Server {
             generation_tokens_total: 0,
             step: None,
             run_ends,
+            overheads_paid: 0,
         }
     }
 
@@ -490,7 +514,8 @@ impl Server {
         let overhead = if transferred {
             SimDuration::ZERO
         } else {
-            self.params.request_overhead()
+            self.overheads_paid += 1;
+            self.params.request_overhead(self.overheads_paid)
         };
         let request = Request {
             id: req,
@@ -507,7 +532,11 @@ impl Server {
             work: Work::Idle,
         };
         if overhead > SimDuration::ZERO {
-            self.incoming.push_back(request);
+            // After every request whose overhead ends by then (all of them without a spread).
+            let at = self
+                .incoming
+                .partition_point(|r| r.arrival <= request.arrival);
+            self.incoming.insert(at, request);
         } else {
             self.join_queue(request, out);
         }
@@ -1035,7 +1064,8 @@ impl Server {
 pub struct ServerSpec {
     /// A built-in preset (e.g. `llama2-70b-8xa100`); the other fields override its values.
     /// Without a preset every field is required but `prefill_attention_ms`,
-    /// `per_context_token_ms` and `request_overhead_ms` (default 0).
+    /// `per_context_token_ms`, `request_overhead_ms` and `request_overhead_spread_ms`
+    /// (default 0).
     #[schemars(with = "Option<presets::Preset>")]
     pub preset: Option<String>,
     // The bounds below are those `resolve` checks.
@@ -1068,6 +1098,10 @@ pub struct ServerSpec {
     /// tokenisation), in milliseconds (default 0).
     #[schemars(range(min = 0))]
     pub request_overhead_ms: Option<f64>,
+    /// How much the request overhead varies: each request's is `request_overhead_ms` plus up
+    /// to this much, spread evenly over the requests, in milliseconds (default 0).
+    #[schemars(range(min = 0))]
+    pub request_overhead_spread_ms: Option<f64>,
 }
 
 /// Why a [`ServerSpec`] is refused.
@@ -1142,6 +1176,10 @@ impl ServerSpec {
                 .request_overhead_ms
                 .or(base.map(|b| b.request_overhead_ms))
                 .unwrap_or(0.0),
+            request_overhead_spread_ms: self
+                .request_overhead_spread_ms
+                .or(base.map(|b| b.request_overhead_spread_ms))
+                .unwrap_or(0.0),
         };
         for (field, value) in [
             ("max_num_seqs", u64::from(p.max_num_seqs)),
@@ -1162,6 +1200,7 @@ impl ServerSpec {
             ("prefill_attention_ms", p.prefill_attention_ms),
             ("per_context_token_ms", p.per_context_token_ms),
             ("request_overhead_ms", p.request_overhead_ms),
+            ("request_overhead_spread_ms", p.request_overhead_spread_ms),
         ] {
             if !value.is_finite() || value < 0.0 {
                 return Err(ServerSpecError::BadCost { field, value });

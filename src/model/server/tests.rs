@@ -74,6 +74,7 @@ fn simple(max_num_seqs: u32, max_num_batched_tokens: u32, kv_cache_tokens: u64) 
         per_context_token_ms: 0.0,
         prefill_attention_ms: 0.0,
         request_overhead_ms: 0.0,
+        request_overhead_spread_ms: 0.0,
     }
 }
 
@@ -244,6 +245,7 @@ fn context_cost_makes_each_decode_step_longer_and_each_is_rounded_on_its_own() {
         per_context_token_ms: 0.001,
         prefill_attention_ms: 0.0,
         request_overhead_ms: 0.0,
+        request_overhead_spread_ms: 0.0,
         ..simple(4, 8_192, 10_000)
     };
     // Decodes see 101 and 102 context tokens (prompt + generated): 11.101 and 11.102 ms.
@@ -271,6 +273,7 @@ fn long_prompt_is_prefilled_in_chunks_of_the_token_budget() {
         per_context_token_ms: 0.001,
         prefill_attention_ms: 0.0,
         request_overhead_ms: 0.0,
+        request_overhead_spread_ms: 0.0,
         ..simple(4, 8_192, 100_000)
     };
     // Chunks of 8192, 8192 and 3616 tokens after 0, 8192 and 16384 computed ones:
@@ -327,6 +330,7 @@ fn attention_inside_a_prompt_costs_each_chunk_its_token_pairs() {
 fn request_overhead_delays_admission_and_every_token_by_exactly_its_length() {
     let params = ServerParams {
         request_overhead_ms: 2.5,
+        request_overhead_spread_ms: 0.0,
         ..simple(4, 8_192, 10_000)
     };
     // As the single request above, 2.5 ms later; a transferred request pays no overhead.
@@ -349,6 +353,38 @@ fn request_overhead_delays_admission_and_every_token_by_exactly_its_length() {
     assert_eq!(
         (t.observations[0].waiting, t.observations[0].kv_used),
         (1, 0)
+    );
+}
+
+#[test]
+fn the_overhead_spread_gives_each_request_its_share_and_they_enter_as_their_overheads_end() {
+    let params = ServerParams {
+        request_overhead_ms: 2.5,
+        request_overhead_spread_ms: 4.0,
+        ..simple(4, 8_192, 10_000)
+    };
+    // The k-th arrival pays 2.5 + 4 × frac(k·φ) ms: 4.972, 3.444 and 5.916 ms, so the
+    // second request enters first and starts an 11 ms step alone; the other two join the
+    // next. A transferred request pays no overhead and takes no share.
+    let t = drive_both(
+        params,
+        &[
+            arrival(5_000, 100, 3),
+            arrival(5_000, 100, 3),
+            prefilled(5_000, 50, 2),
+            arrival(5_000, 100, 3),
+        ],
+        &[],
+    );
+    let admitted: Vec<(u32, i64)> = (t.events.iter())
+        .filter_map(|e| match *e {
+            Admitted { req, at } => Some((req, at)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        admitted,
+        [(2, 5_000), (1, 16_000), (0, 16_000), (3, 16_000)]
     );
 }
 
@@ -579,6 +615,7 @@ fn a_renewed_server_is_a_new_one() {
     let params = ServerParams {
         per_context_token_ms: 0.002,
         request_overhead_ms: 1.5,
+        request_overhead_spread_ms: 0.0,
         ..simple(3, 128, 5_000)
     };
     server.renew(params, true);
@@ -606,6 +643,7 @@ fn transferred_request_decodes_its_remaining_tokens_one_step_each_without_a_firs
         per_context_token_ms: 0.001,
         prefill_attention_ms: 0.0,
         request_overhead_ms: 0.0,
+        request_overhead_spread_ms: 0.0,
         ..simple(4, 8_192, 10_000)
     };
     // Prompt 100 and token 1 arrive with it; tokens 2, 3 and 4 are decoded over 101, 102 and
@@ -824,10 +862,11 @@ fn arb_params() -> impl Strategy<Value = ServerParams> {
         (
             prop_oneof![Just(0u32), 1u32..=20],
             prop_oneof![Just(0u32), Just(10), 1u32..=300],
+            prop_oneof![Just(0u32), 1u32..=300],
         ),
     )
         .prop_map(
-            |(seqs, budget, kv, base, prefill, decode, context, (attention, overhead))| {
+            |(seqs, budget, kv, base, prefill, decode, context, (attention, overhead, spread))| {
                 ServerParams {
                     max_num_seqs: seqs,
                     max_num_batched_tokens: budget,
@@ -838,6 +877,7 @@ fn arb_params() -> impl Strategy<Value = ServerParams> {
                     per_context_token_ms: f64::from(context) * 0.001,
                     prefill_attention_ms: f64::from(attention) * 0.0001,
                     request_overhead_ms: f64::from(overhead) * 0.1,
+                    request_overhead_spread_ms: f64::from(spread) * 0.1,
                 }
             },
         )
@@ -1086,6 +1126,7 @@ fn one_slot_mean_wait(seed: u64) -> (f64, f64, f64) {
         per_context_token_ms: 0.0005,
         prefill_attention_ms: 0.0,
         request_overhead_ms: 0.0,
+        request_overhead_spread_ms: 0.0,
     };
     let service = |prompt: u32, output: u32| -> f64 {
         let ms = |x: f64| round_micros(x * 1_000.0) as f64;
@@ -1264,6 +1305,7 @@ fn step_duration_is_the_reference_expression_bit_for_bit() {
             per_context_token_ms: cost(&mut rng),
             prefill_attention_ms: cost(&mut rng) * 1e-3,
             request_overhead_ms: 0.0,
+            request_overhead_spread_ms: 0.0,
         });
     }
     for p in &params {
@@ -1320,6 +1362,7 @@ fn run_ends_are_the_running_sum_of_each_steps_duration() {
             per_context_token_ms: cost(true),
             prefill_attention_ms: 0.0,
             request_overhead_ms: 0.0,
+            request_overhead_spread_ms: 0.0,
         };
         let mut server = Server::new(params, true);
         let decode_seqs = rng.random_range(1u64..300);
@@ -1416,6 +1459,7 @@ fn fields_override_the_preset_and_stand_alone_without_one() {
             per_context_token_ms: 0.0,
             prefill_attention_ms: 0.0,
             request_overhead_ms: 0.0,
+            request_overhead_spread_ms: 0.0,
         })
     );
 }

@@ -137,6 +137,7 @@ fn mg1_per_server(servers: u32, router: &str) -> Vec<(f64, f64)> {
         per_context_token_ms: 0.0,
         prefill_attention_ms: 0.0,
         request_overhead_ms: 0.0,
+        request_overhead_spread_ms: 0.0,
     };
     let (mut s1, mut s2, mut n) = (0.0f64, 0.0f64, 0.0f64);
     for p in p_range.0..=p_range.1 {
@@ -439,6 +440,7 @@ fn a_lone_client_sends_back_to_back_and_waits_only_for_its_prefill() {
         per_context_token_ms: 0.0,
         prefill_attention_ms: 0.0,
         request_overhead_ms: 0.0,
+        request_overhead_spread_ms: 0.0,
     };
     let (input, output) = (700u32, 30u32);
     let prompt = StepWork {
