@@ -336,13 +336,19 @@ impl CostFunction for Objective<'_> {
 
 /// Nelder–Mead from `start` over the logarithms of `free`, restarted from its best point
 /// while a restart still improves the objective by 1 % (a simplex can collapse early on a
-/// surface with steps); returns the best parameters and the evaluations spent.
+/// surface with steps); returns the best parameters and the evaluations spent. A field at 0
+/// stays there, its logarithm not being finite: the overhead's spread, when no start with
+/// one did better than none.
 fn minimise(
     data: &Dataset,
     start: ServerParams,
     free: &[Field],
     max_iters: u64,
 ) -> (ServerParams, u64) {
+    let free: Vec<Field> = (free.iter().copied())
+        .filter(|f| f.get(&start) > 0.0)
+        .collect();
+    let free = free.as_slice();
     let mut best = start;
     let mut best_cost = f64::INFINITY;
     let mut evaluations = 0;
@@ -406,4 +412,49 @@ fn simplex_search(
         cost,
         evaluations.load(Ordering::Relaxed),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::calibrate::measured::{Load, Point, PointRequests};
+
+    /// A fit that found no spread better than none goes on with the others and keeps it at
+    /// 0: never a NaN from the logarithm of 0 (which `server.yaml` could not hold).
+    #[test]
+    fn a_field_at_zero_stays_at_zero_and_the_others_are_fitted() {
+        let point = Point {
+            line: 2,
+            load: Load::Closed { concurrency: 4 },
+            requests: PointRequests::Fixed {
+                input_tokens: 512,
+                output_tokens: 32,
+                count: Some(8),
+            },
+            ttft_ms: 60.0,
+            tpot_ms: 12.0,
+            e2e_ms: None,
+        };
+        let data = Dataset {
+            points: vec![point],
+            ..Dataset::default()
+        };
+        let start = ServerParams {
+            max_num_seqs: 16,
+            max_num_batched_tokens: 2_048,
+            kv_cache_tokens: UNBOUNDED_KV,
+            base_ms: 5.0,
+            per_prefill_token_ms: 0.05,
+            prefill_attention_ms: 0.0,
+            per_decode_seq_ms: 0.1,
+            per_context_token_ms: 0.0,
+            request_overhead_ms: 5.0,
+            request_overhead_spread_ms: 0.0,
+        };
+        let free = [Field::BaseMs, Field::RequestOverheadSpreadMs];
+        let (fitted, _) = minimise(&data, start, &free, 200);
+        assert_eq!(fitted.request_overhead_spread_ms, 0.0);
+        assert!(fitted.base_ms.is_finite() && fitted.base_ms != start.base_ms);
+        assert!(data.evaluate(&fitted).objective < data.evaluate(&start).objective);
+    }
 }
