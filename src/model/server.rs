@@ -204,7 +204,7 @@ impl ServerParams {
 }
 
 /// `frac(k·φ)`: the golden-ratio sequence, which fills `[0, 1)` more evenly than random draws
-/// for every `k` (each new point falls in the largest gap left).
+/// for every `k` (each new point falls in one of the largest gaps left).
 fn spread_fraction(k: u64) -> f64 {
     const PHI_FRACTION: f64 = 0.618_033_988_749_894_9;
     (k as f64 * PHI_FRACTION).fract()
