@@ -225,9 +225,9 @@ fn fit_with_limits(data: &Dataset, request: &FitRequest, start: ServerParams) ->
     if kv_free {
         params.kv_cache_tokens = UNBOUNDED_KV;
     }
-    // 1a. Without the overhead's spread, then 1b. with it, from a few widths: the spread
-    // changes results by where arrivals fall within steps, which leaves local minima a
-    // simplex started far away cannot leave.
+    // 1a. Without the overhead's spread, then 1b. with it, from a few widths (and the
+    // starting server's): the spread changes results by where arrivals fall within steps,
+    // which leaves local minima a simplex started far away cannot leave.
     let fixed: Vec<Field> = (costs.iter().copied())
         .filter(|f| *f != Field::RequestOverheadSpreadMs)
         .collect();
@@ -238,7 +238,10 @@ fn fit_with_limits(data: &Dataset, request: &FitRequest, start: ServerParams) ->
     (params, evaluations) = (p, evaluations + n);
     if fixed.len() < costs.len() {
         let mut best = (params, data.evaluate(&params).objective);
-        for spread in SPREAD_STARTS_MS {
+        // A starting server's own spread (`--from` an earlier fit) is a start too.
+        let own =
+            (start.request_overhead_spread_ms > 0.0).then_some(start.request_overhead_spread_ms);
+        for spread in SPREAD_STARTS_MS.into_iter().chain(own) {
             let from = ServerParams {
                 request_overhead_spread_ms: spread,
                 request_overhead_ms: (params.request_overhead_ms - spread / 2.0)
