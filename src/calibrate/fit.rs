@@ -31,13 +31,14 @@ pub enum Field {
     PerContextTokenMs,
     RequestOverheadMs,
     RequestOverheadSpreadMs,
+    DecodeSaturationSeqs,
 }
 
 /// The step-cost fields, fitted unless pinned: every field after the three limits.
 const COSTS: &[Field] = Field::ALL.split_at(3).1;
 
 impl Field {
-    pub const ALL: [Field; 10] = [
+    pub const ALL: [Field; 11] = [
         Field::MaxNumSeqs,
         Field::MaxNumBatchedTokens,
         Field::KvCacheTokens,
@@ -48,6 +49,7 @@ impl Field {
         Field::PerContextTokenMs,
         Field::RequestOverheadMs,
         Field::RequestOverheadSpreadMs,
+        Field::DecodeSaturationSeqs,
     ];
 
     /// Its name in a scenario's `server:` mapping.
@@ -63,6 +65,7 @@ impl Field {
             Field::PerContextTokenMs => "per_context_token_ms",
             Field::RequestOverheadMs => "request_overhead_ms",
             Field::RequestOverheadSpreadMs => "request_overhead_spread_ms",
+            Field::DecodeSaturationSeqs => "decode_saturation_seqs",
         }
     }
 
@@ -90,6 +93,7 @@ impl Field {
             Field::PerContextTokenMs => p.per_context_token_ms,
             Field::RequestOverheadMs => p.request_overhead_ms,
             Field::RequestOverheadSpreadMs => p.request_overhead_spread_ms,
+            Field::DecodeSaturationSeqs => p.decode_saturation_seqs,
         }
     }
 
@@ -109,7 +113,32 @@ impl Field {
             Field::PerContextTokenMs => p.per_context_token_ms = value,
             Field::RequestOverheadMs => p.request_overhead_ms = value,
             Field::RequestOverheadSpreadMs => p.request_overhead_spread_ms = value,
+            Field::DecodeSaturationSeqs => p.decode_saturation_seqs = value,
         }
+    }
+
+    /// Where the fit starts a late field ([`LATE`]). The spread, in milliseconds: less than
+    /// a short step, about one, several. The saturation, in sequences: the experts per token
+    /// of common mixture-of-experts models (8 of 128, 4 of 128, 2 of 8) give 16, 32 and 4;
+    /// 64 stands for the ones with more.
+    fn late_starts(self) -> &'static [f64] {
+        match self {
+            Field::RequestOverheadSpreadMs => &[1.0, 5.0, 20.0],
+            Field::DecodeSaturationSeqs => &[4.0, 16.0, 64.0],
+            _ => &[],
+        }
+    }
+
+    /// `params` with this late field at `value`; a spread takes half of itself from the fixed
+    /// overhead, so that the mean overhead stays about where it was.
+    fn late_start(self, params: ServerParams, value: f64) -> ServerParams {
+        let mut p = params;
+        self.set(&mut p, value);
+        if self == Field::RequestOverheadSpreadMs {
+            p.request_overhead_ms =
+                (params.request_overhead_ms - value / 2.0).max(params.request_overhead_ms / 4.0);
+        }
+        p
     }
 
     /// Where a fit starts a cost that the starting server leaves at 0: a typical value for a
@@ -193,6 +222,7 @@ pub fn fit(data: &Dataset, request: &FitRequest) -> Fitted {
             prefill_attention_ms: 0.0,
             request_overhead_ms: 0.0,
             request_overhead_spread_ms: 0.0,
+            decode_saturation_seqs: 0.0,
         });
         (start.max_num_seqs, start.max_num_batched_tokens) = (seqs, budget);
         for &(field, value) in &request.pinned {
@@ -225,30 +255,35 @@ fn fit_with_limits(data: &Dataset, request: &FitRequest, start: ServerParams) ->
     if kv_free {
         params.kv_cache_tokens = UNBOUNDED_KV;
     }
-    // 1a. Without the overhead's spread, then 1b. with it, from a few widths (and the
-    // starting server's): the spread changes results by where arrivals fall within steps,
-    // which leaves local minima a simplex started far away cannot leave.
-    let fixed: Vec<Field> = (costs.iter().copied())
-        .filter(|f| *f != Field::RequestOverheadSpreadMs)
+    // 1a. Without the late fields (the overhead's spread, the decode saturation), then 1b.
+    // each of them in turn from a few starts, kept only where it lowers the objective: the
+    // spread changes results by where arrivals fall within steps, and the saturation trades
+    // against the per-sequence cost, which both leave local minima a simplex started far
+    // away cannot leave.
+    let late: Vec<Field> = (LATE.iter().copied())
+        .filter(|f| costs.contains(f))
         .collect();
-    if fixed.len() < costs.len() {
-        params.request_overhead_spread_ms = 0.0;
+    for f in &late {
+        f.set(&mut params, 0.0);
     }
-    let (p, n) = minimise(data, params, &fixed, request.max_iters);
+    let mut free: Vec<Field> = (costs.iter().copied())
+        .filter(|f| !late.contains(f))
+        .collect();
+    let (p, n) = minimise(data, params, &free, request.max_iters);
     (params, evaluations) = (p, evaluations + n);
-    if fixed.len() < costs.len() {
+    for field in late {
+        free.push(field);
         let mut best = (params, data.evaluate(&params).objective);
-        // A starting server's own spread (`--from` an earlier fit) is a start too.
-        let own =
-            (start.request_overhead_spread_ms > 0.0).then_some(start.request_overhead_spread_ms);
-        for spread in SPREAD_STARTS_MS.into_iter().chain(own) {
-            let from = ServerParams {
-                request_overhead_spread_ms: spread,
-                request_overhead_ms: (params.request_overhead_ms - spread / 2.0)
-                    .max(params.request_overhead_ms / 4.0),
-                ..params
-            };
-            let (p, n) = minimise(data, from, &costs, request.max_iters);
+        evaluations += 1;
+        // A starting server's own value (`--from` an earlier fit) is a start too.
+        let own = Some(field.get(&start)).filter(|v| *v > 0.0);
+        for value in field.late_starts().iter().copied().chain(own) {
+            let (p, n) = minimise(
+                data,
+                field.late_start(params, value),
+                &free,
+                request.max_iters,
+            );
             let cost = data.evaluate(&p).objective;
             evaluations += n + 1;
             if cost < best.1 {
@@ -305,9 +340,8 @@ fn kv_grid(data: &Dataset) -> Vec<u64> {
         .collect()
 }
 
-/// Where the fit starts the overhead's spread, in milliseconds (taking half of it from the
-/// fixed overhead): less than a short step, about one, several.
-const SPREAD_STARTS_MS: [f64; 3] = [1.0, 5.0, 20.0];
+/// The fields fitted after the others, each from its [`Field::late_starts`].
+const LATE: [Field; 2] = [Field::RequestOverheadSpreadMs, Field::DecodeSaturationSeqs];
 
 /// The objective over the logarithms of the fields `free`, the others held at `base`.
 struct Objective<'a> {
@@ -453,6 +487,7 @@ mod tests {
             per_context_token_ms: 0.0,
             request_overhead_ms: 5.0,
             request_overhead_spread_ms: 0.0,
+            decode_saturation_seqs: 0.0,
         };
         let free = [Field::BaseMs, Field::RequestOverheadSpreadMs];
         let (fitted, _) = minimise(&data, start, &free, 200);

@@ -195,8 +195,8 @@ impl Dispatch {
 
 /// Tokens per second a server decodes at a reference batch (its `max_num_seqs`, at most 32).
 fn decode_speed(p: &ServerParams) -> f64 {
-    let batch = f64::from(p.max_num_seqs.clamp(1, 32));
-    batch / (p.base_ms + p.per_decode_seq_ms * batch).max(1e-9)
+    let batch = p.max_num_seqs.clamp(1, 32);
+    f64::from(batch) / (p.base_ms + p.decode_ms(u64::from(batch))).max(1e-9)
 }
 
 #[cfg(test)]
@@ -218,6 +218,7 @@ mod tests {
             prefill_attention_ms: 0.0,
             request_overhead_ms: 0.0,
             request_overhead_spread_ms: 0.0,
+            decode_saturation_seqs: 0.0,
         }
     }
 

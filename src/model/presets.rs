@@ -63,6 +63,7 @@ pub const PRESETS: [Preset; 10] = [
             prefill_attention_ms: 0.0,
             request_overhead_ms: 0.0,
             request_overhead_spread_ms: 0.0,
+            decode_saturation_seqs: 0.0,
         },
     },
     // The same model on 8×H100-80GB (SXM), same source: ≈ 30 ms + 0.31 ms per decoding
@@ -82,6 +83,7 @@ pub const PRESETS: [Preset; 10] = [
             prefill_attention_ms: 0.0,
             request_overhead_ms: 0.0,
             request_overhead_spread_ms: 0.0,
+            decode_saturation_seqs: 0.0,
         },
     },
     // Llama-3-8B (bf16, 16.06 GB of weights) on one H100-SXM-80GB (3.35 TB/s, 989 TFLOPS
@@ -113,6 +115,7 @@ pub const PRESETS: [Preset; 10] = [
             prefill_attention_ms: 0.0,
             request_overhead_ms: 0.0,
             request_overhead_spread_ms: 0.0,
+            decode_saturation_seqs: 0.0,
         },
     },
     // Llama-3-8B on one A100-SXM-80GB (2.04 TB/s, 312 TFLOPS dense bf16), derived as above:
@@ -140,6 +143,7 @@ pub const PRESETS: [Preset; 10] = [
             prefill_attention_ms: 0.0,
             request_overhead_ms: 0.0,
             request_overhead_spread_ms: 0.0,
+            decode_saturation_seqs: 0.0,
         },
     },
     // Qwen3-32B bf16 on 2×H100-SXM, vLLM 0.12.0: fitted by `kthena-sim calibrate` to aiconfigurator silicon_sample.csv @095f58a5 (Apache-2.0), 30 closed-loop points.
@@ -158,6 +162,7 @@ pub const PRESETS: [Preset; 10] = [
             prefill_attention_ms: 1.9884105906408366e-05,
             request_overhead_ms: 0.025854675983184625,
             request_overhead_spread_ms: 2.1758073470106734,
+            decode_saturation_seqs: 0.0,
         },
     },
     // Llama-3.1-70B fp8 on 4×H100-SXM: fitted by `kthena-sim calibrate` to aiconfigurator silicon_sample.csv @095f58a5 (Apache-2.0), 15 closed-loop points.
@@ -176,6 +181,7 @@ pub const PRESETS: [Preset; 10] = [
             prefill_attention_ms: 3.0436230124995428e-06,
             request_overhead_ms: 8.537449137918726,
             request_overhead_spread_ms: 4.204838090621689,
+            decode_saturation_seqs: 0.0,
         },
     },
     // Llama-3.1-70B fp8 on 8×H100-SXM: fitted by `kthena-sim calibrate` to aiconfigurator silicon_sample.csv @095f58a5 (Apache-2.0), 15 closed-loop points.
@@ -194,6 +200,7 @@ pub const PRESETS: [Preset; 10] = [
             prefill_attention_ms: 1.4496628078899908e-06,
             request_overhead_ms: 5.039028531756884,
             request_overhead_spread_ms: 9.844582968277834,
+            decode_saturation_seqs: 0.0,
         },
     },
     // gpt-oss-120b MXFP4 on 2×H100-SXM, vLLM 0.18.0: fitted by `kthena-sim calibrate` to aiconfigurator silicon_sample.csv @095f58a5 (Apache-2.0), 15 closed-loop points.
@@ -212,6 +219,7 @@ pub const PRESETS: [Preset; 10] = [
             prefill_attention_ms: 8.700474036492924e-07,
             request_overhead_ms: 1.9895913008807546,
             request_overhead_spread_ms: 8.365975870185897,
+            decode_saturation_seqs: 0.0,
         },
     },
     // Llama-3.1-8B bf16 on one RTX 4090, vLLM 0.19.0: fitted by `kthena-sim calibrate` to LLMServingSim bench/examples @5daddb21 (MIT), 300-request trace.
@@ -230,6 +238,7 @@ pub const PRESETS: [Preset; 10] = [
             prefill_attention_ms: 2.157551728353523e-07,
             request_overhead_ms: 134.9686916294267,
             request_overhead_spread_ms: 0.0,
+            decode_saturation_seqs: 0.0,
         },
     },
     // Llama-3.1-8B bf16 on one RTX PRO 6000, vLLM 0.19.0: fitted by `kthena-sim calibrate` to LLMServingSim bench/examples @5daddb21 (MIT), 300-request trace.
@@ -248,6 +257,7 @@ pub const PRESETS: [Preset; 10] = [
             prefill_attention_ms: 9.903441328295551e-07,
             request_overhead_ms: 14.939704074985938,
             request_overhead_spread_ms: 0.0,
+            decode_saturation_seqs: 0.0,
         },
     },
 ];

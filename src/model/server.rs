@@ -88,7 +88,8 @@ use crate::sim::{SimDuration, SimTime, MICROS_PER_MS};
 /// Limits and step-cost model of one inference server.
 ///
 /// A step costs `base_ms + per_prefill_token_ms × P + prefill_attention_ms × A +
-/// per_decode_seq_ms × D + per_context_token_ms × K` ([`StepWork`] names the counts). Each
+/// per_decode_seq_ms × D + per_context_token_ms × K` (the decode term saturating when
+/// `decode_saturation_seqs` > 0) ([`StepWork`] names the counts). Each
 /// term stands for something the hardware does:
 /// - `base_ms`: reading every weight once, kernel launches and the scheduler's own work — paid
 ///   by every step whatever its batch (a decode step is memory-bound);
@@ -97,7 +98,12 @@ use crate::sim::{SimDuration, SimTime, MICROS_PER_MS};
 ///   earlier token of its sequence, so a chunk of `p` tokens after `k` computed ones does
 ///   `p·k + p(p+1)/2` token pairs: the cost of a long prompt grows faster than linearly;
 /// - `per_decode_seq_ms`: the matrix products, sampling and bookkeeping of each decoding
-///   sequence;
+///   sequence; with a `decode_saturation_seqs` `S` > 0 the term is instead
+///   `per_decode_seq_ms × S × (1 − e^(−D/S))`: each further sequence costs less, and the whole
+///   term tends to `per_decode_seq_ms × S`. A mixture-of-experts model sends each token to `k`
+///   of its `N` experts, so a decode step reads the weights of about `N × (1 − e^(−D·k/N))`
+///   distinct experts: once the batch has touched every expert, more sequences add little.
+///   `S` is then about `N / k` (gpt-oss-120b, 4 of 128: 32); a dense model has none (`S` = 0);
 /// - `per_context_token_ms`: reading the KV cache — every scheduled sequence reads the tokens
 ///   it already holds (attention in decode is memory-bound).
 ///
@@ -134,6 +140,9 @@ pub struct ServerParams {
     /// Width of the range over which each request's overhead exceeds `request_overhead_ms`
     /// (spread evenly over `[0, spread)`).
     pub request_overhead_spread_ms: f64,
+    /// Batch at which the cost of a further decoding sequence has fallen to 1/e of the first
+    /// one's (0: it never falls).
+    pub decode_saturation_seqs: f64,
 }
 
 /// What one step does, as the step cost counts it.
@@ -185,7 +194,19 @@ impl ServerParams {
         self.base_ms
             + self.per_prefill_token_ms * prefill_tokens as f64
             + self.prefill_attention_ms * attention_pairs as f64
-            + self.per_decode_seq_ms * decode_seqs as f64
+            + self.decode_ms(decode_seqs)
+    }
+
+    /// The decode term: `per_decode_seq_ms` per sequence, or with a saturation `S`,
+    /// `per_decode_seq_ms × S × (1 − e^(−D/S))`.
+    pub fn decode_ms(&self, decode_seqs: u64) -> f64 {
+        let d = decode_seqs as f64;
+        if self.decode_saturation_seqs > 0.0 {
+            let s = self.decode_saturation_seqs;
+            self.per_decode_seq_ms * s * -(-d / s).exp_m1()
+        } else {
+            self.per_decode_seq_ms * d
+        }
     }
 
     /// [`ServerParams::step_duration`] from its context-free terms `fixed` (added first, as
@@ -1064,8 +1085,8 @@ impl Server {
 pub struct ServerSpec {
     /// A built-in preset (e.g. `llama2-70b-8xa100`); the other fields override its values.
     /// Without a preset every field is required but `prefill_attention_ms`,
-    /// `per_context_token_ms`, `request_overhead_ms` and `request_overhead_spread_ms`
-    /// (default 0).
+    /// `per_context_token_ms`, `request_overhead_ms`, `request_overhead_spread_ms` and
+    /// `decode_saturation_seqs` (default 0).
     #[schemars(with = "Option<presets::Preset>")]
     pub preset: Option<String>,
     // The bounds below are those `resolve` checks.
@@ -1102,6 +1123,11 @@ pub struct ServerSpec {
     /// to this much, spread evenly over the requests, in milliseconds (default 0).
     #[schemars(range(min = 0))]
     pub request_overhead_spread_ms: Option<f64>,
+    /// Batch at which the cost of a further decoding sequence has fallen to 1/e of the first
+    /// one's: about experts ÷ experts per token for a mixture-of-experts model (default 0:
+    /// never, as for a dense model).
+    #[schemars(range(min = 0))]
+    pub decode_saturation_seqs: Option<f64>,
 }
 
 /// Why a [`ServerSpec`] is refused.
@@ -1115,6 +1141,10 @@ pub enum ServerSpecError {
     NotPositive { field: &'static str },
     #[error("`{field}` must be a finite number of milliseconds, 0 or more (got {value})")]
     BadCost { field: &'static str, value: f64 },
+    #[error(
+        "`decode_saturation_seqs` must be a finite number of sequences, 0 or more (got {value})"
+    )]
+    BadSaturation { value: f64 },
     #[error(
         "`max_num_batched_tokens` ({tokens}) must be at least `max_num_seqs` ({seqs}), as vLLM requires"
     )]
@@ -1180,6 +1210,10 @@ impl ServerSpec {
                 .request_overhead_spread_ms
                 .or(base.map(|b| b.request_overhead_spread_ms))
                 .unwrap_or(0.0),
+            decode_saturation_seqs: self
+                .decode_saturation_seqs
+                .or(base.map(|b| b.decode_saturation_seqs))
+                .unwrap_or(0.0),
         };
         for (field, value) in [
             ("max_num_seqs", u64::from(p.max_num_seqs)),
@@ -1205,6 +1239,10 @@ impl ServerSpec {
             if !value.is_finite() || value < 0.0 {
                 return Err(ServerSpecError::BadCost { field, value });
             }
+        }
+        let saturation = p.decode_saturation_seqs;
+        if !saturation.is_finite() || saturation < 0.0 {
+            return Err(ServerSpecError::BadSaturation { value: saturation });
         }
         if p.max_num_batched_tokens < p.max_num_seqs {
             return Err(ServerSpecError::BudgetBelowSeqs {

@@ -75,6 +75,7 @@ fn simple(max_num_seqs: u32, max_num_batched_tokens: u32, kv_cache_tokens: u64) 
         prefill_attention_ms: 0.0,
         request_overhead_ms: 0.0,
         request_overhead_spread_ms: 0.0,
+        decode_saturation_seqs: 0.0,
     }
 }
 
@@ -863,10 +864,20 @@ fn arb_params() -> impl Strategy<Value = ServerParams> {
             prop_oneof![Just(0u32), 1u32..=20],
             prop_oneof![Just(0u32), Just(10), 1u32..=300],
             prop_oneof![Just(0u32), 1u32..=300],
+            prop_oneof![Just(0u32), 1u32..=64],
         ),
     )
         .prop_map(
-            |(seqs, budget, kv, base, prefill, decode, context, (attention, overhead, spread))| {
+            |(
+                seqs,
+                budget,
+                kv,
+                base,
+                prefill,
+                decode,
+                context,
+                (attention, overhead, spread, saturation),
+            )| {
                 ServerParams {
                     max_num_seqs: seqs,
                     max_num_batched_tokens: budget,
@@ -878,6 +889,7 @@ fn arb_params() -> impl Strategy<Value = ServerParams> {
                     prefill_attention_ms: f64::from(attention) * 0.0001,
                     request_overhead_ms: f64::from(overhead) * 0.1,
                     request_overhead_spread_ms: f64::from(spread) * 0.1,
+                    decode_saturation_seqs: f64::from(saturation),
                 }
             },
         )
@@ -1127,6 +1139,7 @@ fn one_slot_mean_wait(seed: u64) -> (f64, f64, f64) {
         prefill_attention_ms: 0.0,
         request_overhead_ms: 0.0,
         request_overhead_spread_ms: 0.0,
+        decode_saturation_seqs: 0.0,
     };
     let service = |prompt: u32, output: u32| -> f64 {
         let ms = |x: f64| round_micros(x * 1_000.0) as f64;
@@ -1306,6 +1319,7 @@ fn step_duration_is_the_reference_expression_bit_for_bit() {
             prefill_attention_ms: cost(&mut rng) * 1e-3,
             request_overhead_ms: 0.0,
             request_overhead_spread_ms: 0.0,
+            decode_saturation_seqs: 0.0,
         });
     }
     for p in &params {
@@ -1363,6 +1377,7 @@ fn run_ends_are_the_running_sum_of_each_steps_duration() {
             prefill_attention_ms: 0.0,
             request_overhead_ms: 0.0,
             request_overhead_spread_ms: 0.0,
+            decode_saturation_seqs: 0.0,
         };
         let mut server = Server::new(params, true);
         let decode_seqs = rng.random_range(1u64..300);
@@ -1460,6 +1475,7 @@ fn fields_override_the_preset_and_stand_alone_without_one() {
             prefill_attention_ms: 0.0,
             request_overhead_ms: 0.0,
             request_overhead_spread_ms: 0.0,
+            decode_saturation_seqs: 0.0,
         })
     );
 }
@@ -1509,6 +1525,13 @@ fn bad_specs_are_refused_with_the_field_name() {
         })
     );
     assert_eq!(
+        with(|s| s.decode_saturation_seqs = Some(f64::NAN)).map_err(|e| e.to_string()),
+        Err(
+            "`decode_saturation_seqs` must be a finite number of sequences, 0 or more (got NaN)"
+                .to_string()
+        )
+    );
+    assert_eq!(
         with(|s| s.max_num_batched_tokens = Some(100)),
         Err(ServerSpecError::BudgetBelowSeqs {
             tokens: 100,
@@ -1520,4 +1543,39 @@ fn bad_specs_are_refused_with_the_field_name() {
         .expect_err("unknown field")
         .to_string()
         .contains("unknown field `max_seqs`"));
+}
+
+#[test]
+fn a_saturating_decode_cost_charges_each_further_sequence_less() {
+    let linear = simple(64, 8_192, 100_000);
+    let saturating = ServerParams {
+        decode_saturation_seqs: 16.0,
+        ..linear
+    };
+    // Without a saturation, the term is the per-sequence cost times the batch, as it was.
+    assert_eq!(linear.decode_ms(7), 7.0);
+    // With one: about linear in a small batch, never above it, and approaching
+    // `per_decode_seq_ms × S` (16 ms) as the batch grows, each sequence adding less.
+    assert!((saturating.decode_ms(1) - 16.0 * (1.0 - (-1.0f64 / 16.0).exp())).abs() < 1e-12);
+    let costs: Vec<f64> = (0..=200).map(|d| saturating.decode_ms(d)).collect();
+    assert_eq!(costs[0], 0.0);
+    for d in 1..costs.len() {
+        let added = costs[d] - costs[d - 1];
+        assert!(added > 0.0 && costs[d] <= linear.decode_ms(d as u64), "{d}");
+        if d > 1 {
+            assert!(added < costs[d - 1] - costs[d - 2], "{d}");
+        }
+    }
+    assert!((costs[200] - 16.0).abs() < 1e-4);
+    // A step pays it: two decodes cost 10 + 2 × 1 ms without the saturation.
+    let work = StepWork::decode(2, 0);
+    assert_eq!(
+        linear.step_duration(&work),
+        SimDuration::from_micros(12_000)
+    );
+    let want = (10.0 + saturating.decode_ms(2)) * 1_000.0;
+    assert_eq!(
+        saturating.step_duration(&work),
+        SimDuration::from_micros(want.round() as i64)
+    );
 }

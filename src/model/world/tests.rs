@@ -138,6 +138,7 @@ fn mg1_per_server(servers: u32, router: &str) -> Vec<(f64, f64)> {
         prefill_attention_ms: 0.0,
         request_overhead_ms: 0.0,
         request_overhead_spread_ms: 0.0,
+        decode_saturation_seqs: 0.0,
     };
     let (mut s1, mut s2, mut n) = (0.0f64, 0.0f64, 0.0f64);
     for p in p_range.0..=p_range.1 {
@@ -441,6 +442,7 @@ fn a_lone_client_sends_back_to_back_and_waits_only_for_its_prefill() {
         prefill_attention_ms: 0.0,
         request_overhead_ms: 0.0,
         request_overhead_spread_ms: 0.0,
+        decode_saturation_seqs: 0.0,
     };
     let (input, output) = (700u32, 30u32);
     let prompt = StepWork {
