@@ -40,6 +40,8 @@ pub struct Dataset {
 pub struct Evaluation {
     /// Mean squared log ratio of simulated to measured figures (lower is better).
     pub objective: f64,
+    /// How many measured figures the objective compares.
+    pub figures: usize,
     pub points: Vec<PointResult>,
     pub traces: Vec<Vec<Served>>,
 }
@@ -85,6 +87,7 @@ impl Dataset {
         };
         Evaluation {
             objective,
+            figures: terms.len(),
             points,
             traces,
         }

@@ -256,10 +256,11 @@ fn fit_with_limits(data: &Dataset, request: &FitRequest, start: ServerParams) ->
         params.kv_cache_tokens = UNBOUNDED_KV;
     }
     // 1a. Without the late fields (the overhead's spread, the decode saturation), then 1b.
-    // each of them in turn from a few starts, kept only where it lowers the objective: the
-    // spread changes results by where arrivals fall within steps, and the saturation trades
-    // against the per-sequence cost, which both leave local minima a simplex started far
-    // away cannot leave.
+    // each of them in turn from a few starts: the spread changes results by where arrivals
+    // fall within steps, and the saturation trades against the per-sequence cost, which both
+    // leave local minima a simplex started far away cannot leave. A late field is kept only
+    // where it pays for itself by Akaike's criterion: with n figures, a parameter more must
+    // lower n·ln(objective) by more than 2 — or every fit would take a little of each.
     let late: Vec<Field> = (LATE.iter().copied())
         .filter(|f| costs.contains(f))
         .collect();
@@ -273,7 +274,11 @@ fn fit_with_limits(data: &Dataset, request: &FitRequest, start: ServerParams) ->
     (params, evaluations) = (p, evaluations + n);
     for field in late {
         free.push(field);
-        let mut best = (params, data.evaluate(&params).objective);
+        let without = data.evaluate(&params);
+        let mut best = (
+            params,
+            without.objective * (-2.0 / without.figures.max(1) as f64).exp(),
+        );
         evaluations += 1;
         // A starting server's own value (`--from` an earlier fit) is a start too.
         let own = Some(field.get(&start)).filter(|v| *v > 0.0);

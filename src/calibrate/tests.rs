@@ -155,6 +155,51 @@ fn a_saturating_decode_cost_is_found_back() {
     assert_found_back(&truth, &[1, 8, 24, 56]);
 }
 
+/// Measurements of a dense model with a few per cent of noise do not buy a saturation: it
+/// would lower the objective a little, by fitting the noise, but not by what Akaike's
+/// criterion asks of a parameter more.
+#[test]
+fn noise_does_not_buy_a_saturation() {
+    let truth = ServerParams {
+        max_num_seqs: 64,
+        kv_cache_tokens: UNBOUNDED_KV,
+        ..server()
+    };
+    let mut points = Vec::new();
+    for (input, output) in [(256, 64), (2_048, 200)] {
+        for concurrency in [1, 8, 24, 56] {
+            let mut p = point(concurrency, input, output, u64::from(concurrency) * 10);
+            let r = simulate_point(&mut Scratch::default(), &truth, &p, 1);
+            // ±3 %, alternating, different for the two figures.
+            let k = points.len() as f64;
+            p.ttft_ms = r.ttft_ms * (1.0 + 0.03 * (k * 2.1).sin());
+            p.tpot_ms = r.tpot_ms * (1.0 + 0.03 * (k * 1.3).cos());
+            points.push(p);
+        }
+    }
+    let data = Dataset {
+        points,
+        ..Dataset::default()
+    };
+    let fitted = fit(
+        &data,
+        &FitRequest {
+            start: None,
+            pinned: vec![
+                (Field::MaxNumSeqs, 64.0),
+                (Field::MaxNumBatchedTokens, 2_048.0),
+                (Field::KvCacheTokens, UNBOUNDED_KV as f64),
+            ],
+            max_iters: 3_000,
+        },
+    );
+    assert_eq!(
+        fitted.params.decode_saturation_seqs, 0.0,
+        "{:?}",
+        fitted.params
+    );
+}
+
 /// Fits points simulated with `truth` at each of `concurrencies` and three prompt/output
 /// lengths (its batch limits and KV capacity pinned), and checks every other field within
 /// 2 %, the mean overhead within 2 % and the overhead's spread within 25 %.
