@@ -18,8 +18,9 @@
 //! `kv_cache_tokens` is estimated from GPU memory: 90 % of it, less the weights and a few GB
 //! of activations, over the model's KV bytes per token.
 //!
-//! What every preset approximates: the step cost is linear (docs/world.md §4.2) where a real
-//! step is closer to the maximum of a memory-bound and a compute-bound time; prefill attention
+//! What every preset approximates: the step cost is linear (docs/world.md §4.2; only
+//! `gpt-oss-120b-fp4-h100-tp2`'s decode term saturates, as its experts do) where a real step
+//! is closer to the maximum of a memory-bound and a compute-bound time; prefill attention
 //! is folded into the per-token prefill cost; KV capacity is counted in tokens, not 16-token
 //! blocks; CUDA-graph padding, sampling options and prefix caching are ignored.
 
@@ -207,19 +208,19 @@ pub const PRESETS: [Preset; 10] = [
     Preset {
         name: "gpt-oss-120b-fp4-h100-tp2",
         gpus: 2,
-        provenance: "measured: aiconfigurator silicon_sample.csv @095f58a5 (Apache-2.0), 15 closed-loop points; fit error TTFT 0.9 %, TPOT 5.3 % (median); KV capacity estimated from GPU memory (not constrained by the points)",
+        provenance: "measured: aiconfigurator silicon_sample.csv @095f58a5 (Apache-2.0), 15 closed-loop points; fit error TTFT 1.1 %, TPOT 2.7 % (median); decode saturation fitted (41 sequences: 4 of 128 experts per token); KV capacity estimated from GPU memory (not constrained by the points)",
         params: ServerParams {
             max_num_seqs: 256,
             max_num_batched_tokens: 2_048,
             kv_cache_tokens: 990_000,
-            base_ms: 4.6844261651496115,
-            per_prefill_token_ms: 0.01549565967129158,
-            per_decode_seq_ms: 0.14774368737900878,
-            per_context_token_ms: 6.130991603928222e-06,
-            prefill_attention_ms: 8.700474036492924e-07,
-            request_overhead_ms: 1.9895913008807546,
-            request_overhead_spread_ms: 8.365975870185897,
-            decode_saturation_seqs: 0.0,
+            base_ms: 3.9175355965531296,
+            per_prefill_token_ms: 0.01564851681693155,
+            per_decode_seq_ms: 0.2777365135582477,
+            per_context_token_ms: 5.817949149617854e-06,
+            prefill_attention_ms: 8.344563473712653e-07,
+            request_overhead_ms: 2.427084284619785,
+            request_overhead_spread_ms: 7.281565412100022,
+            decode_saturation_seqs: 41.29983731006679,
         },
     },
     // Llama-3.1-8B bf16 on one RTX 4090, vLLM 0.19.0: fitted by `kthena-sim calibrate` to LLMServingSim bench/examples @5daddb21 (MIT), 300-request trace.

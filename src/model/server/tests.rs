@@ -1231,9 +1231,20 @@ fn step_duration_reference(
     let ms = p.base_ms
         + p.per_prefill_token_ms * prefill as f64
         + p.prefill_attention_ms * pairs as f64
-        + p.per_decode_seq_ms * decode as f64
+        + decode_reference(p, decode)
         + p.per_context_token_ms * context as f64;
     SimDuration::from_micros(round_micros(ms * MICROS_PER_MS as f64).max(1))
+}
+
+/// The decode term as docs/world.md §4.2 writes it (`1 − e^(−D/S)` taken as `−expm1(−D/S)`,
+/// exact for small `D/S`).
+fn decode_reference(p: &ServerParams, decode: u64) -> f64 {
+    let (d, s) = (decode as f64, p.decode_saturation_seqs);
+    if s == 0.0 {
+        p.per_decode_seq_ms * d
+    } else {
+        p.per_decode_seq_ms * s * -(-d / s).exp_m1()
+    }
 }
 
 /// Rounding without `floor` equals [`round_micros`] on every kind of `f64`: arbitrary bit
@@ -1319,7 +1330,10 @@ fn step_duration_is_the_reference_expression_bit_for_bit() {
             prefill_attention_ms: cost(&mut rng) * 1e-3,
             request_overhead_ms: 0.0,
             request_overhead_spread_ms: 0.0,
-            decode_saturation_seqs: 0.0,
+            decode_saturation_seqs: match rng.random_range(0..2) {
+                0 => 0.0,
+                _ => rng.random_range(1.0..200.0),
+            },
         });
     }
     for p in &params {
