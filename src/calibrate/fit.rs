@@ -5,6 +5,8 @@
 //! simulated to measured figures, so a 10 % miss counts the same on a 50 ms TTFT as on a
 //! 50 s one. The KV capacity changes results only in steps (a request fits or it does not),
 //! which a simplex cannot follow: it is first chosen on a grid, then refined with the rest.
+//! The overhead's spread and the decode saturation come after the other costs, from a few
+//! starts each, and stay only where Akaike's criterion says they pay for themselves.
 //!
 //! The batch limits (`max_num_seqs`, `max_num_batched_tokens`) are settings, not costs: they
 //! come from `--set`, else from the starting server, else the better of vLLM's two defaults.
