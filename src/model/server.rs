@@ -1194,26 +1194,26 @@ impl ServerSpec {
                 self.per_decode_seq_ms,
                 base.map(|b| b.per_decode_seq_ms),
             )?,
-            per_context_token_ms: self
-                .per_context_token_ms
-                .or(base.map(|b| b.per_context_token_ms))
-                .unwrap_or(0.0),
-            prefill_attention_ms: self
-                .prefill_attention_ms
-                .or(base.map(|b| b.prefill_attention_ms))
-                .unwrap_or(0.0),
-            request_overhead_ms: self
-                .request_overhead_ms
-                .or(base.map(|b| b.request_overhead_ms))
-                .unwrap_or(0.0),
-            request_overhead_spread_ms: self
-                .request_overhead_spread_ms
-                .or(base.map(|b| b.request_overhead_spread_ms))
-                .unwrap_or(0.0),
-            decode_saturation_seqs: self
-                .decode_saturation_seqs
-                .or(base.map(|b| b.decode_saturation_seqs))
-                .unwrap_or(0.0),
+            per_context_token_ms: optional(
+                self.per_context_token_ms,
+                base.map(|b| b.per_context_token_ms),
+            ),
+            prefill_attention_ms: optional(
+                self.prefill_attention_ms,
+                base.map(|b| b.prefill_attention_ms),
+            ),
+            request_overhead_ms: optional(
+                self.request_overhead_ms,
+                base.map(|b| b.request_overhead_ms),
+            ),
+            request_overhead_spread_ms: optional(
+                self.request_overhead_spread_ms,
+                base.map(|b| b.request_overhead_spread_ms),
+            ),
+            decode_saturation_seqs: optional(
+                self.decode_saturation_seqs,
+                base.map(|b| b.decode_saturation_seqs),
+            ),
         };
         for (field, value) in [
             ("max_num_seqs", u64::from(p.max_num_seqs)),
@@ -1263,6 +1263,11 @@ fn pick<T>(
     explicit
         .or(preset)
         .ok_or(ServerSpecError::Missing { field })
+}
+
+/// An optional field: the explicit value, else the preset's, else 0.
+fn optional(explicit: Option<f64>, preset: Option<f64>) -> f64 {
+    explicit.or(preset).unwrap_or(0.0)
 }
 
 /// Lays out the ends of a decode run's steps from `start`, the first step's context being
