@@ -120,6 +120,18 @@ impl Dataset {
         done.into_iter().map(|(_, r)| r).collect()
     }
 
+    /// The most requests the measured server can have held at once: the largest closed-loop
+    /// concurrency, or `None` when an open-loop point or a trace could have sent any number.
+    pub fn most_in_flight(&self) -> Option<u32> {
+        if !self.traces.is_empty() {
+            return None;
+        }
+        self.points.iter().try_fold(0, |most, p| match p.load {
+            Load::Closed { concurrency } => Some(most.max(concurrency)),
+            Load::Open { .. } => None,
+        })
+    }
+
     /// The most KV tokens one request needs.
     pub fn largest_request(&self) -> u64 {
         let points = self.points.iter().flat_map(|p| match &p.requests {

@@ -9,7 +9,7 @@
 //! starts each, and stay only where Akaike's criterion says they pay for themselves.
 //!
 //! The batch limits (`max_num_seqs`, `max_num_batched_tokens`) are settings, not costs: they
-//! come from `--set`, else from the starting server, else the better of vLLM's two defaults.
+//! come from `--set`, else from the starting server, else the best of [`VLLM_DEFAULT_LIMITS`].
 
 use argmin::core::{CostFunction, Executor, State};
 use argmin::solver::neldermead::NelderMead;
@@ -159,9 +159,14 @@ impl Field {
     }
 }
 
-/// vLLM's default batch limits (`max_num_seqs`, `max_num_batched_tokens`) of its API server:
-/// on GPUs of 70 GiB or more (but A100), and on the others.
-pub const VLLM_DEFAULT_LIMITS: [(u32, u32); 2] = [(1_024, 8_192), (256, 2_048)];
+/// The batch limits (`max_num_seqs`, `max_num_batched_tokens`) a fit tries when neither is
+/// pinned nor given by a starting server: vLLM's API-server defaults on GPUs of 70 GiB or more
+/// (but A100) and on the others, and between them the small GPUs' token budget with the large
+/// ones' sequence limit. A table whose concurrency stays within 256 cannot tell 256 sequences
+/// from 1 024, and the first pair of equal objective wins: the server then admits every client
+/// of a held-out point at higher concurrency, as the measured servers did, rather than queueing
+/// those beyond a limit no measurement showed.
+pub const VLLM_DEFAULT_LIMITS: [(u32, u32); 3] = [(1_024, 8_192), (1_024, 2_048), (256, 2_048)];
 
 /// A KV capacity no measured point comes near: the cache does not constrain the fit.
 pub const UNBOUNDED_KV: u64 = 1 << 40;
@@ -195,22 +200,12 @@ pub struct Fitted {
 /// Fits a server to `data`.
 pub fn fit(data: &Dataset, request: &FitRequest) -> Fitted {
     let pinned = |f: Field| request.pinned.iter().find(|(p, _)| *p == f).map(|p| p.1);
-    let limits: Vec<(u32, u32)> = match (
+    let limits = candidate_limits(
+        data,
         pinned(Field::MaxNumSeqs),
         pinned(Field::MaxNumBatchedTokens),
         request.start,
-    ) {
-        (Some(s), Some(b), _) => vec![(s as u32, b as u32)],
-        (s, b, Some(start)) => vec![(
-            s.map_or(start.max_num_seqs, |s| s as u32),
-            b.map_or(start.max_num_batched_tokens, |b| b as u32),
-        )],
-        (s, b, None) => (VLLM_DEFAULT_LIMITS.iter())
-            .map(|&(ds, db)| (s.map_or(ds, |s| s as u32), b.map_or(db, |b| b as u32)))
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect(),
-    };
+    );
     let mut best: Option<Fitted> = None;
     for (seqs, budget) in limits {
         let mut start = request.start.unwrap_or(ServerParams {
@@ -239,6 +234,35 @@ pub fn fit(data: &Dataset, request: &FitRequest) -> Fitted {
         }
     }
     best.expect("at least one pair of limits")
+}
+
+/// The batch limits (`max_num_seqs`, `max_num_batched_tokens`) a fit tries, best first on a
+/// tie: the pinned ones, else the starting server's, else [`VLLM_DEFAULT_LIMITS`] — without a
+/// pair that differs from an earlier one only in a sequence limit no point reaches, since the
+/// two would fit alike.
+fn candidate_limits(
+    data: &Dataset,
+    seqs: Option<f64>,
+    budget: Option<f64>,
+    start: Option<ServerParams>,
+) -> Vec<(u32, u32)> {
+    let pick = |pinned: Option<f64>, default: u32| pinned.map_or(default, |v| v as u32);
+    if let Some(start) = start {
+        return vec![(
+            pick(seqs, start.max_num_seqs),
+            pick(budget, start.max_num_batched_tokens),
+        )];
+    }
+    let reach = data.most_in_flight().unwrap_or(u32::MAX);
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    for &(ds, db) in &VLLM_DEFAULT_LIMITS {
+        let pair = (pick(seqs, ds), pick(budget, db));
+        let alike = |&(s, b): &(u32, u32)| b == pair.1 && (s == pair.0 || reach <= s.min(pair.0));
+        if !pairs.iter().any(alike) {
+            pairs.push(pair);
+        }
+    }
+    pairs
 }
 
 /// Fits costs and KV capacity with the batch limits of `start`.
@@ -463,13 +487,10 @@ mod tests {
     use super::*;
     use crate::calibrate::measured::{Load, Point, PointRequests};
 
-    /// A fit that found no spread better than none goes on with the others and keeps it at
-    /// 0: never a NaN from the logarithm of 0 (which `server.yaml` could not hold).
-    #[test]
-    fn a_field_at_zero_stays_at_zero_and_the_others_are_fitted() {
-        let point = Point {
+    fn closed_point(concurrency: u32) -> Point {
+        Point {
             line: 2,
-            load: Load::Closed { concurrency: 4 },
+            load: Load::Closed { concurrency },
             requests: PointRequests::Fixed {
                 input_tokens: 512,
                 output_tokens: 32,
@@ -478,7 +499,46 @@ mod tests {
             ttft_ms: 60.0,
             tpot_ms: 12.0,
             e2e_ms: None,
+        }
+    }
+
+    /// Within 256 clients the data cannot tell vLLM's two sequence limits apart, and the fit
+    /// keeps the larger: a held-out point at 512 clients is then not queued behind a limit no
+    /// measurement showed. Beyond 256, both are tried.
+    #[test]
+    fn an_unreached_sequence_limit_is_not_tried_twice_and_the_larger_stays() {
+        let data = |concurrencies: &[u32]| Dataset {
+            points: concurrencies.iter().map(|&c| closed_point(c)).collect(),
+            ..Dataset::default()
         };
+        assert_eq!(
+            candidate_limits(&data(&[4, 64, 256]), None, None, None),
+            [(1_024, 8_192), (1_024, 2_048)]
+        );
+        assert_eq!(
+            candidate_limits(&data(&[4, 512]), None, None, None),
+            [(1_024, 8_192), (1_024, 2_048), (256, 2_048)]
+        );
+        // An open-loop point could have held any number of requests.
+        let mut open = data(&[4]);
+        open.points[0].load = Load::Open { rate: 2.0 };
+        assert_eq!(candidate_limits(&open, None, None, None).len(), 3);
+        // Pinned values replace the defaults' (and pairs made equal by them merge).
+        assert_eq!(
+            candidate_limits(&data(&[4]), Some(64.0), None, None),
+            [(64, 8_192), (64, 2_048)]
+        );
+        assert_eq!(
+            candidate_limits(&data(&[4]), None, Some(4_096.0), None),
+            [(1_024, 4_096)]
+        );
+    }
+
+    /// A fit that found no spread better than none goes on with the others and keeps it at
+    /// 0: never a NaN from the logarithm of 0 (which `server.yaml` could not hold).
+    #[test]
+    fn a_field_at_zero_stays_at_zero_and_the_others_are_fitted() {
+        let point = closed_point(4);
         let data = Dataset {
             points: vec![point],
             ..Dataset::default()
