@@ -155,18 +155,21 @@ fn a_saturating_decode_cost_is_found_back() {
     assert_found_back(&truth, &[1, 8, 24, 56]);
 }
 
-/// Measurements of a dense model with a few per cent of noise do not buy a saturation: it
-/// would lower the objective a little, by fitting the noise, but not by what Akaike's
-/// criterion asks of a parameter more.
+/// Measurements of a dense model with a few per cent of noise may buy a saturation (the fit
+/// keeps one wherever it lowers the objective), but only a weak one: fitted at up to 56
+/// clients, the server predicts TPOT at 224 within 10 % of the true one. A strong saturation
+/// (16 sequences, pinned) fitted to the same measurements misses by more — what the bound
+/// guards against.
 #[test]
-fn noise_does_not_buy_a_saturation() {
+fn noise_buys_no_saturation_that_moves_a_prediction() {
     let truth = ServerParams {
-        max_num_seqs: 64,
+        max_num_seqs: 256,
         kv_cache_tokens: UNBOUNDED_KV,
         ..server()
     };
+    let lengths = [(256, 64), (2_048, 200)];
     let mut points = Vec::new();
-    for (input, output) in [(256, 64), (2_048, 200)] {
+    for (input, output) in lengths {
         for concurrency in [1, 8, 24, 56] {
             let mut p = point(concurrency, input, output, u64::from(concurrency) * 10);
             let r = simulate_point(&mut Scratch::default(), &truth, &p, 1);
@@ -181,23 +184,35 @@ fn noise_does_not_buy_a_saturation() {
         points,
         ..Dataset::default()
     };
-    let fitted = fit(
-        &data,
-        &FitRequest {
+    let fitted = |saturation: Option<f64>| {
+        let mut pinned = vec![
+            (Field::MaxNumSeqs, 256.0),
+            (Field::MaxNumBatchedTokens, 2_048.0),
+            (Field::KvCacheTokens, UNBOUNDED_KV as f64),
+        ];
+        pinned.extend(saturation.map(|s| (Field::DecodeSaturationSeqs, s)));
+        let request = FitRequest {
             start: None,
-            pinned: vec![
-                (Field::MaxNumSeqs, 64.0),
-                (Field::MaxNumBatchedTokens, 2_048.0),
-                (Field::KvCacheTokens, UNBOUNDED_KV as f64),
-            ],
+            pinned,
             max_iters: 3_000,
-        },
-    );
-    assert_eq!(
-        fitted.params.decode_saturation_seqs, 0.0,
-        "{:?}",
-        fitted.params
-    );
+        };
+        fit(&data, &request).params
+    };
+    // The worst |predicted / true − 1| of TPOT at 224 clients.
+    let miss = |params: &ServerParams| {
+        (lengths.iter())
+            .map(|&(input, output)| {
+                let p = point(224, input, output, 224 * 3);
+                let tpot =
+                    |s: &ServerParams| simulate_point(&mut Scratch::default(), s, &p, 1).tpot_ms;
+                (tpot(params) / tpot(&truth) - 1.0).abs()
+            })
+            .fold(0.0, f64::max)
+    };
+    let free = fitted(None);
+    assert!(miss(&free) <= 0.10, "{} {free:?}", miss(&free));
+    let strong = fitted(Some(16.0));
+    assert!(miss(&strong) > 0.10, "{} {strong:?}", miss(&strong));
 }
 
 /// Fits points simulated with `truth` at each of `concurrencies` and three prompt/output
