@@ -160,14 +160,9 @@ impl Field {
     }
 }
 
-/// The batch limits (`max_num_seqs`, `max_num_batched_tokens`) a fit tries when neither is
-/// pinned nor given by a starting server: vLLM's API-server defaults on GPUs of 70 GiB or more
-/// (but A100) and on the others, and between them the small GPUs' token budget with the large
-/// ones' sequence limit. A table whose concurrency stays within 256 cannot tell 256 sequences
-/// from 1 024, and the first pair of equal objective wins: the server then admits every client
-/// of a held-out point at higher concurrency, as the measured servers did, rather than queueing
-/// those beyond a limit no measurement showed.
-pub const VLLM_DEFAULT_LIMITS: [(u32, u32); 3] = [(1_024, 8_192), (1_024, 2_048), (256, 2_048)];
+/// vLLM's default batch limits (`max_num_seqs`, `max_num_batched_tokens`) of its API server:
+/// on GPUs of 70 GiB or more (but A100), and on the others.
+pub const VLLM_DEFAULT_LIMITS: [(u32, u32); 2] = [(1_024, 8_192), (256, 2_048)];
 
 /// A KV capacity no measured point comes near: the cache does not constrain the fit.
 pub const UNBOUNDED_KV: u64 = 1 << 40;
@@ -201,14 +196,9 @@ pub struct Fitted {
 /// Fits a server to `data`.
 pub fn fit(data: &Dataset, request: &FitRequest) -> Fitted {
     let pinned = |f: Field| request.pinned.iter().find(|(p, _)| *p == f).map(|p| p.1);
-    let limits = candidate_limits(
-        data,
-        pinned(Field::MaxNumSeqs),
-        pinned(Field::MaxNumBatchedTokens),
-        request.start,
-    );
-    let mut best: Option<Fitted> = None;
-    for (seqs, budget) in limits {
+    let seqs = pinned(Field::MaxNumSeqs);
+    let limits = candidate_limits(seqs, pinned(Field::MaxNumBatchedTokens), request.start);
+    let with_limits = |(seqs, budget): (u32, u32)| {
         let mut start = request.start.unwrap_or(ServerParams {
             max_num_seqs: seqs,
             max_num_batched_tokens: budget,
@@ -226,23 +216,41 @@ pub fn fit(data: &Dataset, request: &FitRequest) -> Fitted {
         for &(field, value) in &request.pinned {
             field.set(&mut start, value);
         }
-        let candidate = fit_with_limits(data, request, start);
-        if best
-            .as_ref()
-            .is_none_or(|b| candidate.evaluation.objective < b.evaluation.objective)
-        {
+        fit_with_limits(data, request, start)
+    };
+    let better = |a: &Fitted, b: &Fitted| a.evaluation.objective < b.evaluation.objective;
+    let mut best: Option<Fitted> = None;
+    for pair in limits {
+        let candidate = with_limits(pair);
+        if best.as_ref().is_none_or(|b| better(&candidate, b)) {
             best = Some(candidate);
         }
     }
-    best.expect("at least one pair of limits")
+    let mut best = best.expect("at least one pair of limits");
+    // The smaller default sequence limit, refitted with only where a point goes beyond it and
+    // the fit found evaluates better with it: most tables never reach it, and a refit of a
+    // table that does costs as much as the fit itself.
+    if let Some(fewer) = smaller_sequence_limit(data, seqs, request.start) {
+        let narrower = ServerParams {
+            max_num_seqs: fewer,
+            ..best.params
+        };
+        if data.evaluate(&narrower).objective < best.evaluation.objective {
+            let candidate = with_limits((fewer, best.params.max_num_batched_tokens));
+            if better(&candidate, &best) {
+                best = candidate;
+            }
+        }
+    }
+    best
 }
 
 /// The batch limits (`max_num_seqs`, `max_num_batched_tokens`) a fit tries, best first on a
-/// tie: the pinned ones, else the starting server's, else [`VLLM_DEFAULT_LIMITS`] — without a
-/// pair that differs from an earlier one only in a sequence limit no point reaches, since the
-/// two would fit alike.
+/// tie: the pinned ones, else the starting server's, else each of vLLM's default token budgets
+/// with the larger of its sequence limits. Where no point reaches 256 clients the data cannot
+/// tell 256 sequences from 1 024; the larger queues no client of a busier held-out point,
+/// which a measured server that never queued suggests.
 fn candidate_limits(
-    data: &Dataset,
     seqs: Option<f64>,
     budget: Option<f64>,
     start: Option<ServerParams>,
@@ -254,16 +262,27 @@ fn candidate_limits(
             pick(budget, start.max_num_batched_tokens),
         )];
     }
-    let reach = data.most_in_flight().unwrap_or(u32::MAX);
+    let most_seqs = VLLM_DEFAULT_LIMITS.iter().map(|l| l.0).max().unwrap_or(0);
     let mut pairs: Vec<(u32, u32)> = Vec::new();
-    for &(ds, db) in &VLLM_DEFAULT_LIMITS {
-        let pair = (pick(seqs, ds), pick(budget, db));
-        let alike = |&(s, b): &(u32, u32)| b == pair.1 && (s == pair.0 || reach <= s.min(pair.0));
-        if !pairs.iter().any(alike) {
+    for &(_, default_budget) in &VLLM_DEFAULT_LIMITS {
+        let pair = (pick(seqs, most_seqs), pick(budget, default_budget));
+        if !pairs.contains(&pair) {
             pairs.push(pair);
         }
     }
     pairs
+}
+
+/// vLLM's smaller default sequence limit, when neither `--set` nor a starting server gives one
+/// and some point could hold more requests than it (an open-loop point or a trace: any number).
+fn smaller_sequence_limit(
+    data: &Dataset,
+    seqs: Option<f64>,
+    start: Option<ServerParams>,
+) -> Option<u32> {
+    let fewest = VLLM_DEFAULT_LIMITS.iter().map(|l| l.0).min()?;
+    let beyond = data.most_in_flight().is_none_or(|most| most > fewest);
+    (seqs.is_none() && start.is_none() && beyond).then_some(fewest)
 }
 
 /// Fits costs and KV capacity with the batch limits of `start`.
@@ -508,36 +527,44 @@ mod tests {
         }
     }
 
-    /// Within 256 clients the data cannot tell vLLM's two sequence limits apart, and the fit
-    /// keeps the larger: a held-out point at 512 clients is then not queued behind a limit no
-    /// measurement showed. Beyond 256, both are tried.
+    /// A fit tries vLLM's two token budgets with its larger sequence limit (or the pinned
+    /// values), and the smaller limit only where some point goes beyond it: within 256
+    /// clients the data cannot tell the two apart, and the larger queues no client of a
+    /// held-out point at 512.
     #[test]
-    fn an_unreached_sequence_limit_is_not_tried_twice_and_the_larger_stays() {
+    fn the_smaller_sequence_limit_is_tried_only_where_a_point_goes_beyond_it() {
+        assert_eq!(
+            candidate_limits(None, None, None),
+            [(1_024, 8_192), (1_024, 2_048)]
+        );
+        assert_eq!(
+            candidate_limits(Some(64.0), None, None),
+            [(64, 8_192), (64, 2_048)]
+        );
+        assert_eq!(
+            candidate_limits(None, Some(4_096.0), None),
+            [(1_024, 4_096)]
+        );
         let data = |concurrencies: &[u32]| Dataset {
             points: concurrencies.iter().map(|&c| closed_point(c)).collect(),
             ..Dataset::default()
         };
         assert_eq!(
-            candidate_limits(&data(&[4, 64, 256]), None, None, None),
-            [(1_024, 8_192), (1_024, 2_048)]
+            smaller_sequence_limit(&data(&[4, 64, 256]), None, None),
+            None
         );
         assert_eq!(
-            candidate_limits(&data(&[4, 512]), None, None, None),
-            [(1_024, 8_192), (1_024, 2_048), (256, 2_048)]
+            smaller_sequence_limit(&data(&[4, 512]), None, None),
+            Some(256)
+        );
+        assert_eq!(
+            smaller_sequence_limit(&data(&[4, 512]), Some(300.0), None),
+            None
         );
         // An open-loop point could have held any number of requests.
         let mut open = data(&[4]);
         open.points[0].load = Load::Open { rate: 2.0 };
-        assert_eq!(candidate_limits(&open, None, None, None).len(), 3);
-        // Pinned values replace the defaults' (and pairs made equal by them merge).
-        assert_eq!(
-            candidate_limits(&data(&[4]), Some(64.0), None, None),
-            [(64, 8_192), (64, 2_048)]
-        );
-        assert_eq!(
-            candidate_limits(&data(&[4]), None, Some(4_096.0), None),
-            [(1_024, 4_096)]
-        );
+        assert_eq!(smaller_sequence_limit(&open, None, None), Some(256));
     }
 
     /// A fit that found no spread better than none goes on with the others and keeps it at
