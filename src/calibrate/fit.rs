@@ -10,7 +10,8 @@
 //! saturation wherever it lowers the objective.
 //!
 //! The batch limits (`max_num_seqs`, `max_num_batched_tokens`) are settings, not costs: they
-//! come from `--set`, else from the starting server, else the best of [`VLLM_DEFAULT_LIMITS`].
+//! come from `--set`, else from the starting server, else from [`VLLM_DEFAULT_LIMITS`] as
+//! `candidate_limits` and `smaller_sequence_limit` say.
 
 use argmin::core::{CostFunction, Executor, State};
 use argmin::solver::neldermead::NelderMead;
